@@ -495,12 +495,13 @@ public final class KdlParser {
         }
 
         private String v1QuotedString() throws KdlParseException {
+            int start = pos;
             pos++; // '"'
             StringBuilder sb = new StringBuilder();
             while (true) {
                 int c = next();
                 if (c == EOF) {
-                    throw error("unterminated string");
+                    throw new KdlParseException("unterminated string (no closing quote)", position(start), start);
                 }
                 if (c == '"') {
                     return sb.toString();
@@ -586,15 +587,16 @@ public final class KdlParser {
                 pos += 3;
                 return multiLine(false, 0);
             }
+            int start = pos;
             pos++; // '"'
             int bodyStart = pos;
             while (true) {
                 int c = peek();
                 if (c == EOF) {
-                    throw error("unterminated string");
+                    throw new KdlParseException("unterminated string (no closing quote)", position(start), start);
                 }
                 if (isV2Newline(c)) {
-                    throw error("a single-line string cannot contain a newline; use \"\"\" for multi-line strings");
+                    throw new KdlParseException("a single-line string cannot contain a newline; use \"\"\" for multi-line strings", position(start), start);
                 }
                 if (c == '\\') {
                     pos++;

@@ -1,0 +1,20 @@
+package river.config;
+
+import java.util.Optional;
+
+/**
+ * One upstream server.
+ *
+ * @param host an IPv4 or IPv6 literal (without brackets)
+ * @param tlsSni the server name for TLS to the upstream; TLS is used only when present
+ * @param proto which HTTP versions may be spoken to the upstream
+ * @param weight relative share of traffic in weighted selection
+ */
+public record ConnectorConfig(String host, int port, Optional<String> tlsSni, UpstreamProto proto, int weight) {
+    public static final int DEFAULT_WEIGHT = 1;
+
+    /** {@code host:port}, with IPv6 hosts in brackets. */
+    public String address() {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+}

@@ -1,0 +1,654 @@
+package river.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+import river.config.LoadBalanceConfig.HashKey;
+import river.config.LoadBalanceConfig.Selection;
+import river.kdl.KdlDocument;
+import river.kdl.KdlNode;
+import river.kdl.KdlPosition;
+import river.kdl.KdlProperty;
+import river.kdl.KdlValue;
+
+/**
+ * Turns a KDL document in River's schema into the configuration model, recording every error with
+ * its line and column. Unknown nodes and properties are errors, never ignored.
+ */
+final class KdlConfigReader {
+    private final Problems problems;
+    private final ValueRules rules;
+
+    KdlConfigReader(Problems problems, Path workingDirectory) {
+        this.problems = problems;
+        this.rules = new ValueRules(problems, workingDirectory);
+    }
+
+    /** Reads the document; returns null if any error was recorded. */
+    RawConfig read(KdlDocument document) {
+        SystemConfig system = SystemConfig.defaults();
+        boolean sawSystem = false;
+        List<ServiceConfig> services = null;
+        for (KdlNode node : document.nodes()) {
+            switch (node.name()) {
+                case "system" -> {
+                    if (sawSystem) {
+                        duplicate(node);
+                    }
+                    sawSystem = true;
+                    system = system(node);
+                }
+                case "services" -> {
+                    if (services != null) {
+                        duplicate(node);
+                    }
+                    services = services(node);
+                }
+                default -> unknownNode(node, "at the top level", "system, services");
+            }
+        }
+        if (services == null) {
+            problems.add(Problems.Where.TOP, "missing required section \"services\"");
+        }
+        return new RawConfig(system, services == null ? List.of() : services, sawSystem ? where(document.nodes().stream()
+                .filter(n -> n.name().equals("system")).findFirst().orElseThrow().position()) : Problems.Where.TOP);
+    }
+
+    // ---- system -----------------------------------------------------------------------------------
+
+    private SystemConfig system(KdlNode node) {
+        noEntries(node);
+        int threads = SystemConfig.DEFAULT_THREADS_PER_SERVICE;
+        boolean daemonize = false;
+        Optional<Path> pidFile = Optional.empty();
+        Optional<Path> upgradeSocket = Optional.empty();
+        Set<String> seen = new HashSet<>();
+        for (KdlNode child : node.children()) {
+            if (!seen.add(child.name()) && isKnown(child.name(), "threads-per-service", "daemonize", "pid-file", "upgrade-socket")) {
+                duplicate(child);
+            }
+            switch (child.name()) {
+                case "threads-per-service" -> {
+                    Integer n = positiveInt(singleArgument(child), child.name());
+                    threads = n == null ? threads : n;
+                }
+                case "daemonize" -> {
+                    Boolean b = bool(singleArgument(child), child.name());
+                    daemonize = b != null && b;
+                }
+                case "pid-file" -> pidFile = Optional.ofNullable(absolutePath(child));
+                case "upgrade-socket" -> upgradeSocket = Optional.ofNullable(absolutePath(child));
+                default -> unknownNode(child, "in system", "threads-per-service, daemonize, pid-file, upgrade-socket");
+            }
+        }
+        return new SystemConfig(threads, daemonize, pidFile, upgradeSocket);
+    }
+
+    private Path absolutePath(KdlNode node) {
+        String s = string(singleArgument(node), node.name());
+        return s == null ? null : rules.absolutePath(s, node.name(), where(node.arguments().get(0).position()));
+    }
+
+    // ---- services ---------------------------------------------------------------------------------
+
+    private List<ServiceConfig> services(KdlNode node) {
+        noEntries(node);
+        List<ServiceConfig> services = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        for (KdlNode child : node.children()) {
+            if (!names.add(child.name())) {
+                problems.add(where(child.position()), "service \"" + child.name() + "\" is defined twice; service names must be unique");
+            }
+            ServiceConfig service = service(child);
+            if (service != null) {
+                services.add(service);
+            }
+        }
+        return services;
+    }
+
+    private ServiceConfig service(KdlNode node) {
+        noEntries(node);
+        KdlNode listenersNode = null;
+        KdlNode connectorsNode = null;
+        KdlNode pathControlNode = null;
+        KdlNode rateLimitingNode = null;
+        KdlNode fileServerNode = null;
+        for (KdlNode child : node.children()) {
+            KdlNode previous = null;
+            switch (child.name()) {
+                case "listeners" -> {
+                    previous = listenersNode;
+                    listenersNode = child;
+                }
+                case "connectors" -> {
+                    previous = connectorsNode;
+                    connectorsNode = child;
+                }
+                case "path-control" -> {
+                    previous = pathControlNode;
+                    pathControlNode = child;
+                }
+                case "rate-limiting" -> {
+                    previous = rateLimitingNode;
+                    rateLimitingNode = child;
+                }
+                case "file-server" -> {
+                    previous = fileServerNode;
+                    fileServerNode = child;
+                }
+                default -> unknownNode(child, "in service \"" + node.name() + "\"",
+                        "listeners, connectors, path-control, rate-limiting, file-server");
+            }
+            if (previous != null) {
+                duplicate(child);
+            }
+        }
+        String service = "service \"" + node.name() + "\"";
+        if (listenersNode == null) {
+            problems.add(where(node.position()), service + " is missing the required section \"listeners\"");
+        }
+        if (fileServerNode != null) {
+            for (KdlNode proxyOnly : new KdlNode[] {connectorsNode, pathControlNode, rateLimitingNode}) {
+                if (proxyOnly != null) {
+                    problems.add(where(proxyOnly.position()), service + ": \"" + proxyOnly.name()
+                            + "\" cannot be combined with \"file-server\"; a service either proxies or serves files");
+                }
+            }
+        } else if (connectorsNode == null) {
+            problems.add(where(node.position()), service + " needs \"connectors\" (to proxy) or \"file-server\" (to serve files)");
+        }
+        List<ListenerConfig> listeners = listenersNode == null ? List.of() : listeners(listenersNode);
+        ServiceHandler handler = fileServerNode != null ? fileServer(fileServerNode)
+                : connectorsNode != null ? connectors(connectorsNode) : null;
+        PathControlConfig pathControl = pathControlNode == null ? PathControlConfig.empty() : pathControl(pathControlNode);
+        List<RateLimitRule> rateLimits = rateLimitingNode == null ? List.of() : rateLimiting(rateLimitingNode);
+        if (handler == null) {
+            return null;
+        }
+        return new ServiceConfig(node.name(), listeners, handler, pathControl, rateLimits);
+    }
+
+    // ---- listeners --------------------------------------------------------------------------------
+
+    private List<ListenerConfig> listeners(KdlNode node) {
+        noEntries(node);
+        List<ListenerConfig> listeners = new ArrayList<>();
+        for (KdlNode child : node.children()) {
+            ListenerConfig listener = listener(child);
+            if (listener != null) {
+                listeners.add(listener);
+            }
+        }
+        if (node.children().isEmpty()) {
+            problems.add(where(node.position()), "listeners must hold at least one listener address");
+        }
+        return listeners;
+    }
+
+    private ListenerConfig listener(KdlNode node) {
+        noArguments(node);
+        noChildren(node);
+        allowedProperties(node, "listener", "cert-path", "key-path", "offer-h2", "proxy-protocol", "tls-min-version", "tls-ciphers");
+        ListenAddress address = rules.listenAddress(node.name(), where(node.position()));
+        Optional<KdlProperty> cert = node.property("cert-path");
+        Optional<KdlProperty> key = node.property("key-path");
+        if (cert.isPresent() != key.isPresent()) {
+            KdlProperty given = cert.orElseGet(key::get);
+            problems.add(where(given.position()), "listener \"" + node.name() + "\": cert-path and key-path must be given together");
+        }
+        boolean tls = cert.isPresent() && key.isPresent();
+        for (String tlsOnly : List.of("offer-h2", "tls-min-version", "tls-ciphers")) {
+            node.property(tlsOnly).filter(p -> !tls).ifPresent(p -> problems.add(where(p.position()),
+                    "listener \"" + node.name() + "\": " + tlsOnly + " needs TLS; set cert-path and key-path"));
+        }
+        if (tls && address instanceof ListenAddress.Unix) {
+            problems.add(where(node.position()), "listener \"" + node.name() + "\": TLS is not supported on unix sockets");
+        }
+        Optional<TlsSettings> tlsSettings = Optional.empty();
+        if (tls) {
+            Path certPath = readable(cert.get());
+            Path keyPath = readable(key.get());
+            String minVersion = node.property("tls-min-version")
+                    .map(p -> rules.tlsMinVersion(stringOrNull(p), where(p.value().position())))
+                    .orElse(TlsSettings.DEFAULT_MIN_VERSION);
+            List<String> ciphers = node.property("tls-ciphers")
+                    .map(p -> rules.tlsCiphers(stringOrEmpty(p), where(p.value().position())))
+                    .orElse(List.of());
+            if (certPath != null && keyPath != null && minVersion != null && ciphers != null) {
+                tlsSettings = Optional.of(new TlsSettings(certPath, keyPath, minVersion, ciphers));
+            }
+        }
+        boolean offerH2 = node.property("offer-h2").map(p -> bool(p.value(), "offer-h2")).map(b -> b != null && b).orElse(tls);
+        boolean proxyProtocol = node.property("proxy-protocol").map(p -> bool(p.value(), "proxy-protocol")).map(b -> b != null && b).orElse(false);
+        return address == null ? null : new ListenerConfig(address, tlsSettings, offerH2, proxyProtocol);
+    }
+
+    private Path readable(KdlProperty property) {
+        String s = stringOrNull(property);
+        return s == null ? null : rules.readableFile(s, property.key(), where(property.value().position()));
+    }
+
+    // ---- connectors -------------------------------------------------------------------------------
+
+    private ServiceHandler.Proxy connectors(KdlNode node) {
+        noEntries(node);
+        List<ConnectorConfig> connectors = new ArrayList<>();
+        LoadBalanceConfig loadBalance = LoadBalanceConfig.defaults();
+        boolean sawLoadBalance = false;
+        for (KdlNode child : node.children()) {
+            if (child.name().equals("load-balance")) {
+                if (sawLoadBalance) {
+                    duplicate(child);
+                }
+                sawLoadBalance = true;
+                loadBalance = loadBalance(child);
+                continue;
+            }
+            ConnectorConfig connector = connector(child);
+            if (connector != null) {
+                connectors.add(connector);
+            }
+        }
+        if (node.children().stream().noneMatch(c -> !c.name().equals("load-balance"))) {
+            problems.add(where(node.position()), "connectors must hold at least one upstream address");
+        }
+        return new ServiceHandler.Proxy(connectors, loadBalance);
+    }
+
+    private ConnectorConfig connector(KdlNode node) {
+        noArguments(node);
+        noChildren(node);
+        allowedProperties(node, "connector", "tls-sni", "proto", "weight");
+        String[] hostPort = rules.hostAndPort(node.name(), where(node.position()), "connector");
+        Optional<String> sni = node.property("tls-sni")
+                .map(p -> {
+                    String s = stringOrNull(p);
+                    return s == null ? null : rules.serverName(s, where(p.value().position()));
+                });
+        boolean tls = node.property("tls-sni").isPresent();
+        UpstreamProto proto = node.property("proto")
+                .map(p -> {
+                    String s = stringOrNull(p);
+                    return s == null ? null : rules.proto(s, tls, where(p.value().position()));
+                })
+                .orElse(tls ? UpstreamProto.H2_OR_H1 : UpstreamProto.H1_ONLY);
+        Integer weight = node.property("weight").map(p -> positiveInt(p.value(), "weight")).orElse(ConnectorConfig.DEFAULT_WEIGHT);
+        if (hostPort == null || proto == null || weight == null || (tls && sni.isEmpty())) {
+            return null;
+        }
+        return new ConnectorConfig(hostPort[0], Integer.parseInt(hostPort[1]), sni, proto, weight);
+    }
+
+    private LoadBalanceConfig loadBalance(KdlNode node) {
+        noEntries(node);
+        Selection selection = new Selection.RoundRobin();
+        LoadBalanceConfig.Discovery discovery = new LoadBalanceConfig.Discovery.Static();
+        LoadBalanceConfig.HealthCheck health = new LoadBalanceConfig.HealthCheck.None();
+        Set<String> seen = new HashSet<>();
+        for (KdlNode child : node.children()) {
+            if (!seen.add(child.name()) && isKnown(child.name(), "selection", "discovery", "health-check")) {
+                duplicate(child);
+            }
+            noChildren(child);
+            switch (child.name()) {
+                case "selection" -> {
+                    Selection s = selection(child);
+                    selection = s == null ? selection : s;
+                }
+                case "discovery" -> {
+                    String kind = string(singleArgument(child), "discovery");
+                    if (kind != null && !kind.equals("Static")) {
+                        problems.add(where(child.arguments().get(0).position()), "discovery must be \"Static\", found \"" + kind + "\"");
+                    }
+                }
+                case "health-check" -> {
+                    String kind = string(singleArgument(child), "health-check");
+                    if (kind != null && !kind.equals("None")) {
+                        problems.add(where(child.arguments().get(0).position()), "health-check must be \"None\", found \"" + kind + "\"");
+                    }
+                }
+                default -> unknownNode(child, "in load-balance", "selection, discovery, health-check");
+            }
+        }
+        return new LoadBalanceConfig(selection, discovery, health);
+    }
+
+    private Selection selection(KdlNode node) {
+        String kind = string(singleArgument(node, "key"), "selection");
+        if (kind == null) {
+            return null;
+        }
+        Optional<KdlProperty> keyProperty = node.property("key");
+        switch (kind) {
+            case "RoundRobin", "Random" -> {
+                keyProperty.ifPresent(p -> problems.add(where(p.position()), "selection \"" + kind + "\" takes no key"));
+                return kind.equals("Random") ? new Selection.Random() : new Selection.RoundRobin();
+            }
+            case "FNV", "Ketama" -> {
+                if (keyProperty.isEmpty()) {
+                    problems.add(where(node.position()), "selection \"" + kind + "\" needs key=\"UriPath\" or key=\"SourceAddrAndUriPath\"");
+                    return null;
+                }
+                String key = stringOrNull(keyProperty.get());
+                HashKey hashKey = null;
+                for (HashKey k : HashKey.values()) {
+                    if (k.configName().equals(key)) {
+                        hashKey = k;
+                    }
+                }
+                if (hashKey == null) {
+                    if (key != null) {
+                        problems.add(where(keyProperty.get().value().position()),
+                                "key must be \"UriPath\" or \"SourceAddrAndUriPath\", found \"" + key + "\"");
+                    }
+                    return null;
+                }
+                return kind.equals("FNV") ? new Selection.Fnv(hashKey) : new Selection.Ketama(hashKey);
+            }
+            default -> {
+                problems.add(where(node.arguments().get(0).position()),
+                        "selection must be one of \"RoundRobin\", \"Random\", \"FNV\", \"Ketama\", found \"" + kind + "\"");
+                return null;
+            }
+        }
+    }
+
+    // ---- file server ------------------------------------------------------------------------------
+
+    private ServiceHandler.FileServer fileServer(KdlNode node) {
+        noEntries(node);
+        Path basePath = null;
+        for (KdlNode child : node.children()) {
+            if (child.name().equals("base-path")) {
+                if (basePath != null) {
+                    duplicate(child);
+                }
+                noChildren(child);
+                String s = string(singleArgument(child), "base-path");
+                if (s != null) {
+                    basePath = rules.resolve(s);
+                    if (!java.nio.file.Files.isDirectory(basePath)) {
+                        problems.add(where(child.arguments().get(0).position()), "base-path \"" + s + "\": no directory at " + basePath);
+                    }
+                }
+            } else {
+                unknownNode(child, "in file-server", "base-path");
+            }
+        }
+        if (basePath == null) {
+            problems.add(where(node.position()), "file-server needs base-path \"DIRECTORY\"");
+            return null;
+        }
+        return new ServiceHandler.FileServer(basePath);
+    }
+
+    // ---- path control -----------------------------------------------------------------------------
+
+    private PathControlConfig pathControl(KdlNode node) {
+        noEntries(node);
+        List<FilterConfig> request = List.of();
+        List<FilterConfig> upstreamRequest = List.of();
+        List<FilterConfig> upstreamResponse = List.of();
+        Set<String> seen = new HashSet<>();
+        for (KdlNode stage : node.children()) {
+            if (!seen.add(stage.name()) && isKnown(stage.name(), "request-filters", "upstream-request", "upstream-response")) {
+                duplicate(stage);
+            }
+            switch (stage.name()) {
+                case "request-filters" -> request = filters(stage, Set.of("block-cidr-range"));
+                case "upstream-request" -> upstreamRequest = filters(stage, Set.of("remove-header-key-regex", "upsert-header"));
+                case "upstream-response" -> upstreamResponse = filters(stage, Set.of("remove-header-key-regex", "upsert-header"));
+                default -> unknownNode(stage, "in path-control", "request-filters, upstream-request, upstream-response");
+            }
+        }
+        return new PathControlConfig(request, upstreamRequest, upstreamResponse);
+    }
+
+    private List<FilterConfig> filters(KdlNode stage, Set<String> kindsHere) {
+        noEntries(stage);
+        List<FilterConfig> filters = new ArrayList<>();
+        for (KdlNode node : stage.children()) {
+            if (!node.name().equals("filter")) {
+                unknownNode(node, "in " + stage.name(), "filter");
+                continue;
+            }
+            noArguments(node);
+            noChildren(node);
+            Optional<KdlProperty> kindProperty = node.property("kind");
+            if (kindProperty.isEmpty()) {
+                problems.add(where(node.position()), "filter needs kind=\"...\" (one of " + String.join(", ", new java.util.TreeSet<>(kindsHere)) + ")");
+                continue;
+            }
+            String kind = stringOrNull(kindProperty.get());
+            if (kind == null) {
+                continue;
+            }
+            if (!kindsHere.contains(kind)) {
+                boolean known = kind.equals("block-cidr-range") || kind.equals("remove-header-key-regex") || kind.equals("upsert-header");
+                problems.add(where(kindProperty.get().value().position()), (known ? "filter kind \"" + kind + "\" cannot be used in " + stage.name()
+                        : "unknown filter kind \"" + kind + "\"") + "; expected one of " + String.join(", ", new java.util.TreeSet<>(kindsHere)));
+                continue;
+            }
+            FilterConfig filter = switch (kind) {
+                case "block-cidr-range" -> {
+                    allowedProperties(node, "filter kind=\"block-cidr-range\"", "kind", "addrs");
+                    String addrs = requiredString(node, "addrs");
+                    List<CidrRange> ranges = addrs == null ? null : rules.cidrList(addrs, where(node.property("addrs").get().value().position()));
+                    yield ranges == null ? null : new FilterConfig.BlockCidrRange(ranges);
+                }
+                case "remove-header-key-regex" -> {
+                    allowedProperties(node, "filter kind=\"remove-header-key-regex\"", "kind", "pattern");
+                    Pattern pattern = requiredRegex(node);
+                    yield pattern == null ? null : new FilterConfig.RemoveHeaderKeyRegex(pattern);
+                }
+                default -> {
+                    allowedProperties(node, "filter kind=\"upsert-header\"", "kind", "key", "value");
+                    String key = requiredString(node, "key");
+                    String value = requiredString(node, "value");
+                    key = key == null ? null : rules.headerName(key, "key", where(node.property("key").get().value().position()));
+                    value = value == null ? null : rules.headerValue(value, "value", where(node.property("value").get().value().position()));
+                    yield key == null || value == null ? null : new FilterConfig.UpsertHeader(key, value);
+                }
+            };
+            if (filter != null) {
+                filters.add(filter);
+            }
+        }
+        return filters;
+    }
+
+    // ---- rate limiting ----------------------------------------------------------------------------
+
+    private List<RateLimitRule> rateLimiting(KdlNode node) {
+        noEntries(node);
+        List<RateLimitRule> rules = new ArrayList<>();
+        for (KdlNode child : node.children()) {
+            if (!child.name().equals("rule")) {
+                unknownNode(child, "in rate-limiting", "rule");
+                continue;
+            }
+            RateLimitRule rule = rule(child);
+            if (rule != null) {
+                rules.add(rule);
+            }
+        }
+        return rules;
+    }
+
+    private RateLimitRule rule(KdlNode node) {
+        noArguments(node);
+        noChildren(node);
+        Optional<KdlProperty> kindProperty = node.property("kind");
+        if (kindProperty.isEmpty()) {
+            problems.add(where(node.position()), "rule needs kind=\"source-ip\", \"specific-uri\" or \"any-matching-uri\"");
+            return null;
+        }
+        String kind = stringOrNull(kindProperty.get());
+        if (kind == null) {
+            return null;
+        }
+        switch (kind) {
+            case "source-ip" -> {
+                allowedProperties(node, "rule kind=\"source-ip\"", "kind", "max-buckets", "tokens-per-bucket", "refill-qty", "refill-rate-ms");
+                Integer maxBuckets = requiredPositiveInt(node, "max-buckets");
+                RateLimitRule.TokenBucketSpec bucket = bucket(node);
+                return maxBuckets == null || bucket == null ? null : new RateLimitRule.SourceIp(maxBuckets, bucket);
+            }
+            case "specific-uri" -> {
+                allowedProperties(node, "rule kind=\"specific-uri\"", "kind", "pattern", "max-buckets", "tokens-per-bucket", "refill-qty", "refill-rate-ms");
+                Pattern pattern = requiredRegex(node);
+                Integer maxBuckets = requiredPositiveInt(node, "max-buckets");
+                RateLimitRule.TokenBucketSpec bucket = bucket(node);
+                return pattern == null || maxBuckets == null || bucket == null ? null : new RateLimitRule.SpecificUri(pattern, maxBuckets, bucket);
+            }
+            case "any-matching-uri" -> {
+                allowedProperties(node, "rule kind=\"any-matching-uri\" (one shared bucket, so no max-buckets)", "kind", "pattern", "tokens-per-bucket", "refill-qty", "refill-rate-ms");
+                Pattern pattern = requiredRegex(node);
+                RateLimitRule.TokenBucketSpec bucket = bucket(node);
+                return pattern == null || bucket == null ? null : new RateLimitRule.AnyMatchingUri(pattern, bucket);
+            }
+            default -> {
+                problems.add(where(kindProperty.get().value().position()),
+                        "unknown rule kind \"" + kind + "\"; expected \"source-ip\", \"specific-uri\" or \"any-matching-uri\"");
+                return null;
+            }
+        }
+    }
+
+    private RateLimitRule.TokenBucketSpec bucket(KdlNode node) {
+        Integer tokens = requiredPositiveInt(node, "tokens-per-bucket");
+        Integer refill = requiredPositiveInt(node, "refill-qty");
+        Integer rate = requiredPositiveInt(node, "refill-rate-ms");
+        return tokens == null || refill == null || rate == null ? null : new RateLimitRule.TokenBucketSpec(tokens, refill, rate);
+    }
+
+    // ---- typed access with located errors --------------------------------------------------------
+
+    private Pattern requiredRegex(KdlNode node) {
+        String s = requiredString(node, "pattern");
+        return s == null ? null : rules.regex(s, "pattern", where(node.property("pattern").get().value().position()));
+    }
+
+    private String requiredString(KdlNode node, String key) {
+        Optional<KdlProperty> p = node.property(key);
+        if (p.isEmpty()) {
+            problems.add(where(node.position()), node.name() + " needs the property " + key + "=");
+            return null;
+        }
+        return stringOrNull(p.get());
+    }
+
+    private Integer requiredPositiveInt(KdlNode node, String key) {
+        Optional<KdlProperty> p = node.property(key);
+        if (p.isEmpty()) {
+            problems.add(where(node.position()), node.name() + " needs the property " + key + "=");
+            return null;
+        }
+        return positiveInt(p.get().value(), key);
+    }
+
+    private String stringOrNull(KdlProperty property) {
+        return string(property.value(), property.key());
+    }
+
+    private String stringOrEmpty(KdlProperty property) {
+        String s = stringOrNull(property);
+        return s == null ? "" : s;
+    }
+
+    private String string(KdlValue value, String what) {
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof KdlValue.Str s) {
+            return s.value();
+        }
+        problems.add(where(value.position()), what + " expects a string, found " + value.kindName());
+        return null;
+    }
+
+    private Boolean bool(KdlValue value, String what) {
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof KdlValue.Bool b) {
+            return b.value();
+        }
+        problems.add(where(value.position()), what + " expects true or false, found " + value.kindName());
+        return null;
+    }
+
+    private Integer positiveInt(KdlValue value, String what) {
+        if (value == null) {
+            return null;
+        }
+        if (value instanceof KdlValue.Num n && n.isInteger()) {
+            java.math.BigInteger i = (java.math.BigInteger) n.value();
+            if (i.signum() > 0 && i.bitLength() < 32) {
+                return i.intValue();
+            }
+        }
+        problems.add(where(value.position()), what + " expects a positive integer, found "
+                + (value instanceof KdlValue.Num n ? n.value() : value.kindName()));
+        return null;
+    }
+
+    /** The node's one argument, recording an error if it has none or several. */
+    private KdlValue singleArgument(KdlNode node, String... allowedProperties) {
+        allowedProperties(node, node.name(), allowedProperties);
+        noChildren(node);
+        if (node.arguments().size() != 1) {
+            problems.add(where(node.position()), node.name() + " expects exactly one value, found " + node.arguments().size());
+            return null;
+        }
+        return node.arguments().get(0);
+    }
+
+    private void noEntries(KdlNode node) {
+        noArguments(node);
+        allowedProperties(node, node.name());
+    }
+
+    private void noArguments(KdlNode node) {
+        if (!node.arguments().isEmpty()) {
+            problems.add(where(node.arguments().get(0).position()), node.name() + " takes no arguments");
+        }
+    }
+
+    private void noChildren(KdlNode node) {
+        if (!node.children().isEmpty()) {
+            problems.add(where(node.children().get(0).position()), node.name() + " takes no children");
+        }
+    }
+
+    private void allowedProperties(KdlNode node, String what, String... allowed) {
+        Set<String> ok = Set.of(allowed);
+        for (KdlProperty p : node.properties().values()) {
+            if (!ok.contains(p.key())) {
+                problems.add(where(p.position()), "unknown property \"" + p.key() + "\" on " + what
+                        + (allowed.length == 0 ? "; it takes no properties" : "; expected one of " + String.join(", ", allowed)));
+            }
+        }
+    }
+
+    private void unknownNode(KdlNode node, String where, String expected) {
+        problems.add(where(node.position()), "unknown node \"" + node.name() + "\" " + where + "; expected one of " + expected);
+    }
+
+    private void duplicate(KdlNode node) {
+        problems.add(where(node.position()), "\"" + node.name() + "\" is given more than once");
+    }
+
+    private static boolean isKnown(String name, String... known) {
+        return List.of(known).contains(name);
+    }
+
+    private static Problems.Where where(KdlPosition position) {
+        return new Problems.Where(position.line(), position.column());
+    }
+}

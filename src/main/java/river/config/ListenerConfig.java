@@ -1,0 +1,12 @@
+package river.config;
+
+import java.util.Optional;
+
+/**
+ * One socket a service accepts connections on.
+ *
+ * @param tls TLS termination settings, empty for cleartext
+ * @param offerH2 whether HTTP/2 is offered through ALPN (TLS only)
+ * @param proxyProtocol whether each connection must start with a PROXY protocol header
+ */
+public record ListenerConfig(ListenAddress address, Optional<TlsSettings> tls, boolean offerH2, boolean proxyProtocol) {}

@@ -1,0 +1,22 @@
+package river.config;
+
+import java.util.List;
+
+/**
+ * One named service: where it listens and what it does with requests.
+ *
+ * @param handler a proxy to connectors, or a file server
+ * @param pathControl filters applied to proxied requests and responses (empty for file servers)
+ * @param rateLimits rules every request must obtain a token from (empty for file servers)
+ */
+public record ServiceConfig(
+        String name,
+        List<ListenerConfig> listeners,
+        ServiceHandler handler,
+        PathControlConfig pathControl,
+        List<RateLimitRule> rateLimits) {
+    public ServiceConfig {
+        listeners = List.copyOf(listeners);
+        rateLimits = List.copyOf(rateLimits);
+    }
+}

@@ -1,0 +1,21 @@
+package river.config;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Process-wide settings (River's {@code system} block).
+ *
+ * @param threadsPerService event-loop threads each service runs on
+ * @param daemonize whether River detaches into the background (requires {@code pidFile})
+ * @param pidFile where the daemon's pid is written
+ * @param upgradeSocket the Unix socket listeners are handed over on during an upgrade
+ */
+public record SystemConfig(int threadsPerService, boolean daemonize, Optional<Path> pidFile, Optional<Path> upgradeSocket) {
+    public static final int DEFAULT_THREADS_PER_SERVICE = 8;
+
+    /** The settings used when a file has no {@code system} block. */
+    public static SystemConfig defaults() {
+        return new SystemConfig(DEFAULT_THREADS_PER_SERVICE, false, Optional.empty(), Optional.empty());
+    }
+}

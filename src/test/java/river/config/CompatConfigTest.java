@@ -1,0 +1,115 @@
+package river.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import river.config.LoadBalanceConfig.HashKey;
+import river.config.LoadBalanceConfig.Selection;
+
+/** River's own example files (copied into test resources) must load unchanged. */
+class CompatConfigTest {
+    static final Path COMPAT = resource("/compat");
+
+    static Path resource(String name) {
+        try {
+            return Path.of(CompatConfigTest.class.getResource(name).toURI());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static RiverConfig load(String file, ConfigFormat format) throws ConfigException {
+        return new ConfigLoader(COMPAT).load(Path.of(file), format, SystemOverrides.none());
+    }
+
+    @ParameterizedTest
+    @CsvSource({"assets/test-config.kdl, KDL", "assets/test-config.toml, TOML", "assets/example-config.toml, TOML"})
+    void riverExampleFilesValidate(String file, ConfigFormat format) throws ConfigException {
+        assertThat(load(file, format).system().threadsPerService()).isEqualTo(8);
+    }
+
+    @Test
+    void testConfigKdlHasTheValuesWrittenInIt() throws ConfigException {
+        RiverConfig config = load("assets/test-config.kdl", ConfigFormat.KDL);
+        assertThat(config.system().daemonize()).isFalse();
+        assertThat(config.system().pidFile()).contains(Path.of("/tmp/river.pidfile"));
+        assertThat(config.system().upgradeSocket()).contains(Path.of("/tmp/river-upgrade.sock"));
+        assertThat(config.services()).extracting(ServiceConfig::name).containsExactly("Example1", "Example2", "Example3");
+
+        ServiceConfig one = config.services().get(0);
+        assertThat(one.listeners()).hasSize(2);
+        assertThat(one.listeners().get(0).address()).isEqualTo(new ListenAddress.Tcp("0.0.0.0", 8080));
+        assertThat(one.listeners().get(0).tls()).isEmpty();
+        ListenerConfig tls = one.listeners().get(1);
+        assertThat(tls.address()).isEqualTo(new ListenAddress.Tcp("0.0.0.0", 4443));
+        assertThat(tls.tls()).hasValueSatisfying(t -> {
+            assertThat(t.certPath()).isEqualTo(COMPAT.resolve("assets/test.crt"));
+            assertThat(t.keyPath()).isEqualTo(COMPAT.resolve("assets/test.key"));
+            assertThat(t.minVersion()).isEqualTo("1.2");
+        });
+        assertThat(tls.offerH2()).isTrue();
+
+        ServiceHandler.Proxy proxy = (ServiceHandler.Proxy) one.handler();
+        assertThat(proxy.loadBalance().selection()).isEqualTo(new Selection.Ketama(HashKey.URI_PATH));
+        assertThat(proxy.loadBalance().discovery()).isInstanceOf(LoadBalanceConfig.Discovery.Static.class);
+        assertThat(proxy.loadBalance().healthCheck()).isInstanceOf(LoadBalanceConfig.HealthCheck.None.class);
+        assertThat(proxy.connectors()).containsExactly(new ConnectorConfig("91.107.223.4", 443,
+                java.util.Optional.of("onevariable.com"), UpstreamProto.H2_OR_H1, 1));
+
+        assertThat(one.rateLimits()).hasSize(3);
+        RateLimitRule.SourceIp sourceIp = (RateLimitRule.SourceIp) one.rateLimits().get(0);
+        assertThat(sourceIp.maxBuckets()).isEqualTo(4000);
+        assertThat(sourceIp.bucket()).isEqualTo(new RateLimitRule.TokenBucketSpec(10, 1, 10));
+        RateLimitRule.SpecificUri specific = (RateLimitRule.SpecificUri) one.rateLimits().get(1);
+        assertThat(specific.pattern().pattern()).isEqualTo("static/.*");
+        assertThat(specific.maxBuckets()).isEqualTo(2000);
+        assertThat(specific.bucket()).isEqualTo(new RateLimitRule.TokenBucketSpec(20, 5, 1));
+        RateLimitRule.AnyMatchingUri any = (RateLimitRule.AnyMatchingUri) one.rateLimits().get(2);
+        assertThat(any.pattern().pattern()).isEqualTo(".*\\.mp4");
+        assertThat(any.bucket()).isEqualTo(new RateLimitRule.TokenBucketSpec(50, 2, 3));
+
+        PathControlConfig pc = one.pathControl();
+        FilterConfig.BlockCidrRange block = (FilterConfig.BlockCidrRange) pc.requestFilters().get(0);
+        assertThat(block.ranges()).extracting(CidrRange::toString)
+                .containsExactly("192.168.0.0/16", "10.0.0.0/8", "2001:db8::/32");
+        assertThat(pc.upstreamRequest()).hasSize(2);
+        assertThat(((FilterConfig.RemoveHeaderKeyRegex) pc.upstreamRequest().get(0)).pattern().pattern()).isEqualTo(".*(secret|SECRET).*");
+        assertThat(pc.upstreamRequest().get(1)).isEqualTo(new FilterConfig.UpsertHeader("x-proxy-friend", "river"));
+        assertThat(((FilterConfig.RemoveHeaderKeyRegex) pc.upstreamResponse().get(0)).pattern().pattern()).isEqualTo(".*ETag.*");
+        assertThat(pc.upstreamResponse().get(1)).isEqualTo(new FilterConfig.UpsertHeader("x-with-love-from", "river"));
+
+        ServiceConfig two = config.services().get(1);
+        assertThat(((ServiceHandler.Proxy) two.handler()).connectors()).containsExactly(
+                new ConnectorConfig("91.107.223.4", 80, java.util.Optional.empty(), UpstreamProto.H1_ONLY, 1));
+        assertThat(two.pathControl()).isEqualTo(PathControlConfig.empty());
+
+        ServiceConfig three = config.services().get(2);
+        assertThat(three.handler()).isEqualTo(new ServiceHandler.FileServer(COMPAT));
+        assertThat(three.listeners()).hasSize(2);
+    }
+
+    @Test
+    void testConfigTomlMapsToTheSameModel() throws ConfigException {
+        RiverConfig config = load("assets/test-config.toml", ConfigFormat.TOML);
+        assertThat(config.services()).extracting(ServiceConfig::name).containsExactly("Example1", "Example2");
+        ServiceConfig one = config.services().get(0);
+        assertThat(one.listeners()).extracting(ListenerConfig::address)
+                .containsExactly(new ListenAddress.Tcp("0.0.0.0", 8080), new ListenAddress.Tcp("0.0.0.0", 4443));
+        assertThat(one.listeners().get(1).tls()).isPresent();
+        assertThat(((ServiceHandler.Proxy) one.handler()).connectors()).containsExactly(new ConnectorConfig("91.107.223.4", 443,
+                java.util.Optional.of("onevariable.com"), UpstreamProto.H2_OR_H1, 1));
+        assertThat(one.pathControl().upstreamRequest().get(1)).isEqualTo(new FilterConfig.UpsertHeader("x-proxy-friend", "river"));
+        assertThat(one.pathControl().upstreamResponse()).hasSize(2);
+        assertThat(config.services().get(1).listeners()).containsExactly(
+                new ListenerConfig(new ListenAddress.Tcp("0.0.0.0", 8000), java.util.Optional.empty(), false, false));
+    }
+
+    @Test
+    void exampleTomlHasNoServices() throws ConfigException {
+        assertThat(load("assets/example-config.toml", ConfigFormat.TOML).services()).isEqualTo(List.of());
+    }
+}

@@ -1,0 +1,191 @@
+package river.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Each kind of invalid configuration is reported with file, line, column and what was expected. */
+class ConfigValidationTest {
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void certificates() throws Exception {
+        Files.copy(CompatConfigTest.COMPAT.resolve("assets/test.crt"), dir.resolve("test.crt"));
+        Files.copy(CompatConfigTest.COMPAT.resolve("assets/test.key"), dir.resolve("test.key"));
+    }
+
+    private static List<ConfigError> errors(String kdl) {
+        try {
+            new ConfigLoader(dir).parse(kdl, "river.kdl", ConfigFormat.KDL, SystemOverrides.none());
+        } catch (ConfigException e) {
+            return e.errors();
+        }
+        throw new AssertionError("expected the configuration to be rejected");
+    }
+
+    private static String service(String body) {
+        return "services {\n  web {\n" + body + "\n  }\n}\n";
+    }
+
+    private static final String LISTENER = "    listeners {\n      \"127.0.0.1:8080\"\n    }\n";
+    private static final String CONNECTOR = "    connectors {\n      \"127.0.0.1:9000\"\n    }\n";
+
+    private static void assertSingleError(String kdl, int line, int column, String... fragments) {
+        List<ConfigError> errors = errors(kdl);
+        assertThat(errors).hasSize(1);
+        ConfigError e = errors.get(0);
+        assertThat(e.file()).isEqualTo("river.kdl");
+        assertThat(e.line()).as("line of %s", e).isEqualTo(line);
+        assertThat(e.column()).as("column of %s", e).isEqualTo(column);
+        assertThat(e.message()).contains(fragments);
+    }
+
+    @Test
+    void minimalProxyServiceIsValid() throws ConfigException {
+        RiverConfig c = new ConfigLoader(dir).parse(service(LISTENER + CONNECTOR), "river.kdl", ConfigFormat.KDL, SystemOverrides.none());
+        assertThat(c.services()).hasSize(1);
+        assertThat(c.system()).isEqualTo(SystemConfig.defaults());
+    }
+
+    @Test
+    void unknownNodeIsNamedWithItsLine() {
+        assertSingleError(service(LISTENER + CONNECTOR + "    caching {\n    }"), 9, 5, "unknown node \"caching\"", "listeners, connectors");
+    }
+
+    @Test
+    void unknownPropertyIsNamedWithItsColumn() {
+        assertSingleError(service("    listeners {\n      \"127.0.0.1:8080\" offer-h3=true\n    }\n" + CONNECTOR),
+                4, 24, "unknown property \"offer-h3\"", "cert-path");
+    }
+
+    @Test
+    void wrongTypeSaysWhatWasExpected() {
+        assertSingleError("system {\n  threads-per-service \"eight\"\n}\n" + service(LISTENER + CONNECTOR),
+                2, 23, "threads-per-service expects a positive integer", "found a string");
+        assertSingleError("system {\n  daemonize 1\n}\n" + service(LISTENER + CONNECTOR), 2, 13, "daemonize expects true or false");
+    }
+
+    @Test
+    void missingServicesSectionIsReported() {
+        assertSingleError("system {\n  threads-per-service 2\n}\n", 1, 1, "missing required section \"services\"");
+    }
+
+    @Test
+    void missingListenersIsReported() {
+        assertSingleError(service(CONNECTOR), 2, 3, "missing the required section \"listeners\"");
+    }
+
+    @Test
+    void missingConnectorsAndFileServerIsReported() {
+        assertSingleError(service(LISTENER), 2, 3, "needs \"connectors\"", "\"file-server\"");
+    }
+
+    @Test
+    void fileServerCannotBeCombinedWithConnectors() {
+        assertSingleError(service(LISTENER + CONNECTOR + "    file-server {\n      base-path \".\"\n    }"),
+                6, 5, "\"connectors\" cannot be combined with \"file-server\"");
+    }
+
+    @Test
+    void tlsOptionWithoutCertificateIsRejected() {
+        assertSingleError(service("    listeners {\n      \"127.0.0.1:8443\" offer-h2=true\n    }\n" + CONNECTOR),
+                4, 24, "offer-h2 needs TLS");
+    }
+
+    @Test
+    void certificateWithoutKeyIsRejected() {
+        assertSingleError(service("    listeners {\n      \"127.0.0.1:8443\" cert-path=\"test.crt\"\n    }\n" + CONNECTOR),
+                4, 24, "cert-path and key-path must be given together");
+    }
+
+    @Test
+    void missingCertificateFileIsRejected() {
+        assertSingleError(service("    listeners {\n      \"127.0.0.1:8443\" cert-path=\"nope.crt\" key-path=\"test.key\"\n    }\n" + CONNECTOR),
+                4, 34, "cert-path \"nope.crt\": no readable file");
+    }
+
+    @Test
+    void h2ProtoWithoutTlsIsRejected() {
+        assertSingleError(service(LISTENER + "    connectors {\n      \"127.0.0.1:9000\" proto=\"h2-only\"\n    }"),
+                7, 30, "proto=\"h2-only\" needs TLS");
+    }
+
+    @Test
+    void invalidCidrIsRejected() {
+        assertSingleError(service(LISTENER + CONNECTOR
+                        + "    path-control {\n      request-filters {\n        filter kind=\"block-cidr-range\" addrs=\"10.0.0.0/8, 300.1.2.3/8\"\n      }\n    }"),
+                11, 46, "\"300.1.2.3/8\" is not an IP address or CIDR range");
+    }
+
+    @Test
+    void invalidRegexIsRejected() {
+        assertSingleError(service(LISTENER + CONNECTOR
+                        + "    path-control {\n      upstream-request {\n        filter kind=\"remove-header-key-regex\" pattern=\"(secret\"\n      }\n    }"),
+                11, 55, "pattern is not a valid regular expression");
+        assertSingleError(service(LISTENER + CONNECTOR
+                        + "    rate-limiting {\n      rule kind=\"any-matching-uri\" pattern=\"[a-\" tokens-per-bucket=1 refill-qty=1 refill-rate-ms=1\n    }"),
+                10, 44, "pattern is not a valid regular expression");
+    }
+
+    @Test
+    void daemonizeWithoutPidFileIsRejected() {
+        assertSingleError("system {\n  daemonize true\n}\n" + service(LISTENER + CONNECTOR), 1, 1, "daemonize is true but no pid-file");
+    }
+
+    @Test
+    void pidFileMustBeAbsolute() {
+        assertSingleError("system {\n  pid-file \"river.pid\"\n}\n" + service(LISTENER + CONNECTOR), 2, 12, "pid-file must be an absolute path");
+    }
+
+    @Test
+    void filterInTheWrongStageIsRejected() {
+        assertSingleError(service(LISTENER + CONNECTOR
+                        + "    path-control {\n      upstream-request {\n        filter kind=\"block-cidr-range\" addrs=\"10.0.0.0/8\"\n      }\n    }"),
+                11, 21, "filter kind \"block-cidr-range\" cannot be used in upstream-request");
+    }
+
+    @Test
+    void rateLimitRuleMissingAPropertyIsRejected() {
+        assertSingleError(service(LISTENER + CONNECTOR + "    rate-limiting {\n      rule kind=\"source-ip\" tokens-per-bucket=1 refill-qty=1 refill-rate-ms=1\n    }"),
+                10, 7, "needs the property max-buckets=");
+    }
+
+    @Test
+    void badListenerAddressIsRejected() {
+        assertSingleError(service("    listeners {\n      \"localhost:8080\"\n    }\n" + CONNECTOR), 4, 7, "expected an IP address and port");
+    }
+
+    @Test
+    void ketamaNeedsAKey() {
+        assertSingleError(service(LISTENER + "    connectors {\n      load-balance {\n        selection \"Ketama\"\n      }\n      \"127.0.0.1:9000\"\n    }"),
+                8, 9, "needs key=\"UriPath\"");
+    }
+
+    @Test
+    void kdlSyntaxErrorIsLocated() {
+        assertSingleError("services {\n  web {\n    listeners {\n      \"127.0.0.1:8080\n    }\n  }\n}\n", 4, 7, "KDL syntax error");
+    }
+
+    @Test
+    void allErrorsAreReportedNotJustTheFirst() {
+        List<ConfigError> errors = errors("system {\n  threads-per-service 0\n  daemonize \"yes\"\n}\n"
+                + service("    listeners {\n      \"127.0.0.1:99999\"\n    }\n    connectors {\n      \"127.0.0.1:9000\" weight=0\n    }"));
+        assertThat(errors).extracting(ConfigError::line).containsExactly(2, 3, 8, 11);
+    }
+
+    @Test
+    void tomlErrorsNameTheKeyAndItsLine() {
+        String toml = "[system]\nthreads-per-service = 2\n\n[[basic-proxy]]\nname = \"a\"\nlisteners = [\n  { source = { kind = \"Tcp\", value = { addr = \"0.0.0.0:80\" } } }\n]\n"
+                + "[basic-proxy.connector]\nproxy_addr = \"1.2.3.4:80\"\ntls_sni = \"bad sni\"\n";
+        assertThatThrownBy(() -> new ConfigLoader(dir).parse(toml, "river.toml", ConfigFormat.TOML, SystemOverrides.none()))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("river.toml:11:1: tls-sni \"bad sni\" is not a valid DNS name");
+    }
+}

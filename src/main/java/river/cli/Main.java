@@ -1,2 +1,77 @@
 package river.cli;
-public final class Main { public static void main(String[] a) { System.out.println("hi"); } }
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.Map;
+import picocli.CommandLine;
+import river.config.ConfigError;
+import river.config.ConfigException;
+import river.config.ConfigLoader;
+import river.config.RiverConfig;
+
+/** River's entry point: parses the command line, loads the configuration, and runs or validates it. */
+public final class Main {
+    static final int OK = 0;
+    static final int INVALID_CONFIG = 1;
+    static final int USAGE = 2;
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        int status = run(args, System.getenv(), Path.of("").toAbsolutePath(), System.out, System.err);
+        if (status != OK || !Boolean.getBoolean("river.keepRunning")) {
+            System.exit(status);
+        }
+    }
+
+    /** Runs River with the given environment and working directory; returns the exit status. */
+    static int run(String[] args, Map<String, String> env, Path workingDirectory, PrintStream out, PrintStream err) {
+        RiverCommand cli = new RiverCommand();
+        CommandLine commandLine = new CommandLine(cli);
+        try {
+            commandLine.parseArgs(args);
+        } catch (CommandLine.ParameterException e) {
+            err.println("river: " + e.getMessage());
+            commandLine.usage(err);
+            return USAGE;
+        }
+        if (cli.help) {
+            commandLine.usage(out);
+            return OK;
+        }
+        if (cli.listEnvVars) {
+            for (EnvironmentVariable v : EnvironmentVariable.values()) {
+                out.printf("%-28s %s%n", v.name(), v.description());
+            }
+            return OK;
+        }
+        if (cli.printDefaultConfig) {
+            out.print(DefaultConfig.KDL);
+            return OK;
+        }
+        LaunchSettings settings;
+        try {
+            settings = LaunchSettings.resolve(cli, env);
+        } catch (UsageException e) {
+            err.println("river: " + e.getMessage());
+            err.println("Try 'river --help' for more information.");
+            return USAGE;
+        }
+        RiverConfig config;
+        try {
+            config = new ConfigLoader(workingDirectory).load(settings.configFile(), settings.format(), settings.overrides());
+        } catch (ConfigException e) {
+            err.println("river: invalid configuration, " + e.errors().size() + (e.errors().size() == 1 ? " error:" : " errors:"));
+            for (ConfigError error : e.errors()) {
+                err.println("  " + error);
+            }
+            return INVALID_CONFIG;
+        }
+        if (settings.validateOnly()) {
+            out.print(ConfigSummary.render(config));
+            out.println(settings.configFile() + ": configuration is valid");
+            return OK;
+        }
+        return Launcher.start(config, settings, out, err);
+    }
+}

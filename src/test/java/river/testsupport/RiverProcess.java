@@ -1,0 +1,49 @@
+package river.testsupport;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** Runs the packaged {@code river.jar} as a real process, the way an operator does. */
+public final class RiverProcess {
+    private RiverProcess() {}
+
+    /** The jar built by {@code mvn package}; failsafe passes its path. */
+    public static Path jar() {
+        String configured = System.getProperty("river.jar");
+        return Path.of(configured != null ? configured : "target/river.jar").toAbsolutePath();
+    }
+
+    /** The result of a finished run. */
+    public record Result(int exitCode, String stdout, String stderr) {}
+
+    /** Runs River to completion in {@code workingDirectory} with extra environment variables. */
+    public static Result run(Path workingDirectory, Map<String, String> env, String... args) throws IOException, InterruptedException {
+        Process p = start(workingDirectory, env, args);
+        byte[] out = p.getInputStream().readAllBytes();
+        byte[] err = p.getErrorStream().readAllBytes();
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("river did not exit within 60 s");
+        }
+        return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8), new String(err, StandardCharsets.UTF_8));
+    }
+
+    /** Starts River in the background; the caller stops it. */
+    public static Process start(Path workingDirectory, Map<String, String> env, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", jar().toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
+        builder.environment().keySet().removeIf(k -> k.startsWith("RIVER_"));
+        builder.environment().putAll(env);
+        return builder.start();
+    }
+
+    private static String javaBinary() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+}

@@ -1,0 +1,40 @@
+package river.architecture;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import org.junit.jupiter.api.Test;
+
+/** The package rules of docs/architecture.md, checked on the compiled classes. */
+class LayeringTest {
+    private static final JavaClasses RIVER = new ClassFileImporter()
+            .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+            .importPackages("river");
+
+    @Test
+    void kdlParserKnowsNothingOfRiver() {
+        noClasses().that().resideInAPackage("river.kdl..")
+                .should().dependOnClassesThat().resideInAnyPackage("river.config..", "river.cli..", "river.server..",
+                        "river.http..", "river.proxy..", "river.upstream..", "river.balance..", "river.modules..",
+                        "river.observe..", "river.service..")
+                .check(RIVER);
+    }
+
+    @Test
+    void configurationDependsOnlyOnTheKdlParser() {
+        noClasses().that().resideInAPackage("river.config..")
+                .should().dependOnClassesThat().resideInAnyPackage("river.cli..", "river.server..", "river.http..",
+                        "river.proxy..", "river.upstream..", "river.balance..", "river.modules..", "river.observe..",
+                        "river.service..")
+                .check(RIVER);
+    }
+
+    @Test
+    void nothingDependsOnTheCommandLine() {
+        noClasses().that().resideOutsideOfPackage("river.cli..")
+                .should().dependOnClassesThat().resideInAPackage("river.cli..")
+                .check(RIVER);
+    }
+}

@@ -18,10 +18,7 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
-        int status = run(args, System.getenv(), Path.of("").toAbsolutePath(), System.out, System.err);
-        if (status != OK || !Boolean.getBoolean("river.keepRunning")) {
-            System.exit(status);
-        }
+        System.exit(run(args, System.getenv(), Path.of("").toAbsolutePath(), System.out, System.err));
     }
 
     /** Runs River with the given environment and working directory; returns the exit status. */

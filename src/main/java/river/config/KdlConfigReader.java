@@ -66,9 +66,10 @@ final class KdlConfigReader {
         boolean daemonize = false;
         Optional<Path> pidFile = Optional.empty();
         Optional<Path> upgradeSocket = Optional.empty();
+        int grace = SystemConfig.DEFAULT_GRACE_PERIOD_SECONDS;
         Set<String> seen = new HashSet<>();
         for (KdlNode child : node.children()) {
-            if (!seen.add(child.name()) && isKnown(child.name(), "threads-per-service", "daemonize", "pid-file", "upgrade-socket")) {
+            if (!seen.add(child.name()) && isKnown(child.name(), "threads-per-service", "daemonize", "pid-file", "upgrade-socket", "grace-period-seconds")) {
                 duplicate(child);
             }
             switch (child.name()) {
@@ -82,10 +83,14 @@ final class KdlConfigReader {
                 }
                 case "pid-file" -> pidFile = Optional.ofNullable(absolutePath(child));
                 case "upgrade-socket" -> upgradeSocket = Optional.ofNullable(absolutePath(child));
-                default -> unknownNode(child, "in system", "threads-per-service, daemonize, pid-file, upgrade-socket");
+                case "grace-period-seconds" -> {
+                    Integer n = nonNegativeInt(singleArgument(child), child.name());
+                    grace = n == null ? grace : n;
+                }
+                default -> unknownNode(child, "in system", "threads-per-service, daemonize, pid-file, upgrade-socket, grace-period-seconds");
             }
         }
-        return new SystemConfig(threads, daemonize, pidFile, upgradeSocket);
+        return new SystemConfig(threads, daemonize, pidFile, upgradeSocket, grace);
     }
 
     private Path absolutePath(KdlNode node) {
@@ -118,6 +123,9 @@ final class KdlConfigReader {
         KdlNode pathControlNode = null;
         KdlNode rateLimitingNode = null;
         KdlNode fileServerNode = null;
+        KdlNode timeoutsNode = null;
+        KdlNode limitsNode = null;
+        KdlNode poolNode = null;
         for (KdlNode child : node.children()) {
             KdlNode previous = null;
             switch (child.name()) {
@@ -141,8 +149,20 @@ final class KdlConfigReader {
                     previous = fileServerNode;
                     fileServerNode = child;
                 }
+                case "timeouts" -> {
+                    previous = timeoutsNode;
+                    timeoutsNode = child;
+                }
+                case "limits" -> {
+                    previous = limitsNode;
+                    limitsNode = child;
+                }
+                case "upstream-pool" -> {
+                    previous = poolNode;
+                    poolNode = child;
+                }
                 default -> unknownNode(child, "in service \"" + node.name() + "\"",
-                        "listeners, connectors, path-control, rate-limiting, file-server");
+                        "listeners, connectors, path-control, rate-limiting, file-server, timeouts, limits, upstream-pool");
             }
             if (previous != null) {
                 duplicate(child);
@@ -167,10 +187,61 @@ final class KdlConfigReader {
                 : connectorsNode != null ? connectors(connectorsNode) : null;
         PathControlConfig pathControl = pathControlNode == null ? PathControlConfig.empty() : pathControl(pathControlNode);
         List<RateLimitRule> rateLimits = rateLimitingNode == null ? List.of() : rateLimiting(rateLimitingNode);
+        HttpSettings http = httpSettings(timeoutsNode, limitsNode, poolNode);
         if (handler == null) {
             return null;
         }
-        return new ServiceConfig(node.name(), listeners, handler, pathControl, rateLimits);
+        return new ServiceConfig(node.name(), listeners, handler, pathControl, rateLimits, http);
+    }
+
+    // ---- engine settings --------------------------------------------------------------------------
+
+    private HttpSettings httpSettings(KdlNode timeouts, KdlNode limits, KdlNode pool) {
+        HttpSettings d = HttpSettings.defaults();
+        for (KdlNode n : new KdlNode[] {timeouts, limits, pool}) {
+            if (n != null) {
+                noArguments(n);
+                noChildren(n);
+            }
+        }
+        if (timeouts != null) {
+            allowedProperties(timeouts, "timeouts", "connect-ms", "request-header-ms", "keepalive-idle-ms", "upstream-response-ms", "body-idle-ms");
+        }
+        if (limits != null) {
+            allowedProperties(limits, "limits", "max-request-line-bytes", "max-request-header-bytes");
+        }
+        if (pool != null) {
+            allowedProperties(pool, "upstream-pool", "idle-timeout-ms", "max-idle-per-upstream");
+        }
+        return new HttpSettings(
+                setting(timeouts, "connect-ms", d.connectTimeoutMs()),
+                setting(timeouts, "request-header-ms", d.requestHeaderTimeoutMs()),
+                setting(timeouts, "keepalive-idle-ms", d.keepaliveIdleTimeoutMs()),
+                setting(timeouts, "upstream-response-ms", d.upstreamResponseTimeoutMs()),
+                setting(timeouts, "body-idle-ms", d.bodyIdleTimeoutMs()),
+                setting(limits, "max-request-line-bytes", d.maxRequestLineBytes()),
+                setting(limits, "max-request-header-bytes", d.maxRequestHeaderBytes()),
+                setting(pool, "idle-timeout-ms", d.poolIdleTimeoutMs()),
+                pool == null || pool.property("max-idle-per-upstream").isEmpty() ? d.poolMaxIdlePerUpstream()
+                        : orDefault(nonNegativeInt(pool.property("max-idle-per-upstream").get().value(), "max-idle-per-upstream"), d.poolMaxIdlePerUpstream()));
+    }
+
+    private int setting(KdlNode node, String key, int defaultValue) {
+        if (node == null || node.property(key).isEmpty()) {
+            return defaultValue;
+        }
+        return orDefault(positiveInt(node.property(key).get().value(), key), defaultValue);
+    }
+
+    private static int orDefault(Integer value, int defaultValue) {
+        return value == null ? defaultValue : value;
+    }
+
+    private Integer nonNegativeInt(KdlValue value, String what) {
+        if (value instanceof KdlValue.Num n && n.isInteger() && ((java.math.BigInteger) n.value()).signum() == 0) {
+            return 0;
+        }
+        return positiveInt(value, what);
     }
 
     // ---- listeners --------------------------------------------------------------------------------

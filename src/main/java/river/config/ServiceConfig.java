@@ -8,13 +8,15 @@ import java.util.List;
  * @param handler a proxy to connectors, or a file server
  * @param pathControl filters applied to proxied requests and responses (empty for file servers)
  * @param rateLimits rules every request must obtain a token from (empty for file servers)
+ * @param http the engine's limits and timeouts for this service
  */
 public record ServiceConfig(
         String name,
         List<ListenerConfig> listeners,
         ServiceHandler handler,
         PathControlConfig pathControl,
-        List<RateLimitRule> rateLimits) {
+        List<RateLimitRule> rateLimits,
+        HttpSettings http) {
     public ServiceConfig {
         listeners = List.copyOf(listeners);
         rateLimits = List.copyOf(rateLimits);

@@ -10,12 +10,15 @@ import java.util.Optional;
  * @param daemonize whether River detaches into the background (requires {@code pidFile})
  * @param pidFile where the daemon's pid is written
  * @param upgradeSocket the Unix socket listeners are handed over on during an upgrade
+ * @param gracePeriodSeconds how long in-flight requests may run after SIGTERM before River exits
  */
-public record SystemConfig(int threadsPerService, boolean daemonize, Optional<Path> pidFile, Optional<Path> upgradeSocket) {
+public record SystemConfig(
+        int threadsPerService, boolean daemonize, Optional<Path> pidFile, Optional<Path> upgradeSocket, int gracePeriodSeconds) {
     public static final int DEFAULT_THREADS_PER_SERVICE = 8;
+    public static final int DEFAULT_GRACE_PERIOD_SECONDS = 30;
 
     /** The settings used when a file has no {@code system} block. */
     public static SystemConfig defaults() {
-        return new SystemConfig(DEFAULT_THREADS_PER_SERVICE, false, Optional.empty(), Optional.empty());
+        return new SystemConfig(DEFAULT_THREADS_PER_SERVICE, false, Optional.empty(), Optional.empty(), DEFAULT_GRACE_PERIOD_SECONDS);
     }
 }

@@ -22,6 +22,7 @@ public record SystemOverrides(
                 threadsPerService.orElse(file.threadsPerService()),
                 daemonize.orElse(file.daemonize()),
                 pidFile.or(file::pidFile),
-                upgradeSocket.or(file::upgradeSocket));
+                upgradeSocket.or(file::upgradeSocket),
+                file.gracePeriodSeconds());
     }
 }

@@ -89,7 +89,8 @@ final class TomlConfigReader {
                 threads == null ? defaults.threadsPerService() : threads,
                 daemonize != null && daemonize,
                 Optional.ofNullable(pid == null ? null : rules.absolutePath(pid, "pid-file", locate(child(at, "pid-file")))),
-                Optional.ofNullable(upgrade == null ? null : rules.absolutePath(upgrade, "upgrade-socket", locate(child(at, "upgrade-socket")))));
+                Optional.ofNullable(upgrade == null ? null : rules.absolutePath(upgrade, "upgrade-socket", locate(child(at, "upgrade-socket")))),
+                defaults.gracePeriodSeconds());
     }
 
     private ServiceConfig proxy(JsonNode node, List<Object> at) {
@@ -122,7 +123,8 @@ final class TomlConfigReader {
         if (name == null || connector == null) {
             return null;
         }
-        return new ServiceConfig(name, listeners, new ServiceHandler.Proxy(List.of(connector), LoadBalanceConfig.defaults()), pathControl, List.of());
+        return new ServiceConfig(name, listeners, new ServiceHandler.Proxy(List.of(connector), LoadBalanceConfig.defaults()), pathControl, List.of(),
+                HttpSettings.defaults());
     }
 
     private ListenerConfig listener(JsonNode node, List<Object> at) {

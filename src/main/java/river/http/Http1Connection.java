@@ -1,0 +1,394 @@
+package river.http;
+
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import river.proxy.Downstream;
+import river.proxy.Exchange;
+import river.proxy.ProxyEngine;
+
+/**
+ * One HTTP/1.x client connection: validates each request head, hands it to the engine as an
+ * exchange, and answers pipelined requests strictly in order, one exchange at a time. It is the
+ * exchange's {@link Downstream}: it frames responses for the client's HTTP version and keep-alive
+ * wishes. It also enforces the connection's own timeouts: request head (slowloris) and keep-alive idle.
+ */
+final class Http1Connection extends ChannelInboundHandlerAdapter implements Downstream {
+    private static final Logger LOG = LoggerFactory.getLogger(Http1Connection.class);
+    private static final int MAX_QUEUED = 256;
+
+    private final ProxyEngine engine;
+    private final Http1Settings settings;
+    private final boolean secure;
+    private final ArrayDeque<HttpObject> queued = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private Channel channel;
+    private InetSocketAddress client;
+
+    private volatile Exchange current;
+    private boolean currentTakesBody;
+    private boolean keepAlive;
+    private boolean http10;
+    private boolean closeAfterResponse;
+    private boolean closing;
+    private ChannelFuture lastWrite;
+
+    private boolean awaitingHead = true;
+    private boolean headStarted;
+    private ScheduledFuture<?> headTimer;
+
+    Http1Connection(ProxyEngine engine, Http1Settings settings, boolean secure) {
+        this.engine = engine;
+        this.settings = settings;
+        this.secure = secure;
+    }
+
+    /** Watches raw bytes before the decoder, to start the request-head timer on a request's first byte. */
+    final class FirstByteWatch extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext c, Object msg) {
+            if (awaitingHead && !headStarted) {
+                headStarted = true;
+                armHeadTimer(settings.requestHeaderTimeoutMs());
+            }
+            c.fireChannelRead(msg);
+        }
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        this.channel = ctx.channel();
+        SocketAddress remote = channel.remoteAddress();
+        this.client = remote instanceof InetSocketAddress inet ? inet : null;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        // A connection that sends nothing gets the request-head time, then is closed.
+        headStarted = true;
+        armHeadTimer(settings.requestHeaderTimeoutMs());
+        ctx.fireChannelActive();
+    }
+
+    /** Whether a request is in progress or waiting; read by the shutdown thread. */
+    boolean busy() {
+        return current != null;
+    }
+
+    // ---- inbound --------------------------------------------------------------------------------
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof HttpRequest request) {
+            if (current != null || !queued.isEmpty()) {
+                enqueue(request);
+                return;
+            }
+            onRequestHead(request);
+            if (request instanceof HttpContent content) {
+                onRequestBody(content);
+            }
+        } else if (msg instanceof HttpContent content) {
+            if (!queued.isEmpty()) {
+                enqueue(content);
+            } else {
+                onRequestBody(content);
+            }
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void enqueue(HttpObject message) {
+        if (queued.size() >= MAX_QUEUED) {
+            ReferenceCountUtil.release(message);
+            closeNow();
+            return;
+        }
+        queued.add(message);
+        channel.config().setAutoRead(false);
+    }
+
+    private void onRequestHead(HttpRequest request) {
+        cancelHeadTimer();
+        awaitingHead = false;
+        headStarted = false;
+        if (request.decoderResult().isFailure()) {
+            Throwable cause = request.decoderResult().cause();
+            HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+                    : cause instanceof TooLongHttpHeaderException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : cause instanceof TooLongFrameException ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                    : HttpResponseStatus.BAD_REQUEST;
+            reject(status, "malformed request");
+            return;
+        }
+        String violation = RequestFraming.violation(request);
+        if (violation != null) {
+            reject(HttpResponseStatus.BAD_REQUEST, violation);
+            return;
+        }
+        String expect = request.headers().get(HttpHeaderNames.EXPECT);
+        if (expect != null && !expect.equalsIgnoreCase("100-continue")) {
+            reject(HttpResponseStatus.EXPECTATION_FAILED, "unsupported expectation");
+            return;
+        }
+        http10 = request.protocolVersion().equals(HttpVersion.HTTP_1_0);
+        keepAlive = HttpUtil.isKeepAlive(request);
+        closeAfterResponse = false;
+        boolean bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0L;
+        currentTakesBody = !bodyless;
+        current = engine.newExchange(this, request, client, secure);
+        current.start(bodyless);
+    }
+
+    private void onRequestBody(HttpContent content) {
+        if (current != null && currentTakesBody) {
+            if (content instanceof LastHttpContent) {
+                currentTakesBody = false;
+            }
+            current.onRequestBody(content);
+        } else {
+            content.release();
+        }
+    }
+
+    /** Answers a request that must not be forwarded, then closes: its framing cannot be trusted. */
+    private void reject(HttpResponseStatus status, String reason) {
+        LOG.debug("rejecting request from {}: {} ({})", client, status.code(), reason);
+        closing = true;
+        byte[] text = (status.code() + " " + status.reasonPhrase() + ": " + reason + "\n").getBytes(StandardCharsets.US_ASCII);
+        FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(text));
+        response.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, text.length)
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        channel.config().setAutoRead(false);
+        channel.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (current != null && channel.isWritable()) {
+            current.onDownstreamWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        cancelHeadTimer();
+        Exchange exchange = current;
+        current = null;
+        if (exchange != null) {
+            exchange.onDownstreamClosed();
+        }
+        HttpObject m;
+        while ((m = queued.poll()) != null) {
+            ReferenceCountUtil.release(m);
+        }
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("client connection {} failed: {}", client, cause.toString());
+        closeNow();
+    }
+
+    // ---- Downstream -----------------------------------------------------------------------------
+
+    @Override
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    @Override
+    public boolean isHttp10() {
+        return http10;
+    }
+
+    @Override
+    public void setReading(boolean reading) {
+        if (reading && (!queued.isEmpty() || closing)) {
+            return;
+        }
+        channel.config().setAutoRead(reading);
+    }
+
+    @Override
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    public void sendInformational(HttpResponse response) {
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        channel.write(response, channel.voidPromise());
+        channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
+    }
+
+    @Override
+    public void sendHead(HttpResponse head, boolean bodyFollows) {
+        if (bodyFollows && !HttpUtil.isContentLengthSet(head)) {
+            if (http10) {
+                closeAfterResponse = true;
+            } else {
+                head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+        }
+        boolean close = !keepAlive || closeAfterResponse;
+        if (close) {
+            closeAfterResponse = true;
+            head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (http10) {
+            head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+        }
+        head.setProtocolVersion(HttpVersion.HTTP_1_1);
+        channel.write(head, channel.voidPromise());
+    }
+
+    @Override
+    public ChannelFuture sendBody(HttpContent content) {
+        ChannelFuture f = channel.writeAndFlush(content);
+        if (content instanceof LastHttpContent) {
+            lastWrite = f;
+        }
+        return f;
+    }
+
+    @Override
+    public ChannelFuture sendFile(FileChannel file, long offset, long length) {
+        channel.write(new DefaultFileRegion(file, offset, length), channel.voidPromise());
+        return sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    @Override
+    public void responseComplete(boolean requestFullyRead) {
+        current = null;
+        ChannelFuture written = lastWrite;
+        lastWrite = null;
+        if (closeAfterResponse || !requestFullyRead || currentTakesBody) {
+            // Unread body bytes would be taken for the next request: close instead.
+            closing = true;
+            releaseQueued();
+            if (written != null) {
+                written.addListener(ChannelFutureListener.CLOSE);
+            } else {
+                channel.close();
+            }
+            return;
+        }
+        awaitingHead = true;
+        headStarted = false;
+        if (!queued.isEmpty()) {
+            drainQueue();
+            return;
+        }
+        armHeadTimer(settings.keepaliveIdleTimeoutMs());
+        channel.config().setAutoRead(true);
+    }
+
+    /** Starts the next pipelined request, and feeds it the pieces already read. */
+    private void drainQueue() {
+        HttpObject first = queued.poll();
+        if (!(first instanceof HttpRequest request)) {
+            ReferenceCountUtil.release(first);
+            closeNow();
+            return;
+        }
+        onRequestHead(request);
+        while (!queued.isEmpty() && !(queued.peek() instanceof HttpRequest)) {
+            onRequestBody((HttpContent) queued.poll());
+        }
+        if (queued.isEmpty() && current != null && currentTakesBody) {
+            // The body continues on the wire; the exchange resumes reading when it is ready.
+            return;
+        }
+        if (queued.isEmpty() && current == null && !closing) {
+            channel.config().setAutoRead(true);
+        }
+    }
+
+    @Override
+    public void abort() {
+        closing = true;
+        releaseQueued();
+        if (channel.isActive()) {
+            // A reset tells the client the response is incomplete, unlike a clean close.
+            channel.config().setOption(ChannelOption.SO_LINGER, 0);
+            channel.close();
+        }
+    }
+
+    // ---- timers ---------------------------------------------------------------------------------
+
+    private void armHeadTimer(long ms) {
+        cancelHeadTimer();
+        headTimer = channel.eventLoop().schedule(this::onHeadTimeout, ms, TimeUnit.MILLISECONDS);
+    }
+
+    private void cancelHeadTimer() {
+        if (headTimer != null) {
+            headTimer.cancel(false);
+            headTimer = null;
+        }
+    }
+
+    private void onHeadTimeout() {
+        headTimer = null;
+        if (!awaitingHead || current != null) {
+            return;
+        }
+        LOG.debug("closing idle or slow client connection {}", client);
+        closeNow();
+    }
+
+    private void closeNow() {
+        closing = true;
+        releaseQueued();
+        channel.close();
+    }
+
+    private void releaseQueued() {
+        HttpObject m;
+        while ((m = queued.poll()) != null) {
+            ReferenceCountUtil.release(m);
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package river.proxy;
+
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpResponse;
+import java.nio.channels.FileChannel;
+
+/**
+ * The client side of one exchange, as the engine needs it, independent of the HTTP version: the
+ * codec layer implements it for HTTP/1.x (and later HTTP/2 streams).
+ */
+public interface Downstream {
+
+    EventLoop eventLoop();
+
+    /** Whether the client speaks HTTP/1.0 (no 1xx, no chunked framing). */
+    boolean isHttp10();
+
+    /** Stops or resumes reading the request body from the client (backpressure). */
+    void setReading(boolean reading);
+
+    /** Whether more can be written to the client without queueing beyond the water mark. */
+    boolean isWritable();
+
+    /** Sends an informational (1xx) response. */
+    void sendInformational(HttpResponse response);
+
+    /**
+     * Sends the final response head.
+     *
+     * @param bodyFollows false for responses that never have a body (HEAD, 204, 304)
+     */
+    void sendHead(HttpResponse head, boolean bodyFollows);
+
+    /** Sends a body piece; a {@code LastHttpContent} ends the response. */
+    ChannelFuture sendBody(HttpContent content);
+
+    /** Sends a file range as the whole body and ends the response; closes the file afterwards. */
+    ChannelFuture sendFile(FileChannel file, long offset, long length);
+
+    /** Called once the response is complete, whether or not the request body was fully read. */
+    void responseComplete(boolean requestFullyRead);
+
+    /** Closes the connection abruptly: used when a response cannot be completed. */
+    void abort();
+}

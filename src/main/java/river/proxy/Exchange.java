@@ -1,0 +1,577 @@
+package river.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpRequest;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import river.upstream.Peer;
+import river.upstream.UpstreamConnection;
+import river.upstream.UpstreamListener;
+
+/**
+ * One request from arrival to logging: runs the phases, selects a peer, borrows an upstream
+ * connection, and streams both bodies with backpressure. Confined to the client's event loop; events
+ * from an upstream connection living on another loop are handed over to it first.
+ */
+public final class Exchange implements UpstreamListener {
+    private static final int MAX_ATTEMPTS = 3;
+
+    private final ProxyEngine engine;
+    private final Downstream downstream;
+    private final EventLoop loop;
+    private final RequestContext ctx;
+    private final ArrayDeque<HttpContent> pendingBody = new ArrayDeque<>(4);
+
+    private UpstreamConnection upstream;
+    private boolean requestFullyRead;
+    private boolean requestSent;
+    private boolean requestBodyStarted;
+    private boolean informationalTail;
+    private boolean headSent;
+    private boolean upstreamReusable;
+    private boolean finished;
+    private boolean retriedStale;
+    private boolean localResponse;
+    private ScheduledFuture<?> responseTimer;
+    private ScheduledFuture<?> bodyIdleTimer;
+    private long lastBodyActivity;
+
+    Exchange(ProxyEngine engine, Downstream downstream, HttpRequest request, InetSocketAddress client, boolean secure) {
+        this.engine = engine;
+        this.downstream = downstream;
+        this.loop = downstream.eventLoop();
+        this.ctx = new RequestContext(engine.service(), client, secure, request);
+    }
+
+    public RequestContext context() {
+        return ctx;
+    }
+
+    // ---- request phases -------------------------------------------------------------------------
+
+    /**
+     * Starts the request phases; called once the request head has arrived.
+     *
+     * @param bodyless whether the request has no body (the codec then delivers no body pieces)
+     */
+    public void start(boolean bodyless) {
+        requestFullyRead = bodyless;
+        // Hold the body until we know where it goes.
+        downstream.setReading(false);
+        runRequestPhases(0);
+    }
+
+    private void runRequestPhases(int from) {
+        List<ProxyModule> modules = engine.modules();
+        for (int i = from; i < modules.size(); i++) {
+            CompletionStage<Verdict> stage;
+            try {
+                stage = modules.get(i).onRequest(ctx);
+            } catch (RuntimeException e) {
+                engine.log().warn("request phase of {} failed", modules.get(i).getClass().getSimpleName(), e);
+                fail(ProxyError.INTERNAL);
+                return;
+            }
+            if (stage == Verdict.CONTINUE_NOW) {
+                continue;
+            }
+            var future = stage.toCompletableFuture();
+            if (future.isDone() && !future.isCompletedExceptionally()) {
+                if (!handleVerdict(future.join())) {
+                    return;
+                }
+                continue;
+            }
+            int next = i + 1;
+            stage.whenComplete((verdict, error) -> loop.execute(() -> {
+                if (finished) {
+                    return;
+                }
+                if (error != null) {
+                    engine.log().warn("request phase failed", error);
+                    fail(ProxyError.INTERNAL);
+                } else if (handleVerdict(verdict)) {
+                    runRequestPhases(next);
+                }
+            }));
+            return;
+        }
+        proxy();
+    }
+
+    /** Returns true to continue with the next phase. */
+    private boolean handleVerdict(Verdict verdict) {
+        if (verdict instanceof Verdict.Respond respond) {
+            respondLocally(respond);
+            return false;
+        }
+        return true;
+    }
+
+    private void respondLocally(Verdict.Respond respond) {
+        localResponse = true;
+        HttpResponse head = respond.head();
+        boolean isHead = ctx.request().method().equals(HttpMethod.HEAD);
+        for (ProxyModule m : engine.modules()) {
+            m.onResponse(ctx, head);
+        }
+        ctx.status = head.status();
+        ctx.responseHeadNanos = System.nanoTime() - ctx.startNanos();
+        headSent = true;
+        Verdict.Body body = respond.body();
+        if (body instanceof Verdict.Body.FileRange file && !isHead) {
+            downstream.sendHead(head, true);
+            ctx.bytesOut += file.length();
+            downstream.sendFile(file.file(), file.offset(), file.length());
+        } else {
+            if (body instanceof Verdict.Body.FileRange file) {
+                closeQuietly(file.file());
+            }
+            ByteBuf content = body instanceof Verdict.Body.Bytes bytes ? bytes.content() : Unpooled.EMPTY_BUFFER;
+            boolean bodyFollows = !isHead && !(body instanceof Verdict.Body.Empty);
+            downstream.sendHead(head, bodyFollows);
+            if (bodyFollows) {
+                ctx.bytesOut += content.readableBytes();
+                downstream.sendBody(new DefaultLastHttpContent(content));
+            } else {
+                content.release();
+                downstream.sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
+            }
+        }
+        complete();
+    }
+
+    // ---- connecting -----------------------------------------------------------------------------
+
+    private void proxy() {
+        if (engine.selector() == null) {
+            fail(ProxyError.NO_PEER);
+            return;
+        }
+        connect();
+    }
+
+    private void connect() {
+        Peer peer = engine.selector().select(ctx.path(), ctx.client(), ctx.attempts == 0 ? null : ctx.peer);
+        if (peer == null) {
+            fail(ProxyError.NO_PEER);
+            return;
+        }
+        ctx.attempts++;
+        ctx.peer = peer;
+        Future<UpstreamConnection> acquired = engine.pool().acquire(peer, loop, this);
+        if (acquired.isDone()) {
+            onAcquired(acquired);
+        } else {
+            acquired.addListener(f -> onAcquired(acquired));
+        }
+    }
+
+    private void onAcquired(Future<UpstreamConnection> acquired) {
+        if (!acquired.isSuccess()) {
+            ProxyError error = ProxyError.ofConnectFailure(acquired.cause());
+            engine.log().debug("connect to {} failed: {}", ctx.peer, acquired.cause().toString());
+            if (finished) {
+                return;
+            }
+            int limit = Math.min(MAX_ATTEMPTS, engine.selector().size());
+            if (error.retryOnAnotherPeer() && ctx.attempts < limit) {
+                connect();
+            } else {
+                fail(error);
+            }
+            return;
+        }
+        UpstreamConnection connection = acquired.getNow();
+        if (finished) {
+            connection.release();
+            return;
+        }
+        upstream = connection;
+        ctx.upstreamReused = connection.reused();
+        ctx.connectNanos = System.nanoTime() - ctx.startNanos();
+        sendRequestHead();
+    }
+
+    private void sendRequestHead() {
+        HttpRequest original = ctx.request();
+        HttpHeaders headers = original.headers().copy();
+        boolean chunked = HttpUtil.isTransferEncodingChunked(original);
+        ForwardedHeaders.removeHopByHop(headers);
+        ForwardedHeaders.addForwarded(headers, ctx.client(), ctx.secure());
+        if (chunked) {
+            headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        if (original.protocolVersion().equals(HttpVersion.HTTP_1_0) && !headers.contains(HttpHeaderNames.HOST)) {
+            headers.set(HttpHeaderNames.HOST, ctx.peer.label());
+        }
+        HttpRequest upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, original.method(), original.uri(), headers);
+        for (ProxyModule m : engine.modules()) {
+            m.onUpstreamRequest(ctx, upstreamRequest);
+        }
+        Channel ch = upstream.channel();
+        ch.write(upstreamRequest, ch.voidPromise());
+        if (requestFullyRead && pendingBody.isEmpty() && !requestBodyStarted) {
+            // The encoder needs an end-of-message even for a request without a body.
+            ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
+        }
+        requestSent = true;
+        HttpContent chunk;
+        while ((chunk = pendingBody.poll()) != null) {
+            writeBodyUpstream(chunk);
+        }
+        ch.flush();
+        responseTimer = loop.schedule(this::onResponseTimeout, engine.settings().upstreamResponseTimeoutMs(), TimeUnit.MILLISECONDS);
+        if (!requestFullyRead) {
+            downstream.setReading(ch.isWritable());
+            touchBody();
+        }
+    }
+
+    // ---- request body ---------------------------------------------------------------------------
+
+    /** A request body piece from the client. */
+    public void onRequestBody(HttpContent content) {
+        if (finished || localResponse) {
+            content.release();
+            if (content instanceof LastHttpContent) {
+                requestFullyRead = true;
+            }
+            return;
+        }
+        HttpContent chunk = content;
+        for (ProxyModule m : engine.modules()) {
+            chunk = m.onRequestBody(ctx, chunk);
+        }
+        ctx.bytesIn += chunk.content().readableBytes();
+        if (chunk instanceof LastHttpContent) {
+            requestFullyRead = true;
+        }
+        if (!requestSent) {
+            pendingBody.add(chunk);
+            return;
+        }
+        writeBodyUpstream(chunk);
+        Channel ch = upstream.channel();
+        ch.flush();
+        if (!requestFullyRead && !ch.isWritable()) {
+            downstream.setReading(false);
+        }
+        touchBody();
+    }
+
+    private void writeBodyUpstream(HttpContent chunk) {
+        requestBodyStarted |= chunk.content().isReadable();
+        upstream.channel().write(chunk, upstream.channel().voidPromise());
+    }
+
+    /** The client's connection can take more data again. */
+    public void onDownstreamWritable() {
+        if (upstream != null && headSent && !finished) {
+            upstream.channel().config().setAutoRead(true);
+        }
+    }
+
+    /** The client went away before the exchange ended. */
+    public void onDownstreamClosed() {
+        if (finished) {
+            return;
+        }
+        if (ctx.status == null) {
+            ctx.status = HttpResponseStatus.valueOf(499, "Client Closed Request");
+        }
+        if (upstream != null) {
+            upstream.discard();
+            upstream = null;
+        }
+        finish();
+    }
+
+    // ---- upstream events ------------------------------------------------------------------------
+
+    @Override
+    public void onUpstreamMessage(UpstreamConnection connection, HttpObject message) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> onUpstreamMessage(connection, message));
+            return;
+        }
+        if (finished || connection != upstream) {
+            ReferenceCountUtil.release(message);
+            return;
+        }
+        if (message.decoderResult().isFailure()) {
+            ReferenceCountUtil.release(message);
+            upstream.discard();
+            upstream = null;
+            fail(ProxyError.BAD_RESPONSE);
+            return;
+        }
+        if (message instanceof HttpResponse response) {
+            onResponseHead(response);
+        }
+        if (message instanceof HttpContent content) {
+            if (informationalTail) {
+                informationalTail = false;
+                content.release();
+                return;
+            }
+            onResponseBody(content);
+        }
+    }
+
+    private void onResponseHead(HttpResponse response) {
+        int code = response.status().code();
+        if (code >= 100 && code < 200) {
+            informationalTail = true;
+            if (code == 101) {
+                // Protocol switches are not proxied yet; the Upgrade header never reaches the origin.
+                upstream.discard();
+                upstream = null;
+                fail(ProxyError.BAD_RESPONSE);
+                return;
+            }
+            if (!downstream.isHttp10()) {
+                ForwardedHeaders.removeHopByHop(response.headers());
+                downstream.sendInformational(response);
+            }
+            return;
+        }
+        cancel(responseTimer);
+        boolean bodyFollows = !ctx.request().method().equals(HttpMethod.HEAD) && code != 204 && code != 304;
+        boolean framed = !bodyFollows || HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response);
+        upstreamReusable = framed && HttpUtil.isKeepAlive(response);
+        for (ProxyModule m : engine.modules()) {
+            m.onUpstreamResponse(ctx, response);
+        }
+        HttpHeaders headers = response.headers();
+        ForwardedHeaders.removeHopByHop(headers);
+        headers.add(HttpHeaderNames.VIA, ForwardedHeaders.VIA_VALUE);
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
+        for (ProxyModule m : engine.modules()) {
+            m.onResponse(ctx, response);
+        }
+        ctx.status = response.status();
+        ctx.responseHeadNanos = System.nanoTime() - ctx.startNanos();
+        headSent = true;
+        downstream.sendHead(response, bodyFollows);
+        touchBody();
+    }
+
+    private void onResponseBody(HttpContent content) {
+        if (!headSent) {
+            content.release();
+            return;
+        }
+        HttpContent chunk = content;
+        for (ProxyModule m : engine.modules()) {
+            chunk = m.onResponseBody(ctx, chunk);
+        }
+        ctx.bytesOut += chunk.content().readableBytes();
+        boolean last = chunk instanceof LastHttpContent;
+        downstream.sendBody(chunk);
+        if (last) {
+            UpstreamConnection c = upstream;
+            upstream = null;
+            if (upstreamReusable && requestFullyRead) {
+                c.release();
+            } else {
+                c.discard();
+            }
+            complete();
+            return;
+        }
+        touchBody();
+        if (!downstream.isWritable()) {
+            upstream.channel().config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void onUpstreamFailure(UpstreamConnection connection, Throwable cause) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> onUpstreamFailure(connection, cause));
+            return;
+        }
+        if (finished || connection != upstream) {
+            return;
+        }
+        upstream.discard();
+        upstream = null;
+        engine.log().debug("upstream {} failed: {}", ctx.peer, cause.toString());
+        if (!headSent && ctx.upstreamReused && !requestBodyStarted && !retriedStale && pendingBody.isEmpty()) {
+            // A pooled connection the origin closed just as we used it: the request was not
+            // processed (no response, no body sent), so one fresh attempt is safe.
+            retriedStale = true;
+            requestSent = false;
+            cancel(responseTimer);
+            ctx.attempts--;
+            connect();
+            return;
+        }
+        fail(ProxyError.UPSTREAM_CLOSED);
+    }
+
+    @Override
+    public void onUpstreamWritabilityChanged(UpstreamConnection connection, boolean writable) {
+        if (!loop.inEventLoop()) {
+            loop.execute(() -> onUpstreamWritabilityChanged(connection, writable));
+            return;
+        }
+        if (!finished && connection == upstream && !requestFullyRead && requestSent) {
+            downstream.setReading(writable);
+        }
+    }
+
+    // ---- timeouts -------------------------------------------------------------------------------
+
+    private void onResponseTimeout() {
+        if (finished || headSent) {
+            return;
+        }
+        if (upstream != null) {
+            upstream.discard();
+            upstream = null;
+        }
+        fail(ProxyError.UPSTREAM_TIMEOUT);
+    }
+
+    private void touchBody() {
+        lastBodyActivity = System.nanoTime();
+        if (bodyIdleTimer == null) {
+            bodyIdleTimer = loop.schedule(this::checkBodyIdle, engine.settings().bodyIdleTimeoutMs(), TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void checkBodyIdle() {
+        bodyIdleTimer = null;
+        if (finished) {
+            return;
+        }
+        long idleMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastBodyActivity);
+        long limit = engine.settings().bodyIdleTimeoutMs();
+        if (idleMs < limit) {
+            bodyIdleTimer = loop.schedule(this::checkBodyIdle, limit - idleMs, TimeUnit.MILLISECONDS);
+            return;
+        }
+        boolean waitingForHead = !headSent && requestFullyRead;
+        if (waitingForHead) {
+            // The response-head timeout governs this phase.
+            return;
+        }
+        if (upstream != null) {
+            upstream.discard();
+            upstream = null;
+        }
+        fail(ProxyError.BODY_TIMEOUT);
+    }
+
+    // ---- endings --------------------------------------------------------------------------------
+
+    private void fail(ProxyError error) {
+        if (finished) {
+            return;
+        }
+        ctx.error = error;
+        if (upstream != null) {
+            upstream.discard();
+            upstream = null;
+        }
+        if (headSent) {
+            downstream.abort();
+            finish();
+            return;
+        }
+        HttpResponseStatus status = error.status();
+        byte[] text = (status.code() + " " + status.reasonPhrase() + ": " + error.description() + "\n").getBytes(StandardCharsets.US_ASCII);
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
+        head.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, text.length);
+        for (ProxyModule m : engine.modules()) {
+            m.onResponse(ctx, head);
+        }
+        ctx.status = status;
+        ctx.responseHeadNanos = System.nanoTime() - ctx.startNanos();
+        headSent = true;
+        ctx.bytesOut += text.length;
+        downstream.sendHead(head, !ctx.request().method().equals(HttpMethod.HEAD));
+        downstream.sendBody(ctx.request().method().equals(HttpMethod.HEAD) ? LastHttpContent.EMPTY_LAST_CONTENT
+                : new DefaultLastHttpContent(Unpooled.wrappedBuffer(text)));
+        complete();
+    }
+
+    private void complete() {
+        releasePending();
+        downstream.responseComplete(requestFullyRead);
+        finish();
+    }
+
+    /** Whether the whole request body has been read from the client. */
+    public boolean requestFullyRead() {
+        return requestFullyRead;
+    }
+
+    private void finish() {
+        if (finished) {
+            return;
+        }
+        finished = true;
+        cancel(responseTimer);
+        cancel(bodyIdleTimer);
+        releasePending();
+        ctx.endNanos = System.nanoTime() - ctx.startNanos();
+        for (ProxyModule m : engine.modules()) {
+            try {
+                m.onLogging(ctx);
+            } catch (RuntimeException e) {
+                engine.log().warn("logging phase failed", e);
+            }
+        }
+    }
+
+    private void releasePending() {
+        HttpContent c;
+        while ((c = pendingBody.poll()) != null) {
+            c.release();
+        }
+    }
+
+    private static void cancel(ScheduledFuture<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+
+    private static void closeQuietly(java.io.Closeable c) {
+        try {
+            c.close();
+        } catch (java.io.IOException ignored) {
+            // Nothing to do: the file was only read.
+        }
+    }
+}

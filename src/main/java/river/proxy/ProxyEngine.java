@@ -1,0 +1,63 @@
+package river.proxy;
+
+import io.netty.handler.codec.http.HttpRequest;
+import java.net.InetSocketAddress;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import river.upstream.ConnectionPool;
+import river.upstream.PeerSelector;
+
+/**
+ * The request engine of one service: its modules in phase order, its peer selector and upstream
+ * pool. It holds no feature code; everything a service does beyond proxying is a module.
+ */
+public final class ProxyEngine {
+    private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
+
+    private final String service;
+    private final List<ProxyModule> modules;
+    private final PeerSelector selector;
+    private final ConnectionPool pool;
+    private final EngineSettings settings;
+
+    /**
+     * @param selector chooses upstreams; null for services that answer every request locally
+     */
+    public ProxyEngine(String service, List<ProxyModule> modules, PeerSelector selector, ConnectionPool pool, EngineSettings settings) {
+        this.service = service;
+        this.modules = List.copyOf(modules);
+        this.selector = selector;
+        this.pool = pool;
+        this.settings = settings;
+    }
+
+    /** A new exchange for a request that arrived on {@code downstream}. */
+    public Exchange newExchange(Downstream downstream, HttpRequest request, InetSocketAddress client, boolean secure) {
+        return new Exchange(this, downstream, request, client, secure);
+    }
+
+    public String service() {
+        return service;
+    }
+
+    List<ProxyModule> modules() {
+        return modules;
+    }
+
+    PeerSelector selector() {
+        return selector;
+    }
+
+    ConnectionPool pool() {
+        return pool;
+    }
+
+    EngineSettings settings() {
+        return settings;
+    }
+
+    Logger log() {
+        return LOG;
+    }
+}

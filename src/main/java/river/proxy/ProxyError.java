@@ -1,0 +1,46 @@
+package river.proxy;
+
+import io.netty.channel.ConnectTimeoutException;
+import io.netty.handler.codec.http.HttpResponseStatus;
+
+/**
+ * Why a request could not be proxied. The kind carries the status the client gets and whether
+ * another attempt may help; this is the one place failures become statuses.
+ */
+public enum ProxyError {
+    NO_PEER(HttpResponseStatus.BAD_GATEWAY, false, "no upstream available"),
+    CONNECT_FAILED(HttpResponseStatus.BAD_GATEWAY, true, "could not connect to upstream"),
+    CONNECT_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, true, "timed out connecting to upstream"),
+    UPSTREAM_CLOSED(HttpResponseStatus.BAD_GATEWAY, false, "upstream closed the connection"),
+    BAD_RESPONSE(HttpResponseStatus.BAD_GATEWAY, false, "upstream sent an invalid response"),
+    UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, false, "upstream did not answer in time"),
+    BODY_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, false, "body transfer stalled"),
+    INTERNAL(HttpResponseStatus.INTERNAL_SERVER_ERROR, false, "internal error");
+
+    private final HttpResponseStatus status;
+    private final boolean retryOnAnotherPeer;
+    private final String description;
+
+    ProxyError(HttpResponseStatus status, boolean retryOnAnotherPeer, String description) {
+        this.status = status;
+        this.retryOnAnotherPeer = retryOnAnotherPeer;
+        this.description = description;
+    }
+
+    public HttpResponseStatus status() {
+        return status;
+    }
+
+    /** Whether the request, not yet sent, may be tried on another peer. */
+    public boolean retryOnAnotherPeer() {
+        return retryOnAnotherPeer;
+    }
+
+    public String description() {
+        return description;
+    }
+
+    static ProxyError ofConnectFailure(Throwable cause) {
+        return cause instanceof ConnectTimeoutException ? CONNECT_TIMEOUT : CONNECT_FAILED;
+    }
+}

@@ -1,0 +1,34 @@
+package river.proxy;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.handler.codec.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+/** What a request phase decided: go on to the next phase, or answer the request here. */
+public sealed interface Verdict {
+
+    /** Continue with the next module and, after the last, with proxying. */
+    Verdict CONTINUE = new Continue();
+
+    /** An already completed {@link #CONTINUE}, returned by modules that do not wait. */
+    CompletionStage<Verdict> CONTINUE_NOW = CompletableFuture.completedFuture(CONTINUE);
+
+    record Continue() implements Verdict {}
+
+    /** Answer with this head and body; no later request phase runs and nothing is proxied. */
+    record Respond(HttpResponse head, Body body) implements Verdict {}
+
+    /** A local response body. */
+    sealed interface Body {
+        /** No body (HEAD, 304, …). */
+        record Empty() implements Body {}
+
+        /** Bytes in memory; the engine releases the buffer. */
+        record Bytes(ByteBuf content) implements Body {}
+
+        /** A range of an open file, sent zero-copy where the transport allows; the engine closes it. */
+        record FileRange(FileChannel file, long offset, long length) implements Body {}
+    }
+}

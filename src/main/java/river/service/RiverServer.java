@@ -1,0 +1,195 @@
+package river.service;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.channel.ChannelInitializer;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import river.balance.RoundRobinSelector;
+import river.config.ConnectorConfig;
+import river.config.HttpSettings;
+import river.config.ListenerConfig;
+import river.config.RiverConfig;
+import river.config.ServiceConfig;
+import river.config.ServiceHandler;
+import river.http.Http1ServerInitializer;
+import river.http.Http1Settings;
+import river.modules.files.FileServerModule;
+import river.modules.filters.PathControlModule;
+import river.observe.AccessLog;
+import river.proxy.EngineSettings;
+import river.proxy.ProxyEngine;
+import river.proxy.ProxyModule;
+import river.server.ListenerBinding;
+import river.server.Transport;
+import river.upstream.ConnectionPool;
+import river.upstream.Peer;
+
+/**
+ * Builds and runs every service of a configuration, as River's {@code main.rs} wires its services:
+ * one event-loop group of {@code threads-per-service} threads per service, its listeners bound on
+ * it, its upstream pool shared by those threads, and its engine composed from modules.
+ */
+public final class RiverServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(RiverServer.class);
+
+    private final List<RunningService> services = new ArrayList<>();
+    private final ChannelGroup connections = new DefaultChannelGroup("river-connections", GlobalEventExecutor.INSTANCE);
+    private final ThreadPoolExecutor blocking;
+    private final Transport transport;
+
+    private RiverServer(Transport transport) {
+        this.transport = transport;
+        AtomicInteger n = new AtomicInteger();
+        this.blocking = new ThreadPoolExecutor(2, 2, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4096), r -> {
+            Thread t = new Thread(r, "river-files-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Starts every service; on any failure, stops what was started and rethrows. */
+    public static RiverServer start(RiverConfig config) throws IOException, InterruptedException {
+        RiverServer server = new RiverServer(Transport.best());
+        try {
+            for (ServiceConfig service : config.services()) {
+                server.services.add(server.startService(service, config.system().threadsPerService()));
+            }
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    public List<RunningService> services() {
+        return List.copyOf(services);
+    }
+
+    public Transport transport() {
+        return transport;
+    }
+
+    private RunningService startService(ServiceConfig service, int threads) throws IOException, InterruptedException {
+        EventLoopGroup group = transport.newGroup(threads, service.name());
+        List<Channel> bound = new ArrayList<>();
+        ConnectionPool pool = null;
+        try {
+            HttpSettings http = service.http();
+            List<ProxyModule> modules = new ArrayList<>();
+            RoundRobinSelector selector = null;
+            if (service.handler() instanceof ServiceHandler.Proxy proxy) {
+                if (PathControlModule.isNeeded(service.pathControl())) {
+                    modules.add(new PathControlModule(service.pathControl()));
+                }
+                if (!service.rateLimits().isEmpty()) {
+                    LOG.warn("service {}: rate-limiting rules are validated but not enforced yet", service.name());
+                }
+                if (!(proxy.loadBalance().selection() instanceof river.config.LoadBalanceConfig.Selection.RoundRobin)) {
+                    LOG.warn("service {}: selection {} is not implemented yet; using RoundRobin", service.name(), proxy.loadBalance().selection());
+                }
+                List<Peer> peers = new ArrayList<>();
+                for (ConnectorConfig c : proxy.connectors()) {
+                    if (c.tlsSni().isPresent()) {
+                        LOG.warn("service {}: TLS to upstream {} is not implemented yet; connecting in cleartext", service.name(), c.address());
+                    }
+                    peers.add(Peer.of(c.host(), c.port(), c.weight()));
+                }
+                selector = new RoundRobinSelector(peers);
+                pool = new ConnectionPool(group, transport.clientChannel(), http.connectTimeoutMs(), http.poolMaxIdlePerUpstream(),
+                        http.poolIdleTimeoutMs(), http.maxRequestHeaderBytes() * 4);
+            } else if (service.handler() instanceof ServiceHandler.FileServer files) {
+                modules.add(new FileServerModule(files.basePath(), blocking));
+            }
+            modules.add(new AccessLog());
+            ProxyEngine engine = new ProxyEngine(service.name(), modules, selector, pool,
+                    new EngineSettings(http.upstreamResponseTimeoutMs(), http.bodyIdleTimeoutMs()));
+            Http1Settings h1 = new Http1Settings(http.requestHeaderTimeoutMs(), http.keepaliveIdleTimeoutMs(),
+                    http.maxRequestLineBytes(), http.maxRequestHeaderBytes());
+            for (ListenerConfig listener : service.listeners()) {
+                if (listener.tls().isPresent()) {
+                    LOG.warn("service {}: TLS on {} is not implemented yet; listener skipped", service.name(), listener.address());
+                    continue;
+                }
+                Http1ServerInitializer http1 = new Http1ServerInitializer(engine, h1, false);
+                Channel channel = ListenerBinding.bind(listener.address(), group, transport, new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        connections.add(ch);
+                        ch.pipeline().addLast(http1);
+                    }
+                });
+                bound.add(channel);
+                LOG.info("service {} listening on {}", service.name(), describe(channel));
+            }
+            return new RunningService(service.name(), group, pool, bound);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            bound.forEach(Channel::close);
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+            throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String describe(Channel channel) {
+        Object address = channel.localAddress();
+        if (address instanceof java.net.InetSocketAddress inet) {
+            String host = inet.getAddress().getHostAddress();
+            return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();
+        }
+        return "unix:" + address;
+    }
+
+    /** Stops accepting new connections on every listener. */
+    public void stopAccepting() {
+        for (RunningService s : services) {
+            s.listeners().forEach(ch -> ch.close().awaitUninterruptibly());
+        }
+    }
+
+    /**
+     * Stops accepting, lets open connections finish their requests for up to {@code grace}, then
+     * closes everything.
+     */
+    public void shutdownGracefully(Duration grace) {
+        stopAccepting();
+        long deadline = System.nanoTime() + grace.toNanos();
+        while (System.nanoTime() < deadline && busyConnections() > 0) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        close();
+    }
+
+    /** Client connections with a request in progress. */
+    private long busyConnections() {
+        return connections.stream().filter(Http1ServerInitializer::isBusy).count();
+    }
+
+    @Override
+    public void close() {
+        stopAccepting();
+        connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        for (RunningService s : services) {
+            if (s.pool() != null) {
+                s.pool().closeIdle();
+            }
+            s.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        blocking.shutdownNow();
+    }
+}

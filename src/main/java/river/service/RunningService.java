@@ -1,0 +1,44 @@
+package river.service;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import java.net.SocketAddress;
+import java.util.List;
+import river.upstream.ConnectionPool;
+
+/** A started service: its listening sockets, event loops and upstream pool. */
+public final class RunningService {
+    private final String name;
+    private final EventLoopGroup group;
+    private final ConnectionPool pool;
+    private final List<Channel> listeners;
+
+    RunningService(String name, EventLoopGroup group, ConnectionPool pool, List<Channel> listeners) {
+        this.name = name;
+        this.group = group;
+        this.pool = pool;
+        this.listeners = List.copyOf(listeners);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    /** The addresses actually bound, in configuration order (with real ports for port 0). */
+    public List<SocketAddress> boundAddresses() {
+        return listeners.stream().map(Channel::localAddress).toList();
+    }
+
+    /** The service's upstream pool, or null for a file server. */
+    public ConnectionPool pool() {
+        return pool;
+    }
+
+    EventLoopGroup group() {
+        return group;
+    }
+
+    List<Channel> listeners() {
+        return listeners;
+    }
+}

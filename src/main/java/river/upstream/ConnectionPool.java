@@ -1,0 +1,209 @@
+package river.upstream;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.net.SocketAddress;
+import java.util.IdentityHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Upstream HTTP/1.1 connections of one service, shared by all its event loops (Pingora's design,
+ * which nginx's per-worker pools lack). A request takes an idle connection owned by its own event
+ * loop if there is one, else borrows another loop's, and only then dials. Idle connections are
+ * bounded per peer and closed after the idle timeout, or as soon as the origin closes or speaks.
+ */
+public final class ConnectionPool {
+    private static final AttributeKey<UpstreamConnection> CONNECTION = AttributeKey.valueOf("river.upstream.connection");
+    private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("river.upstream.peer");
+
+    private final Bootstrap bootstrap;
+    private final Map<EventExecutor, Integer> loopIndex = new IdentityHashMap<>();
+    private final int loops;
+    private final int maxIdlePerPeer;
+    private final long idleTimeoutMs;
+    private final ConcurrentHashMap<SocketAddress, IdleSet> idle = new ConcurrentHashMap<>();
+    private final LongAdder connects = new LongAdder();
+    private final LongAdder reuses = new LongAdder();
+
+    /**
+     * @param group the service's event loops; every connection lives on one of them
+     * @param maxIdlePerPeer idle connections kept per peer (0 disables reuse)
+     */
+    public ConnectionPool(EventLoopGroup group, Class<? extends Channel> channelType, int connectTimeoutMs,
+            int maxIdlePerPeer, long idleTimeoutMs, int maxResponseHeaderBytes) {
+        int i = 0;
+        for (EventExecutor e : group) {
+            loopIndex.put(e, i++);
+        }
+        this.loops = i;
+        this.maxIdlePerPeer = maxIdlePerPeer;
+        this.idleTimeoutMs = idleTimeoutMs;
+        HttpDecoderConfig decoder = new HttpDecoderConfig()
+                .setMaxInitialLineLength(8192)
+                .setMaxHeaderSize(maxResponseHeaderBytes)
+                .setMaxChunkSize(64 * 1024);
+        this.bootstrap = new Bootstrap()
+                .channel(channelType)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.SO_KEEPALIVE, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMs)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        UpstreamConnection connection = new UpstreamConnection(ch, ch.attr(PEER).get(), ConnectionPool.this);
+                        ch.attr(CONNECTION).set(connection);
+                        ch.pipeline().addLast("http", new HttpClientCodec(decoder, false, false));
+                        ch.pipeline().addLast("forward", connection.new EventForwarder());
+                    }
+                });
+    }
+
+    /**
+     * A connection to the peer for a request running on {@code loop}, reused when possible. The
+     * listener is attached before the future completes.
+     */
+    public Future<UpstreamConnection> acquire(Peer peer, EventLoop loop, UpstreamListener listener) {
+        UpstreamConnection reused = takeIdle(peer, loop);
+        if (reused != null) {
+            reuses.increment();
+            reused.attach(listener);
+            return loop.newSucceededFuture(reused);
+        }
+        Promise<UpstreamConnection> promise = loop.newPromise();
+        ChannelFuture connect = bootstrap.clone(loop).attr(PEER, peer).connect(peer.address());
+        connect.addListener(done -> {
+            Channel ch = connect.channel();
+            if (done.isSuccess()) {
+                connects.increment();
+                UpstreamConnection connection = ch.attr(CONNECTION).get();
+                connection.attach(listener);
+                if (!promise.trySuccess(connection)) {
+                    connection.discard();
+                }
+            } else {
+                promise.tryFailure(done.cause());
+                ch.close();
+            }
+        });
+        return promise;
+    }
+
+    private UpstreamConnection takeIdle(Peer peer, EventLoop loop) {
+        IdleSet set = idle.get(peer.address());
+        if (set == null) {
+            return null;
+        }
+        Integer own = loopIndex.get(loop);
+        int start = own == null ? 0 : own;
+        for (int k = 0; k < loops; k++) {
+            ConcurrentLinkedDeque<UpstreamConnection> deque = set.byLoop[(start + k) % loops];
+            UpstreamConnection c;
+            while ((c = deque.pollLast()) != null) {
+                set.count.decrementAndGet();
+                if (c.usable()) {
+                    return c;
+                }
+                c.discard();
+            }
+        }
+        return null;
+    }
+
+    void release(UpstreamConnection connection) {
+        if (!connection.usable() || maxIdlePerPeer == 0) {
+            connection.discard();
+            return;
+        }
+        IdleSet set = idle.computeIfAbsent(connection.peer().address(), a -> new IdleSet(loops));
+        if (set.count.incrementAndGet() > maxIdlePerPeer) {
+            set.count.decrementAndGet();
+            connection.discard();
+            return;
+        }
+        Channel ch = connection.channel();
+        Integer index = loopIndex.get(ch.eventLoop());
+        ConcurrentLinkedDeque<UpstreamConnection> deque = set.byLoop[index == null ? 0 : index];
+        connection.detach(ch.eventLoop().schedule(() -> {
+            if (deque.remove(connection)) {
+                set.count.decrementAndGet();
+                connection.discard();
+            }
+        }, idleTimeoutMs, TimeUnit.MILLISECONDS));
+        deque.offerLast(connection);
+    }
+
+    /** Drops a connection that died while idle. */
+    void forget(UpstreamConnection connection) {
+        IdleSet set = idle.get(connection.peer().address());
+        if (set != null) {
+            for (ConcurrentLinkedDeque<UpstreamConnection> deque : set.byLoop) {
+                if (deque.remove(connection)) {
+                    set.count.decrementAndGet();
+                }
+            }
+        }
+        connection.channel().close();
+    }
+
+    /** Connections opened so far. */
+    public long connects() {
+        return connects.sum();
+    }
+
+    /** Requests served on an already open connection so far. */
+    public long reuses() {
+        return reuses.sum();
+    }
+
+    /** Idle connections now held for all peers. */
+    public int idleCount() {
+        int n = 0;
+        for (IdleSet s : idle.values()) {
+            n += s.count.get();
+        }
+        return n;
+    }
+
+    /** Closes every idle connection (at shutdown). */
+    public void closeIdle() {
+        for (IdleSet set : idle.values()) {
+            for (ConcurrentLinkedDeque<UpstreamConnection> deque : set.byLoop) {
+                UpstreamConnection c;
+                while ((c = deque.pollFirst()) != null) {
+                    set.count.decrementAndGet();
+                    c.discard();
+                }
+            }
+        }
+    }
+
+    /** Idle connections to one peer, one deque per event loop. */
+    private static final class IdleSet {
+        final ConcurrentLinkedDeque<UpstreamConnection>[] byLoop;
+        final AtomicInteger count = new AtomicInteger();
+
+        @SuppressWarnings("unchecked")
+        IdleSet(int loops) {
+            byLoop = new ConcurrentLinkedDeque[loops];
+            for (int i = 0; i < loops; i++) {
+                byLoop[i] = new ConcurrentLinkedDeque<>();
+            }
+        }
+    }
+}

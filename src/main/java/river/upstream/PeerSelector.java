@@ -1,0 +1,23 @@
+package river.upstream;
+
+import java.net.InetSocketAddress;
+
+/**
+ * Chooses the upstream for a request. Implementations must be lock-free: they run on every event
+ * loop for every request.
+ */
+public interface PeerSelector {
+
+    /**
+     * The peer for a request, or null when none is available.
+     *
+     * @param path the request's URI path, for hashing selections
+     * @param client the client's address (null for Unix sockets), for hashing selections
+     * @param previous null for a first attempt; after a failed connect, the peer that failed, and
+     *     the answer must then be a different peer when there is one
+     */
+    Peer select(String path, InetSocketAddress client, Peer previous);
+
+    /** How many distinct peers there are, which bounds retries. */
+    int size();
+}

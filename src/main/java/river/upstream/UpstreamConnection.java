@@ -1,0 +1,131 @@
+package river.upstream;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.util.ReferenceCountUtil;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.ScheduledFuture;
+
+/**
+ * A connection to one peer, owned by the pool while idle and by one exchange while in use. Events are
+ * forwarded to the current {@link UpstreamListener}; while idle, any event means the connection can
+ * no longer be used and it is dropped from the pool.
+ */
+public final class UpstreamConnection {
+    private final Channel channel;
+    private final Peer peer;
+    private final ConnectionPool pool;
+    private volatile UpstreamListener listener;
+    private volatile boolean broken;
+    private volatile ScheduledFuture<?> idleTimer;
+    private volatile int uses;
+
+    UpstreamConnection(Channel channel, Peer peer, ConnectionPool pool) {
+        this.channel = channel;
+        this.peer = peer;
+        this.pool = pool;
+    }
+
+    public Channel channel() {
+        return channel;
+    }
+
+    public Peer peer() {
+        return peer;
+    }
+
+    /** True when this connection served an earlier request before this one. */
+    public boolean reused() {
+        return uses > 1;
+    }
+
+    boolean usable() {
+        return !broken && channel.isActive();
+    }
+
+    void markBroken() {
+        broken = true;
+    }
+
+    void attach(UpstreamListener newListener) {
+        uses++;
+        ScheduledFuture<?> timer = idleTimer;
+        if (timer != null) {
+            timer.cancel(false);
+            idleTimer = null;
+        }
+        listener = newListener;
+        if (!channel.config().isAutoRead()) {
+            channel.config().setAutoRead(true);
+        }
+    }
+
+    void detach(ScheduledFuture<?> timer) {
+        listener = null;
+        idleTimer = timer;
+    }
+
+    /** Returns the connection to the pool for reuse; only call when the exchange ended cleanly. */
+    public void release() {
+        pool.release(this);
+    }
+
+    /** Closes the connection instead of reusing it. */
+    public void discard() {
+        broken = true;
+        listener = null;
+        channel.close();
+    }
+
+    /** The pipeline's last handler: hands events to the borrower, or drops the idle connection. */
+    final class EventForwarder extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            UpstreamListener l = listener;
+            if (l != null && msg instanceof HttpObject http) {
+                l.onUpstreamMessage(UpstreamConnection.this, http);
+            } else {
+                // Data on an idle connection: the origin is talking out of turn; never reuse it.
+                ReferenceCountUtil.release(msg);
+                dropIdle();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            UpstreamListener l = listener;
+            broken = true;
+            if (l != null) {
+                l.onUpstreamFailure(UpstreamConnection.this, new ClosedChannelException());
+            } else {
+                pool.forget(UpstreamConnection.this);
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            UpstreamListener l = listener;
+            broken = true;
+            if (l != null) {
+                l.onUpstreamFailure(UpstreamConnection.this, cause);
+            }
+            ctx.close();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            UpstreamListener l = listener;
+            if (l != null) {
+                l.onUpstreamWritabilityChanged(UpstreamConnection.this, ctx.channel().isWritable());
+            }
+        }
+
+        private void dropIdle() {
+            broken = true;
+            pool.forget(UpstreamConnection.this);
+            channel.close();
+        }
+    }
+}

@@ -514,7 +514,10 @@ final class KdlConfigReader {
                 }
                 case "remove-header-key-regex" -> {
                     allowedProperties(node, "filter kind=\"remove-header-key-regex\"", "kind", "pattern");
-                    Pattern pattern = requiredRegex(node);
+                    String regex = requiredString(node, "pattern");
+                    // Header names are case-insensitive, so is the match.
+                    Pattern pattern = regex == null ? null
+                            : rules.regex(regex, "pattern", where(node.property("pattern").get().value().position()), Pattern.CASE_INSENSITIVE);
                     yield pattern == null ? null : new FilterConfig.RemoveHeaderKeyRegex(pattern);
                 }
                 default -> {

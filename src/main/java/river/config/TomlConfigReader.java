@@ -245,7 +245,7 @@ final class TomlConfigReader {
                 case "remove-header-key-regex" -> {
                     allowedKeys(f, fAt, "on filter kind=\"remove-header-key-regex\"", "kind", "pattern");
                     String p = requiredString(f, fAt, "pattern");
-                    Pattern pattern = p == null ? null : rules.regex(p, "pattern", locate(child(fAt, "pattern")));
+                    Pattern pattern = p == null ? null : rules.regex(p, "pattern", locate(child(fAt, "pattern")), Pattern.CASE_INSENSITIVE);
                     if (pattern != null) {
                         filters.add(new FilterConfig.RemoveHeaderKeyRegex(pattern));
                     }

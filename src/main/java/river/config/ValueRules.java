@@ -113,8 +113,12 @@ final class ValueRules {
     }
 
     Pattern regex(String text, String option, Problems.Where where) {
+        return regex(text, option, where, 0);
+    }
+
+    Pattern regex(String text, String option, Problems.Where where, int flags) {
         try {
-            return Pattern.compile(text);
+            return Pattern.compile(text, flags);
         } catch (PatternSyntaxException e) {
             problems.add(where, option + " is not a valid regular expression: " + e.getDescription()
                     + " near index " + e.getIndex() + " of \"" + text + "\"");

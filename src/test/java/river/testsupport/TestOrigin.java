@@ -1,0 +1,259 @@
+package river.testsupport;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A real HTTP/1.1 origin on a loopback port for integration tests. It records every request it gets
+ * and counts the connections it accepts. Paths choose the behaviour:
+ * <ul>
+ *   <li>{@code /echo…} (and anything unknown): 200 with a text body listing method, URI, headers and
+ *       the request body's length and SHA-256;
+ *   <li>{@code /bytes?n=N}: N deterministic bytes ({@link #pattern}), streamed with backpressure;
+ *       {@code &chunked=1} without Content-Length;
+ *   <li>{@code /status?code=N}: an empty response with that status;
+ *   <li>{@code /slow?ms=N}: the echo response after N milliseconds;
+ *   <li>{@code /stall}: response head and a first chunk, then nothing;
+ *   <li>{@code /close}: closes the connection without answering;
+ *   <li>{@code /garbage}: an invalid response.
+ * </ul>
+ */
+public final class TestOrigin implements AutoCloseable {
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    private final Channel server;
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger requests = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Seen> seen = new ConcurrentLinkedQueue<>();
+    /** Bytes the origin has handed to its socket for /bytes responses (to observe backpressure). */
+    public final AtomicLong bytesWritten = new AtomicLong();
+
+    /** A request as the origin received it. */
+    public record Seen(String method, String uri, io.netty.handler.codec.http.HttpHeaders headers, long bodyLength, String bodySha256) {}
+
+    public TestOrigin() throws InterruptedException {
+        server = new ServerBootstrap()
+                .group(group)
+                .channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        connections.incrementAndGet();
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(256 * 1024 * 1024), new Handler());
+                    }
+                })
+                .bind(new InetSocketAddress("127.0.0.1", 0))
+                .sync()
+                .channel();
+    }
+
+    public int port() {
+        return ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /** {@code 127.0.0.1:PORT}, for a connector line. */
+    public String address() {
+        return "127.0.0.1:" + port();
+    }
+
+    public int connectionsAccepted() {
+        return connections.get();
+    }
+
+    public int requestsReceived() {
+        return requests.get();
+    }
+
+    public java.util.List<Seen> seen() {
+        return java.util.List.copyOf(seen);
+    }
+
+    public Seen lastSeen() {
+        Seen last = null;
+        for (Seen s : seen) {
+            last = s;
+        }
+        return last;
+    }
+
+    /** The byte at position i of every /bytes body. */
+    public static byte pattern(long i) {
+        return (byte) ((i * 31 + (i >>> 11)) & 0xFF);
+    }
+
+    public static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.close().awaitUninterruptibly();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws Exception {
+            requests.incrementAndGet();
+            byte[] body = new byte[request.content().readableBytes()];
+            request.content().getBytes(request.content().readerIndex(), body);
+            seen.add(new Seen(request.method().name(), request.uri(), request.headers().copy(), body.length, sha256(body)));
+            QueryStringDecoder q = new QueryStringDecoder(request.uri());
+            Map<String, java.util.List<String>> params = q.parameters();
+            boolean keepAlive = HttpUtil.isKeepAlive(request);
+            switch (q.path()) {
+                case "/bytes" -> streamBytes(ctx, Long.parseLong(params.get("n").get(0)), params.containsKey("chunked"), keepAlive);
+                case "/status" -> {
+                    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                            HttpResponseStatus.valueOf(Integer.parseInt(params.get("code").get(0))));
+                    int code = r.status().code();
+                    if (code != 204 && code != 304) {
+                        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                    }
+                    if (code == 304) {
+                        r.headers().set(HttpHeaderNames.ETAG, "\"v1\"");
+                    }
+                    ctx.writeAndFlush(r);
+                }
+                case "/slow" -> ctx.executor().schedule(() -> echo(ctx, request.method().name(), request, body, keepAlive),
+                        Long.parseLong(params.get("ms").get(0)), TimeUnit.MILLISECONDS);
+                case "/stall" -> {
+                    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                    head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 1000);
+                    ctx.write(head);
+                    ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[10])));
+                }
+                case "/close" -> ctx.close();
+                case "/garbage" -> {
+                    ctx.pipeline().remove(HttpServerCodec.class);
+                    ctx.writeAndFlush(Unpooled.copiedBuffer("NOT HTTP AT ALL\r\n\r\n", StandardCharsets.US_ASCII))
+                            .addListener(ChannelFutureListener.CLOSE);
+                }
+                default -> echo(ctx, request.method().name(), request, body, keepAlive);
+            }
+        }
+
+        private void echo(ChannelHandlerContext ctx, String method, FullHttpRequest request, byte[] body, boolean keepAlive) {
+            StringBuilder text = new StringBuilder();
+            text.append(method).append(' ').append(request.uri()).append('\n');
+            for (Map.Entry<String, String> h : request.headers()) {
+                text.append(h.getKey().toLowerCase()).append(": ").append(h.getValue()).append('\n');
+            }
+            text.append("body-length: ").append(body.length).append('\n');
+            text.append("body-sha256: ").append(sha256(body)).append('\n');
+            byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
+            FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(bytes));
+            r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain")
+                    .setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length)
+                    .set("x-origin", "test")
+                    .set(HttpHeaderNames.CONNECTION, "x-origin-hop")
+                    .set("x-origin-hop", "must not pass")
+                    .set(HttpHeaderNames.ETAG, "\"abc\"");
+            if (!keepAlive) {
+                r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            }
+            var f = ctx.writeAndFlush(r);
+            if (!keepAlive) {
+                f.addListener(ChannelFutureListener.CLOSE);
+            }
+        }
+
+        private void streamBytes(ChannelHandlerContext ctx, long n, boolean chunked, boolean keepAlive) {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            if (chunked) {
+                head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            } else {
+                head.headers().set(HttpHeaderNames.CONTENT_LENGTH, n);
+            }
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+            ctx.write(head);
+            new Object() {
+                long sent;
+
+                void pump() {
+                    Channel ch = ctx.channel();
+                    while (true) {
+                        while (sent < n && ch.isWritable()) {
+                            int size = (int) Math.min(64 * 1024, n - sent);
+                            ByteBuf buf = ctx.alloc().buffer(size);
+                            for (int i = 0; i < size; i++) {
+                                buf.writeByte(pattern(sent + i));
+                            }
+                            sent += size;
+                            bytesWritten.addAndGet(size);
+                            ctx.write(new DefaultHttpContent(buf));
+                        }
+                        if (sent >= n) {
+                            var f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+                            if (!keepAlive) {
+                                f.addListener(ChannelFutureListener.CLOSE);
+                            }
+                            return;
+                        }
+                        ctx.flush();
+                        if (!ch.isActive()) {
+                            return;
+                        }
+                        if (!ch.isWritable()) {
+                            break;
+                        }
+                    }
+                    // Continue once the socket drains.
+                    ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                        @Override
+                        public void channelWritabilityChanged(ChannelHandlerContext c) {
+                            if (c.channel().isWritable()) {
+                                c.pipeline().remove(this);
+                                pump();
+                            }
+                        }
+                    });
+                }
+            }.pump();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
+    }
+}

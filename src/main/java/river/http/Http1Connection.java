@@ -158,6 +158,10 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
             reject(status, "malformed request");
             return;
         }
+        if (!request.protocolVersion().equals(HttpVersion.HTTP_1_1) && !request.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+            reject(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "only HTTP/1.0 and HTTP/1.1 are spoken here");
+            return;
+        }
         String violation = RequestFraming.violation(request);
         if (violation != null) {
             reject(HttpResponseStatus.BAD_REQUEST, violation);
@@ -178,6 +182,18 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
     }
 
     private void onRequestBody(HttpContent content) {
+        if (content.decoderResult().isFailure()) {
+            // Broken chunk framing: the rest of the stream cannot be trusted.
+            content.release();
+            Exchange exchange = current;
+            currentTakesBody = false;
+            if (exchange != null) {
+                exchange.onRequestBodyInvalid();
+            } else {
+                closeNow();
+            }
+            return;
+        }
         if (current != null && currentTakesBody) {
             if (content instanceof LastHttpContent) {
                 currentTakesBody = false;

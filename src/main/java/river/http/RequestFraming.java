@@ -45,6 +45,10 @@ final class RequestFraming {
         if (host.isEmpty() && request.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
             return "missing Host";
         }
+        if (host.size() == 1 && !isAuthority(host.get(0))) {
+            // Also catches a folded continuation line glued onto Host.
+            return "invalid Host";
+        }
         for (Map.Entry<String, String> header : headers) {
             if (hasControl(header.getKey()) || hasControl(header.getValue())) {
                 return "control character in a header";
@@ -54,6 +58,22 @@ final class RequestFraming {
             return "invalid request target";
         }
         return null;
+    }
+
+    /** host[:port] as RFC 3986 allows it: no whitespace, no path, query, fragment or userinfo. */
+    private static boolean isAuthority(String s) {
+        if (s.isEmpty()) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+                    || "-._~%!$&'()*+,;=:[]".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean isDigits(String s) {

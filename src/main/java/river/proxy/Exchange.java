@@ -290,6 +290,14 @@ public final class Exchange implements UpstreamListener {
         upstream.channel().write(chunk, upstream.channel().voidPromise());
     }
 
+    /** The request body's framing turned out to be invalid: nothing more of it can be trusted. */
+    public void onRequestBodyInvalid() {
+        if (finished) {
+            return;
+        }
+        fail(ProxyError.BAD_REQUEST_BODY);
+    }
+
     /** The client's connection can take more data again. */
     public void onDownstreamWritable() {
         if (upstream != null && headSent && !finished) {

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
  * another attempt may help; this is the one place failures become statuses.
  */
 public enum ProxyError {
+    BAD_REQUEST_BODY(HttpResponseStatus.BAD_REQUEST, false, "invalid request body framing"),
     NO_PEER(HttpResponseStatus.BAD_GATEWAY, false, "no upstream available"),
     CONNECT_FAILED(HttpResponseStatus.BAD_GATEWAY, true, "could not connect to upstream"),
     CONNECT_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, true, "timed out connecting to upstream"),

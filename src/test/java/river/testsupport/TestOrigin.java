@@ -50,6 +50,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /slow?ms=N}: the echo response after N milliseconds;
  *   <li>{@code /stall}: response head and a first chunk, then nothing;
  *   <li>{@code /close}: closes the connection without answering;
+ *   <li>{@code /then-close?ms=N}: the echo response, then closes the connection after N milliseconds;
  *   <li>{@code /garbage}: an invalid response.
  * </ul>
  */
@@ -163,6 +164,12 @@ public final class TestOrigin implements AutoCloseable {
                     ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[10])));
                 }
                 case "/close" -> ctx.close();
+                case "/then-close" -> {
+                    // Answers normally (keep-alive), then closes the idle connection, as an origin's
+                    // keep-alive timeout does.
+                    echo(ctx, request.method().name(), request, body, true);
+                    ctx.executor().schedule(() -> ctx.close(), Long.parseLong(params.get("ms").get(0)), TimeUnit.MILLISECONDS);
+                }
                 case "/garbage" -> {
                     ctx.pipeline().remove(HttpServerCodec.class);
                     ctx.writeAndFlush(Unpooled.copiedBuffer("NOT HTTP AT ALL\r\n\r\n", StandardCharsets.US_ASCII))

@@ -1,0 +1,100 @@
+package river.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import river.testsupport.RawHttp;
+import river.testsupport.RiverHarness;
+import river.testsupport.TestOrigin;
+import river.upstream.ConnectionPool;
+
+/** The upstream pool is shared by all event loops of a service and never uses a dead connection. */
+class UpstreamPoolTest {
+
+    @Test
+    void thousandSequentialRequestsOverAllThreadsOpenOnlyAHandfulOfUpstreamConnections() throws Exception {
+        try (TestOrigin origin = new TestOrigin();
+                RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(4, "", origin.address()))) {
+            int port = river.port("proxy");
+            // Eight client connections land on all four event loops; requests go one at a time.
+            List<RawHttp> clients = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                clients.add(new RawHttp(port));
+            }
+            for (int i = 0; i < 1000; i++) {
+                RawHttp c = clients.get(i % clients.size());
+                c.send("GET /echo?i=" + i + " HTTP/1.1\r\nHost: h\r\n\r\n");
+                assertThat(c.read().status()).isEqualTo(200);
+            }
+            for (RawHttp c : clients) {
+                c.close();
+            }
+            ConnectionPool pool = river.service("proxy").pool();
+            assertThat(origin.requestsReceived()).isEqualTo(1000);
+            assertThat(origin.connectionsAccepted()).isLessThanOrEqualTo(4);
+            assertThat(pool.connects()).isEqualTo(origin.connectionsAccepted());
+            assertThat(pool.reuses()).isGreaterThanOrEqualTo(996);
+        }
+    }
+
+    @Test
+    void connectionClosedByTheOriginWhileIdleIsNeverUsed() throws Exception {
+        try (TestOrigin origin = new TestOrigin();
+                RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(1, "", origin.address()))) {
+            int port = river.port("proxy");
+            try (RawHttp client = new RawHttp(port)) {
+                for (int i = 0; i < 20; i++) {
+                    client.send("GET /then-close?ms=20 HTTP/1.1\r\nHost: h\r\n\r\n");
+                    assertThat(client.read().status()).isEqualTo(200);
+                    Thread.sleep(100);
+                }
+            }
+            assertThat(origin.connectionsAccepted()).isEqualTo(20);
+            assertThat(river.service("proxy").pool().idleCount()).isZero();
+        }
+    }
+
+    @Test
+    void aConnectionClosedJustAsItIsReusedIsRetriedTransparently() throws Exception {
+        try (TestOrigin origin = new TestOrigin();
+                RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(1, "", origin.address()))) {
+            int port = river.port("proxy");
+            try (RawHttp client = new RawHttp(port)) {
+                for (int i = 0; i < 30; i++) {
+                    // The origin closes 1-3 ms after answering: the next request races that close.
+                    client.send("GET /then-close?ms=" + (1 + i % 3) + " HTTP/1.1\r\nHost: h\r\n\r\n");
+                    assertThat(client.read().status()).isEqualTo(200);
+                    Thread.sleep(i % 4);
+                }
+            }
+        }
+    }
+
+    @Test
+    void idleConnectionsAreBoundedPerUpstream() throws Exception {
+        try (TestOrigin origin = new TestOrigin();
+                RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(2, "    upstream-pool max-idle-per-upstream=2\n", origin.address()))) {
+            int port = river.port("proxy");
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 6; t++) {
+                Thread th = new Thread(() -> {
+                    try (RawHttp c = new RawHttp(port)) {
+                        c.send("GET /slow?ms=200 HTTP/1.1\r\nHost: h\r\n\r\n");
+                        c.read();
+                    } catch (Exception e) {
+                        throw new RuntimeException(e);
+                    }
+                });
+                th.start();
+                threads.add(th);
+            }
+            for (Thread th : threads) {
+                th.join();
+            }
+            assertThat(origin.connectionsAccepted()).isEqualTo(6);
+            assertThat(river.service("proxy").pool().idleCount()).isEqualTo(2);
+        }
+    }
+}

@@ -43,6 +43,49 @@ public final class RiverProcess {
         return builder.start();
     }
 
+    /** A River process started in the background, with its output going to files. */
+    public record Running(Process process, Path stdout, Path stderr) implements AutoCloseable {
+        /** Waits until {@code count} listeners are bound; returns their ports in log order. */
+        public List<Integer> awaitListening(int count) throws IOException, InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            java.util.regex.Pattern listening = java.util.regex.Pattern.compile("listening on [^\\s]*:(\\d+)");
+            while (System.nanoTime() < deadline) {
+                List<Integer> ports = new ArrayList<>();
+                java.util.regex.Matcher m = listening.matcher(java.nio.file.Files.readString(stderr));
+                while (m.find()) {
+                    ports.add(Integer.parseInt(m.group(1)));
+                }
+                if (ports.size() >= count) {
+                    return ports;
+                }
+                if (!process.isAlive()) {
+                    throw new AssertionError("river exited with " + process.exitValue() + ":\n" + java.nio.file.Files.readString(stderr));
+                }
+                Thread.sleep(50);
+            }
+            throw new AssertionError("river did not start listening:\n" + java.nio.file.Files.readString(stderr));
+        }
+
+        @Override
+        public void close() {
+            process.destroyForcibly();
+        }
+    }
+
+    /** Starts River with JVM options, its stdout and stderr written to files in {@code logs}. */
+    public static Running startLogged(Path workingDirectory, Path logs, List<String> jvmOptions, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(javaBinary()));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-jar", jar().toString()));
+        command.addAll(List.of(args));
+        Path out = logs.resolve("river.out");
+        Path err = logs.resolve("river.err");
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile())
+                .redirectOutput(out.toFile()).redirectError(err.toFile());
+        builder.environment().keySet().removeIf(k -> k.startsWith("RIVER_"));
+        return new Running(builder.start(), out, err);
+    }
+
     private static String javaBinary() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }

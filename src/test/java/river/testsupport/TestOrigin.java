@@ -221,10 +221,11 @@ public final class TestOrigin implements AutoCloseable {
                     while (true) {
                         while (sent < n && ch.isWritable()) {
                             int size = (int) Math.min(64 * 1024, n - sent);
-                            ByteBuf buf = ctx.alloc().buffer(size);
+                            byte[] bytes = new byte[size];
                             for (int i = 0; i < size; i++) {
-                                buf.writeByte(pattern(sent + i));
+                                bytes[i] = pattern(sent + i);
                             }
+                            ByteBuf buf = Unpooled.wrappedBuffer(bytes);
                             sent += size;
                             bytesWritten.addAndGet(size);
                             ctx.write(new DefaultHttpContent(buf));

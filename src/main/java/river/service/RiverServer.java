@@ -118,6 +118,9 @@ public final class RiverServer implements AutoCloseable {
             Http1Settings h1 = new Http1Settings(http.requestHeaderTimeoutMs(), http.keepaliveIdleTimeoutMs(),
                     http.maxRequestLineBytes(), http.maxRequestHeaderBytes());
             for (ListenerConfig listener : service.listeners()) {
+                if (listener.proxyProtocol()) {
+                    LOG.warn("service {}: proxy-protocol on {} is not implemented yet; such connections get 400", service.name(), listener.address());
+                }
                 if (listener.tls().isPresent()) {
                     LOG.warn("service {}: TLS on {} is not implemented yet; listener skipped", service.name(), listener.address());
                     continue;

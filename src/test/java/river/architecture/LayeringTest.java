@@ -32,6 +32,45 @@ class LayeringTest {
     }
 
     @Test
+    void engineKnowsNoFeatureNoConfigAndNoCodec() {
+        noClasses().that().resideInAPackage("river.proxy..")
+                .should().dependOnClassesThat().resideInAnyPackage("river.config..", "river.modules..", "river.balance..",
+                        "river.http..", "river.server..", "river.service..", "river.observe..", "river.cli..")
+                .check(RIVER);
+    }
+
+    @Test
+    void upstreamPoolStandsAlone() {
+        noClasses().that().resideInAPackage("river.upstream..")
+                .should().dependOnClassesThat().resideInAnyPackage("river.config..", "river.proxy..", "river.modules..",
+                        "river.balance..", "river.http..", "river.server..", "river.service..", "river.cli..")
+                .check(RIVER);
+    }
+
+    @Test
+    void codecsDoNotReachIntoConfigurationOrFeatures() {
+        noClasses().that().resideInAPackage("river.http..")
+                .should().dependOnClassesThat().resideInAnyPackage("river.config..", "river.modules..", "river.balance..",
+                        "river.service..", "river.cli..", "river.server..")
+                .check(RIVER);
+    }
+
+    @Test
+    void modulesDoNotImportEachOther() {
+        noClasses().that().resideInAPackage("river.modules.files..")
+                .should().dependOnClassesThat().resideInAPackage("river.modules.filters..").check(RIVER);
+        noClasses().that().resideInAPackage("river.modules.filters..")
+                .should().dependOnClassesThat().resideInAPackage("river.modules.files..").check(RIVER);
+    }
+
+    @Test
+    void onlyWiringSeesBothConfigurationAndRuntime() {
+        noClasses().that().resideOutsideOfPackages("river.service..", "river.cli..")
+                .should().dependOnClassesThat().resideInAPackage("river.service..")
+                .check(RIVER);
+    }
+
+    @Test
     void nothingDependsOnTheCommandLine() {
         noClasses().that().resideOutsideOfPackage("river.cli..")
                 .should().dependOnClassesThat().resideInAPackage("river.cli..")

@@ -2,7 +2,9 @@ package river.config;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -20,6 +22,8 @@ import river.kdl.KdlValue;
  * its line and column. Unknown nodes and properties are errors, never ignored.
  */
 final class KdlConfigReader {
+    private static final List<String> SERVICE_SECTIONS = List.of(
+            "listeners", "connectors", "path-control", "rate-limiting", "file-server", "timeouts", "limits", "upstream-pool");
     private final Problems problems;
     private final ValueRules rules;
 
@@ -118,56 +122,19 @@ final class KdlConfigReader {
 
     private ServiceConfig service(KdlNode node) {
         noEntries(node);
-        KdlNode listenersNode = null;
-        KdlNode connectorsNode = null;
-        KdlNode pathControlNode = null;
-        KdlNode rateLimitingNode = null;
-        KdlNode fileServerNode = null;
-        KdlNode timeoutsNode = null;
-        KdlNode limitsNode = null;
-        KdlNode poolNode = null;
+        Map<String, KdlNode> sections = new HashMap<>();
         for (KdlNode child : node.children()) {
-            KdlNode previous = null;
-            switch (child.name()) {
-                case "listeners" -> {
-                    previous = listenersNode;
-                    listenersNode = child;
-                }
-                case "connectors" -> {
-                    previous = connectorsNode;
-                    connectorsNode = child;
-                }
-                case "path-control" -> {
-                    previous = pathControlNode;
-                    pathControlNode = child;
-                }
-                case "rate-limiting" -> {
-                    previous = rateLimitingNode;
-                    rateLimitingNode = child;
-                }
-                case "file-server" -> {
-                    previous = fileServerNode;
-                    fileServerNode = child;
-                }
-                case "timeouts" -> {
-                    previous = timeoutsNode;
-                    timeoutsNode = child;
-                }
-                case "limits" -> {
-                    previous = limitsNode;
-                    limitsNode = child;
-                }
-                case "upstream-pool" -> {
-                    previous = poolNode;
-                    poolNode = child;
-                }
-                default -> unknownNode(child, "in service \"" + node.name() + "\"",
-                        "listeners, connectors, path-control, rate-limiting, file-server, timeouts, limits, upstream-pool");
-            }
-            if (previous != null) {
+            if (!SERVICE_SECTIONS.contains(child.name())) {
+                unknownNode(child, "in service \"" + node.name() + "\"", String.join(", ", SERVICE_SECTIONS));
+            } else if (sections.putIfAbsent(child.name(), child) != null) {
                 duplicate(child);
             }
         }
+        KdlNode listenersNode = sections.get("listeners");
+        KdlNode connectorsNode = sections.get("connectors");
+        KdlNode pathControlNode = sections.get("path-control");
+        KdlNode rateLimitingNode = sections.get("rate-limiting");
+        KdlNode fileServerNode = sections.get("file-server");
         String service = "service \"" + node.name() + "\"";
         if (listenersNode == null) {
             problems.add(where(node.position()), service + " is missing the required section \"listeners\"");
@@ -187,7 +154,7 @@ final class KdlConfigReader {
                 : connectorsNode != null ? connectors(connectorsNode) : null;
         PathControlConfig pathControl = pathControlNode == null ? PathControlConfig.empty() : pathControl(pathControlNode);
         List<RateLimitRule> rateLimits = rateLimitingNode == null ? List.of() : rateLimiting(rateLimitingNode);
-        HttpSettings http = httpSettings(timeoutsNode, limitsNode, poolNode);
+        HttpSettings http = httpSettings(sections.get("timeouts"), sections.get("limits"), sections.get("upstream-pool"));
         if (handler == null) {
             return null;
         }

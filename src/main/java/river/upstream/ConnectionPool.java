@@ -131,11 +131,14 @@ public final class ConnectionPool {
             return;
         }
         IdleSet set = idle.computeIfAbsent(connection.peer().address(), a -> new IdleSet(loops));
-        if (set.count.incrementAndGet() > maxIdlePerPeer) {
-            set.count.decrementAndGet();
-            connection.discard();
-            return;
-        }
+        int idleNow;
+        do {
+            idleNow = set.count.get();
+            if (idleNow >= maxIdlePerPeer) {
+                connection.discard();
+                return;
+            }
+        } while (!set.count.compareAndSet(idleNow, idleNow + 1));
         Channel ch = connection.channel();
         Integer index = loopIndex.get(ch.eventLoop());
         ConcurrentLinkedDeque<UpstreamConnection> deque = set.byLoop[index == null ? 0 : index];

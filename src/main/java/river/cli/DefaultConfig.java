@@ -11,6 +11,7 @@ final class DefaultConfig {
                 threads-per-service 8
                 daemonize false
                 grace-period-seconds 30
+                access-log "stdout"
                 // pid-file "/run/river.pid"            (required when daemonize is true)
                 // upgrade-socket "/run/river-upgrade.sock"
             }

@@ -71,9 +71,10 @@ final class KdlConfigReader {
         Optional<Path> pidFile = Optional.empty();
         Optional<Path> upgradeSocket = Optional.empty();
         int grace = SystemConfig.DEFAULT_GRACE_PERIOD_SECONDS;
+        boolean accessLog = true;
         Set<String> seen = new HashSet<>();
         for (KdlNode child : node.children()) {
-            if (!seen.add(child.name()) && isKnown(child.name(), "threads-per-service", "daemonize", "pid-file", "upgrade-socket", "grace-period-seconds")) {
+            if (!seen.add(child.name()) && isKnown(child.name(), "threads-per-service", "daemonize", "pid-file", "upgrade-socket", "grace-period-seconds", "access-log")) {
                 duplicate(child);
             }
             switch (child.name()) {
@@ -91,10 +92,18 @@ final class KdlConfigReader {
                     Integer n = nonNegativeInt(singleArgument(child), child.name());
                     grace = n == null ? grace : n;
                 }
-                default -> unknownNode(child, "in system", "threads-per-service, daemonize, pid-file, upgrade-socket, grace-period-seconds");
+                case "access-log" -> {
+                    String where = string(singleArgument(child), child.name());
+                    if (where != null && !where.equals("stdout") && !where.equals("off")) {
+                        problems.add(where(child.arguments().get(0).position()), "access-log must be \"stdout\" or \"off\", found \"" + where + "\"");
+                    }
+                    accessLog = !"off".equals(where);
+                }
+                default -> unknownNode(child, "in system",
+                        "threads-per-service, daemonize, pid-file, upgrade-socket, grace-period-seconds, access-log");
             }
         }
-        return new SystemConfig(threads, daemonize, pidFile, upgradeSocket, grace);
+        return new SystemConfig(threads, daemonize, pidFile, upgradeSocket, grace, accessLog);
     }
 
     private Path absolutePath(KdlNode node) {

@@ -11,14 +11,20 @@ import java.util.Optional;
  * @param pidFile where the daemon's pid is written
  * @param upgradeSocket the Unix socket listeners are handed over on during an upgrade
  * @param gracePeriodSeconds how long in-flight requests may run after SIGTERM before River exits
+ * @param accessLog whether a line per request is written to standard output
  */
 public record SystemConfig(
-        int threadsPerService, boolean daemonize, Optional<Path> pidFile, Optional<Path> upgradeSocket, int gracePeriodSeconds) {
+        int threadsPerService,
+        boolean daemonize,
+        Optional<Path> pidFile,
+        Optional<Path> upgradeSocket,
+        int gracePeriodSeconds,
+        boolean accessLog) {
     public static final int DEFAULT_THREADS_PER_SERVICE = 8;
     public static final int DEFAULT_GRACE_PERIOD_SECONDS = 30;
 
     /** The settings used when a file has no {@code system} block. */
     public static SystemConfig defaults() {
-        return new SystemConfig(DEFAULT_THREADS_PER_SERVICE, false, Optional.empty(), Optional.empty(), DEFAULT_GRACE_PERIOD_SECONDS);
+        return new SystemConfig(DEFAULT_THREADS_PER_SERVICE, false, Optional.empty(), Optional.empty(), DEFAULT_GRACE_PERIOD_SECONDS, true);
     }
 }

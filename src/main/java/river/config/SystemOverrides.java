@@ -23,6 +23,7 @@ public record SystemOverrides(
                 daemonize.orElse(file.daemonize()),
                 pidFile.or(file::pidFile),
                 upgradeSocket.or(file::upgradeSocket),
-                file.gracePeriodSeconds());
+                file.gracePeriodSeconds(),
+                file.accessLog());
     }
 }

@@ -90,7 +90,8 @@ final class TomlConfigReader {
                 daemonize != null && daemonize,
                 Optional.ofNullable(pid == null ? null : rules.absolutePath(pid, "pid-file", locate(child(at, "pid-file")))),
                 Optional.ofNullable(upgrade == null ? null : rules.absolutePath(upgrade, "upgrade-socket", locate(child(at, "upgrade-socket")))),
-                defaults.gracePeriodSeconds());
+                defaults.gracePeriodSeconds(),
+                defaults.accessLog());
     }
 
     private ServiceConfig proxy(JsonNode node, List<Object> at) {

@@ -2,7 +2,6 @@ package river.http;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -25,7 +24,6 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.channels.FileChannel;
@@ -62,11 +60,13 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
     private boolean http10;
     private boolean closeAfterResponse;
     private boolean closing;
-    private ChannelFuture lastWrite;
 
     private boolean awaitingHead = true;
     private boolean headStarted;
-    private ScheduledFuture<?> headTimer;
+    /** When the client must have sent a complete request head (System.nanoTime), or 0. */
+    private long headDeadline;
+    /** When the pending timer tick fires, or Long.MAX_VALUE when none is pending. */
+    private long tickAt = Long.MAX_VALUE;
 
     Http1Connection(ProxyEngine engine, Http1Settings settings, boolean secure) {
         this.engine = engine;
@@ -74,15 +74,11 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
         this.secure = secure;
     }
 
-    /** Watches raw bytes before the decoder, to start the request-head timer on a request's first byte. */
-    final class FirstByteWatch extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext c, Object msg) {
-            if (awaitingHead && !headStarted) {
-                headStarted = true;
-                armHeadTimer(settings.requestHeaderTimeoutMs());
-            }
-            c.fireChannelRead(msg);
+    /** Called by the decoder for every read: a request's first byte starts its head timer. */
+    void onBytes() {
+        if (awaitingHead && !headStarted) {
+            headStarted = true;
+            armHeadTimer(settings.requestHeaderTimeoutMs());
         }
     }
 
@@ -264,7 +260,9 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
         if (reading && (!queued.isEmpty() || closing)) {
             return;
         }
-        channel.config().setAutoRead(reading);
+        if (channel.config().isAutoRead() != reading) {
+            channel.config().setAutoRead(reading);
+        }
     }
 
     @Override
@@ -300,34 +298,24 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
     }
 
     @Override
-    public ChannelFuture sendBody(HttpContent content) {
-        ChannelFuture f = channel.writeAndFlush(content);
-        if (content instanceof LastHttpContent) {
-            lastWrite = f;
-        }
-        return f;
+    public void sendBody(HttpContent content) {
+        channel.writeAndFlush(content, channel.voidPromise());
     }
 
     @Override
-    public ChannelFuture sendFile(FileChannel file, long offset, long length) {
+    public void sendFile(FileChannel file, long offset, long length) {
         channel.write(new DefaultFileRegion(file, offset, length), channel.voidPromise());
-        return sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
+        sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
     @Override
     public void responseComplete(boolean requestFullyRead) {
         current = null;
-        ChannelFuture written = lastWrite;
-        lastWrite = null;
         if (closeAfterResponse || !requestFullyRead || currentTakesBody) {
-            // Unread body bytes would be taken for the next request: close instead.
+            // Unread body bytes would be taken for the next request: close once the response is out.
             closing = true;
             releaseQueued();
-            if (written != null) {
-                written.addListener(ChannelFutureListener.CLOSE);
-            } else {
-                channel.close();
-            }
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         awaitingHead = true;
@@ -337,7 +325,14 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
             return;
         }
         armHeadTimer(settings.keepaliveIdleTimeoutMs());
-        channel.config().setAutoRead(true);
+        resumeReading();
+    }
+
+    /** Turns reading back on; a no-op when it is on, since each change costs a system call. */
+    private void resumeReading() {
+        if (!channel.config().isAutoRead()) {
+            channel.config().setAutoRead(true);
+        }
     }
 
     /** Starts the next pipelined request, and feeds it the pieces already read. */
@@ -357,7 +352,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
             return;
         }
         if (queued.isEmpty() && current == null && !closing) {
-            channel.config().setAutoRead(true);
+            resumeReading();
         }
     }
 
@@ -375,19 +370,49 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
     // ---- timers ---------------------------------------------------------------------------------
 
     private void armHeadTimer(long ms) {
-        cancelHeadTimer();
-        headTimer = channel.eventLoop().schedule(this::onHeadTimeout, ms, TimeUnit.MILLISECONDS);
+        headDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        wakeAt(headDeadline);
     }
 
     private void cancelHeadTimer() {
-        if (headTimer != null) {
-            headTimer.cancel(false);
-            headTimer = null;
+        headDeadline = 0;
+    }
+
+    @Override
+    public void wakeAt(long deadline) {
+        if (deadline - tickAt < 0 && !closing) {
+            tickAt = deadline;
+            channel.eventLoop().schedule(this::tick, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** The connection's one timer: checks every deadline and sleeps until the next. */
+    private void tick() {
+        long now = System.nanoTime();
+        if (now - tickAt >= 0) {
+            tickAt = Long.MAX_VALUE;
+        }
+        if (!channel.isActive()) {
+            return;
+        }
+        if (headDeadline != 0 && now - headDeadline >= 0) {
+            headDeadline = 0;
+            onHeadTimeout();
+        }
+        long next = headDeadline;
+        Exchange exchange = current;
+        if (exchange != null) {
+            long d = exchange.onTick(now);
+            if (d != 0 && (next == 0 || d - next < 0)) {
+                next = d;
+            }
+        }
+        if (next != 0) {
+            wakeAt(next);
         }
     }
 
     private void onHeadTimeout() {
-        headTimer = null;
         if (!awaitingHead || current != null) {
             return;
         }

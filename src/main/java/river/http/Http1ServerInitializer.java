@@ -27,8 +27,7 @@ public final class Http1ServerInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel ch) {
         Http1Connection connection = new Http1Connection(engine, settings, secure);
         ch.pipeline()
-                .addLast("first-byte", connection.new FirstByteWatch())
-                .addLast("decoder", new StrictRequestDecoder(settings.maxRequestLineBytes(), settings.maxRequestHeaderBytes()))
+                .addLast("decoder", new StrictRequestDecoder(connection, settings.maxRequestLineBytes(), settings.maxRequestHeaderBytes()))
                 .addLast("encoder", new HttpResponseEncoder())
                 .addLast("connection", connection);
     }

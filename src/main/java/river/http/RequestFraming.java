@@ -5,11 +5,11 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The checks a decoded request head must pass before it is forwarded, beyond what the decoder
- * enforces: unambiguous body framing, a single Host, and no control characters anywhere in headers.
+ * enforces (header names are tokens, values hold no control characters): unambiguous body framing,
+ * a single valid Host, and a clean request target.
  * Anything doubtful is refused rather than interpreted, so River and the origin can never disagree
  * about where a request ends.
  */
@@ -48,11 +48,6 @@ final class RequestFraming {
         if (host.size() == 1 && !isAuthority(host.get(0))) {
             // Also catches a folded continuation line glued onto Host.
             return "invalid Host";
-        }
-        for (Map.Entry<String, String> header : headers) {
-            if (hasControl(header.getKey()) || hasControl(header.getValue())) {
-                return "control character in a header";
-            }
         }
         if (hasControl(request.uri()) || request.uri().indexOf(' ') >= 0) {
             return "invalid request target";

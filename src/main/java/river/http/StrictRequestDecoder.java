@@ -1,5 +1,7 @@
 package river.http;
 
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequestDecoder;
@@ -10,9 +12,12 @@ import io.netty.handler.codec.http.HttpRequestDecoder;
  * proxy may read differently: the classic smuggling shape).
  */
 final class StrictRequestDecoder extends HttpRequestDecoder {
+    private final Http1Connection connection;
 
-    StrictRequestDecoder(int maxRequestLineBytes, int maxHeaderBytes) {
+    StrictRequestDecoder(Http1Connection connection, int maxRequestLineBytes, int maxHeaderBytes) {
         super(new HttpDecoderConfig()
+                .setHeadersFactory(DefaultHttpHeadersFactory.headersFactory().withNameValidation(true).withValueValidation(true))
+                .setTrailersFactory(DefaultHttpHeadersFactory.trailersFactory().withNameValidation(true).withValueValidation(true))
                 .setMaxInitialLineLength(maxRequestLineBytes)
                 .setMaxHeaderSize(maxHeaderBytes)
                 .setMaxChunkSize(64 * 1024)
@@ -20,6 +25,14 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
                 .setStrictLineParsing(true)
                 .setAllowDuplicateContentLengths(false)
                 .setUseRfc9112TransferEncoding(true));
+        this.connection = connection;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+        // Tells the connection bytes arrived, without a pipeline hop of its own.
+        connection.onBytes();
+        super.channelRead(ctx, msg);
     }
 
     @Override

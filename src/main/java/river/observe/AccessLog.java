@@ -30,19 +30,30 @@ public final class AccessLog implements ProxyModule {
         if (ctx.peer() != null) {
             line.append(" reused=").append(ctx.upstreamReused()).append(" attempts=").append(ctx.attempts());
         }
-        line.append(" connect_ms=").append(millis(ctx.connectNanos()))
-                .append(" head_ms=").append(millis(ctx.responseHeadNanos()))
-                .append(" total_ms=").append(millis(ctx.totalNanos()));
+        line.append(" connect_ms=");
+        millis(line, ctx.connectNanos());
+        line.append(" head_ms=");
+        millis(line, ctx.responseHeadNanos());
+        line.append(" total_ms=");
+        millis(line, ctx.totalNanos());
         if (ctx.error() != null) {
             line.append(" error=").append(ctx.error().name().toLowerCase(java.util.Locale.ROOT));
         }
         LOG.info(line.toString());
     }
 
-    private static String millis(long nanos) {
+    /** Appends nanoseconds as milliseconds with three decimals, or "-" when unknown. */
+    static void millis(StringBuilder line, long nanos) {
         if (nanos < 0) {
-            return "-";
+            line.append('-');
+            return;
         }
-        return String.format(java.util.Locale.ROOT, "%.3f", nanos / (double) TimeUnit.MILLISECONDS.toNanos(1));
+        long micros = TimeUnit.NANOSECONDS.toMicros(nanos);
+        long fraction = micros % 1000;
+        line.append(micros / 1000).append('.');
+        if (fraction < 100) {
+            line.append(fraction < 10 ? "00" : "0");
+        }
+        line.append(fraction);
     }
 }

@@ -1,6 +1,5 @@
 package river.proxy;
 
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpResponse;
@@ -34,13 +33,20 @@ public interface Downstream {
     void sendHead(HttpResponse head, boolean bodyFollows);
 
     /** Sends a body piece; a {@code LastHttpContent} ends the response. */
-    ChannelFuture sendBody(HttpContent content);
+    void sendBody(HttpContent content);
 
     /** Sends a file range as the whole body and ends the response; closes the file afterwards. */
-    ChannelFuture sendFile(FileChannel file, long offset, long length);
+    void sendFile(FileChannel file, long offset, long length);
 
     /** Called once the response is complete, whether or not the request body was fully read. */
     void responseComplete(boolean requestFullyRead);
+
+    /**
+     * Asks to have the exchange's {@code onTick} called at (or soon after) this System.nanoTime
+     * deadline. Cheap: the connection keeps one timer and only reschedules it when a deadline is
+     * earlier than the one already pending.
+     */
+    void wakeAt(long deadlineNanos);
 
     /** Closes the connection abruptly: used when a response cannot be completed. */
     void abort();

@@ -21,7 +21,6 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -56,8 +55,9 @@ public final class Exchange implements UpstreamListener {
     private boolean finished;
     private boolean retriedStale;
     private boolean localResponse;
-    private ScheduledFuture<?> responseTimer;
-    private ScheduledFuture<?> bodyIdleTimer;
+    /** When the response head must have arrived (System.nanoTime), or 0. */
+    private long responseDeadline;
+    private boolean watchingBody;
     private long lastBodyActivity;
 
     Exchange(ProxyEngine engine, Downstream downstream, HttpRequest request, InetSocketAddress client, boolean secure) {
@@ -80,8 +80,10 @@ public final class Exchange implements UpstreamListener {
      */
     public void start(boolean bodyless) {
         requestFullyRead = bodyless;
-        // Hold the body until we know where it goes.
-        downstream.setReading(false);
+        if (!bodyless) {
+            // Hold the body until we know where it goes.
+            downstream.setReading(false);
+        }
         runRequestPhases(0);
     }
 
@@ -183,15 +185,16 @@ public final class Exchange implements UpstreamListener {
         }
         ctx.attempts++;
         ctx.peer = peer;
-        Future<UpstreamConnection> acquired = engine.pool().acquire(peer, loop, this);
-        if (acquired.isDone()) {
-            onAcquired(acquired);
-        } else {
-            acquired.addListener(f -> onAcquired(acquired));
+        UpstreamConnection idle = engine.pool().takeIdle(peer, loop, this);
+        if (idle != null) {
+            onConnected(idle);
+            return;
         }
+        Future<UpstreamConnection> connecting = engine.pool().connect(peer, loop, this);
+        connecting.addListener(f -> onConnectDone(connecting));
     }
 
-    private void onAcquired(Future<UpstreamConnection> acquired) {
+    private void onConnectDone(Future<UpstreamConnection> acquired) {
         if (!acquired.isSuccess()) {
             ProxyError error = ProxyError.ofConnectFailure(acquired.cause());
             engine.log().debug("connect to {} failed: {}", ctx.peer, acquired.cause().toString());
@@ -206,7 +209,10 @@ public final class Exchange implements UpstreamListener {
             }
             return;
         }
-        UpstreamConnection connection = acquired.getNow();
+        onConnected(acquired.getNow());
+    }
+
+    private void onConnected(UpstreamConnection connection) {
         if (finished) {
             connection.release();
             return;
@@ -219,10 +225,8 @@ public final class Exchange implements UpstreamListener {
 
     private void sendRequestHead() {
         HttpRequest original = ctx.request();
-        HttpHeaders headers = original.headers().copy();
         boolean chunked = HttpUtil.isTransferEncodingChunked(original);
-        ForwardedHeaders.removeHopByHop(headers);
-        ForwardedHeaders.addForwarded(headers, ctx.client(), ctx.secure());
+        HttpHeaders headers = ForwardedHeaders.forUpstream(original.headers(), ctx.client(), ctx.secure());
         if (chunked) {
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -246,7 +250,8 @@ public final class Exchange implements UpstreamListener {
             writeBodyUpstream(chunk);
         }
         ch.flush();
-        responseTimer = loop.schedule(this::onResponseTimeout, engine.settings().upstreamResponseTimeoutMs(), TimeUnit.MILLISECONDS);
+        responseDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(engine.settings().upstreamResponseTimeoutMs());
+        downstream.wakeAt(responseDeadline);
         if (!requestFullyRead) {
             downstream.setReading(ch.isWritable());
             touchBody();
@@ -369,7 +374,7 @@ public final class Exchange implements UpstreamListener {
             }
             return;
         }
-        cancel(responseTimer);
+        responseDeadline = 0;
         boolean bodyFollows = !ctx.request().method().equals(HttpMethod.HEAD) && code != 204 && code != 304;
         boolean framed = !bodyFollows || HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response);
         upstreamReusable = framed && HttpUtil.isKeepAlive(response);
@@ -436,7 +441,7 @@ public final class Exchange implements UpstreamListener {
             // processed (no response, no body sent), so one fresh attempt is safe.
             retriedStale = true;
             requestSent = false;
-            cancel(responseTimer);
+            responseDeadline = 0;
             ctx.attempts--;
             connect();
             return;
@@ -470,32 +475,42 @@ public final class Exchange implements UpstreamListener {
 
     private void touchBody() {
         lastBodyActivity = System.nanoTime();
-        if (bodyIdleTimer == null) {
-            bodyIdleTimer = loop.schedule(this::checkBodyIdle, engine.settings().bodyIdleTimeoutMs(), TimeUnit.MILLISECONDS);
+        if (!watchingBody) {
+            watchingBody = true;
+            downstream.wakeAt(lastBodyActivity + TimeUnit.MILLISECONDS.toNanos(engine.settings().bodyIdleTimeoutMs()));
         }
     }
 
-    private void checkBodyIdle() {
-        bodyIdleTimer = null;
+    /**
+     * Checks this exchange's deadlines; called by the client connection's timer. Returns the next
+     * deadline (System.nanoTime), or 0 when none is pending. Deadlines are plain fields, so
+     * setting or moving one costs no timer operation on the request path.
+     */
+    public long onTick(long now) {
         if (finished) {
-            return;
+            return 0;
         }
-        long idleMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastBodyActivity);
-        long limit = engine.settings().bodyIdleTimeoutMs();
-        if (idleMs < limit) {
-            bodyIdleTimer = loop.schedule(this::checkBodyIdle, limit - idleMs, TimeUnit.MILLISECONDS);
-            return;
+        if (responseDeadline != 0 && now - responseDeadline >= 0) {
+            onResponseTimeout();
+            return 0;
         }
-        boolean waitingForHead = !headSent && requestFullyRead;
-        if (waitingForHead) {
-            // The response-head timeout governs this phase.
-            return;
+        long next = responseDeadline;
+        if (watchingBody) {
+            long bodyDeadline = lastBodyActivity + TimeUnit.MILLISECONDS.toNanos(engine.settings().bodyIdleTimeoutMs());
+            boolean waitingForHead = !headSent && requestFullyRead;
+            if (!waitingForHead && now - bodyDeadline >= 0) {
+                if (upstream != null) {
+                    upstream.discard();
+                    upstream = null;
+                }
+                fail(ProxyError.BODY_TIMEOUT);
+                return 0;
+            }
+            if (!waitingForHead && (next == 0 || bodyDeadline - next < 0)) {
+                next = bodyDeadline;
+            }
         }
-        if (upstream != null) {
-            upstream.discard();
-            upstream = null;
-        }
-        fail(ProxyError.BODY_TIMEOUT);
+        return next;
     }
 
     // ---- endings --------------------------------------------------------------------------------
@@ -549,8 +564,6 @@ public final class Exchange implements UpstreamListener {
             return;
         }
         finished = true;
-        cancel(responseTimer);
-        cancel(bodyIdleTimer);
         releasePending();
         ctx.endNanos = System.nanoTime() - ctx.startNanos();
         for (ProxyModule m : engine.modules()) {
@@ -566,12 +579,6 @@ public final class Exchange implements UpstreamListener {
         HttpContent c;
         while ((c = pendingBody.poll()) != null) {
             c.release();
-        }
-    }
-
-    private static void cancel(ScheduledFuture<?> timer) {
-        if (timer != null) {
-            timer.cancel(false);
         }
     }
 

@@ -1,14 +1,20 @@
 package river.proxy;
 
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The header rules of a proxy (RFC 9110 §7.6): hop-by-hop headers, and those the Connection header
- * names, never cross River; Via and the X-Forwarded-* headers record the hop.
+ * names, never cross River; Via and the X-Forwarded-* headers record the hop. Written as single
+ * passes over the headers, since this runs twice for every request.
  */
 final class ForwardedHeaders {
     static final AsciiString VIA_VALUE = AsciiString.cached("1.1 river");
@@ -18,42 +24,127 @@ final class ForwardedHeaders {
     private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final AsciiString HTTP = AsciiString.cached("http");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
-    private static final AsciiString[] HOP_BY_HOP = {
-        HttpHeaderNames.CONNECTION, HttpHeaderNames.KEEP_ALIVE, PROXY_CONNECTION, HttpHeaderNames.TE,
-        HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderNames.UPGRADE, HttpHeaderNames.PROXY_AUTHENTICATE,
-        HttpHeaderNames.PROXY_AUTHORIZATION, HttpHeaderNames.TRAILER
-    };
+    /** Headers copied from an already validated message need no second validation. */
+    private static final HttpHeadersFactory UNVALIDATED = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private ForwardedHeaders() {}
 
-    /** Removes hop-by-hop headers and every header the Connection header names. */
-    static void removeHopByHop(HttpHeaders headers) {
-        List<String> connection = headers.getAll(HttpHeaderNames.CONNECTION);
-        for (String value : connection) {
-            for (String token : value.split(",")) {
-                String name = token.strip();
-                if (!name.isEmpty()) {
-                    headers.remove(name);
-                }
-            }
-        }
-        for (AsciiString name : HOP_BY_HOP) {
-            headers.remove(name);
+    /** Whether the name is one of RFC 9110's hop-by-hop headers (or an obsolete one still seen). */
+    static boolean isHopByHop(CharSequence name) {
+        switch (name.length()) {
+            case 2:
+                return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TE);
+            case 7:
+                return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.UPGRADE)
+                        || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRAILER);
+            case 10:
+                return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
+                        || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.KEEP_ALIVE);
+            case 16:
+                return AsciiString.contentEqualsIgnoreCase(name, PROXY_CONNECTION);
+            case 17:
+                return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRANSFER_ENCODING);
+            case 18:
+                return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.PROXY_AUTHENTICATE);
+            case 19:
+                return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.PROXY_AUTHORIZATION);
+            default:
+                return false;
         }
     }
 
-    /** Adds Via and X-Forwarded-For/-Proto/-Host to a request going upstream. */
-    static void addForwarded(HttpHeaders headers, InetSocketAddress client, boolean secure) {
-        headers.add(HttpHeaderNames.VIA, VIA_VALUE);
+    /**
+     * The names listed in Connection headers other than the usual "keep-alive"/"close" (which are
+     * hop-by-hop anyway), or null when there are none, the common case.
+     */
+    private static List<String> connectionNamed(HttpHeaders headers) {
+        List<String> named = null;
+        for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
+            for (String token : value.split(",")) {
+                String name = token.strip();
+                if (name.isEmpty() || name.equalsIgnoreCase("keep-alive") || name.equalsIgnoreCase("close")) {
+                    continue;
+                }
+                if (named == null) {
+                    named = new ArrayList<>(2);
+                }
+                named.add(name);
+            }
+        }
+        return named;
+    }
+
+    private static boolean isNamed(List<String> named, CharSequence name) {
+        if (named != null) {
+            for (String n : named) {
+                if (AsciiString.contentEqualsIgnoreCase(n, name)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The headers for the upstream request: the client's, without hop-by-hop headers, plus Via and
+     * X-Forwarded-For/-Proto/-Host.
+     */
+    static HttpHeaders forUpstream(HttpHeaders original, InetSocketAddress client, boolean secure) {
+        List<String> named = original.contains(HttpHeaderNames.CONNECTION) ? connectionNamed(original) : null;
+        HttpHeaders out = UNVALIDATED.newHeaders();
+        CharSequence previousFor = null;
+        CharSequence host = null;
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = original.iteratorCharSequence();
+        while (it.hasNext()) {
+            Map.Entry<CharSequence, CharSequence> h = it.next();
+            CharSequence name = h.getKey();
+            if (isHopByHop(name) || isNamed(named, name)) {
+                continue;
+            }
+            if (AsciiString.contentEqualsIgnoreCase(name, X_FORWARDED_FOR)) {
+                previousFor = previousFor == null ? h.getValue() : previousFor + ", " + h.getValue();
+                continue;
+            }
+            if (AsciiString.contentEqualsIgnoreCase(name, X_FORWARDED_PROTO) || AsciiString.contentEqualsIgnoreCase(name, X_FORWARDED_HOST)) {
+                continue;
+            }
+            if (host == null && AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.HOST)) {
+                host = h.getValue();
+            }
+            out.add(name, h.getValue());
+        }
+        out.add(HttpHeaderNames.VIA, VIA_VALUE);
         if (client != null) {
             String ip = client.getAddress().getHostAddress();
-            String previous = headers.get(X_FORWARDED_FOR);
-            headers.set(X_FORWARDED_FOR, previous == null ? ip : previous + ", " + ip);
+            out.add(X_FORWARDED_FOR, previousFor == null ? ip : previousFor + ", " + ip);
+        } else if (previousFor != null) {
+            out.add(X_FORWARDED_FOR, previousFor);
         }
-        headers.set(X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
-        String host = headers.get(HttpHeaderNames.HOST);
+        out.add(X_FORWARDED_PROTO, secure ? HTTPS : HTTP);
         if (host != null) {
-            headers.set(X_FORWARDED_HOST, host);
+            out.add(X_FORWARDED_HOST, host);
+        }
+        return out;
+    }
+
+    /** Removes hop-by-hop headers and every header the Connection header names, in place. */
+    static void removeHopByHop(HttpHeaders headers) {
+        List<String> named = headers.contains(HttpHeaderNames.CONNECTION) ? connectionNamed(headers) : null;
+        List<CharSequence> doomed = null;
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        while (it.hasNext()) {
+            CharSequence name = it.next().getKey();
+            if (isHopByHop(name) || isNamed(named, name)) {
+                if (doomed == null) {
+                    doomed = new ArrayList<>(4);
+                }
+                doomed.add(name);
+            }
+        }
+        if (doomed != null) {
+            for (CharSequence name : doomed) {
+                headers.remove(name);
+            }
         }
     }
 }

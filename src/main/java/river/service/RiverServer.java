@@ -64,7 +64,7 @@ public final class RiverServer implements AutoCloseable {
         RiverServer server = new RiverServer(Transport.best());
         try {
             for (ServiceConfig service : config.services()) {
-                server.services.add(server.startService(service, config.system().threadsPerService()));
+                server.services.add(server.startService(service, config.system()));
             }
         } catch (IOException | InterruptedException | RuntimeException e) {
             server.close();
@@ -81,8 +81,8 @@ public final class RiverServer implements AutoCloseable {
         return transport;
     }
 
-    private RunningService startService(ServiceConfig service, int threads) throws IOException, InterruptedException {
-        EventLoopGroup group = transport.newGroup(threads, service.name());
+    private RunningService startService(ServiceConfig service, river.config.SystemConfig system) throws IOException, InterruptedException {
+        EventLoopGroup group = transport.newGroup(system.threadsPerService(), service.name());
         List<Channel> bound = new ArrayList<>();
         ConnectionPool pool = null;
         try {
@@ -112,7 +112,9 @@ public final class RiverServer implements AutoCloseable {
             } else if (service.handler() instanceof ServiceHandler.FileServer files) {
                 modules.add(new FileServerModule(files.basePath(), blocking));
             }
-            modules.add(new AccessLog());
+            if (system.accessLog()) {
+                modules.add(new AccessLog());
+            }
             ProxyEngine engine = new ProxyEngine(service.name(), modules, selector, pool,
                     new EngineSettings(http.upstreamResponseTimeoutMs(), http.bodyIdleTimeoutMs()));
             Http1Settings h1 = new Http1Settings(http.requestHeaderTimeoutMs(), http.keepaliveIdleTimeoutMs(),

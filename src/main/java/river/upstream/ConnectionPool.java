@@ -13,7 +13,6 @@ import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.Promise;
-import java.net.SocketAddress;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,8 +35,10 @@ public final class ConnectionPool {
     private final Map<EventExecutor, Integer> loopIndex = new IdentityHashMap<>();
     private final int loops;
     private final int maxIdlePerPeer;
-    private final long idleTimeoutMs;
-    private final ConcurrentHashMap<SocketAddress, IdleSet> idle = new ConcurrentHashMap<>();
+    private final long idleTimeoutNanos;
+    /** Idle connections by peer label ("ip:port"): a String key hashes cheaply and is cached. */
+    private final ConcurrentHashMap<String, IdleSet> idle = new ConcurrentHashMap<>();
+    private final io.netty.util.concurrent.ScheduledFuture<?> sweeper;
     private final LongAdder connects = new LongAdder();
     private final LongAdder reuses = new LongAdder();
 
@@ -53,7 +54,9 @@ public final class ConnectionPool {
         }
         this.loops = i;
         this.maxIdlePerPeer = maxIdlePerPeer;
-        this.idleTimeoutMs = idleTimeoutMs;
+        this.idleTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
+        long sweepEvery = Math.max(50, Math.min(idleTimeoutMs / 2, 5_000));
+        this.sweeper = group.next().scheduleAtFixedRate(this::sweep, sweepEvery, sweepEvery, TimeUnit.MILLISECONDS);
         HttpDecoderConfig decoder = new HttpDecoderConfig()
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(maxResponseHeaderBytes)
@@ -75,16 +78,20 @@ public final class ConnectionPool {
     }
 
     /**
-     * A connection to the peer for a request running on {@code loop}, reused when possible. The
-     * listener is attached before the future completes.
+     * An idle connection to the peer, preferring one owned by {@code loop}, with the listener
+     * attached; or null when there is none.
      */
-    public Future<UpstreamConnection> acquire(Peer peer, EventLoop loop, UpstreamListener listener) {
+    public UpstreamConnection takeIdle(Peer peer, EventLoop loop, UpstreamListener listener) {
         UpstreamConnection reused = takeIdle(peer, loop);
         if (reused != null) {
             reuses.increment();
             reused.attach(listener);
-            return loop.newSucceededFuture(reused);
         }
+        return reused;
+    }
+
+    /** Opens a new connection to the peer on {@code loop}; the listener is attached on success. */
+    public Future<UpstreamConnection> connect(Peer peer, EventLoop loop, UpstreamListener listener) {
         Promise<UpstreamConnection> promise = loop.newPromise();
         ChannelFuture connect = bootstrap.clone(loop).attr(PEER, peer).connect(peer.address());
         connect.addListener(done -> {
@@ -105,7 +112,7 @@ public final class ConnectionPool {
     }
 
     private UpstreamConnection takeIdle(Peer peer, EventLoop loop) {
-        IdleSet set = idle.get(peer.address());
+        IdleSet set = idle.get(peer.label());
         if (set == null) {
             return null;
         }
@@ -116,7 +123,7 @@ public final class ConnectionPool {
             UpstreamConnection c;
             while ((c = deque.pollLast()) != null) {
                 set.count.decrementAndGet();
-                if (c.usable()) {
+                if (c.usable() && !c.idleLongerThan(idleTimeoutNanos, System.nanoTime())) {
                     return c;
                 }
                 c.discard();
@@ -130,7 +137,10 @@ public final class ConnectionPool {
             connection.discard();
             return;
         }
-        IdleSet set = idle.computeIfAbsent(connection.peer().address(), a -> new IdleSet(loops));
+        IdleSet set = idle.get(connection.peer().label());
+        if (set == null) {
+            set = idle.computeIfAbsent(connection.peer().label(), a -> new IdleSet(loops));
+        }
         int idleNow;
         do {
             idleNow = set.count.get();
@@ -139,21 +149,32 @@ public final class ConnectionPool {
                 return;
             }
         } while (!set.count.compareAndSet(idleNow, idleNow + 1));
-        Channel ch = connection.channel();
-        Integer index = loopIndex.get(ch.eventLoop());
-        ConcurrentLinkedDeque<UpstreamConnection> deque = set.byLoop[index == null ? 0 : index];
-        connection.detach(ch.eventLoop().schedule(() -> {
-            if (deque.remove(connection)) {
-                set.count.decrementAndGet();
-                connection.discard();
+        Integer index = loopIndex.get(connection.channel().eventLoop());
+        connection.detach(System.nanoTime());
+        set.byLoop[index == null ? 0 : index].offerLast(connection);
+    }
+
+    /**
+     * Closes idle connections that outlived the idle timeout. Runs periodically off the request
+     * path, so that parking and taking a connection costs no timer operation.
+     */
+    private void sweep() {
+        long now = System.nanoTime();
+        for (IdleSet set : idle.values()) {
+            for (ConcurrentLinkedDeque<UpstreamConnection> deque : set.byLoop) {
+                for (UpstreamConnection c : deque) {
+                    if (c.idleLongerThan(idleTimeoutNanos, now) && deque.remove(c)) {
+                        set.count.decrementAndGet();
+                        c.discard();
+                    }
+                }
             }
-        }, idleTimeoutMs, TimeUnit.MILLISECONDS));
-        deque.offerLast(connection);
+        }
     }
 
     /** Drops a connection that died while idle. */
     void forget(UpstreamConnection connection) {
-        IdleSet set = idle.get(connection.peer().address());
+        IdleSet set = idle.get(connection.peer().label());
         if (set != null) {
             for (ConcurrentLinkedDeque<UpstreamConnection> deque : set.byLoop) {
                 if (deque.remove(connection)) {
@@ -183,8 +204,9 @@ public final class ConnectionPool {
         return n;
     }
 
-    /** Closes every idle connection (at shutdown). */
+    /** Closes every idle connection and stops the sweeper (at shutdown). */
     public void closeIdle() {
+        sweeper.cancel(false);
         for (IdleSet set : idle.values()) {
             for (ConcurrentLinkedDeque<UpstreamConnection> deque : set.byLoop) {
                 UpstreamConnection c;

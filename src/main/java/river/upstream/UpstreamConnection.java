@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.channels.ClosedChannelException;
-import java.util.concurrent.ScheduledFuture;
 
 /**
  * A connection to one peer, owned by the pool while idle and by one exchange while in use. Events are
@@ -19,7 +18,8 @@ public final class UpstreamConnection {
     private final ConnectionPool pool;
     private volatile UpstreamListener listener;
     private volatile boolean broken;
-    private volatile ScheduledFuture<?> idleTimer;
+    /** When the connection was parked in the pool (System.nanoTime). */
+    private volatile long idleSince;
     private volatile int uses;
 
     UpstreamConnection(Channel channel, Peer peer, ConnectionPool pool) {
@@ -51,20 +51,19 @@ public final class UpstreamConnection {
 
     void attach(UpstreamListener newListener) {
         uses++;
-        ScheduledFuture<?> timer = idleTimer;
-        if (timer != null) {
-            timer.cancel(false);
-            idleTimer = null;
-        }
         listener = newListener;
         if (!channel.config().isAutoRead()) {
             channel.config().setAutoRead(true);
         }
     }
 
-    void detach(ScheduledFuture<?> timer) {
+    void detach(long now) {
         listener = null;
-        idleTimer = timer;
+        idleSince = now;
+    }
+
+    boolean idleLongerThan(long nanos, long now) {
+        return now - idleSince > nanos;
     }
 
     /** Returns the connection to the pool for reuse; only call when the exchange ended cleanly. */

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Starts River as the benchmark's proxy: listens on 127.0.0.1:8080, forwards to $ORIGIN, with
+# $PROXY_WORKERS event-loop threads, through bin/river. JAVA selects the JDK, RIVER_JAR the jar,
+# RIVER_JVM_OPTS extra JVM flags.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+jar=${RIVER_JAR:-$here/../target/river.jar}
+work=${BENCH_WORK:-/tmp}
+conf="$work/river-w${PROXY_WORKERS:-1}.kdl"
+cat > "$conf" <<KDL
+system {
+    threads-per-service ${PROXY_WORKERS:-1}
+    // nginx, HAProxy and Caddy run without access logs in this benchmark; so does River.
+    access-log "off"
+}
+services {
+    bench {
+        listeners {
+            "127.0.0.1:8080"
+        }
+        connectors {
+            "${ORIGIN:-127.0.0.1:9001}"
+        }
+    }
+}
+KDL
+RIVER_JAR=$jar RIVER_JAVA_OPTS=${RIVER_JVM_OPTS:-} exec "$here/../bin/river" --config-kdl "$conf"

@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# run.sh - River beside nginx, HAProxy and Caddy as reverse proxies on loopback, in one run.
+#
+# usage: run.sh [--runs N] [--only river,nginx,haproxy,caddy,custom] [--custom 'COMMAND']
+#               [--dur S] [--warm S] [--hold-conns N] [--out DIR] [--no-origin]
+#               [--java PATH] [--jvm-opts 'FLAGS'] [--smoke]
+#
+# River runs from target/river.jar (build it first: mvn -B -q package -DskipTests) through
+# river-proxy.sh, with the JDK given by --java (default: java on PATH) and the launcher's JVM flags.
+# --smoke: River alone, one short round of every scenario (keeps this script from rotting).
+#
+# COMMAND (for --custom) must start, in the foreground, a proxy listening on
+# 127.0.0.1:8080 (and optionally TLS+h2 on 127.0.0.1:8443) that forwards to
+# 127.0.0.1:9001.  It is run as `bash -c "exec COMMAND"` so a plain command
+# becomes the tracked PID.  Environment passed to it:
+#   PROXY_WORKERS  1 (pinned scenarios) or 2 (scenario d, 2-worker variant)
+#   ORIGIN         127.0.0.1:9001
+#   TLS_CERT / TLS_KEY / TLS_PEM   self-signed cert for 127.0.0.1 (PEM files)
+#   BENCH_WORK     this run's work directory
+# Everything stays on 127.0.0.1.  Every load run is bounded with `timeout`.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+RUNS=3; ONLY=""; CUSTOM=""; DUR=8; WARM=10; HOLD_N=5000; HOLD_S=10; OUT=""; ORIGIN_CEIL=1
+JAVA_BIN=${JAVA:-java}; JVM_OPTS=${RIVER_JVM_OPTS:-}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) RUNS=$2; shift 2;;
+    --only) ONLY=$2; shift 2;;
+    --custom) CUSTOM=$2; shift 2;;
+    --dur) DUR=$2; shift 2;;
+    --warm) WARM=$2; shift 2;;
+    --hold-conns) HOLD_N=$2; shift 2;;
+    --out) OUT=$2; shift 2;;
+    --no-origin) ORIGIN_CEIL=0; shift;;
+    --java) JAVA_BIN=$2; shift 2;;
+    --jvm-opts) JVM_OPTS=$2; shift 2;;
+    --smoke) RUNS=1; ONLY=river; DUR=2; WARM=2; HOLD_N=200; HOLD_S=2; ORIGIN_CEIL=0; shift;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0;;
+    *) echo "unknown arg $1" >&2; exit 2;;
+  esac
+done
+if [ -z "$ONLY" ]; then ONLY="river,nginx,haproxy,caddy"; [ -n "$CUSTOM" ] && ONLY="$ONLY,custom"; fi
+case ",$ONLY," in *,custom,*) [ -z "$CUSTOM" ] && { echo "--only custom needs --custom 'COMMAND'" >&2; exit 2; };; esac
+IFS=, read -r -a PROXIES <<< "$ONLY"
+
+W=${OUT:-$HERE/runs/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$W"; W=$(cd "$W" && pwd)
+RAW=$W/raw.tsv; LOG=$W/harness.log; : > "$RAW"
+ulimit -n "$(ulimit -Hn)"   # hard limit here is 20000 (container); cannot be raised
+PY=${PYTHON:-python3}
+CLK=$(getconf CLK_TCK)
+
+log() { echo "[$(date +%T)] $*" | tee -a "$LOG" >&2; }
+rec() { printf '%s\t%s\t%s\t%s\n' "$RUN" "$PROXY" "$1" "$2" >> "$RAW"; }
+
+# ---------------------------------------------------------------- process utils
+STARTED=()   # every PID we started, for cleanup
+tree_pids() {  # root pid -> root + all descendants
+  ps -e -o pid=,ppid= | awk -v r="$1" '{p[$1]=$2} END{n=1; s[r]=1; ch=1;
+    while(ch){ch=0; for(x in p) if(!(x in s) && (p[x] in s)){s[x]=1; ch=1}} for(x in s) print x}'
+}
+cpu_ticks() { local t=0 p v; for p in $(tree_pids "$1"); do
+    v=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | awk '{print $12+$13}'); t=$((t+${v:-0})); done; echo $t; }
+rss_kib() { local t=0 p v; for p in $(tree_pids "$1"); do
+    v=$(awk '/^VmRSS:/{print $2}' /proc/$p/status 2>/dev/null); t=$((t+${v:-0})); done; echo $t; }
+nproc_tree() { tree_pids "$1" | wc -l; }
+stop_pid() {  # stop a process we started (and its descendants), by PID
+  local pid=$1 kids i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kids=$(tree_pids "$pid" | grep -vx "$pid")
+  kill -TERM "$pid" 2>/dev/null
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+  for k in $kids; do kill -0 "$k" 2>/dev/null && kill -KILL "$k" 2>/dev/null; done
+  wait "$pid" 2>/dev/null
+  return 0
+}
+cleanup() { local p; for p in "${STARTED[@]}"; do stop_pid "$p"; done; }
+trap 'cleanup' EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# ---- foreign-load guard: another tenant on this 2-core box can steal CPU.
+# FOREIGN = CPU used by processes NOT started by this script, in % of one core,
+# over the window guard_begin..guard_end (system busy ticks minus our own tree
+# minus reaped children of this shell, e.g. wrk/h2load).
+QUIET_PCT=${QUIET_PCT:-10}
+sys_busy() { awk '/^cpu /{print $2+$3+$4+$9}' /proc/stat; }  # user+nice+system+steal (softirq of our own loopback traffic excluded)
+ours_all() { local s; s=$(sed 's/.*) //' /proc/$$/stat | awk '{print $12+$13+$14+$15}'); echo $(( s + $(cpu_ticks $$) - $(sed 's/.*) //' /proc/$$/stat | awk '{print $12+$13}') )); }
+guard_begin() { G_B0=$(sys_busy); G_O0=$(ours_all); G_T0=$(date +%s.%N); }
+guard_end() { local b1 o1 t1; o1=$(ours_all); b1=$(sys_busy); t1=$(date +%s.%N)
+  FOREIGN=$(awk -v b=$((b1-G_B0)) -v o=$((o1-G_O0)) -v k="$CLK" -v a="$G_T0" -v c="$t1" 'BEGIN{f=(b-o)/k/(c-a)*100; if(f<0)f=0; printf "%.0f", f}'); }
+wait_quiet() { local i; for i in $(seq ${QUIET_TRIES:-6}); do guard_begin; sleep 1; guard_end
+    [ "$FOREIGN" -le "$QUIET_PCT" ] && return 0
+    [ "$i" = 1 ] && log "  waiting for foreign CPU load to drop (now ${FOREIGN}% of a core)"; sleep $((1 + RANDOM % 3)); done
+  log "  foreign load persisted (${FOREIGN}%), measuring anyway"; }
+# measured(): run "$@" up to 3 times until foreign load during it <= QUIET_PCT
+measured() { local att; for att in $(seq ${MEASURE_TRIES:-2}); do wait_quiet; guard_begin; "$@"; guard_end
+    [ "$FOREIGN" -le "$QUIET_PCT" ] && return 0; log "  foreign CPU ${FOREIGN}% during '$1' (attempt $att)"; done; }
+
+port_busy() { ss -Hltn "sport = :$1" | grep -q LISTEN; }
+wait_http() {  # url timeout_s
+  local i; for i in $(seq $(( $2 * 10 ))); do
+    curl -sk -m 1 -o /dev/null -w '%{http_code}' "$1" 2>/dev/null | grep -q 200 && return 0; sleep 0.1; done; return 1; }
+wait_free() { local i; for i in $(seq 100); do port_busy "$1" || return 0; sleep 0.1; done; return 1; }
+accepts() { curl -s -m 2 http://127.0.0.1:9002/status | awk 'NR==3{print $1}'; }
+
+# ---------------------------------------------------------------- files & configs
+setup() {
+  mkdir -p "$W/www" "$W/origin/logs" "$W/river" "$W/nginx" "$W/haproxy" "$W/caddy" "$W/custom" "$W/out"
+  chmod 755 "$W" "$W/www"
+  printf 'Hello world\n' > "$W/www/hello"            # 12 bytes
+  head -c 65536 /dev/urandom > "$W/www/64k"          # 64 KiB
+  chmod 644 "$W/www/hello" "$W/www/64k"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+    -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
+    -keyout "$W/key.pem" -out "$W/cert.pem" >/dev/null 2>&1
+  cat "$W/cert.pem" "$W/key.pem" > "$W/combined.pem"; chmod 644 "$W"/*.pem
+  local tmp="client_body_temp_path T/cbt; proxy_temp_path T/pt; fastcgi_temp_path T/ft; uwsgi_temp_path T/ut; scgi_temp_path T/st;"
+
+  cat > "$W/origin/nginx.conf" <<EOF
+worker_processes 1;
+pid $W/origin/nginx.pid;
+lock_file $W/origin/nginx.lock;
+error_log $W/origin/logs/error.log warn;
+worker_rlimit_nofile 20000;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  ${tmp//T/$W/origin}
+  keepalive_timeout 300s;
+  keepalive_requests 1000000;   # origin never forces upstream reconnects
+  sendfile on;
+  default_type application/octet-stream;
+  server {
+    listen 127.0.0.1:9001 backlog=4096;
+    root $W/www;
+    location / { }
+  }
+  server {
+    listen 127.0.0.1:9002;
+    location = /status { stub_status; }
+  }
+}
+EOF
+  for nw in 1 2; do
+  cat > "$W/nginx/nginx$nw.conf" <<EOF
+worker_processes $nw;
+pid $W/nginx/nginx.pid;
+lock_file $W/nginx/nginx.lock;
+error_log $W/nginx/error.log warn;
+worker_rlimit_nofile 20000;
+events { worker_connections 16384; }
+http {
+  access_log off;
+  ${tmp//T/$W/nginx}
+  keepalive_requests 1000000;   # client side; default 1000 also caps h2 streams per conn (h2load stalls)
+  upstream origin {
+    server 127.0.0.1:9001;
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:8080 backlog=4096;
+    listen 127.0.0.1:8443 ssl http2 backlog=4096;
+    ssl_certificate $W/cert.pem;
+    ssl_certificate_key $W/key.pem;
+    location / {
+      proxy_pass http://origin;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+EOF
+  cat > "$W/haproxy/haproxy$nw.cfg" <<EOF
+global
+  nbthread $nw
+  maxconn 9000
+  pidfile $W/haproxy/haproxy.pid
+  tune.ssl.default-dh-param 2048
+defaults
+  mode http
+  maxconn 9000
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-keep-alive 60s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:8080
+  bind 127.0.0.1:8443 ssl crt $W/combined.pem alpn h2,http/1.1
+  default_backend be
+backend be
+  server origin 127.0.0.1:9001
+EOF
+  done
+  cat > "$W/caddy/Caddyfile" <<EOF
+{
+  admin off
+  auto_https off
+  storage file_system $W/caddy/data
+  default_sni 127.0.0.1
+}
+http://:8080 {
+  bind 127.0.0.1
+  reverse_proxy 127.0.0.1:9001
+}
+https://:8443 {
+  bind 127.0.0.1
+  tls $W/cert.pem $W/key.pem
+  reverse_proxy 127.0.0.1:9001
+}
+EOF
+}
+
+# start_proxy NAME WORKERS CPUS -> sets PPID_ (tracked pid)
+start_proxy() {
+  local name=$1 nw=$2 cpus=$3 outf="$W/$1/stdout-w$2.log"
+  wait_free 8080 || { log "port 8080 still busy"; return 1; }
+  wait_free 8443 || true
+  case $name in
+    river)   PROXY_WORKERS=$nw ORIGIN=127.0.0.1:9001 BENCH_WORK=$W/river JAVA=$JAVA_BIN RIVER_JVM_OPTS=$JVM_OPTS \
+             setsid taskset -c "$cpus" "$HERE/river-proxy.sh" >>"$outf" 2>&1 & ;;
+    nginx)   setsid taskset -c "$cpus" nginx -p "$W/nginx" -e "$W/nginx/error.log" -c "$W/nginx/nginx$nw.conf" -g 'daemon off;' >>"$outf" 2>&1 & ;;
+    haproxy) setsid taskset -c "$cpus" haproxy -db -f "$W/haproxy/haproxy$nw.cfg" >>"$outf" 2>&1 & ;;
+    caddy)   HOME=$W/caddy XDG_DATA_HOME=$W/caddy/data XDG_CONFIG_HOME=$W/caddy/config GOMAXPROCS=$nw \
+             setsid taskset -c "$cpus" caddy run --config "$W/caddy/Caddyfile" --adapter caddyfile >>"$outf" 2>&1 & ;;
+    custom)  PROXY_WORKERS=$nw ORIGIN=127.0.0.1:9001 TLS_CERT=$W/cert.pem TLS_KEY=$W/key.pem TLS_PEM=$W/combined.pem BENCH_WORK=$W \
+             setsid taskset -c "$cpus" bash -c "exec $CUSTOM" >>"$outf" 2>&1 & ;;
+  esac
+  PPID_=$!; STARTED+=("$PPID_")
+  if ! wait_http http://127.0.0.1:8080/hello 60; then
+    log "$name did not come up on 8080 (see $outf)"; stop_pid "$PPID_"; return 1
+  fi
+  sleep 1
+  return 0
+}
+
+WRK() { # duration url outfile [cpu]
+  timeout $(( $1 + 15 )) taskset -c "${4:-0}" wrk -t1 -c50 -d"$1"s --latency "$2" > "$3" 2>&1; }
+
+# scenario a (+ d, f): records a_*, <dkey>, f_*
+_a_body() {  # pid file
+  WRK "$WARM" http://127.0.0.1:8080/hello /dev/null
+  A0=$(accepts); C0=$(cpu_ticks "$1"); T0=$(date +%s.%N)
+  WRK "$DUR" http://127.0.0.1:8080/hello "$2"
+  T1=$(date +%s.%N); C1=$(cpu_ticks "$1"); A1=$(accepts)
+}
+scen_a() { # pid dkey
+  local pid=$1 dkey=$2 f="$W/out/r$RUN-$PROXY-$2-a.txt" rps p50 p99 mib reqs err
+  measured _a_body "$pid" "$f"
+  read -r rps p50 p99 mib reqs err < <($PY "$HERE/bench_util.py" wrk "$f" 2>/dev/null) || { log "wrk parse failed: $f"; return 1; }
+  rec "$dkey" "$(awk -v a="$A0" -v b="$A1" -v r="$reqs" 'BEGIN{printf "%.4f", (b-a-1)*1000/r}')"
+  if [ "$dkey" = d1_per1k ]; then
+    rec a_rps "$rps"; rec a_p50 "$p50"; rec a_p99 "$p99"; rec a_err "$err"; rec a_foreign "$FOREIGN"
+    rec f_cpu100k "$(awk -v c=$((C1-C0)) -v k="$CLK" -v r="$reqs" 'BEGIN{printf "%.4f", c/k*100000/r}')"
+    rec f_util "$(awk -v c=$((C1-C0)) -v k="$CLK" -v a="$T0" -v b="$T1" 'BEGIN{printf "%.1f", c/k/(b-a)*100}')"
+  else
+    rec d2_rps "$rps"; rec d2_foreign "$FOREIGN"
+  fi
+  log "  $PROXY $dkey: ${rps} req/s p50=${p50}ms p99=${p99}ms err=$err upstream-accepts=$((A1-A0-1)) cpu_ticks=$((C1-C0)) foreign=${FOREIGN}%"
+}
+
+_b_body() { WRK "$WARM" http://127.0.0.1:8080/64k /dev/null; WRK "$DUR" http://127.0.0.1:8080/64k "$1"; }
+scen_b() {
+  local f="$W/out/r$RUN-$PROXY-b.txt" rps p50 p99 mib reqs err
+  measured _b_body "$f"
+  read -r rps p50 p99 mib reqs err < <($PY "$HERE/bench_util.py" wrk "$f" 2>/dev/null) || { log "wrk parse failed: $f"; return 1; }
+  rec b_rps "$rps"; rec b_mibps "$mib"; rec b_foreign "$FOREIGN"
+  log "  $PROXY b: ${rps} req/s ${mib} MiB/s err=$err foreign=${FOREIGN}%"
+}
+
+_c_body() { timeout $(( WARM + DUR + 15 )) taskset -c 0 h2load -c10 -m10 -D "$DUR" --warm-up-time="$WARM" \
+    https://127.0.0.1:8443/hello > "$1" 2>&1; }
+scen_c() {
+  local f="$W/out/r$RUN-$PROXY-c.txt" rps ok fail
+  command -v h2load >/dev/null || { log "  $PROXY c: h2load not installed, skipped"; return 0; }
+  if ! curl -sk -m 2 --http2 -o /dev/null https://127.0.0.1:8443/hello; then
+    log "  $PROXY c: no TLS listener on 8443, skipped"; return 0; fi
+  measured _c_body "$f"
+  read -r rps ok fail < <($PY "$HERE/bench_util.py" h2load "$f") || return 1
+  rec c_rps "$rps"; rec c_fail "$fail"; rec c_foreign "$FOREIGN"
+  log "  $PROXY c: ${rps} req/s ok=$ok failed=$fail foreign=${FOREIGN}%"
+}
+
+scen_e() { # pid
+  local pid=$1 ready="$W/out/r$RUN-$PROXY-e.ready" f="$W/out/r$RUN-$PROXY-e.txt" idle held=0 s i hp ok
+  wait_quiet; idle=$(rss_kib "$pid"); rm -f "$ready"
+  timeout $(( HOLD_S + 60 )) taskset -c 0 $PY "$HERE/holdconns.py" --n "$HOLD_N" --hold "$HOLD_S" --ready-file "$ready" > "$f" 2>&1 &
+  hp=$!; STARTED+=("$hp")
+  for i in $(seq 500); do [ -s "$ready" ] && break; kill -0 $hp 2>/dev/null || break; sleep 0.1; done
+  if [ -s "$ready" ]; then
+    sleep 2
+    for i in 1 2 3; do s=$(rss_kib "$pid"); [ "$s" -gt "$held" ] && held=$s; sleep 1; done
+  fi
+  wait $hp 2>/dev/null
+  ok=$(awk '/^HELD/{print $2}' "$f"); ok=${ok:-0}
+  rec e_rss_idle "$idle"; rec e_held_ok "$ok"
+  if [ "$held" -gt 0 ] && [ "$ok" -gt 0 ]; then
+    rec e_rss_held "$held"
+    rec e_kib_conn "$(awk -v a="$idle" -v b="$held" -v n="$ok" 'BEGIN{printf "%.3f", (b-a)/n}')"
+  fi
+  log "  $PROXY e: idle=${idle}KiB held=${held}KiB conns_ok=$ok ($(tr '\n' ' ' < "$f"))"
+}
+
+proxy_round() {
+  local name=$1
+  PROXY=$name
+  log "run $RUN: $name (1 worker, pinned cpu 1)"
+  start_proxy "$name" 1 1 || { rec start_fail 1; return; }
+  local pid=$PPID_
+  rec e_rss_fresh "$(rss_kib "$pid")"
+  scen_a "$pid" d1_per1k
+  scen_b
+  scen_c
+  scen_e "$pid"
+  stop_pid "$pid"
+  log "run $RUN: $name (2 workers, cpus 0,1) for scenario d"
+  start_proxy "$name" 2 0,1 || { rec start_fail2 1; return; }
+  pid=$PPID_
+  log "  $name 2-worker mode: $(nproc_tree "$pid") process(es), threads=$(awk '/^Threads/{print $2}' /proc/$pid/status)"
+  scen_a "$pid" d2_per1k
+  stop_pid "$pid"
+}
+
+_o_body() { WRK "$WARM" http://127.0.0.1:9001/hello /dev/null "$2"; WRK "$DUR" http://127.0.0.1:9001/hello "$1" "$2"; }
+origin_round() {
+  local f rps p50 p99 mib reqs err cpu
+  for cpu in 1 0; do
+    PROXY="origin(wrk@cpu$cpu)"; f="$W/out/r$RUN-origin-cpu$cpu.txt"
+    measured _o_body "$f" "$cpu"
+    read -r rps p50 p99 mib reqs err < <($PY "$HERE/bench_util.py" wrk "$f")
+    rec a_rps "$rps"; rec a_p50 "$p50"; rec a_p99 "$p99"; rec a_err "$err"; rec a_foreign "$FOREIGN"
+    log "  origin direct, wrk on cpu$cpu: $rps req/s p50=$p50 p99=$p99 foreign=${FOREIGN}%"
+  done
+}
+
+# ---------------------------------------------------------------- main
+for b in wrk curl openssl taskset; do command -v $b >/dev/null || { echo "missing $b" >&2; exit 1; }; done
+command -v h2load >/dev/null || log_h2load_missing=1
+for p in "${PROXIES[@]}"; do case $p in nginx|haproxy|caddy) command -v "$p" >/dev/null || { echo "missing $p" >&2; exit 1; };;
+  river) [ -f "${RIVER_JAR:-$HERE/../target/river.jar}" ] || { echo "missing target/river.jar: run mvn -B -q package -DskipTests" >&2; exit 1; };;
+  custom) ;; *) echo "unknown proxy $p" >&2; exit 2;; esac; done
+command -v nginx >/dev/null || { echo "missing nginx (the origin)" >&2; exit 1; }
+for port in 8080 8443 9001 9002; do port_busy $port && { echo "port $port already in use" >&2; exit 1; }; done
+
+setup
+{
+  echo "date: $(date -Is)"; echo "kernel: $(uname -r)"; echo "cpus: $(nproc)"
+  echo "river: $JAVA_BIN $JVM_OPTS ($("$JAVA_BIN" -version 2>&1 | head -1))"
+  nginx -v 2>&1; haproxy -v 2>&1 | head -1; echo "caddy $(caddy version 2>&1)"
+  wrk -v 2>&1 | head -1; h2load --version; echo "runs=$RUNS dur=$DUR warm=$WARM hold=$HOLD_N x ${HOLD_S}s proxies=$ONLY"
+  [ -n "$CUSTOM" ] && echo "custom: $CUSTOM"
+} > "$W/env.txt" 2>&1
+log "work dir $W"
+setsid taskset -c 0 nginx -p "$W/origin" -e "$W/origin/logs/error.log" -c "$W/origin/nginx.conf" -g 'daemon off;' >"$W/origin/stdout.log" 2>&1 &
+ORIGIN_PID=$!; STARTED+=("$ORIGIN_PID")
+wait_http http://127.0.0.1:9001/hello 10 || { log "origin failed to start"; exit 1; }
+[ "$(curl -s http://127.0.0.1:9001/hello | wc -c)" = 12 ] || log "WARNING /hello is not 12 bytes"
+[ "$(curl -s http://127.0.0.1:9001/64k | wc -c)" = 65536 ] || log "WARNING /64k is not 65536 bytes"
+
+for RUN in $(seq "$RUNS"); do
+  [ "$ORIGIN_CEIL" = 1 ] && origin_round
+  for p in "${PROXIES[@]}"; do proxy_round "$p"; done
+done
+
+order="${ONLY},origin(wrk@cpu1),origin(wrk@cpu0)"
+$PY "$HERE/bench_util.py" summary "$RAW" "$order" | tee "$W/table.md"
+log "raw data: $RAW ; table: $W/table.md ; log: $LOG"

@@ -150,7 +150,7 @@ RATIOS = [
 
 
 def ratio_table(data, proxies):
-    peers = [p for p in proxies if p != "river"]
+    peers = [p for p in proxies if p != "river" and not p.startswith("origin")]
     lines = ["| River ÷ peer (medians) | " + " | ".join(peers) + " | |", "|---|" + "---|" * len(peers) + "---|"]
     for key, label, sense in RATIOS:
         r = data["river"].get(key)

@@ -20,7 +20,7 @@
 # Everything stays on 127.0.0.1.  Every load run is bounded with `timeout`.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-RUNS=3; ONLY=""; CUSTOM=""; DUR=8; WARM=10; HOLD_N=5000; HOLD_S=10; OUT=""; ORIGIN_CEIL=1
+RUNS=3; ONLY=""; CUSTOM=""; DUR=8; WARM=10; PREWARM=20; HOLD_N=5000; HOLD_S=10; OUT=""; ORIGIN_CEIL=1
 JAVA_BIN=${JAVA:-java}; JVM_OPTS=${RIVER_JVM_OPTS:-}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -29,12 +29,13 @@ while [ $# -gt 0 ]; do
     --custom) CUSTOM=$2; shift 2;;
     --dur) DUR=$2; shift 2;;
     --warm) WARM=$2; shift 2;;
+    --prewarm) PREWARM=$2; shift 2;;
     --hold-conns) HOLD_N=$2; shift 2;;
     --out) OUT=$2; shift 2;;
     --no-origin) ORIGIN_CEIL=0; shift;;
     --java) JAVA_BIN=$2; shift 2;;
     --jvm-opts) JVM_OPTS=$2; shift 2;;
-    --smoke) RUNS=1; ONLY=river; DUR=2; WARM=2; HOLD_N=200; HOLD_S=2; ORIGIN_CEIL=0; shift;;
+    --smoke) RUNS=1; ONLY=river; DUR=2; WARM=2; PREWARM=2; HOLD_N=200; HOLD_S=2; ORIGIN_CEIL=0; shift;;
     -h|--help) sed -n '2,22p' "$0"; exit 0;;
     *) echo "unknown arg $1" >&2; exit 2;;
   esac
@@ -232,6 +233,9 @@ start_proxy() {
   if ! wait_http http://127.0.0.1:8080/hello 60; then
     log "$name did not come up on 8080 (see $outf)"; stop_pid "$PPID_"; return 1
   fi
+  # Every proxy gets the same unmeasured load after start: a JVM compiles its hot paths under load,
+  # which is start-up, not steady state.
+  WRK "$PREWARM" http://127.0.0.1:8080/hello /dev/null
   sleep 1
   return 0
 }

@@ -1,0 +1,35 @@
+package river.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Keeps the benchmark script from rotting: one short round of every scenario with River alone, end
+ * to end (nginx origin, wrk, the packaged jar). It checks that figures come out, not how good they are.
+ */
+class BenchSmokeIT {
+    @TempDir
+    Path out;
+
+    @Test
+    void benchmarkScriptRunsOneShortRoundWithRiver() throws Exception {
+        Path project = Path.of("").toAbsolutePath();
+        Process p = new ProcessBuilder("bash", "bench/run.sh", "--smoke", "--out", out.toString())
+                .directory(project.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(out.resolve("console.log").toFile())
+                .start();
+        assertThat(p.waitFor(5, TimeUnit.MINUTES)).as("bench finished").isTrue();
+        String console = Files.readString(out.resolve("console.log"));
+        assertThat(p.exitValue()).as(console).isZero();
+        String table = Files.readString(out.resolve("table.md"));
+        assertThat(table).contains("| figure | river |", "a. /hello HTTP/1.1 req/s", "f. proxy CPU s per 100k req");
+        String raw = Files.readString(out.resolve("raw.tsv"));
+        assertThat(raw).containsPattern("\\triver\\ta_rps\\t[1-9]").containsPattern("\\triver\\ta_err\\t0(\\.0+)?\\n");
+    }
+}

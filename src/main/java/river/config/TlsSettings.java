@@ -12,6 +12,18 @@ import java.util.List;
 public record TlsSettings(Path certPath, Path keyPath, String minVersion, List<String> ciphers) {
     public static final String DEFAULT_MIN_VERSION = "1.2";
 
+    /**
+     * The TLS 1.2 suites River accepts in {@code tls-ciphers}, and uses by default, in preference
+     * order: forward-secret AEAD suites only.
+     */
+    public static final List<String> TLS12_CIPHERS = List.of(
+            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+
     public TlsSettings {
         ciphers = List.copyOf(ciphers);
     }

@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
@@ -18,15 +17,6 @@ final class ValueRules {
     private static final Pattern HEADER_NAME = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
     private static final Pattern HOST_NAME =
             Pattern.compile("(?=.{1,253}$)([A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\\.[A-Za-z0-9_]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\\.?");
-
-    /** TLS 1.2 suites River accepts in {@code tls-ciphers}: forward-secret AEAD suites only. */
-    static final Set<String> TLS12_CIPHERS = Set.of(
-            "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-            "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
-            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
     private final Problems problems;
     private final Path workingDirectory;
@@ -185,9 +175,9 @@ final class ValueRules {
             if (name.isEmpty()) {
                 continue;
             }
-            if (!TLS12_CIPHERS.contains(name)) {
+            if (!TlsSettings.TLS12_CIPHERS.contains(name)) {
                 problems.add(where, "tls-ciphers: \"" + name + "\" is not one of the supported suites "
-                        + String.join(", ", new java.util.TreeSet<>(TLS12_CIPHERS)));
+                        + String.join(", ", new java.util.TreeSet<>(TlsSettings.TLS12_CIPHERS)));
                 return null;
             }
             out.add(name);

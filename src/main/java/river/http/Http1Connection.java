@@ -304,7 +304,16 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
 
     @Override
     public void sendFile(FileChannel file, long offset, long length) {
-        channel.write(new DefaultFileRegion(file, offset, length), channel.voidPromise());
+        if (secure) {
+            try {
+                channel.write(new io.netty.handler.stream.ChunkedNioFile(file, offset, length, 64 * 1024), channel.voidPromise());
+            } catch (java.io.IOException e) {
+                abort();
+                return;
+            }
+        } else {
+            channel.write(new DefaultFileRegion(file, offset, length), channel.voidPromise());
+        }
         sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 

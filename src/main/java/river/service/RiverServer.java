@@ -123,15 +123,18 @@ public final class RiverServer implements AutoCloseable {
                 if (listener.proxyProtocol()) {
                     LOG.warn("service {}: proxy-protocol on {} is not implemented yet; such connections get 400", service.name(), listener.address());
                 }
-                if (listener.tls().isPresent()) {
-                    LOG.warn("service {}: TLS on {} is not implemented yet; listener skipped", service.name(), listener.address());
-                    continue;
+                io.netty.handler.ssl.SslContext tls = listener.tls().isPresent() ? river.server.TlsContexts.server(listener.tls().get()) : null;
+                if (tls != null && listener.offerH2()) {
+                    LOG.info("service {}: HTTP/2 is not available yet; {} offers HTTP/1.1 through ALPN", service.name(), listener.address());
                 }
-                Http1ServerInitializer http1 = new Http1ServerInitializer(engine, h1, false);
+                Http1ServerInitializer http1 = new Http1ServerInitializer(engine, h1, tls != null);
                 Channel channel = ListenerBinding.bind(listener.address(), group, transport, new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
+                        if (tls != null) {
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(http1);
                     }
                 });

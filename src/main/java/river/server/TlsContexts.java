@@ -1,0 +1,53 @@
+package river.server;
+
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.io.IOException;
+import java.util.List;
+import javax.net.ssl.SSLException;
+import river.config.TlsSettings;
+
+/**
+ * Server TLS contexts from a listener's settings: BoringSSL (netty-tcnative) when it loads, the
+ * JDK's TLS otherwise; TLS 1.2 and 1.3 only (or 1.3 only), forward-secret AEAD suites only.
+ */
+public final class TlsContexts {
+    private static final List<String> TLS13_CIPHERS = List.of(
+            "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256");
+
+    private TlsContexts() {}
+
+    /** The provider River uses: OpenSSL (BoringSSL) when available; {@code -Driver.tls=jdk} forces the JDK. */
+    public static SslProvider provider() {
+        if (!"jdk".equalsIgnoreCase(System.getProperty("river.tls")) && OpenSsl.isAvailable()) {
+            return SslProvider.OPENSSL;
+        }
+        return SslProvider.JDK;
+    }
+
+    /** A server context for the listener; HTTP/1.1 is the protocol offered through ALPN. */
+    public static SslContext server(TlsSettings tls) throws IOException {
+        List<String> tls12 = tls.ciphers().isEmpty() ? TlsSettings.TLS12_CIPHERS : tls.ciphers();
+        List<String> ciphers = new java.util.ArrayList<>(TLS13_CIPHERS);
+        ciphers.addAll(tls12);
+        String[] protocols = tls.minVersion().equals("1.3") ? new String[] {"TLSv1.3"} : new String[] {"TLSv1.3", "TLSv1.2"};
+        try {
+            return SslContextBuilder.forServer(tls.certPath().toFile(), tls.keyPath().toFile())
+                    .sslProvider(provider())
+                    .protocols(protocols)
+                    .ciphers(ciphers)
+                    .applicationProtocolConfig(new ApplicationProtocolConfig(
+                            ApplicationProtocolConfig.Protocol.ALPN,
+                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                            ApplicationProtocolNames.HTTP_1_1))
+                    .build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new IOException("TLS certificate " + tls.certPath() + " / key " + tls.keyPath() + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+package river.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import river.testsupport.RiverHarness;
+import river.testsupport.TestOrigin;
+
+/** TLS termination on a listener, with River's test certificate, checked with real TLS clients. */
+class TlsListenerTest {
+    @TempDir
+    static Path dir;
+    static TestOrigin origin;
+    static RiverHarness river;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path compat = Path.of(TlsListenerTest.class.getResource("/compat/assets").toURI());
+        Files.copy(compat.resolve("test.crt"), dir.resolve("test.crt"));
+        Files.copy(compat.resolve("test.key"), dir.resolve("test.key"));
+        Files.createDirectories(dir.resolve("site"));
+        byte[] big = new byte[1_000_000];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = TestOrigin.pattern(i);
+        }
+        Files.write(dir.resolve("site/big.bin"), big);
+        origin = new TestOrigin();
+        river = RiverHarness.start("""
+                services {
+                    proxy {
+                        listeners {
+                            "127.0.0.1:0" cert-path="test.crt" key-path="test.key"
+                        }
+                        connectors {
+                            "%s"
+                        }
+                    }
+                    strict {
+                        listeners {
+                            "127.0.0.1:0" cert-path="test.crt" key-path="test.key" tls-min-version="1.3"
+                        }
+                        connectors {
+                            "%s"
+                        }
+                    }
+                    files {
+                        listeners {
+                            "127.0.0.1:0" cert-path="test.crt" key-path="test.key"
+                        }
+                        file-server {
+                            base-path "site"
+                        }
+                    }
+                }
+                """.formatted(origin.address(), origin.address()), dir);
+    }
+
+    @AfterAll
+    static void stop() {
+        river.close();
+        origin.close();
+    }
+
+    static HttpClient trustingClient() throws Exception {
+        // River's test certificate is self-signed for another name; trust it for the test only.
+        SSLContext ssl = SSLContext.getInstance("TLS");
+        ssl.init(null, new TrustManager[] {new X509TrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {}
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {}
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        }}, null);
+        System.setProperty("jdk.internal.httpclient.disableHostnameVerification", "true");
+        return HttpClient.newBuilder().sslContext(ssl).version(HttpClient.Version.HTTP_1_1).build();
+    }
+
+    @Test
+    void proxiesOverTlsAndTellsTheOriginTheSchemeWasHttps() throws Exception {
+        HttpResponse<String> r = trustingClient().send(HttpRequest.newBuilder(
+                URI.create("https://127.0.0.1:" + river.port("proxy") + "/echo")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(origin.lastSeen().headers().get("x-forwarded-proto")).isEqualTo("https");
+    }
+
+    @Test
+    void jdkTlsWorksWhereBoringSslIsUnavailable() throws Exception {
+        System.setProperty("river.tls", "jdk");
+        try (RiverHarness jdk = RiverHarness.start(RiverHarness.proxyConfig(1, "", origin.address())
+                .replace("\"127.0.0.1:0\"", "\"127.0.0.1:0\" cert-path=\"test.crt\" key-path=\"test.key\""), dir)) {
+            HttpResponse<String> r = trustingClient().send(HttpRequest.newBuilder(
+                    URI.create("https://127.0.0.1:" + jdk.port("proxy") + "/echo")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(negotiated(sClient(jdk.port("proxy"), "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"))).isEqualTo("refused");
+        } finally {
+            System.clearProperty("river.tls");
+        }
+    }
+
+    @Test
+    void servesFilesThroughTls() throws Exception {
+        HttpResponse<byte[]> r = trustingClient().send(HttpRequest.newBuilder(
+                URI.create("https://127.0.0.1:" + river.port("files") + "/big.bin")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(TestOrigin.sha256(r.body())).isEqualTo(TestOrigin.sha256(Files.readAllBytes(dir.resolve("site/big.bin"))));
+    }
+
+    /** Runs openssl s_client against a port; returns its output. */
+    private static String sClient(int port, String... options) throws Exception {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("openssl", "s_client", "-connect", "127.0.0.1:" + port));
+        command.addAll(java.util.List.of(options));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        return out;
+    }
+
+    /** The "New, PROTOCOL, Cipher is SUITE" line of s_client's output: "(NONE)" when refused. */
+    private static String negotiated(String out) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^New, (\\S+), Cipher is (\\S+)", java.util.regex.Pattern.MULTILINE).matcher(out);
+        return m.find() && !m.group(2).equals("(NONE)") ? m.group(1) + " " + m.group(2) : "refused";
+    }
+
+    @Test
+    void tls12And13AreAcceptedButTls11AndOlderAreRefused() throws Exception {
+        int port = river.port("proxy");
+        assertThat(negotiated(sClient(port, "-tls1_2"))).startsWith("TLSv1.2 ECDHE-").contains("GCM");
+        assertThat(negotiated(sClient(port, "-tls1_3"))).startsWith("TLSv1.3 TLS_");
+        assertThat(negotiated(sClient(port, "-tls1_1", "-cipher", "DEFAULT:@SECLEVEL=0"))).isEqualTo("refused");
+        assertThat(negotiated(sClient(port, "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0"))).isEqualTo("refused");
+    }
+
+    @Test
+    void weakTls12SuitesAreNotOffered() throws Exception {
+        int port = river.port("proxy");
+        assertThat(negotiated(sClient(port, "-tls1_2", "-cipher", "ECDHE-RSA-AES128-SHA:AES128-SHA:AES128-GCM-SHA256"))).isEqualTo("refused");
+        assertThat(negotiated(sClient(port, "-tls1_2", "-cipher", "ECDHE-RSA-CHACHA20-POLY1305"))).isEqualTo("TLSv1.2 ECDHE-RSA-CHACHA20-POLY1305");
+    }
+
+    @Test
+    void minimumVersion13RefusesTls12() throws Exception {
+        int port = river.port("strict");
+        assertThat(negotiated(sClient(port, "-tls1_3"))).startsWith("TLSv1.3");
+        assertThat(negotiated(sClient(port, "-tls1_2"))).isEqualTo("refused");
+    }
+
+    @Test
+    void alpnOffersHttp11() throws Exception {
+        assertThat(sClient(river.port("proxy"), "-alpn", "h2,http/1.1")).contains("ALPN protocol: http/1.1");
+    }
+}

@@ -32,6 +32,7 @@ import river.proxy.EngineSettings;
 import river.proxy.ProxyEngine;
 import river.proxy.ProxyModule;
 import river.server.ListenerBinding;
+import river.server.ServerTls;
 import river.server.Transport;
 import river.upstream.ConnectionPool;
 import river.upstream.Peer;
@@ -48,6 +49,8 @@ public final class RiverServer implements AutoCloseable {
     private final ChannelGroup connections = new DefaultChannelGroup("river-connections", GlobalEventExecutor.INSTANCE);
     private final ThreadPoolExecutor blocking;
     private final Transport transport;
+    private final List<ServerTls> certificates = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final java.util.concurrent.ScheduledExecutorService certificateWatch;
 
     private RiverServer(Transport transport) {
         this.transport = transport;
@@ -57,6 +60,13 @@ public final class RiverServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.certificateWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "river-certificate-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        long every = Long.getLong("river.certificateCheckMs", 5_000);
+        certificateWatch.scheduleWithFixedDelay(() -> certificates.forEach(ServerTls::reloadIfChanged), every, every, TimeUnit.MILLISECONDS);
     }
 
     /** Starts every service; on any failure, stops what was started and rethrows. */
@@ -123,7 +133,10 @@ public final class RiverServer implements AutoCloseable {
                 if (listener.proxyProtocol()) {
                     LOG.warn("service {}: proxy-protocol on {} is not implemented yet; such connections get 400", service.name(), listener.address());
                 }
-                io.netty.handler.ssl.SslContext tls = listener.tls().isPresent() ? river.server.TlsContexts.server(listener.tls().get()) : null;
+                ServerTls tls = listener.tls().isPresent() ? new ServerTls(listener.tls().get(), listener.address().toString()) : null;
+                if (tls != null) {
+                    certificates.add(tls);
+                }
                 if (tls != null && listener.offerH2()) {
                     LOG.info("service {}: HTTP/2 is not available yet; {} offers HTTP/1.1 through ALPN", service.name(), listener.address());
                 }
@@ -133,7 +146,7 @@ public final class RiverServer implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
                         if (tls != null) {
-                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                            ch.pipeline().addLast("tls", tls.context().newHandler(ch.alloc()));
                         }
                         ch.pipeline().addLast(http1);
                     }
@@ -199,5 +212,6 @@ public final class RiverServer implements AutoCloseable {
             s.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         blocking.shutdownNow();
+        certificateWatch.shutdownNow();
     }
 }

@@ -130,6 +130,41 @@ class TlsListenerTest {
     }
 
     @Test
+    void replacedCertificateIsServedWithoutRestartAndABrokenOneIsIgnored() throws Exception {
+        Path certs = Files.createDirectories(dir.resolve("rotating"));
+        Files.copy(dir.resolve("test.crt"), certs.resolve("live.crt"));
+        Files.copy(dir.resolve("test.key"), certs.resolve("live.key"));
+        System.setProperty("river.certificateCheckMs", "100");
+        try (RiverHarness rotating = RiverHarness.start(RiverHarness.proxyConfig(1, "", origin.address())
+                .replace("\"127.0.0.1:0\"", "\"127.0.0.1:0\" cert-path=\"rotating/live.crt\" key-path=\"rotating/live.key\""), dir)) {
+            int port = rotating.port("proxy");
+            String before = sClient(port, "-tls1_3");
+            assertThat(before).doesNotContain("CN = replaced.example");
+
+            Process gen = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-days", "2", "-subj", "/CN=replaced.example", "-keyout", certs.resolve("new.key").toString(),
+                    "-out", certs.resolve("new.crt").toString()).redirectErrorStream(true).start();
+            assertThat(gen.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(gen.exitValue()).isZero();
+            Files.move(certs.resolve("new.key"), certs.resolve("live.key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(certs.resolve("new.crt"), certs.resolve("live.crt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            String after = "";
+            while (System.nanoTime() < deadline && !after.contains("CN = replaced.example")) {
+                Thread.sleep(100);
+                after = sClient(port, "-tls1_3");
+            }
+            assertThat(after).contains("CN = replaced.example");
+
+            Files.writeString(certs.resolve("live.crt"), "not a certificate");
+            Thread.sleep(500);
+            assertThat(sClient(port, "-tls1_3")).contains("CN = replaced.example");
+        } finally {
+            System.clearProperty("river.certificateCheckMs");
+        }
+    }
+
+    @Test
     void servesFilesThroughTls() throws Exception {
         HttpResponse<byte[]> r = trustingClient().send(HttpRequest.newBuilder(
                 URI.create("https://127.0.0.1:" + river.port("files") + "/big.bin")).build(), HttpResponse.BodyHandlers.ofByteArray());

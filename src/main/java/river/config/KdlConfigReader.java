@@ -239,7 +239,6 @@ final class KdlConfigReader {
 
     private ListenerConfig listener(KdlNode node) {
         noArguments(node);
-        noChildren(node);
         allowedProperties(node, "listener", "cert-path", "key-path", "offer-h2", "proxy-protocol", "tls-min-version", "tls-ciphers");
         ListenAddress address = rules.listenAddress(node.name(), where(node.position()));
         Optional<KdlProperty> cert = node.property("cert-path");
@@ -266,13 +265,54 @@ final class KdlConfigReader {
             List<String> ciphers = node.property("tls-ciphers")
                     .map(p -> rules.tlsCiphers(stringOrEmpty(p), where(p.value().position())))
                     .orElse(List.of());
-            if (certPath != null && keyPath != null && minVersion != null && ciphers != null) {
-                tlsSettings = Optional.of(new TlsSettings(certPath, keyPath, minVersion, ciphers));
+            List<TlsSettings.SniCertificate> sni = sniCertificates(node);
+            if (certPath != null && keyPath != null && minVersion != null && ciphers != null && sni != null) {
+                tlsSettings = Optional.of(new TlsSettings(certPath, keyPath, minVersion, ciphers, sni));
             }
+        } else if (!node.children().isEmpty()) {
+            problems.add(where(node.children().get(0).position()),
+                    "listener \"" + node.name() + "\": sni certificates need TLS; set cert-path and key-path");
         }
         boolean offerH2 = node.property("offer-h2").map(p -> bool(p.value(), "offer-h2")).map(b -> b != null && b).orElse(tls);
         boolean proxyProtocol = node.property("proxy-protocol").map(p -> bool(p.value(), "proxy-protocol")).map(b -> b != null && b).orElse(false);
         return address == null ? null : new ListenerConfig(address, tlsSettings, offerH2, proxyProtocol);
+    }
+
+    /** The listener's {@code sni "NAME" cert-path=… key-path=…} children; null after an error. */
+    private List<TlsSettings.SniCertificate> sniCertificates(KdlNode listener) {
+        List<TlsSettings.SniCertificate> out = new ArrayList<>();
+        Set<String> names = new HashSet<>();
+        boolean ok = true;
+        for (KdlNode child : listener.children()) {
+            if (!child.name().equals("sni")) {
+                unknownNode(child, "in listener \"" + listener.name() + "\"", "sni");
+                ok = false;
+                continue;
+            }
+            noChildren(child);
+            String name = string(singleArgument(child, "cert-path", "key-path"), "sni");
+            String host = name == null ? null : rules.serverName(name.startsWith("*.") ? name.substring(2) : name, "sni",
+                    where(child.arguments().get(0).position()));
+            Optional<KdlProperty> cert = child.property("cert-path");
+            Optional<KdlProperty> key = child.property("key-path");
+            if (cert.isEmpty() || key.isEmpty()) {
+                problems.add(where(child.position()), "sni \"" + name + "\" needs cert-path and key-path");
+                ok = false;
+                continue;
+            }
+            Path certPath = readable(cert.get());
+            Path keyPath = readable(key.get());
+            if (host != null && !names.add(name.toLowerCase(java.util.Locale.ROOT))) {
+                problems.add(where(child.position()), "sni \"" + name + "\" is given twice on this listener");
+                ok = false;
+            }
+            if (host == null || certPath == null || keyPath == null) {
+                ok = false;
+                continue;
+            }
+            out.add(new TlsSettings.SniCertificate(name.toLowerCase(java.util.Locale.ROOT), certPath, keyPath));
+        }
+        return ok ? out : null;
     }
 
     private Path readable(KdlProperty property) {

@@ -8,8 +8,10 @@ import java.util.List;
  *
  * @param minVersion the lowest protocol version accepted, "1.2" or "1.3"
  * @param ciphers the allowed TLS 1.2 cipher suites (IANA names); empty means River's AEAD defaults
+ * @param sni further certificates chosen by the name the client asks for (SNI); the listener's own
+ *     certificate is the default when the name is absent or matches none
  */
-public record TlsSettings(Path certPath, Path keyPath, String minVersion, List<String> ciphers) {
+public record TlsSettings(Path certPath, Path keyPath, String minVersion, List<String> ciphers, List<SniCertificate> sni) {
     public static final String DEFAULT_MIN_VERSION = "1.2";
 
     /**
@@ -26,5 +28,12 @@ public record TlsSettings(Path certPath, Path keyPath, String minVersion, List<S
 
     public TlsSettings {
         ciphers = List.copyOf(ciphers);
+        sni = List.copyOf(sni);
     }
+
+    /**
+     * A certificate served to clients asking for {@code serverName}: an exact name, or
+     * {@code *.example.com} for any single label below example.com.
+     */
+    public record SniCertificate(String serverName, Path certPath, Path keyPath) {}
 }

@@ -153,8 +153,12 @@ final class ValueRules {
     }
 
     String serverName(String text, Problems.Where where) {
+        return serverName(text, "tls-sni", where);
+    }
+
+    String serverName(String text, String option, Problems.Where where) {
         if (!HOST_NAME.matcher(text).matches()) {
-            problems.add(where, "tls-sni \"" + text + "\" is not a valid DNS name");
+            problems.add(where, option + " \"" + text + "\" is not a valid DNS name");
             return null;
         }
         return text;

@@ -1,60 +1,119 @@
 package river.server;
 
+import io.netty.channel.ChannelHandler;
+import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
+import io.netty.buffer.ByteBufAllocator;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import river.config.TlsSettings;
 
 /**
- * A listener's TLS context, replaceable at runtime: when its certificate or key file changes on
- * disk, a new context is built and used for new connections; connections already open keep theirs.
- * A replacement that fails to load is logged and the previous certificate stays in use.
+ * A listener's TLS: its default certificate and any certificates chosen by SNI, each replaceable at
+ * runtime. When a certificate or key file changes on disk, a new context is built and used for new
+ * connections; open connections keep theirs. A replacement that fails to load is logged and the
+ * previous certificate stays in use.
  */
 public final class ServerTls {
     private static final Logger LOG = LoggerFactory.getLogger(ServerTls.class);
 
-    private final TlsSettings settings;
     private final String listener;
-    private volatile SslContext current;
-    private FileTime certModified;
-    private FileTime keyModified;
+    private final Certificate fallback;
+    private final Map<String, Certificate> exact = new HashMap<>();
+    private final Map<String, Certificate> wildcard = new HashMap<>();
+    private final List<Certificate> all = new ArrayList<>();
 
     public ServerTls(TlsSettings settings, String listener) throws IOException {
-        this.settings = settings;
         this.listener = listener;
-        this.certModified = Files.getLastModifiedTime(settings.certPath());
-        this.keyModified = Files.getLastModifiedTime(settings.keyPath());
-        this.current = TlsContexts.server(settings);
+        this.fallback = new Certificate(settings, settings.certPath(), settings.keyPath());
+        all.add(fallback);
+        for (TlsSettings.SniCertificate sni : settings.sni()) {
+            Certificate c = new Certificate(settings, sni.certPath(), sni.keyPath());
+            all.add(c);
+            if (sni.serverName().startsWith("*.")) {
+                wildcard.put(sni.serverName().substring(2), c);
+            } else {
+                exact.put(sni.serverName(), c);
+            }
+        }
     }
 
-    /** The context for a new connection. */
-    public SslContext context() {
-        return current;
+    /** The handler that starts TLS on a new connection, choosing the certificate by SNI if there are several. */
+    public ChannelHandler newHandler(ByteBufAllocator alloc) {
+        if (all.size() == 1) {
+            return fallback.context.newHandler(alloc);
+        }
+        return new SniHandler(this::contextFor);
+    }
+
+    /** The context for a requested server name: exact match, then a wildcard one label up, then the default. */
+    SslContext contextFor(String serverName) {
+        if (serverName != null) {
+            String name = serverName.toLowerCase(Locale.ROOT);
+            Certificate c = exact.get(name);
+            if (c == null) {
+                int dot = name.indexOf('.');
+                c = dot > 0 ? wildcard.get(name.substring(dot + 1)) : null;
+            }
+            if (c != null) {
+                return c.context;
+            }
+        }
+        return fallback.context;
     }
 
     /**
-     * Rebuilds the context when the certificate or key changed since the last look. Blocking file
-     * work: call it off the event loops. Returns true when a new certificate was taken into use.
+     * Rebuilds the contexts whose files changed since the last look. Blocking file work: call it off
+     * the event loops.
      */
-    public synchronized boolean reloadIfChanged() {
-        try {
-            FileTime cert = Files.getLastModifiedTime(settings.certPath());
-            FileTime key = Files.getLastModifiedTime(settings.keyPath());
-            if (cert.equals(certModified) && key.equals(keyModified)) {
-                return false;
+    public synchronized void reloadIfChanged() {
+        for (Certificate c : all) {
+            c.reloadIfChanged();
+        }
+    }
+
+    /** One certificate and key pair with the context built from them. */
+    private final class Certificate {
+        private final TlsSettings settings;
+        private final Path certPath;
+        private final Path keyPath;
+        private volatile SslContext context;
+        private FileTime certModified;
+        private FileTime keyModified;
+
+        Certificate(TlsSettings settings, Path certPath, Path keyPath) throws IOException {
+            this.settings = settings;
+            this.certPath = certPath;
+            this.keyPath = keyPath;
+            this.certModified = Files.getLastModifiedTime(certPath);
+            this.keyModified = Files.getLastModifiedTime(keyPath);
+            this.context = TlsContexts.server(settings, certPath, keyPath);
+        }
+
+        void reloadIfChanged() {
+            try {
+                FileTime cert = Files.getLastModifiedTime(certPath);
+                FileTime key = Files.getLastModifiedTime(keyPath);
+                if (cert.equals(certModified) && key.equals(keyModified)) {
+                    return;
+                }
+                SslContext next = TlsContexts.server(settings, certPath, keyPath);
+                certModified = cert;
+                keyModified = key;
+                context = next;
+                LOG.info("listener {}: new certificate {} in use for new connections", listener, certPath);
+            } catch (IOException | RuntimeException e) {
+                LOG.error("listener {}: could not load the changed certificate {}, keeping the previous one: {}", listener, certPath, e.getMessage());
             }
-            SslContext next = TlsContexts.server(settings);
-            certModified = cert;
-            keyModified = key;
-            current = next;
-            LOG.info("listener {}: new certificate {} in use for new connections", listener, settings.certPath());
-            return true;
-        } catch (IOException | RuntimeException e) {
-            LOG.error("listener {}: could not load the changed certificate, keeping the previous one: {}", listener, e.getMessage());
-            return false;
         }
     }
 }

@@ -29,14 +29,22 @@ public final class TlsContexts {
         return SslProvider.JDK;
     }
 
-    /** A server context for the listener; HTTP/1.1 is the protocol offered through ALPN. */
+    /** A server context for the listener's default certificate. */
     public static SslContext server(TlsSettings tls) throws IOException {
+        return server(tls, tls.certPath(), tls.keyPath());
+    }
+
+    /**
+     * A server context for one certificate with the listener's protocol settings; HTTP/1.1 is the
+     * protocol offered through ALPN.
+     */
+    public static SslContext server(TlsSettings tls, java.nio.file.Path certPath, java.nio.file.Path keyPath) throws IOException {
         List<String> tls12 = tls.ciphers().isEmpty() ? TlsSettings.TLS12_CIPHERS : tls.ciphers();
         List<String> ciphers = new java.util.ArrayList<>(TLS13_CIPHERS);
         ciphers.addAll(tls12);
         String[] protocols = tls.minVersion().equals("1.3") ? new String[] {"TLSv1.3"} : new String[] {"TLSv1.3", "TLSv1.2"};
         try {
-            return SslContextBuilder.forServer(tls.certPath().toFile(), tls.keyPath().toFile())
+            return SslContextBuilder.forServer(certPath.toFile(), keyPath.toFile())
                     .sslProvider(provider())
                     .protocols(protocols)
                     .ciphers(ciphers)
@@ -47,7 +55,7 @@ public final class TlsContexts {
                             ApplicationProtocolNames.HTTP_1_1))
                     .build();
         } catch (SSLException | IllegalArgumentException e) {
-            throw new IOException("TLS certificate " + tls.certPath() + " / key " + tls.keyPath() + ": " + e.getMessage(), e);
+            throw new IOException("TLS certificate " + certPath + " / key " + keyPath + ": " + e.getMessage(), e);
         }
     }
 }

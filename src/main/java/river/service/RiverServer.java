@@ -146,7 +146,7 @@ public final class RiverServer implements AutoCloseable {
                     protected void initChannel(Channel ch) {
                         connections.add(ch);
                         if (tls != null) {
-                            ch.pipeline().addLast("tls", tls.context().newHandler(ch.alloc()));
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
                         }
                         ch.pipeline().addLast(http1);
                     }

@@ -100,6 +100,21 @@ class ConfigValidationTest {
     }
 
     @Test
+    void sniCertificatesNeedTlsOnTheListener() {
+        assertSingleError(service("    listeners {\n      \"127.0.0.1:8080\" {\n        sni \"a.example\" cert-path=\"test.crt\" key-path=\"test.key\"\n      }\n    }\n" + CONNECTOR),
+                5, 9, "sni certificates need TLS");
+    }
+
+    @Test
+    void sniNeedsAValidNameAndBothFiles() {
+        List<ConfigError> errors = errors(service("    listeners {\n      \"127.0.0.1:8443\" cert-path=\"test.crt\" key-path=\"test.key\" {\n"
+                + "        sni \"bad name\" cert-path=\"test.crt\" key-path=\"test.key\"\n        sni \"b.example\" cert-path=\"test.crt\"\n      }\n    }\n" + CONNECTOR));
+        assertThat(errors).extracting(ConfigError::message)
+                .anySatisfy(m -> assertThat(m).contains("sni \"bad name\" is not a valid DNS name"))
+                .anySatisfy(m -> assertThat(m).contains("sni \"b.example\" needs cert-path and key-path"));
+    }
+
+    @Test
     void certificateWithoutKeyIsRejected() {
         assertSingleError(service("    listeners {\n      \"127.0.0.1:8443\" cert-path=\"test.crt\"\n    }\n" + CONNECTOR),
                 4, 24, "cert-path and key-path must be given together");

@@ -164,6 +164,44 @@ class TlsListenerTest {
         }
     }
 
+    private static void selfSigned(Path certs, String name, String commonName) throws Exception {
+        Process gen = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-days", "2", "-subj", "/CN=" + commonName, "-keyout", certs.resolve(name + ".key").toString(),
+                "-out", certs.resolve(name + ".crt").toString()).redirectErrorStream(true).start();
+        assertThat(gen.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(gen.exitValue()).isZero();
+    }
+
+    @Test
+    void sniChoosesTheCertificateAndFallsBackToTheListenersOwn() throws Exception {
+        Path certs = Files.createDirectories(dir.resolve("sni"));
+        selfSigned(certs, "a", "a.example");
+        selfSigned(certs, "wild", "wild.example");
+        try (RiverHarness sni = RiverHarness.start("""
+                services {
+                    proxy {
+                        listeners {
+                            "127.0.0.1:0" cert-path="test.crt" key-path="test.key" {
+                                sni "a.example" cert-path="sni/a.crt" key-path="sni/a.key"
+                                sni "*.wild.example" cert-path="sni/wild.crt" key-path="sni/wild.key"
+                            }
+                        }
+                        connectors {
+                            "%s"
+                        }
+                    }
+                }
+                """.formatted(origin.address()), dir)) {
+            int port = sni.port("proxy");
+            assertThat(sClient(port, "-servername", "a.example")).contains("CN = a.example");
+            assertThat(sClient(port, "-servername", "A.Example")).contains("CN = a.example");
+            assertThat(sClient(port, "-servername", "x.wild.example")).contains("CN = wild.example");
+            assertThat(sClient(port, "-servername", "deep.x.wild.example")).doesNotContain("CN = wild.example").contains("CN = NOT FOR ACTUAL USE");
+            assertThat(sClient(port, "-servername", "other.example")).contains("CN = NOT FOR ACTUAL USE");
+            assertThat(sClient(port, "-noservername")).contains("CN = NOT FOR ACTUAL USE");
+        }
+    }
+
     @Test
     void servesFilesThroughTls() throws Exception {
         HttpResponse<byte[]> r = trustingClient().send(HttpRequest.newBuilder(

@@ -350,7 +350,7 @@ final class KdlConfigReader {
     private ConnectorConfig connector(KdlNode node) {
         noArguments(node);
         noChildren(node);
-        allowedProperties(node, "connector", "tls-sni", "proto", "weight");
+        allowedProperties(node, "connector", "tls-sni", "proto", "weight", "ca-path", "tls-verify");
         String[] hostPort = rules.hostAndPort(node.name(), where(node.position()), "connector");
         Optional<String> sni = node.property("tls-sni")
                 .map(p -> {
@@ -365,10 +365,17 @@ final class KdlConfigReader {
                 })
                 .orElse(tls ? UpstreamProto.H2_OR_H1 : UpstreamProto.H1_ONLY);
         Integer weight = node.property("weight").map(p -> positiveInt(p.value(), "weight")).orElse(ConnectorConfig.DEFAULT_WEIGHT);
-        if (hostPort == null || proto == null || weight == null || (tls && sni.isEmpty())) {
+        for (String tlsOnly : List.of("ca-path", "tls-verify")) {
+            node.property(tlsOnly).filter(p -> !tls).ifPresent(p -> problems.add(where(p.position()),
+                    "connector \"" + node.name() + "\": " + tlsOnly + " needs TLS to the connector; set tls-sni"));
+        }
+        Optional<Path> caPath = node.property("ca-path").filter(p -> tls).map(this::readable);
+        Boolean verify = node.property("tls-verify").map(p -> bool(p.value(), "tls-verify")).orElse(true);
+        if (hostPort == null || proto == null || weight == null || verify == null || (tls && sni.isEmpty())
+                || (node.property("ca-path").isPresent() && tls && caPath.isEmpty())) {
             return null;
         }
-        return new ConnectorConfig(hostPort[0], Integer.parseInt(hostPort[1]), sni, proto, weight);
+        return new ConnectorConfig(hostPort[0], Integer.parseInt(hostPort[1]), sni, proto, weight, caPath, verify);
     }
 
     private LoadBalanceConfig loadBalance(KdlNode node) {

@@ -210,7 +210,7 @@ final class TomlConfigReader {
             return null;
         }
         return new ConnectorConfig(hostPort[0], Integer.parseInt(hostPort[1]), Optional.ofNullable(sni),
-                sni == null ? UpstreamProto.H1_ONLY : UpstreamProto.H2_OR_H1, ConnectorConfig.DEFAULT_WEIGHT);
+                sni == null ? UpstreamProto.H1_ONLY : UpstreamProto.H2_OR_H1, ConnectorConfig.DEFAULT_WEIGHT, Optional.empty(), true);
     }
 
     private PathControlConfig pathControl(JsonNode node, List<Object> at) {

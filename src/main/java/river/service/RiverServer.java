@@ -36,6 +36,7 @@ import river.server.ServerTls;
 import river.server.Transport;
 import river.upstream.ConnectionPool;
 import river.upstream.Peer;
+import river.upstream.UpstreamTls;
 
 /**
  * Builds and runs every service of a configuration, as River's {@code main.rs} wires its services:
@@ -110,11 +111,25 @@ public final class RiverServer implements AutoCloseable {
                     LOG.warn("service {}: selection {} is not implemented yet; using RoundRobin", service.name(), proxy.loadBalance().selection());
                 }
                 List<Peer> peers = new ArrayList<>();
+                java.util.Map<String, io.netty.handler.ssl.SslContext> clientContexts = new java.util.HashMap<>();
                 for (ConnectorConfig c : proxy.connectors()) {
+                    UpstreamTls tls = null;
                     if (c.tlsSni().isPresent()) {
-                        LOG.warn("service {}: TLS to upstream {} is not implemented yet; connecting in cleartext", service.name(), c.address());
+                        String key = c.caPath().map(Object::toString).orElse("") + "|" + c.tlsVerify();
+                        io.netty.handler.ssl.SslContext context = clientContexts.get(key);
+                        if (context == null) {
+                            context = UpstreamTls.clientContext(c.caPath().orElse(null), c.tlsVerify());
+                            clientContexts.put(key, context);
+                        }
+                        tls = new UpstreamTls(context, c.tlsSni().get(), c.tlsVerify());
+                        if (c.proto() != river.config.UpstreamProto.H1_ONLY) {
+                            LOG.info("service {}: HTTP/2 to {} is not available yet; HTTP/1.1 over TLS is used", service.name(), c.address());
+                        }
+                        if (!c.tlsVerify()) {
+                            LOG.warn("service {}: the certificate of {} is NOT verified (tls-verify=false)", service.name(), c.address());
+                        }
                     }
-                    peers.add(Peer.of(c.host(), c.port(), c.weight()));
+                    peers.add(Peer.of(c.host(), c.port(), c.weight(), tls));
                 }
                 selector = new RoundRobinSelector(peers);
                 pool = new ConnectionPool(group, transport.clientChannel(), http.connectTimeoutMs(), http.poolMaxIdlePerUpstream(),

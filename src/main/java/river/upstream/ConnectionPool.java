@@ -69,8 +69,12 @@ public final class ConnectionPool {
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        UpstreamConnection connection = new UpstreamConnection(ch, ch.attr(PEER).get(), ConnectionPool.this);
+                        Peer peer = ch.attr(PEER).get();
+                        UpstreamConnection connection = new UpstreamConnection(ch, peer, ConnectionPool.this);
                         ch.attr(CONNECTION).set(connection);
+                        if (peer.tls() != null) {
+                            ch.pipeline().addLast("tls", peer.tls().newHandler(ch.alloc(), peer.address().getPort()));
+                        }
                         ch.pipeline().addLast("http", new HttpClientCodec(decoder, false, false));
                         ch.pipeline().addLast("forward", connection.new EventForwarder());
                     }
@@ -96,19 +100,36 @@ public final class ConnectionPool {
         ChannelFuture connect = bootstrap.clone(loop).attr(PEER, peer).connect(peer.address());
         connect.addListener(done -> {
             Channel ch = connect.channel();
-            if (done.isSuccess()) {
-                connects.increment();
-                UpstreamConnection connection = ch.attr(CONNECTION).get();
-                connection.attach(listener);
-                if (!promise.trySuccess(connection)) {
-                    connection.discard();
-                }
-            } else {
+            if (!done.isSuccess()) {
                 promise.tryFailure(done.cause());
                 ch.close();
+                return;
             }
+            io.netty.handler.ssl.SslHandler tls = ch.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+            if (tls == null) {
+                ready(ch, listener, promise);
+                return;
+            }
+            // A failed handshake is a failed connect: the request may still go to another peer.
+            tls.handshakeFuture().addListener(handshake -> {
+                if (handshake.isSuccess()) {
+                    ready(ch, listener, promise);
+                } else {
+                    promise.tryFailure(handshake.cause());
+                    ch.close();
+                }
+            });
         });
         return promise;
+    }
+
+    private void ready(Channel ch, UpstreamListener listener, Promise<UpstreamConnection> promise) {
+        connects.increment();
+        UpstreamConnection connection = ch.attr(CONNECTION).get();
+        connection.attach(listener);
+        if (!promise.trySuccess(connection)) {
+            connection.discard();
+        }
     }
 
     private UpstreamConnection takeIdle(Peer peer, EventLoop loop) {

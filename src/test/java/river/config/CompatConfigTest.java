@@ -58,7 +58,7 @@ class CompatConfigTest {
         assertThat(proxy.loadBalance().discovery()).isInstanceOf(LoadBalanceConfig.Discovery.Static.class);
         assertThat(proxy.loadBalance().healthCheck()).isInstanceOf(LoadBalanceConfig.HealthCheck.None.class);
         assertThat(proxy.connectors()).containsExactly(new ConnectorConfig("91.107.223.4", 443,
-                java.util.Optional.of("onevariable.com"), UpstreamProto.H2_OR_H1, 1));
+                java.util.Optional.of("onevariable.com"), UpstreamProto.H2_OR_H1, 1, java.util.Optional.empty(), true));
 
         assertThat(one.rateLimits()).hasSize(3);
         RateLimitRule.SourceIp sourceIp = (RateLimitRule.SourceIp) one.rateLimits().get(0);
@@ -84,7 +84,7 @@ class CompatConfigTest {
 
         ServiceConfig two = config.services().get(1);
         assertThat(((ServiceHandler.Proxy) two.handler()).connectors()).containsExactly(
-                new ConnectorConfig("91.107.223.4", 80, java.util.Optional.empty(), UpstreamProto.H1_ONLY, 1));
+                new ConnectorConfig("91.107.223.4", 80, java.util.Optional.empty(), UpstreamProto.H1_ONLY, 1, java.util.Optional.empty(), true));
         assertThat(two.pathControl()).isEqualTo(PathControlConfig.empty());
 
         ServiceConfig three = config.services().get(2);
@@ -101,7 +101,7 @@ class CompatConfigTest {
                 .containsExactly(new ListenAddress.Tcp("0.0.0.0", 8080), new ListenAddress.Tcp("0.0.0.0", 4443));
         assertThat(one.listeners().get(1).tls()).isPresent();
         assertThat(((ServiceHandler.Proxy) one.handler()).connectors()).containsExactly(new ConnectorConfig("91.107.223.4", 443,
-                java.util.Optional.of("onevariable.com"), UpstreamProto.H2_OR_H1, 1));
+                java.util.Optional.of("onevariable.com"), UpstreamProto.H2_OR_H1, 1, java.util.Optional.empty(), true));
         assertThat(one.pathControl().upstreamRequest().get(1)).isEqualTo(new FilterConfig.UpsertHeader("x-proxy-friend", "river"));
         assertThat(one.pathControl().upstreamResponse()).hasSize(2);
         assertThat(config.services().get(1).listeners()).containsExactly(

@@ -67,6 +67,11 @@ public final class TestOrigin implements AutoCloseable {
     public record Seen(String method, String uri, io.netty.handler.codec.http.HttpHeaders headers, long bodyLength, String bodySha256) {}
 
     public TestOrigin() throws InterruptedException {
+        this(null);
+    }
+
+    /** An origin speaking TLS with the given server context (null for cleartext). */
+    public TestOrigin(io.netty.handler.ssl.SslContext tls) throws InterruptedException {
         server = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -75,6 +80,9 @@ public final class TestOrigin implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.incrementAndGet();
+                        if (tls != null) {
+                            ch.pipeline().addLast(tls.newHandler(ch.alloc()));
+                        }
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(256 * 1024 * 1024), new Handler());
                     }
                 })

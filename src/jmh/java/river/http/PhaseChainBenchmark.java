@@ -81,7 +81,7 @@ public class PhaseChainBenchmark {
                             new FilterConfig.UpsertHeader("x-with-love-from", "river")))));
         }
         modules.add(new Hello());
-        ProxyEngine engine = new ProxyEngine("bench", modules, null, null, new EngineSettings(60_000, 60_000));
+        ProxyEngine engine = new ProxyEngine("bench", modules, null, null, new EngineSettings(60_000, 60_000, 300_000));
         channel = new ClientChannel(new Http1ServerInitializer(engine, new Http1Settings(10_000, 60_000, 8192, 16384), false));
         request = ("GET /hello HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
     }

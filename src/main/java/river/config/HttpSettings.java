@@ -12,6 +12,7 @@ package river.config;
  * @param maxRequestHeaderBytes largest request head accepted (431 beyond)
  * @param poolIdleTimeoutMs how long an idle upstream connection is kept for reuse
  * @param poolMaxIdlePerUpstream how many idle connections are kept per connector
+ * @param tunnelIdleTimeoutMs longest silence on a WebSocket tunnel before both sides are closed
  */
 public record HttpSettings(
         int connectTimeoutMs,
@@ -22,9 +23,10 @@ public record HttpSettings(
         int maxRequestLineBytes,
         int maxRequestHeaderBytes,
         int poolIdleTimeoutMs,
-        int poolMaxIdlePerUpstream) {
+        int poolMaxIdlePerUpstream,
+        int tunnelIdleTimeoutMs) {
 
     public static HttpSettings defaults() {
-        return new HttpSettings(5_000, 10_000, 60_000, 60_000, 60_000, 8_192, 16_384, 60_000, 128);
+        return new HttpSettings(5_000, 10_000, 60_000, 60_000, 60_000, 8_192, 16_384, 60_000, 128, 300_000);
     }
 }

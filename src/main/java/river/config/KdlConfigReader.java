@@ -181,7 +181,7 @@ final class KdlConfigReader {
             }
         }
         if (timeouts != null) {
-            allowedProperties(timeouts, "timeouts", "connect-ms", "request-header-ms", "keepalive-idle-ms", "upstream-response-ms", "body-idle-ms");
+            allowedProperties(timeouts, "timeouts", "connect-ms", "request-header-ms", "keepalive-idle-ms", "upstream-response-ms", "body-idle-ms", "tunnel-idle-ms");
         }
         if (limits != null) {
             allowedProperties(limits, "limits", "max-request-line-bytes", "max-request-header-bytes");
@@ -199,7 +199,8 @@ final class KdlConfigReader {
                 setting(limits, "max-request-header-bytes", d.maxRequestHeaderBytes()),
                 setting(pool, "idle-timeout-ms", d.poolIdleTimeoutMs()),
                 pool == null || pool.property("max-idle-per-upstream").isEmpty() ? d.poolMaxIdlePerUpstream()
-                        : orDefault(nonNegativeInt(pool.property("max-idle-per-upstream").get().value(), "max-idle-per-upstream"), d.poolMaxIdlePerUpstream()));
+                        : orDefault(nonNegativeInt(pool.property("max-idle-per-upstream").get().value(), "max-idle-per-upstream"), d.poolMaxIdlePerUpstream()),
+                setting(timeouts, "tunnel-idle-ms", d.tunnelIdleTimeoutMs()));
     }
 
     private int setting(KdlNode node, String key, int defaultValue) {

@@ -35,6 +35,7 @@ import org.slf4j.LoggerFactory;
 import river.proxy.Downstream;
 import river.proxy.Exchange;
 import river.proxy.ProxyEngine;
+import river.proxy.Tunnel;
 
 /**
  * One HTTP/1.x client connection: validates each request head, hands it to the engine as an
@@ -363,6 +364,29 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
         if (queued.isEmpty() && current == null && !closing) {
             resumeReading();
         }
+    }
+
+    @Override
+    public void switchToTunnel(HttpResponse switching, java.util.function.UnaryOperator<Channel> upstreamSide, long idleTimeoutMs) {
+        current = null;
+        closing = true;
+        cancelHeadTimer();
+        releaseQueued();
+        switching.setProtocolVersion(HttpVersion.HTTP_1_1);
+        channel.write(switching, channel.voidPromise());
+        channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
+        Channel upstream = upstreamSide.apply(channel);
+        var pipeline = channel.pipeline();
+        pipeline.addAfter("decoder", "tunnel-idle", Tunnel.idleWatch(idleTimeoutMs));
+        pipeline.addAfter("tunnel-idle", "tunnel", Tunnel.relayTo(upstream));
+        pipeline.remove(this);
+        if (pipeline.get("chunked-writer") != null) {
+            pipeline.remove("chunked-writer");
+        }
+        pipeline.remove("encoder");
+        // Removing the decoder hands any bytes it buffered to the tunnel.
+        pipeline.remove("decoder");
+        channel.config().setAutoRead(true);
     }
 
     @Override

@@ -48,6 +48,14 @@ public interface Downstream {
      */
     void wakeAt(long deadlineNanos);
 
+    /**
+     * Sends a 101 Switching Protocols head and turns the client connection into a byte tunnel.
+     * {@code upstreamSide} is given the client channel, turns the upstream connection into the
+     * other end of the tunnel, and returns the upstream channel (on the same event loop). The
+     * exchange ends here; the connection carries no further HTTP.
+     */
+    void switchToTunnel(HttpResponse switching, java.util.function.UnaryOperator<io.netty.channel.Channel> upstreamSide, long idleTimeoutMs);
+
     /** Closes the connection abruptly: used when a response cannot be completed. */
     void abort();
 }

@@ -55,6 +55,7 @@ public final class Exchange implements UpstreamListener {
     private boolean finished;
     private boolean retriedStale;
     private boolean localResponse;
+    private boolean webSocketUpgrade;
     /** When the response head must have arrived (System.nanoTime), or 0. */
     private long responseDeadline;
     private boolean watchingBody;
@@ -80,6 +81,7 @@ public final class Exchange implements UpstreamListener {
      */
     public void start(boolean bodyless) {
         requestFullyRead = bodyless;
+        webSocketUpgrade = bodyless && isWebSocketUpgrade(ctx.request());
         if (!bodyless) {
             // Hold the body until we know where it goes.
             downstream.setReading(false);
@@ -185,7 +187,8 @@ public final class Exchange implements UpstreamListener {
         }
         ctx.attempts++;
         ctx.peer = peer;
-        UpstreamConnection idle = engine.pool().takeIdle(peer, loop, this);
+        // A protocol switch takes its connection for good: open a fresh one, on this event loop.
+        UpstreamConnection idle = webSocketUpgrade ? null : engine.pool().takeIdle(peer, loop, this);
         if (idle != null) {
             onConnected(idle);
             return;
@@ -233,6 +236,10 @@ public final class Exchange implements UpstreamListener {
         }
         if (original.protocolVersion().equals(HttpVersion.HTTP_1_0) && !headers.contains(HttpHeaderNames.HOST)) {
             headers.set(HttpHeaderNames.HOST, ctx.peer.label());
+        }
+        if (webSocketUpgrade) {
+            headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+            headers.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
         }
         HttpRequest upstreamRequest = new DefaultHttpRequest(HttpVersion.HTTP_1_1, original.method(), original.uri(), headers);
         for (ProxyModule m : engine.modules()) {
@@ -362,10 +369,7 @@ public final class Exchange implements UpstreamListener {
         if (code >= 100 && code < 200) {
             informationalTail = true;
             if (code == 101) {
-                // Protocol switches are not proxied yet; the Upgrade header never reaches the origin.
-                upstream.discard();
-                upstream = null;
-                fail(ProxyError.BAD_RESPONSE);
+                switchProtocols(response);
                 return;
             }
             if (!downstream.isHttp10()) {
@@ -393,6 +397,44 @@ public final class Exchange implements UpstreamListener {
         headSent = true;
         downstream.sendHead(response, bodyFollows);
         touchBody();
+    }
+
+    /** The origin accepted a WebSocket upgrade: both connections become one byte tunnel. */
+    private void switchProtocols(HttpResponse response) {
+        String upgrade = response.headers().get(HttpHeaderNames.UPGRADE);
+        if (!webSocketUpgrade || upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
+            upstream.discard();
+            upstream = null;
+            fail(ProxyError.BAD_RESPONSE);
+            return;
+        }
+        responseDeadline = 0;
+        ForwardedHeaders.removeHopByHop(response.headers());
+        response.headers()
+                .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE)
+                .set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET)
+                .add(HttpHeaderNames.VIA, ForwardedHeaders.VIA_VALUE);
+        for (ProxyModule m : engine.modules()) {
+            m.onResponse(ctx, response);
+        }
+        ctx.status = response.status();
+        ctx.responseHeadNanos = System.nanoTime() - ctx.startNanos();
+        headSent = true;
+        UpstreamConnection connection = upstream;
+        upstream = null;
+        long idle = engine.settings().tunnelIdleTimeoutMs();
+        downstream.switchToTunnel(response, client -> connection.takeOverAsTunnel(Tunnel.relayTo(client), Tunnel.idleWatch(idle)), idle);
+        finish();
+    }
+
+    /** A GET asking to switch to WebSocket (RFC 6455 §4.1). */
+    private static boolean isWebSocketUpgrade(HttpRequest request) {
+        if (!request.method().equals(HttpMethod.GET)) {
+            return false;
+        }
+        String upgrade = request.headers().get(HttpHeaderNames.UPGRADE);
+        return upgrade != null && upgrade.equalsIgnoreCase("websocket")
+                && request.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
 
     private void onResponseBody(HttpContent content) {

@@ -141,7 +141,7 @@ public final class RiverServer implements AutoCloseable {
                 modules.add(new AccessLog());
             }
             ProxyEngine engine = new ProxyEngine(service.name(), modules, selector, pool,
-                    new EngineSettings(http.upstreamResponseTimeoutMs(), http.bodyIdleTimeoutMs()));
+                    new EngineSettings(http.upstreamResponseTimeoutMs(), http.bodyIdleTimeoutMs(), http.tunnelIdleTimeoutMs()));
             Http1Settings h1 = new Http1Settings(http.requestHeaderTimeoutMs(), http.keepaliveIdleTimeoutMs(),
                     http.maxRequestLineBytes(), http.maxRequestHeaderBytes());
             for (ListenerConfig listener : service.listeners()) {

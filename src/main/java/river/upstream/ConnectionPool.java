@@ -77,6 +77,7 @@ public final class ConnectionPool {
                         }
                         ch.pipeline().addLast("http", new HttpClientCodec(decoder, false, false));
                         ch.pipeline().addLast("forward", connection.new EventForwarder());
+                        // Named handlers let a protocol switch replace the codec (takeOverAsTunnel).
                     }
                 });
     }

@@ -71,6 +71,22 @@ public final class UpstreamConnection {
         pool.release(this);
     }
 
+    /**
+     * Takes the connection out of HTTP for a protocol switch: installs {@code relay} where the HTTP
+     * codec was (bytes the codec had buffered go to it) and forgets the pool. The caller owns the
+     * channel from now on.
+     */
+    public Channel takeOverAsTunnel(io.netty.channel.ChannelHandler relay, io.netty.channel.ChannelHandler idleWatch) {
+        broken = true;
+        listener = null;
+        var pipeline = channel.pipeline();
+        pipeline.addAfter("http", "tunnel-idle", idleWatch);
+        pipeline.addAfter("tunnel-idle", "tunnel", relay);
+        pipeline.remove("forward");
+        pipeline.remove("http");
+        return channel;
+    }
+
     /** Closes the connection instead of reusing it. */
     public void discard() {
         broken = true;

@@ -51,7 +51,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /stall}: response head and a first chunk, then nothing;
  *   <li>{@code /close}: closes the connection without answering;
  *   <li>{@code /then-close?ms=N}: the echo response, then closes the connection after N milliseconds;
- *   <li>{@code /garbage}: an invalid response.
+ *   <li>{@code /garbage}: an invalid response;
+ *   <li>{@code /ws}: a WebSocket endpoint echoing text ("echo: " + text) and binary frames.
  * </ul>
  */
 public final class TestOrigin implements AutoCloseable {
@@ -83,7 +84,8 @@ public final class TestOrigin implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(256 * 1024 * 1024), new Handler());
+                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(256 * 1024 * 1024),
+                                new io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler("/ws", null, false, 1 << 20), new WebSocketEcho(), new Handler());
                     }
                 })
                 .bind(new InetSocketAddress("127.0.0.1", 0))
@@ -137,6 +139,19 @@ public final class TestOrigin implements AutoCloseable {
     public void close() {
         server.close().awaitUninterruptibly();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+    }
+
+    /** Echoes WebSocket text and binary frames on /ws, prefixed so a test sees the origin answered. */
+    private static final class WebSocketEcho
+            extends SimpleChannelInboundHandler<io.netty.handler.codec.http.websocketx.WebSocketFrame> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, io.netty.handler.codec.http.websocketx.WebSocketFrame frame) {
+            if (frame instanceof io.netty.handler.codec.http.websocketx.TextWebSocketFrame text) {
+                ctx.writeAndFlush(new io.netty.handler.codec.http.websocketx.TextWebSocketFrame("echo: " + text.text()));
+            } else if (frame instanceof io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame binary) {
+                ctx.writeAndFlush(new io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame(binary.content().retain()));
+            }
+        }
     }
 
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {

@@ -32,8 +32,12 @@ public final class ServerTls {
     private final Map<String, Certificate> wildcard = new HashMap<>();
     private final List<Certificate> all = new ArrayList<>();
 
-    public ServerTls(TlsSettings settings, String listener) throws IOException {
+    private final boolean offerH2;
+
+    /** @param offerH2 whether ALPN offers HTTP/2 besides HTTP/1.1 */
+    public ServerTls(TlsSettings settings, String listener, boolean offerH2) throws IOException {
         this.listener = listener;
+        this.offerH2 = offerH2;
         this.fallback = new Certificate(settings, settings.certPath(), settings.keyPath());
         all.add(fallback);
         for (TlsSettings.SniCertificate sni : settings.sni()) {
@@ -96,7 +100,7 @@ public final class ServerTls {
             this.keyPath = keyPath;
             this.certModified = Files.getLastModifiedTime(certPath);
             this.keyModified = Files.getLastModifiedTime(keyPath);
-            this.context = TlsContexts.server(settings, certPath, keyPath);
+            this.context = TlsContexts.server(settings, certPath, keyPath, offerH2);
         }
 
         void reloadIfChanged() {
@@ -106,7 +110,7 @@ public final class ServerTls {
                 if (cert.equals(certModified) && key.equals(keyModified)) {
                     return;
                 }
-                SslContext next = TlsContexts.server(settings, certPath, keyPath);
+                SslContext next = TlsContexts.server(settings, certPath, keyPath, offerH2);
                 certModified = cert;
                 keyModified = key;
                 context = next;

@@ -29,16 +29,12 @@ public final class TlsContexts {
         return SslProvider.JDK;
     }
 
-    /** A server context for the listener's default certificate. */
-    public static SslContext server(TlsSettings tls) throws IOException {
-        return server(tls, tls.certPath(), tls.keyPath());
-    }
-
     /**
-     * A server context for one certificate with the listener's protocol settings; HTTP/1.1 is the
-     * protocol offered through ALPN.
+     * A server context for one certificate with the listener's protocol settings; ALPN offers h2
+     * (when {@code offerH2}) and http/1.1.
      */
-    public static SslContext server(TlsSettings tls, java.nio.file.Path certPath, java.nio.file.Path keyPath) throws IOException {
+    public static SslContext server(TlsSettings tls, java.nio.file.Path certPath, java.nio.file.Path keyPath, boolean offerH2)
+            throws IOException {
         List<String> tls12 = tls.ciphers().isEmpty() ? TlsSettings.TLS12_CIPHERS : tls.ciphers();
         List<String> ciphers = new java.util.ArrayList<>(TLS13_CIPHERS);
         ciphers.addAll(tls12);
@@ -52,7 +48,8 @@ public final class TlsContexts {
                             ApplicationProtocolConfig.Protocol.ALPN,
                             ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
                             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            ApplicationProtocolNames.HTTP_1_1))
+                            offerH2 ? new String[] {ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1}
+                                    : new String[] {ApplicationProtocolNames.HTTP_1_1}))
                     .build();
         } catch (SSLException | IllegalArgumentException e) {
             throw new IOException("TLS certificate " + certPath + " / key " + keyPath + ": " + e.getMessage(), e);

@@ -148,12 +148,10 @@ public final class RiverServer implements AutoCloseable {
                 if (listener.proxyProtocol()) {
                     LOG.warn("service {}: proxy-protocol on {} is not implemented yet; such connections get 400", service.name(), listener.address());
                 }
-                ServerTls tls = listener.tls().isPresent() ? new ServerTls(listener.tls().get(), listener.address().toString()) : null;
+                ServerTls tls = listener.tls().isPresent()
+                        ? new ServerTls(listener.tls().get(), listener.address().toString(), listener.offerH2()) : null;
                 if (tls != null) {
                     certificates.add(tls);
-                }
-                if (tls != null && listener.offerH2()) {
-                    LOG.info("service {}: HTTP/2 is not available yet; {} offers HTTP/1.1 through ALPN", service.name(), listener.address());
                 }
                 Http1ServerInitializer http1 = new Http1ServerInitializer(engine, h1, tls != null);
                 Channel channel = ListenerBinding.bind(listener.address(), group, transport, new ChannelInitializer<Channel>() {
@@ -162,8 +160,10 @@ public final class RiverServer implements AutoCloseable {
                         connections.add(ch);
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                            ch.pipeline().addLast(new river.http.ProtocolSelector(engine, http1, h1));
+                        } else {
+                            ch.pipeline().addLast(http1);
                         }
-                        ch.pipeline().addLast(http1);
                     }
                 });
                 bound.add(channel);

@@ -50,6 +50,14 @@ class TlsListenerTest {
                             "%s"
                         }
                     }
+                    h1only {
+                        listeners {
+                            "127.0.0.1:0" cert-path="test.crt" key-path="test.key" offer-h2=false
+                        }
+                        connectors {
+                            "%s"
+                        }
+                    }
                     strict {
                         listeners {
                             "127.0.0.1:0" cert-path="test.crt" key-path="test.key" tls-min-version="1.3"
@@ -67,7 +75,7 @@ class TlsListenerTest {
                         }
                     }
                 }
-                """.formatted(origin.address(), origin.address()), dir);
+                """.formatted(origin.address(), origin.address(), origin.address()), dir);
     }
 
     @AfterAll
@@ -251,7 +259,52 @@ class TlsListenerTest {
     }
 
     @Test
-    void alpnOffersHttp11() throws Exception {
-        assertThat(sClient(river.port("proxy"), "-alpn", "h2,http/1.1")).contains("ALPN protocol: http/1.1");
+    void alpnOffersH2ByDefaultAndOnlyHttp11WithOfferH2False() throws Exception {
+        assertThat(sClient(river.port("proxy"), "-alpn", "h2,http/1.1")).contains("ALPN protocol: h2");
+        assertThat(sClient(river.port("proxy"), "-alpn", "http/1.1")).contains("ALPN protocol: http/1.1");
+        assertThat(sClient(river.port("h1only"), "-alpn", "h2,http/1.1")).contains("ALPN protocol: http/1.1");
+    }
+
+    @Test
+    void http2RequestsGoThroughTheSamePhases() throws Exception {
+        HttpClient h2 = HttpClient.newBuilder().sslContext(trustingClient().sslContext()).version(HttpClient.Version.HTTP_2).build();
+        URI base = URI.create("https://127.0.0.1:" + river.port("proxy"));
+        HttpResponse<String> get = h2.send(HttpRequest.newBuilder(base.resolve("/echo?h2=1")).header("x-test", "yes").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(get.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(get.statusCode()).isEqualTo(200);
+        assertThat(get.body()).startsWith("GET /echo?h2=1").contains("x-test: yes", "host: 127.0.0.1:" + river.port("proxy"),
+                "x-forwarded-proto: https").doesNotContain("x-http2-");
+        byte[] body = new byte[200_000];
+        for (int i = 0; i < body.length; i++) {
+            body[i] = TestOrigin.pattern(i);
+        }
+        HttpResponse<String> post = h2.send(HttpRequest.newBuilder(base.resolve("/echo")).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(post.version()).isEqualTo(HttpClient.Version.HTTP_2);
+        assertThat(post.body()).contains("body-length: 200000", "body-sha256: " + TestOrigin.sha256(body));
+        HttpResponse<byte[]> download = h2.send(HttpRequest.newBuilder(base.resolve("/bytes?n=2000000")).build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(download.body()).hasSize(2_000_000);
+        HttpResponse<byte[]> file = h2.send(HttpRequest.newBuilder(URI.create("https://127.0.0.1:" + river.port("files") + "/big.bin")).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(TestOrigin.sha256(file.body())).isEqualTo(TestOrigin.sha256(Files.readAllBytes(dir.resolve("site/big.bin"))));
+    }
+
+    @Test
+    void h2loadMultiplexedBurstAllSucceeds() throws Exception {
+        Process h2load = new ProcessBuilder("h2load", "-n", "3000", "-c", "4", "-m", "20",
+                "https://127.0.0.1:" + river.port("proxy") + "/echo").redirectErrorStream(true).start();
+        String out = new String(h2load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(h2load.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).contains("requests: 3000 total, 3000 started, 3000 done, 3000 succeeded, 0 failed", "Application protocol: h2");
+    }
+
+    @Test
+    void curlSpeaksHttp2ThroughRiver() throws Exception {
+        Process curl = new ProcessBuilder("curl", "-sk", "--http2", "-o", "/dev/null", "-w", "%{http_version} %{http_code}",
+                "https://127.0.0.1:" + river.port("proxy") + "/echo").redirectErrorStream(true).start();
+        String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(curl.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).isEqualTo("2 200");
     }
 }

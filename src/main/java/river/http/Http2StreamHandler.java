@@ -1,0 +1,209 @@
+package river.http;
+
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import river.proxy.Downstream;
+import river.proxy.Exchange;
+import river.proxy.ProxyEngine;
+
+/**
+ * One HTTP/2 stream, seen through Netty's stream-to-HTTP/1 object codec: the request goes through the
+ * same exchange and phases as an HTTP/1.x request. Flow control is per stream: reading from the stream
+ * pauses while the upstream cannot take more, and writes wait for the stream's window.
+ */
+final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements Downstream {
+    private final ProxyEngine engine;
+    private final InetSocketAddress client;
+    private Channel channel;
+    private Exchange current;
+    private boolean takesBody;
+    private long tickAt = Long.MAX_VALUE;
+
+    Http2StreamHandler(ProxyEngine engine, InetSocketAddress client) {
+        this.engine = engine;
+        this.client = client;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        channel = ctx.channel();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof HttpRequest request && current == null) {
+            stripConversionHeaders(request.headers());
+            boolean bodyless = !(msg instanceof HttpContent) && !HttpUtil.isTransferEncodingChunked(request)
+                    && HttpUtil.getContentLength(request, -1L) == 0L;
+            boolean complete = msg instanceof LastHttpContent;
+            takesBody = !complete && !bodyless;
+            // The codec marks a body of unknown length as chunked; the exchange frames it for HTTP/1.1.
+            current = engine.newExchange(this, request, client, true);
+            current.start(complete || bodyless);
+            if (msg instanceof HttpContent content && !complete) {
+                onBody(content);
+            } else if (msg instanceof HttpContent content) {
+                content.release();
+            }
+            return;
+        }
+        if (msg instanceof HttpContent content) {
+            onBody(content);
+            return;
+        }
+        ReferenceCountUtil.release(msg);
+    }
+
+    private void onBody(HttpContent content) {
+        if (current != null && takesBody) {
+            if (content instanceof LastHttpContent) {
+                takesBody = false;
+            }
+            current.onRequestBody(content);
+        } else {
+            content.release();
+        }
+    }
+
+    /** Headers the HTTP/2-to-HTTP/1 conversion adds for its own bookkeeping; never forwarded. */
+    private static void stripConversionHeaders(HttpHeaders headers) {
+        List<String> doomed = new ArrayList<>(2);
+        for (String name : headers.names()) {
+            if (name.regionMatches(true, 0, "x-http2-", 0, 8)) {
+                doomed.add(name);
+            }
+        }
+        doomed.forEach(headers::remove);
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (current != null && channel.isWritable()) {
+            current.onDownstreamWritable();
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        Exchange exchange = current;
+        current = null;
+        if (exchange != null) {
+            exchange.onDownstreamClosed();
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
+    // ---- Downstream -----------------------------------------------------------------------------
+
+    @Override
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    @Override
+    public boolean isHttp10() {
+        return false;
+    }
+
+    @Override
+    public void setReading(boolean reading) {
+        if (channel.config().isAutoRead() != reading) {
+            channel.config().setAutoRead(reading);
+        }
+    }
+
+    @Override
+    public boolean isWritable() {
+        return channel.isWritable();
+    }
+
+    @Override
+    public void sendInformational(HttpResponse response) {
+        channel.writeAndFlush(response, channel.voidPromise());
+    }
+
+    @Override
+    public void sendHead(HttpResponse head, boolean bodyFollows) {
+        channel.write(head, channel.voidPromise());
+    }
+
+    @Override
+    public void sendBody(HttpContent content) {
+        channel.writeAndFlush(content, channel.voidPromise());
+    }
+
+    @Override
+    public void sendFile(FileChannel file, long offset, long length) {
+        // HTTP/2 frames the body: read it in chunks rather than zero-copy.
+        try {
+            channel.write(new io.netty.handler.codec.http.HttpChunkedInput(new io.netty.handler.stream.ChunkedNioFile(file, offset, length, 16 * 1024)),
+                    channel.voidPromise());
+            channel.flush();
+        } catch (java.io.IOException e) {
+            abort();
+        }
+    }
+
+    @Override
+    public void responseComplete(boolean requestFullyRead) {
+        current = null;
+        if (!requestFullyRead || takesBody) {
+            // The client is still sending a body nobody will read: reset the stream once the response is out.
+            channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+        }
+    }
+
+    @Override
+    public void switchToTunnel(HttpResponse switching, UnaryOperator<Channel> upstreamSide, long idleTimeoutMs) {
+        abort();
+    }
+
+    @Override
+    public void wakeAt(long deadline) {
+        if (deadline - tickAt < 0) {
+            tickAt = deadline;
+            channel.eventLoop().schedule(this::tick, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private void tick() {
+        long now = System.nanoTime();
+        if (now - tickAt >= 0) {
+            tickAt = Long.MAX_VALUE;
+        }
+        Exchange exchange = current;
+        if (exchange != null && channel.isActive()) {
+            long next = exchange.onTick(now);
+            if (next != 0) {
+                wakeAt(next);
+            }
+        }
+    }
+
+    @Override
+    public void abort() {
+        // Closing a stream channel resets the stream, not the connection.
+        channel.close();
+    }
+}

@@ -188,7 +188,8 @@ public final class Exchange implements UpstreamListener {
         ctx.attempts++;
         ctx.peer = peer;
         // A protocol switch takes its connection for good: open a fresh one, on this event loop.
-        UpstreamConnection idle = webSocketUpgrade ? null : engine.pool().takeIdle(peer, loop, this);
+        // A request with a body streams it on its own event loop's connections only.
+        UpstreamConnection idle = webSocketUpgrade ? null : engine.pool().takeIdle(peer, loop, this, requestFullyRead);
         if (idle != null) {
             onConnected(idle);
             return;

@@ -87,7 +87,15 @@ public final class ConnectionPool {
      * attached; or null when there is none.
      */
     public UpstreamConnection takeIdle(Peer peer, EventLoop loop, UpstreamListener listener) {
-        UpstreamConnection reused = takeIdle(peer, loop);
+        return takeIdle(peer, loop, listener, true);
+    }
+
+    /**
+     * As {@link #takeIdle(Peer, EventLoop, UpstreamListener)}; with {@code borrow} false only a
+     * connection owned by {@code loop} is taken.
+     */
+    public UpstreamConnection takeIdle(Peer peer, EventLoop loop, UpstreamListener listener, boolean borrow) {
+        UpstreamConnection reused = takeIdle(peer, loop, borrow);
         if (reused != null) {
             reuses.increment();
             reused.attach(listener);
@@ -133,14 +141,14 @@ public final class ConnectionPool {
         }
     }
 
-    private UpstreamConnection takeIdle(Peer peer, EventLoop loop) {
+    private UpstreamConnection takeIdle(Peer peer, EventLoop loop, boolean borrow) {
         IdleSet set = idle.get(peer.label());
         if (set == null) {
             return null;
         }
         Integer own = loopIndex.get(loop);
         int start = own == null ? 0 : own;
-        for (int k = 0; k < loops; k++) {
+        for (int k = 0; k < (borrow ? loops : 1); k++) {
             ConcurrentLinkedDeque<UpstreamConnection> deque = set.byLoop[(start + k) % loops];
             UpstreamConnection c;
             while ((c = deque.pollLast()) != null) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Starts River as the benchmark's proxy: listens on 127.0.0.1:8080, forwards to $ORIGIN, with
+# Starts River as the benchmark's proxy: listens on 127.0.0.1:8080 (and, given TLS_CERT/TLS_KEY, on
+# 127.0.0.1:8443 with TLS and HTTP/2), forwards to $ORIGIN, with
 # $PROXY_WORKERS event-loop threads, through bin/river. JAVA selects the JDK, RIVER_JAR the jar,
 # RIVER_JVM_OPTS extra JVM flags.
 set -euo pipefail
@@ -7,6 +8,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 jar=${RIVER_JAR:-$here/../target/river.jar}
 work=${BENCH_WORK:-/tmp}
 conf="$work/river-w${PROXY_WORKERS:-1}.kdl"
+tls_listener=""
+if [ -n "${TLS_CERT:-}" ] && [ -n "${TLS_KEY:-}" ]; then
+  tls_listener="\"127.0.0.1:8443\" cert-path=\"$TLS_CERT\" key-path=\"$TLS_KEY\""
+fi
 cat > "$conf" <<KDL
 system {
     threads-per-service ${PROXY_WORKERS:-1}
@@ -17,6 +22,7 @@ services {
     bench {
         listeners {
             "127.0.0.1:8080"
+            $tls_listener
         }
         connectors {
             "${ORIGIN:-127.0.0.1:9001}"

@@ -221,6 +221,7 @@ start_proxy() {
   wait_free 8443 || true
   case $name in
     river)   PROXY_WORKERS=$nw ORIGIN=127.0.0.1:9001 BENCH_WORK=$W/river JAVA=$JAVA_BIN RIVER_JVM_OPTS=$JVM_OPTS \
+             TLS_CERT=$W/cert.pem TLS_KEY=$W/key.pem \
              setsid taskset -c "$cpus" "$HERE/river-proxy.sh" >>"$outf" 2>&1 & ;;
     nginx)   setsid taskset -c "$cpus" nginx -p "$W/nginx" -e "$W/nginx/error.log" -c "$W/nginx/nginx$nw.conf" -g 'daemon off;' >>"$outf" 2>&1 & ;;
     haproxy) setsid taskset -c "$cpus" haproxy -db -f "$W/haproxy/haproxy$nw.cfg" >>"$outf" 2>&1 & ;;

@@ -34,6 +34,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
     private Exchange current;
     private boolean takesBody;
     private long tickAt = Long.MAX_VALUE;
+    /** The pending deadline check; cancelled when the stream ends, so a finished stream is not kept alive. */
+    private io.netty.util.concurrent.ScheduledFuture<?> tickTask;
 
     Http2StreamHandler(ProxyEngine engine, InetSocketAddress client) {
         this.engine = engine;
@@ -102,6 +104,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        cancelTick();
         Exchange exchange = current;
         current = null;
         if (exchange != null) {
@@ -168,6 +171,7 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
     @Override
     public void responseComplete(boolean requestFullyRead) {
         current = null;
+        cancelTick();
         if (!requestFullyRead || takesBody) {
             // The client is still sending a body nobody will read: reset the stream once the response is out.
             channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
@@ -181,17 +185,25 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
 
     @Override
     public void wakeAt(long deadline) {
-        if (deadline - tickAt < 0) {
+        if (deadline - tickAt < 0 && channel.isActive()) {
+            cancelTick();
             tickAt = deadline;
-            channel.eventLoop().schedule(this::tick, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            tickTask = channel.eventLoop().schedule(this::tick, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
+    }
+
+    private void cancelTick() {
+        if (tickTask != null) {
+            tickTask.cancel(false);
+            tickTask = null;
+        }
+        tickAt = Long.MAX_VALUE;
     }
 
     private void tick() {
         long now = System.nanoTime();
-        if (now - tickAt >= 0) {
-            tickAt = Long.MAX_VALUE;
-        }
+        tickTask = null;
+        tickAt = Long.MAX_VALUE;
         Exchange exchange = current;
         if (exchange != null && channel.isActive()) {
             long next = exchange.onTick(now);

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.toml.TomlMapper;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -280,8 +279,8 @@ final class TomlConfigReader {
 
     private void allowedKeys(JsonNode node, List<Object> at, String where, String... allowed) {
         Set<String> ok = Set.of(allowed);
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            String key = it.next().getKey();
+        for (Map.Entry<String, JsonNode> field : node.properties()) {
+            String key = field.getKey();
             if (!ok.contains(key)) {
                 problems.add(locate(child(at, key)), "unknown key \"" + key + "\" " + where + "; expected one of " + String.join(", ", allowed));
             }

@@ -24,6 +24,7 @@ final class ForwardedHeaders {
     private static final AsciiString HTTPS = AsciiString.cached("https");
     private static final AsciiString HTTP = AsciiString.cached("http");
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
+    private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     /** Headers copied from an already validated message need no second validation. */
     private static final HttpHeadersFactory UNVALIDATED = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
@@ -39,7 +40,7 @@ final class ForwardedHeaders {
                         || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.TRAILER);
             case 10:
                 return AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.CONNECTION)
-                        || AsciiString.contentEqualsIgnoreCase(name, HttpHeaderNames.KEEP_ALIVE);
+                        || AsciiString.contentEqualsIgnoreCase(name, KEEP_ALIVE);
             case 16:
                 return AsciiString.contentEqualsIgnoreCase(name, PROXY_CONNECTION);
             case 17:

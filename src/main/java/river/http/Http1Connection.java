@@ -4,10 +4,8 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.DefaultFileRegion;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -32,7 +30,6 @@ import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import river.proxy.Downstream;
 import river.proxy.Exchange;
 import river.proxy.ProxyEngine;
 import river.proxy.Tunnel;
@@ -43,7 +40,7 @@ import river.proxy.Tunnel;
  * exchange's {@link Downstream}: it frames responses for the client's HTTP version and keep-alive
  * wishes. It also enforces the connection's own timeouts: request head (slowloris) and keep-alive idle.
  */
-final class Http1Connection extends ChannelInboundHandlerAdapter implements Downstream {
+final class Http1Connection extends ExchangeDownstream {
     private static final Logger LOG = LoggerFactory.getLogger(Http1Connection.class);
     private static final int MAX_QUEUED = 256;
 
@@ -51,11 +48,8 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
     private final Http1Settings settings;
     private final boolean secure;
     private final ArrayDeque<HttpObject> queued = new ArrayDeque<>();
-    private ChannelHandlerContext ctx;
-    private Channel channel;
     private InetSocketAddress client;
 
-    private volatile Exchange current;
     private boolean currentTakesBody;
     private boolean keepAlive;
     private boolean http10;
@@ -85,8 +79,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
-        this.ctx = ctx;
-        this.channel = ctx.channel();
+        super.handlerAdded(ctx);
         SocketAddress remote = channel.remoteAddress();
         this.client = remote instanceof InetSocketAddress inet ? inet : null;
     }
@@ -216,21 +209,9 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
     }
 
     @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (current != null && channel.isWritable()) {
-            current.onDownstreamWritable();
-        }
-        ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelHeadTimer();
-        Exchange exchange = current;
-        current = null;
-        if (exchange != null) {
-            exchange.onDownstreamClosed();
-        }
+        abandonExchange();
         HttpObject m;
         while ((m = queued.poll()) != null) {
             ReferenceCountUtil.release(m);
@@ -247,11 +228,6 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
     // ---- Downstream -----------------------------------------------------------------------------
 
     @Override
-    public EventLoop eventLoop() {
-        return channel.eventLoop();
-    }
-
-    @Override
     public boolean isHttp10() {
         return http10;
     }
@@ -261,14 +237,7 @@ final class Http1Connection extends ChannelInboundHandlerAdapter implements Down
         if (reading && (!queued.isEmpty() || closing)) {
             return;
         }
-        if (channel.config().isAutoRead() != reading) {
-            channel.config().setAutoRead(reading);
-        }
-    }
-
-    @Override
-    public boolean isWritable() {
-        return channel.isWritable();
+        super.setReading(reading);
     }
 
     @Override

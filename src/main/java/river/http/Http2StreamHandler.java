@@ -2,9 +2,7 @@ package river.http;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.DefaultFileRegion;
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
@@ -18,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
-import river.proxy.Downstream;
 import river.proxy.Exchange;
 import river.proxy.ProxyEngine;
 
@@ -27,11 +24,9 @@ import river.proxy.ProxyEngine;
  * same exchange and phases as an HTTP/1.x request. Flow control is per stream: reading from the stream
  * pauses while the upstream cannot take more, and writes wait for the stream's window.
  */
-final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements Downstream {
+final class Http2StreamHandler extends ExchangeDownstream {
     private final ProxyEngine engine;
     private final InetSocketAddress client;
-    private Channel channel;
-    private Exchange current;
     private boolean takesBody;
     private long tickAt = Long.MAX_VALUE;
     /** The pending deadline check; cancelled when the stream ends, so a finished stream is not kept alive. */
@@ -40,11 +35,6 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
     Http2StreamHandler(ProxyEngine engine, InetSocketAddress client) {
         this.engine = engine;
         this.client = client;
-    }
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        channel = ctx.channel();
     }
 
     @Override
@@ -95,21 +85,9 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
     }
 
     @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (current != null && channel.isWritable()) {
-            current.onDownstreamWritable();
-        }
-        ctx.fireChannelWritabilityChanged();
-    }
-
-    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         cancelTick();
-        Exchange exchange = current;
-        current = null;
-        if (exchange != null) {
-            exchange.onDownstreamClosed();
-        }
+        abandonExchange();
     }
 
     @Override
@@ -120,25 +98,8 @@ final class Http2StreamHandler extends ChannelInboundHandlerAdapter implements D
     // ---- Downstream -----------------------------------------------------------------------------
 
     @Override
-    public EventLoop eventLoop() {
-        return channel.eventLoop();
-    }
-
-    @Override
     public boolean isHttp10() {
         return false;
-    }
-
-    @Override
-    public void setReading(boolean reading) {
-        if (channel.config().isAutoRead() != reading) {
-            channel.config().setAutoRead(reading);
-        }
-    }
-
-    @Override
-    public boolean isWritable() {
-        return channel.isWritable();
     }
 
     @Override

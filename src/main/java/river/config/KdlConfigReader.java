@@ -240,7 +240,7 @@ final class KdlConfigReader {
 
     private ListenerConfig listener(KdlNode node) {
         noArguments(node);
-        allowedProperties(node, "listener", "cert-path", "key-path", "offer-h2", "proxy-protocol", "tls-min-version", "tls-ciphers");
+        allowedProperties(node, "listener", "cert-path", "key-path", "offer-h2", "h2c", "proxy-protocol", "tls-min-version", "tls-ciphers");
         ListenAddress address = rules.listenAddress(node.name(), where(node.position()));
         Optional<KdlProperty> cert = node.property("cert-path");
         Optional<KdlProperty> key = node.property("key-path");
@@ -276,7 +276,10 @@ final class KdlConfigReader {
         }
         boolean offerH2 = node.property("offer-h2").map(p -> bool(p.value(), "offer-h2")).map(b -> b != null && b).orElse(tls);
         boolean proxyProtocol = node.property("proxy-protocol").map(p -> bool(p.value(), "proxy-protocol")).map(b -> b != null && b).orElse(false);
-        return address == null ? null : new ListenerConfig(address, tlsSettings, offerH2, proxyProtocol);
+        boolean h2c = node.property("h2c").map(p -> bool(p.value(), "h2c")).map(b -> b != null && b).orElse(false);
+        node.property("h2c").filter(p -> tls && h2c).ifPresent(p -> problems.add(where(p.position()),
+                "listener \"" + node.name() + "\": h2c is for cleartext listeners; with TLS, HTTP/2 is negotiated through offer-h2"));
+        return address == null ? null : new ListenerConfig(address, tlsSettings, offerH2, proxyProtocol, h2c);
     }
 
     /** The listener's {@code sni "NAME" cert-path=… key-path=…} children; null after an error. */

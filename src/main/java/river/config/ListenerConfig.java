@@ -8,5 +8,11 @@ import java.util.Optional;
  * @param tls TLS termination settings, empty for cleartext
  * @param offerH2 whether HTTP/2 is offered through ALPN (TLS only)
  * @param proxyProtocol whether each connection must start with a PROXY protocol header
+ * @param h2c whether a cleartext listener also accepts HTTP/2 with prior knowledge (RFC 9113 §3.3)
  */
-public record ListenerConfig(ListenAddress address, Optional<TlsSettings> tls, boolean offerH2, boolean proxyProtocol) {}
+public record ListenerConfig(ListenAddress address, Optional<TlsSettings> tls, boolean offerH2, boolean proxyProtocol, boolean h2c) {
+
+    public ListenerConfig(ListenAddress address, Optional<TlsSettings> tls, boolean offerH2, boolean proxyProtocol) {
+        this(address, tls, offerH2, proxyProtocol, false);
+    }
+}

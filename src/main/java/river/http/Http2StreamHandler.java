@@ -27,14 +27,16 @@ import river.proxy.ProxyEngine;
 final class Http2StreamHandler extends ExchangeDownstream {
     private final ProxyEngine engine;
     private final InetSocketAddress client;
+    private final boolean secure;
     private boolean takesBody;
     private long tickAt = Long.MAX_VALUE;
     /** The pending deadline check; cancelled when the stream ends, so a finished stream is not kept alive. */
     private io.netty.util.concurrent.ScheduledFuture<?> tickTask;
 
-    Http2StreamHandler(ProxyEngine engine, InetSocketAddress client) {
+    Http2StreamHandler(ProxyEngine engine, InetSocketAddress client, boolean secure) {
         this.engine = engine;
         this.client = client;
+        this.secure = secure;
     }
 
     @Override
@@ -46,7 +48,7 @@ final class Http2StreamHandler extends ExchangeDownstream {
             boolean complete = msg instanceof LastHttpContent;
             takesBody = !complete && !bodyless;
             // The codec marks a body of unknown length as chunked; the exchange frames it for HTTP/1.1.
-            current = engine.newExchange(this, request, client, true);
+            current = engine.newExchange(this, request, client, secure);
             current.start(complete || bodyless);
             if (msg instanceof HttpContent content && !complete) {
                 onBody(content);

@@ -161,6 +161,8 @@ public final class RiverServer implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
                             ch.pipeline().addLast(new river.http.ProtocolSelector(engine, http1, h1));
+                        } else if (listener.h2c()) {
+                            ch.pipeline().addLast(new river.http.PriorKnowledgeDetector(engine, http1, h1));
                         } else {
                             ch.pipeline().addLast(http1);
                         }

@@ -56,6 +56,8 @@ public final class Exchange implements UpstreamListener {
     private boolean retriedStale;
     private boolean localResponse;
     private boolean webSocketUpgrade;
+    /** A gRPC call: it needs HTTP/2 to the upstream, and failures are answered in gRPC's terms. */
+    private boolean grpc;
     /** When the response head must have arrived (System.nanoTime), or 0. */
     private long responseDeadline;
     private boolean watchingBody;
@@ -82,6 +84,7 @@ public final class Exchange implements UpstreamListener {
     public void start(boolean bodyless) {
         requestFullyRead = bodyless;
         webSocketUpgrade = bodyless && isWebSocketUpgrade(ctx.request());
+        grpc = isGrpc(ctx.request());
         if (!bodyless) {
             // Hold the body until we know where it goes.
             downstream.setReading(false);
@@ -187,14 +190,18 @@ public final class Exchange implements UpstreamListener {
         }
         ctx.attempts++;
         ctx.peer = peer;
+        if (grpc && (peer.tls() == null || !peer.tls().offer().mayUseHttp2())) {
+            fail(ProxyError.NEEDS_HTTP2);
+            return;
+        }
         // A protocol switch takes its connection for good: open a fresh one, on this event loop.
         // A request with a body streams it on its own event loop's connections only.
-        UpstreamConnection idle = webSocketUpgrade ? null : engine.pool().takeIdle(peer, loop, this, requestFullyRead);
+        UpstreamConnection idle = webSocketUpgrade || grpc ? null : engine.pool().takeIdle(peer, loop, this, requestFullyRead);
         if (idle != null) {
             onConnected(idle);
             return;
         }
-        Future<UpstreamConnection> connecting = engine.pool().connect(peer, loop, this);
+        Future<UpstreamConnection> connecting = engine.pool().connect(peer, loop, this, webSocketUpgrade);
         connecting.addListener(f -> onConnectDone(connecting));
     }
 
@@ -221,6 +228,11 @@ public final class Exchange implements UpstreamListener {
             connection.release();
             return;
         }
+        if (grpc && !connection.isHttp2()) {
+            connection.release();
+            fail(ProxyError.NEEDS_HTTP2);
+            return;
+        }
         upstream = connection;
         ctx.upstreamReused = connection.reused();
         ctx.connectNanos = System.nanoTime() - ctx.startNanos();
@@ -237,6 +249,10 @@ public final class Exchange implements UpstreamListener {
         }
         if (original.protocolVersion().equals(HttpVersion.HTTP_1_0) && !headers.contains(HttpHeaderNames.HOST)) {
             headers.set(HttpHeaderNames.HOST, ctx.peer.label());
+        }
+        if (upstream.isHttp2() && original.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true)) {
+            // The one TE value HTTP/2 allows, and gRPC servers expect it.
+            headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
         }
         if (webSocketUpgrade) {
             headers.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
@@ -428,6 +444,13 @@ public final class Exchange implements UpstreamListener {
         finish();
     }
 
+    /** A gRPC call (its content type is application/grpc or application/grpc+…). */
+    private static boolean isGrpc(HttpRequest request) {
+        String type = request.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        return type != null && type.regionMatches(true, 0, "application/grpc", 0, 16)
+                && (type.length() == 16 || type.charAt(16) == '+' || type.charAt(16) == ';');
+    }
+
     /** A GET asking to switch to WebSocket (RFC 6455 §4.1). */
     private static boolean isWebSocketUpgrade(HttpRequest request) {
         if (!request.method().equals(HttpMethod.GET)) {
@@ -572,6 +595,10 @@ public final class Exchange implements UpstreamListener {
             finish();
             return;
         }
+        if (grpc) {
+            failGrpc(error);
+            return;
+        }
         HttpResponseStatus status = error.status();
         byte[] text = (status.code() + " " + status.reasonPhrase() + ": " + error.description() + "\n").getBytes(StandardCharsets.US_ASCII);
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
@@ -588,6 +615,28 @@ public final class Exchange implements UpstreamListener {
         downstream.sendHead(head, !ctx.request().method().equals(HttpMethod.HEAD));
         downstream.sendBody(ctx.request().method().equals(HttpMethod.HEAD) ? LastHttpContent.EMPTY_LAST_CONTENT
                 : new DefaultLastHttpContent(Unpooled.wrappedBuffer(text)));
+        complete();
+    }
+
+    /**
+     * Answers a gRPC client the way gRPC reports errors: HTTP 200 with the status in trailers (the
+     * HTTP status alone would give the client only a generic error).
+     */
+    private void failGrpc(ProxyError error) {
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/grpc");
+        for (ProxyModule m : engine.modules()) {
+            m.onResponse(ctx, head);
+        }
+        ctx.status = error.status();
+        ctx.responseHeadNanos = System.nanoTime() - ctx.startNanos();
+        headSent = true;
+        LastHttpContent trailers = new DefaultLastHttpContent();
+        trailers.trailingHeaders()
+                .setInt("grpc-status", error.grpcStatus())
+                .set("grpc-message", "river: " + error.description());
+        downstream.sendHead(head, true);
+        downstream.sendBody(trailers);
         complete();
     }
 

@@ -16,6 +16,7 @@ public enum ProxyError {
     BAD_RESPONSE(HttpResponseStatus.BAD_GATEWAY, false, "upstream sent an invalid response"),
     UPSTREAM_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, false, "upstream did not answer in time"),
     BODY_TIMEOUT(HttpResponseStatus.GATEWAY_TIMEOUT, false, "body transfer stalled"),
+    NEEDS_HTTP2(HttpResponseStatus.BAD_GATEWAY, false, "gRPC needs HTTP/2 to the upstream, and the connector speaks HTTP/1.1"),
     INTERNAL(HttpResponseStatus.INTERNAL_SERVER_ERROR, false, "internal error");
 
     private final HttpResponseStatus status;
@@ -39,6 +40,20 @@ public enum ProxyError {
 
     public String description() {
         return description;
+    }
+
+    /**
+     * The gRPC status code (grpc/doc/statuscodes.md) a gRPC client gets for this failure: the
+     * status River would answer an HTTP client with, mapped as gRPC maps HTTP statuses.
+     */
+    int grpcStatus() {
+        return switch (this) {
+            case BAD_REQUEST_BODY -> 13; // INTERNAL: the framing was broken
+            case CONNECT_TIMEOUT, UPSTREAM_TIMEOUT, BODY_TIMEOUT -> 4; // DEADLINE_EXCEEDED
+            case NEEDS_HTTP2 -> 12; // UNIMPLEMENTED
+            case INTERNAL -> 13;
+            default -> 14; // UNAVAILABLE: the client may retry
+        };
     }
 
     static ProxyError ofConnectFailure(Throwable cause) {

@@ -115,16 +115,23 @@ public final class RiverServer implements AutoCloseable {
                 for (ConnectorConfig c : proxy.connectors()) {
                     UpstreamTls tls = null;
                     if (c.tlsSni().isPresent()) {
-                        String key = c.caPath().map(Object::toString).orElse("") + "|" + c.tlsVerify();
-                        io.netty.handler.ssl.SslContext context = clientContexts.get(key);
+                        UpstreamTls.Offer offer = switch (c.proto()) {
+                            case H1_ONLY -> UpstreamTls.Offer.HTTP1_ONLY;
+                            case H2_ONLY -> UpstreamTls.Offer.HTTP2_ONLY;
+                            case H2_OR_H1 -> UpstreamTls.Offer.HTTP2_OR_HTTP1;
+                        };
+                        String ca = c.caPath().map(Object::toString).orElse("") + "|" + c.tlsVerify() + "|";
+                        io.netty.handler.ssl.SslContext context = clientContexts.get(ca + offer);
                         if (context == null) {
-                            context = UpstreamTls.clientContext(c.caPath().orElse(null), c.tlsVerify());
-                            clientContexts.put(key, context);
+                            context = UpstreamTls.clientContext(c.caPath().orElse(null), c.tlsVerify(), offer);
+                            clientContexts.put(ca + offer, context);
                         }
-                        tls = new UpstreamTls(context, c.tlsSni().get(), c.tlsVerify());
-                        if (c.proto() != river.config.UpstreamProto.H1_ONLY) {
-                            LOG.info("service {}: HTTP/2 to {} is not available yet; HTTP/1.1 over TLS is used", service.name(), c.address());
+                        io.netty.handler.ssl.SslContext http1 = clientContexts.get(ca + UpstreamTls.Offer.HTTP1_ONLY);
+                        if (http1 == null) {
+                            http1 = UpstreamTls.clientContext(c.caPath().orElse(null), c.tlsVerify(), UpstreamTls.Offer.HTTP1_ONLY);
+                            clientContexts.put(ca + UpstreamTls.Offer.HTTP1_ONLY, http1);
                         }
+                        tls = new UpstreamTls(context, http1, offer, c.tlsSni().get(), c.tlsVerify());
                         if (!c.tlsVerify()) {
                             LOG.warn("service {}: the certificate of {} is NOT verified (tls-verify=false)", service.name(), c.address());
                         }

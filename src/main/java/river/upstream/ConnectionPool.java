@@ -9,6 +9,13 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
+import io.netty.handler.codec.http2.Http2MultiplexHandler;
+import io.netty.handler.codec.http2.Http2Settings;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.ApplicationProtocolNegotiationHandler;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -17,27 +24,36 @@ import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Upstream HTTP/1.1 connections of one service, shared by all its event loops (Pingora's design,
- * which nginx's per-worker pools lack). A request takes an idle connection owned by its own event
- * loop if there is one, else borrows another loop's, and only then dials. Idle connections are
- * bounded per peer and closed after the idle timeout, or as soon as the origin closes or speaks.
+ * Upstream connections of one service, shared by all its event loops (Pingora's design, which
+ * nginx's per-worker pools lack). HTTP/1.1: a request takes an idle connection owned by its own event
+ * loop if there is one, else borrows another loop's, and only then dials; idle connections are bounded
+ * per peer and closed after the idle timeout, or as soon as the origin closes or speaks. HTTP/2: every
+ * request is a stream on one shared connection per peer, and another connection is opened only when
+ * the peer's stream limit is reached; one dial per peer at a time, the others wait for it.
  */
-public final class ConnectionPool {
+public final class ConnectionPool implements UpstreamConnection.Home {
     private static final AttributeKey<UpstreamConnection> CONNECTION = AttributeKey.valueOf("river.upstream.connection");
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("river.upstream.peer");
+    private static final AttributeKey<Boolean> HTTP1_ONLY = AttributeKey.valueOf("river.upstream.http1Only");
+    /** Completed once the connection is ready for requests: with its UpstreamConnection (HTTP/1.1) or Http2Session. */
+    private static final AttributeKey<Promise<Object>> READY = AttributeKey.valueOf("river.upstream.ready");
 
     private final Bootstrap bootstrap;
     private final Map<EventExecutor, Integer> loopIndex = new IdentityHashMap<>();
     private final int loops;
     private final int maxIdlePerPeer;
+    private final int connectTimeoutMs;
     private final long idleTimeoutNanos;
     /** Idle connections by peer label ("ip:port"): a String key hashes cheaply and is cached. */
     private final ConcurrentHashMap<String, IdleSet> idle = new ConcurrentHashMap<>();
+    /** HTTP/2 connections by peer label. */
+    private final ConcurrentHashMap<String, PeerSessions> sessions = new ConcurrentHashMap<>();
     private final io.netty.util.concurrent.ScheduledFuture<?> sweeper;
     private final LongAdder connects = new LongAdder();
     private final LongAdder reuses = new LongAdder();
@@ -54,6 +70,7 @@ public final class ConnectionPool {
         }
         this.loops = i;
         this.maxIdlePerPeer = maxIdlePerPeer;
+        this.connectTimeoutMs = connectTimeoutMs;
         this.idleTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(idleTimeoutMs);
         long sweepEvery = Math.max(50, Math.min(idleTimeoutMs / 2, 5_000));
         this.sweeper = group.next().scheduleAtFixedRate(this::sweep, sweepEvery, sweepEvery, TimeUnit.MILLISECONDS);
@@ -70,16 +87,61 @@ public final class ConnectionPool {
                     @Override
                     protected void initChannel(Channel ch) {
                         Peer peer = ch.attr(PEER).get();
-                        UpstreamConnection connection = new UpstreamConnection(ch, peer, ConnectionPool.this);
-                        ch.attr(CONNECTION).set(connection);
-                        if (peer.tls() != null) {
-                            ch.pipeline().addLast("tls", peer.tls().newHandler(ch.alloc(), peer.address().getPort()));
+                        Promise<Object> ready = ch.eventLoop().newPromise();
+                        ch.attr(READY).set(ready);
+                        ch.closeFuture().addListener(f -> ready.tryFailure(new java.nio.channels.ClosedChannelException()));
+                        if (peer.tls() == null) {
+                            ready.trySuccess(installHttp1(ch, peer, decoder));
+                            return;
                         }
-                        ch.pipeline().addLast("http", new HttpClientCodec(decoder, false, false));
-                        ch.pipeline().addLast("forward", connection.new EventForwarder());
-                        // Named handlers let a protocol switch replace the codec (takeOverAsTunnel).
+                        ch.pipeline().addLast("tls", peer.tls().newHandler(ch.alloc(), peer.address().getPort(), Boolean.TRUE.equals(ch.attr(HTTP1_ONLY).get())));
+                        ch.pipeline().addLast("alpn", new ApplicationProtocolNegotiationHandler(ApplicationProtocolNames.HTTP_1_1) {
+                            @Override
+                            protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                                if (ApplicationProtocolNames.HTTP_2.equals(protocol)) {
+                                    installHttp2(ch, peer, ready);
+                                } else if (peer.tls().offer() == UpstreamTls.Offer.HTTP2_ONLY && !Boolean.TRUE.equals(ch.attr(HTTP1_ONLY).get())) {
+                                    ready.tryFailure(new javax.net.ssl.SSLHandshakeException(peer + " did not agree to HTTP/2 through ALPN (proto=\"h2-only\")"));
+                                    ctx.close();
+                                } else {
+                                    ready.trySuccess(installHttp1(ch, peer, decoder));
+                                }
+                            }
+
+                            @Override
+                            protected void handshakeFailure(ChannelHandlerContext ctx, Throwable cause) {
+                                // A failed handshake is a failed connect: the request may still go to another peer.
+                                ready.tryFailure(cause);
+                                ctx.close();
+                            }
+                        });
                     }
                 });
+    }
+
+    /** Sets a connection up for HTTP/1.1; named handlers let a protocol switch replace the codec (takeOverAsTunnel). */
+    private UpstreamConnection installHttp1(Channel ch, Peer peer, HttpDecoderConfig decoder) {
+        UpstreamConnection connection = new UpstreamConnection(ch, peer, this);
+        ch.pipeline().addLast("http", new HttpClientCodec(decoder, false, false));
+        ch.pipeline().addLast("forward", connection.new EventForwarder());
+        return connection;
+    }
+
+    /** Sets a connection up for HTTP/2; {@code ready} completes when the peer's first SETTINGS arrive. */
+    private static void installHttp2(Channel ch, Peer peer, Promise<Object> ready) {
+        Http2Session session = new Http2Session(ch, peer, ready);
+        ch.pipeline().addLast("h2", Http2FrameCodecBuilder.forClient()
+                .initialSettings(Http2Settings.defaultSettings().pushEnabled(false))
+                .validateHeaders(true)
+                .build());
+        // Server push is refused in the settings; a pushed stream would be reset.
+        ch.pipeline().addLast("streams", new Http2MultiplexHandler(new ChannelInboundHandlerAdapter() {
+            @Override
+            public void channelActive(ChannelHandlerContext ctx) {
+                ctx.close();
+            }
+        }));
+        ch.pipeline().addLast("session", session.watcher());
     }
 
     /**
@@ -103,42 +165,144 @@ public final class ConnectionPool {
         return reused;
     }
 
-    /** Opens a new connection to the peer on {@code loop}; the listener is attached on success. */
+    /**
+     * A connection for one request to the peer, the listener attached: for HTTP/2 peers a new stream
+     * on a shared connection, otherwise a new connection opened on {@code loop}.
+     */
     public Future<UpstreamConnection> connect(Peer peer, EventLoop loop, UpstreamListener listener) {
+        return connect(peer, loop, listener, false);
+    }
+
+    /**
+     * As {@link #connect(Peer, EventLoop, UpstreamListener)}; with {@code http1Only} a new HTTP/1.1
+     * connection whatever the peer allows (a WebSocket upgrade needs one).
+     */
+    public Future<UpstreamConnection> connect(Peer peer, EventLoop loop, UpstreamListener listener, boolean http1Only) {
         Promise<UpstreamConnection> promise = loop.newPromise();
-        ChannelFuture connect = bootstrap.clone(loop).attr(PEER, peer).connect(peer.address());
-        connect.addListener(done -> {
-            Channel ch = connect.channel();
+        if (!http1Only && peer.tls() != null && peer.tls().offer().mayUseHttp2()) {
+            PeerSessions peerSessions = sessions.computeIfAbsent(peer.label(), label -> new PeerSessions());
+            if (!peerSessions.speaksHttp1) {
+                acquireStream(peer, peerSessions, loop, listener, promise);
+                return promise;
+            }
+        }
+        dial(peer, loop, http1Only).addListener(done -> {
             if (!done.isSuccess()) {
                 promise.tryFailure(done.cause());
-                ch.close();
-                return;
-            }
-            io.netty.handler.ssl.SslHandler tls = ch.pipeline().get(io.netty.handler.ssl.SslHandler.class);
-            if (tls == null) {
-                ready(ch, listener, promise);
-                return;
-            }
-            // A failed handshake is a failed connect: the request may still go to another peer.
-            tls.handshakeFuture().addListener(handshake -> {
-                if (handshake.isSuccess()) {
-                    ready(ch, listener, promise);
-                } else {
-                    promise.tryFailure(handshake.cause());
-                    ch.close();
+            } else if (done.getNow() instanceof UpstreamConnection connection) {
+                connects.increment();
+                connection.attach(listener);
+                if (!promise.trySuccess(connection)) {
+                    connection.discard();
                 }
-            });
+            } else {
+                // Only reached if a peer offered HTTP/1.1 only yet chose HTTP/2; never reuse such a peer.
+                ((Http2Session) done.getNow()).closeWhenDone();
+                promise.tryFailure(new IllegalStateException(peer + " chose HTTP/2 although it was not offered"));
+            }
         });
         return promise;
     }
 
-    private void ready(Channel ch, UpstreamListener listener, Promise<UpstreamConnection> promise) {
-        connects.increment();
-        UpstreamConnection connection = ch.attr(CONNECTION).get();
-        connection.attach(listener);
-        if (!promise.trySuccess(connection)) {
-            connection.discard();
+    /** A stream on a shared HTTP/2 connection with room for it; dials one (only one at a time) if none has. */
+    private void acquireStream(Peer peer, PeerSessions peerSessions, EventLoop loop, UpstreamListener listener, Promise<UpstreamConnection> promise) {
+        for (Http2Session session : peerSessions.live) {
+            if (session.tryReserve()) {
+                reuses.increment();
+                session.openStream(listener, promise);
+                return;
+            }
         }
+        Future<Object> dialing;
+        boolean mine = false;
+        synchronized (peerSessions) {
+            dialing = peerSessions.dialing;
+            if (dialing == null) {
+                dialing = dial(peer, loop, false);
+                peerSessions.dialing = dialing;
+                mine = true;
+            }
+        }
+        if (!mine) {
+            // Another request is opening a connection: wait for it, then look again.
+            dialing.addListener(done -> {
+                if (!done.isSuccess()) {
+                    promise.tryFailure(done.cause());
+                } else if (peerSessions.speaksHttp1) {
+                    connect(peer, loop, listener, false).addListener(f -> relay(f, promise));
+                } else {
+                    acquireStream(peer, peerSessions, loop, listener, promise);
+                }
+            });
+            return;
+        }
+        Future<Object> dialed = dialing;
+        dialed.addListener(done -> {
+            synchronized (peerSessions) {
+                peerSessions.dialing = null;
+            }
+            if (!done.isSuccess()) {
+                promise.tryFailure(done.cause());
+                return;
+            }
+            connects.increment();
+            if (done.getNow() instanceof Http2Session session) {
+                peerSessions.live.add(session);
+                if (session.tryReserve()) {
+                    session.openStream(listener, promise);
+                } else {
+                    acquireStream(peer, peerSessions, loop, listener, promise);
+                }
+            } else {
+                // The peer chose HTTP/1.1 (proto "h2-or-h1"): remember, and use this connection.
+                peerSessions.speaksHttp1 = true;
+                UpstreamConnection connection = (UpstreamConnection) done.getNow();
+                connection.attach(listener);
+                if (!promise.trySuccess(connection)) {
+                    connection.discard();
+                }
+            }
+        });
+    }
+
+    private static void relay(Future<? super UpstreamConnection> from, Promise<UpstreamConnection> to) {
+        if (from.isSuccess()) {
+            to.trySuccess((UpstreamConnection) from.getNow());
+        } else {
+            to.tryFailure(from.cause());
+        }
+    }
+
+    /** Opens a connection on {@code loop}: completes with its UpstreamConnection (HTTP/1.1) or Http2Session once usable. */
+    private Future<Object> dial(Peer peer, EventLoop loop, boolean http1Only) {
+        Promise<Object> result = loop.newPromise();
+        ChannelFuture connect = bootstrap.clone(loop).attr(PEER, peer).attr(HTTP1_ONLY, http1Only).connect(peer.address());
+        connect.addListener(done -> {
+            Channel ch = connect.channel();
+            if (!done.isSuccess()) {
+                result.tryFailure(done.cause());
+                ch.close();
+                return;
+            }
+            // TLS and the HTTP/2 preface must follow within the connect timeout too, or the dial
+            // (which other requests may be waiting for) would hang.
+            Promise<Object> readiness = ch.attr(READY).get();
+            var timeout = loop.schedule(() -> {
+                if (readiness.tryFailure(new io.netty.channel.ConnectTimeoutException("no TLS handshake or HTTP/2 settings from " + peer + " in time"))) {
+                    ch.close();
+                }
+            }, connectTimeoutMs, TimeUnit.MILLISECONDS);
+            readiness.addListener(ready -> {
+                timeout.cancel(false);
+                if (ready.isSuccess()) {
+                    result.trySuccess(ready.getNow());
+                } else {
+                    result.tryFailure(ready.cause());
+                    ch.close();
+                }
+            });
+        });
+        return result;
     }
 
     private UpstreamConnection takeIdle(Peer peer, EventLoop loop, boolean borrow) {
@@ -162,7 +326,8 @@ public final class ConnectionPool {
         return null;
     }
 
-    void release(UpstreamConnection connection) {
+    @Override
+    public void release(UpstreamConnection connection) {
         if (!connection.usable() || maxIdlePerPeer == 0) {
             connection.discard();
             return;
@@ -190,6 +355,14 @@ public final class ConnectionPool {
      */
     private void sweep() {
         long now = System.nanoTime();
+        for (PeerSessions peerSessions : sessions.values()) {
+            for (Http2Session session : peerSessions.live) {
+                if (!session.usable() || session.idleLongerThan(idleTimeoutNanos, now)) {
+                    peerSessions.live.remove(session);
+                    session.closeWhenDone();
+                }
+            }
+        }
         for (IdleSet set : idle.values()) {
             for (ConcurrentLinkedDeque<UpstreamConnection> deque : set.byLoop) {
                 for (UpstreamConnection c : deque) {
@@ -203,7 +376,8 @@ public final class ConnectionPool {
     }
 
     /** Drops a connection that died while idle. */
-    void forget(UpstreamConnection connection) {
+    @Override
+    public void forget(UpstreamConnection connection) {
         IdleSet set = idle.get(connection.peer().label());
         if (set != null) {
             for (ConcurrentLinkedDeque<UpstreamConnection> deque : set.byLoop) {
@@ -237,6 +411,10 @@ public final class ConnectionPool {
     /** Closes every idle connection and stops the sweeper (at shutdown). */
     public void closeIdle() {
         sweeper.cancel(false);
+        for (PeerSessions peerSessions : sessions.values()) {
+            peerSessions.live.forEach(Http2Session::closeWhenDone);
+            peerSessions.live.clear();
+        }
         for (IdleSet set : idle.values()) {
             for (ConcurrentLinkedDeque<UpstreamConnection> deque : set.byLoop) {
                 UpstreamConnection c;
@@ -246,6 +424,24 @@ public final class ConnectionPool {
                 }
             }
         }
+    }
+
+    /** Open HTTP/2 connections now held, for all peers. */
+    public int http2Connections() {
+        int n = 0;
+        for (PeerSessions s : sessions.values()) {
+            n += s.live.size();
+        }
+        return n;
+    }
+
+    /** The HTTP/2 connections to one peer. */
+    private static final class PeerSessions {
+        final CopyOnWriteArrayList<Http2Session> live = new CopyOnWriteArrayList<>();
+        /** The connection being opened, if any; guarded by this. */
+        Future<Object> dialing;
+        /** The peer chose HTTP/1.1 through ALPN; its requests use the HTTP/1.1 pool. */
+        volatile boolean speaksHttp1;
     }
 
     /** Idle connections to one peer, one deque per event loop. */

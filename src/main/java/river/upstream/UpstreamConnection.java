@@ -15,17 +15,37 @@ import java.nio.channels.ClosedChannelException;
 public final class UpstreamConnection {
     private final Channel channel;
     private final Peer peer;
-    private final ConnectionPool pool;
+    private final Home home;
     private volatile UpstreamListener listener;
     private volatile boolean broken;
     /** When the connection was parked in the pool (System.nanoTime). */
     private volatile long idleSince;
     private volatile int uses;
 
-    UpstreamConnection(Channel channel, Peer peer, ConnectionPool pool) {
+    /** Where a connection goes when its exchange is done with it. */
+    interface Home {
+        /** Takes back a connection whose exchange ended cleanly. */
+        void release(UpstreamConnection connection);
+
+        /** Drops a connection that can no longer be used. */
+        void forget(UpstreamConnection connection);
+    }
+
+    UpstreamConnection(Channel channel, Peer peer, Home home) {
         this.channel = channel;
         this.peer = peer;
-        this.pool = pool;
+        this.home = home;
+    }
+
+    /** A stream of a shared HTTP/2 connection, rather than a connection of its own. */
+    UpstreamConnection(Channel stream, Peer peer, Home home, boolean sessionServedBefore) {
+        this(stream, peer, home);
+        this.uses = sessionServedBefore ? 1 : 0;
+    }
+
+    /** Whether this is an HTTP/2 stream (the request and response are HTTP/2 messages on the wire). */
+    public boolean isHttp2() {
+        return channel instanceof io.netty.handler.codec.http2.Http2StreamChannel;
     }
 
     public Channel channel() {
@@ -68,7 +88,7 @@ public final class UpstreamConnection {
 
     /** Returns the connection to the pool for reuse; only call when the exchange ended cleanly. */
     public void release() {
-        pool.release(this);
+        home.release(this);
     }
 
     /**
@@ -115,7 +135,7 @@ public final class UpstreamConnection {
             if (l != null) {
                 l.onUpstreamFailure(UpstreamConnection.this, new ClosedChannelException());
             } else {
-                pool.forget(UpstreamConnection.this);
+                home.forget(UpstreamConnection.this);
             }
         }
 
@@ -139,7 +159,7 @@ public final class UpstreamConnection {
 
         private void dropIdle() {
             broken = true;
-            pool.forget(UpstreamConnection.this);
+            home.forget(UpstreamConnection.this);
             channel.close();
         }
     }

@@ -73,6 +73,61 @@ public final class TestOrigin implements AutoCloseable {
 
     /** An origin speaking TLS with the given server context (null for cleartext). */
     public TestOrigin(io.netty.handler.ssl.SslContext tls) throws InterruptedException {
+        this(tls, 0);
+    }
+
+    /**
+     * An origin speaking TLS that offers HTTP/2 and HTTP/1.1 through ALPN, allowing each HTTP/2
+     * connection {@code maxStreams} concurrent streams.
+     */
+    public static TestOrigin http2(java.io.File cert, java.io.File key, int maxStreams) throws Exception {
+        io.netty.handler.ssl.SslContext tls = io.netty.handler.ssl.SslContextBuilder.forServer(cert, key)
+                .applicationProtocolConfig(new io.netty.handler.ssl.ApplicationProtocolConfig(
+                        io.netty.handler.ssl.ApplicationProtocolConfig.Protocol.ALPN,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        io.netty.handler.ssl.ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        "h2", "http/1.1"))
+                .build();
+        return new TestOrigin(tls, maxStreams);
+    }
+
+    private final AtomicInteger http2Connections = new AtomicInteger();
+    private final AtomicInteger openStreams = new AtomicInteger();
+    private final AtomicInteger mostOpenStreams = new AtomicInteger();
+
+    /** HTTP/2 connections accepted so far. */
+    public int http2ConnectionsAccepted() {
+        return http2Connections.get();
+    }
+
+    /** The most HTTP/2 streams that were open at once, over all connections. */
+    public int mostConcurrentStreams() {
+        return mostOpenStreams.get();
+    }
+
+    private void addHttp1(io.netty.channel.ChannelPipeline pipeline) {
+        pipeline.addLast(new HttpServerCodec(), new HttpObjectAggregator(256 * 1024 * 1024),
+                new io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler("/ws", null, false, 1 << 20), new WebSocketEcho(), new Handler());
+    }
+
+    private void addHttp2(io.netty.channel.ChannelPipeline pipeline, int maxStreams) {
+        http2Connections.incrementAndGet();
+        pipeline.addLast(io.netty.handler.codec.http2.Http2FrameCodecBuilder.forServer()
+                        .initialSettings(io.netty.handler.codec.http2.Http2Settings.defaultSettings().maxConcurrentStreams(maxStreams))
+                        .build(),
+                new io.netty.handler.codec.http2.Http2MultiplexHandler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel stream) {
+                        int now = openStreams.incrementAndGet();
+                        mostOpenStreams.accumulateAndGet(now, Math::max);
+                        stream.closeFuture().addListener(f -> openStreams.decrementAndGet());
+                        stream.pipeline().addLast(new io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec(true),
+                                new HttpObjectAggregator(256 * 1024 * 1024), new Handler());
+                    }
+                }));
+    }
+
+    private TestOrigin(io.netty.handler.ssl.SslContext tls, int http2MaxStreams) throws InterruptedException {
         server = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -84,8 +139,20 @@ public final class TestOrigin implements AutoCloseable {
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
                         }
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(256 * 1024 * 1024),
-                                new io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler("/ws", null, false, 1 << 20), new WebSocketEcho(), new Handler());
+                        if (http2MaxStreams > 0) {
+                            ch.pipeline().addLast(new io.netty.handler.ssl.ApplicationProtocolNegotiationHandler("http/1.1") {
+                                @Override
+                                protected void configurePipeline(ChannelHandlerContext ctx, String protocol) {
+                                    if ("h2".equals(protocol)) {
+                                        addHttp2(ctx.pipeline(), http2MaxStreams);
+                                    } else {
+                                        addHttp1(ctx.pipeline());
+                                    }
+                                }
+                            });
+                        } else {
+                            addHttp1(ch.pipeline());
+                        }
                     }
                 })
                 .bind(new InetSocketAddress("127.0.0.1", 0))

@@ -288,6 +288,20 @@ scen_c() {
   log "  $PROXY c: ${rps} req/s ok=$ok failed=$fail foreign=${FOREIGN}%"
 }
 
+# scenario g: a full TLS handshake per request (the proxy closes each connection after answering).
+_g_body() {
+  timeout $(( WARM + 15 )) taskset -c 0 wrk -t1 -c50 -d"$WARM"s -H "Connection: close" https://127.0.0.1:8443/hello > /dev/null 2>&1
+  timeout $(( DUR + 15 )) taskset -c 0 wrk -t1 -c50 -d"$DUR"s -H "Connection: close" --latency https://127.0.0.1:8443/hello > "$1" 2>&1; }
+scen_g() {
+  local f="$W/out/r$RUN-$PROXY-g.txt" rps p50 p99 mib reqs err
+  if ! curl -sk -m 2 -o /dev/null https://127.0.0.1:8443/hello; then
+    log "  $PROXY g: no TLS listener on 8443, skipped"; return 0; fi
+  measured _g_body "$f"
+  read -r rps p50 p99 mib reqs err < <($PY "$HERE/bench_util.py" wrk "$f" 2>/dev/null) || { log "wrk parse failed: $f"; return 1; }
+  rec g_hps "$rps"; rec g_err "$err"
+  log "  $PROXY g: ${rps} handshakes/s err=$err foreign=${FOREIGN}%"
+}
+
 scen_e() { # pid
   local pid=$1 ready="$W/out/r$RUN-$PROXY-e.ready" f="$W/out/r$RUN-$PROXY-e.txt" idle held=0 s i hp ok
   wait_quiet; idle=$(rss_kib "$pid"); rm -f "$ready"
@@ -318,6 +332,7 @@ proxy_round() {
   scen_a "$pid" d1_per1k
   scen_b
   scen_c
+  scen_g
   scen_e "$pid"
   stop_pid "$pid"
   log "run $RUN: $name (2 workers, cpus 0,1) for scenario d"

@@ -1,5 +1,7 @@
 package river.balance;
 
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -14,7 +16,7 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 import river.upstream.Peer;
 
-/** Peer selection, alone and contended by two threads (one atomic counter is all it shares). */
+/** Peer selection with each algorithm over nine servers, alone and contended by two threads. */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -22,17 +24,43 @@ import river.upstream.Peer;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class PeerSelectionBenchmark {
-    private final RoundRobinSelector weighted = new RoundRobinSelector(List.of(
-            Peer.of("10.0.0.1", 80, 3), Peer.of("10.0.0.2", 80, 1), Peer.of("10.0.0.3", 80, 2)));
+    private static final InetSocketAddress CLIENT = new InetSocketAddress("192.0.2.7", 40000);
+    private final UpstreamGroup roundRobin = group(UpstreamGroup.Selection.roundRobin());
+    private final UpstreamGroup random = group(UpstreamGroup.Selection.random());
+    private final UpstreamGroup fnv = group(UpstreamGroup.Selection.fnv(UpstreamGroup.KeyKind.URI_PATH));
+    private final UpstreamGroup ketama = group(UpstreamGroup.Selection.ketama(UpstreamGroup.KeyKind.SOURCE_ADDR_AND_URI_PATH));
+
+    private static UpstreamGroup group(UpstreamGroup.Selection selection) {
+        List<Peer> peers = new ArrayList<>();
+        for (int i = 1; i <= 9; i++) {
+            peers.add(Peer.of("10.0.0." + i, 443, i % 3 + 1));
+        }
+        return new UpstreamGroup("bench", selection, peers, false);
+    }
 
     @Benchmark
     public Peer weightedRoundRobin() {
-        return weighted.select("/index.html", null, null);
+        return roundRobin.select("/index.html", CLIENT, null);
     }
 
     @Benchmark
     @Threads(2)
     public Peer weightedRoundRobinTwoThreads() {
-        return weighted.select("/index.html", null, null);
+        return roundRobin.select("/index.html", CLIENT, null);
+    }
+
+    @Benchmark
+    public Peer weightedRandom() {
+        return random.select("/index.html", CLIENT, null);
+    }
+
+    @Benchmark
+    public Peer fnvUriPath() {
+        return fnv.select("/assets/app.3f9a1c.js", CLIENT, null);
+    }
+
+    @Benchmark
+    public Peer ketamaSourceAndPath() {
+        return ketama.select("/assets/app.3f9a1c.js", CLIENT, null);
     }
 }

@@ -28,12 +28,15 @@ final class ConfigSummary {
                         .append('\n');
             }
             if (service.handler() instanceof ServiceHandler.Proxy proxy) {
-                out.append("  load-balance ").append(proxy.loadBalance().selection()).append('\n');
-                for (ConnectorConfig c : proxy.connectors()) {
-                    out.append("  upstream ").append(c.address()).append(' ').append(c.proto().configName())
-                            .append(c.tlsSni().map(s -> " tls-sni=" + s).orElse(""))
-                            .append(" weight=").append(c.weight()).append('\n');
+                connectors(out, "  ", proxy);
+            } else if (service.handler() instanceof ServiceHandler.Routed routed) {
+                for (var route : routed.routes()) {
+                    out.append("  route ").append(route.match().configName()).append(' ').append(route.path())
+                            .append(route.methods().isEmpty() ? "" : " methods=" + String.join(",", new java.util.TreeSet<>(route.methods())))
+                            .append(route.host().map(h -> " host=" + h).orElse("")).append('\n');
+                    connectors(out, "    ", route.upstream());
                 }
+                out.append("  no-route status=").append(routed.noRouteStatus()).append('\n');
             } else if (service.handler() instanceof ServiceHandler.FileServer files) {
                 out.append("  file-server ").append(files.basePath()).append('\n');
             }
@@ -47,5 +50,15 @@ final class ConfigSummary {
             }
         }
         return out.toString();
+    }
+
+    private static void connectors(StringBuilder out, String indent, ServiceHandler.Proxy proxy) {
+        out.append(indent).append("load-balance ").append(proxy.loadBalance().selection())
+                .append(" health-check ").append(proxy.loadBalance().healthCheck()).append('\n');
+        for (ConnectorConfig c : proxy.connectors()) {
+            out.append(indent).append("upstream ").append(c.address()).append(' ').append(c.proto().configName())
+                    .append(c.tlsSni().map(s -> " tls-sni=" + s).orElse(c.tlsFromName() ? " tls=true" : ""))
+                    .append(" weight=").append(c.weight()).append('\n');
+        }
     }
 }

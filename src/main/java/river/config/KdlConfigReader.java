@@ -23,7 +23,7 @@ import river.kdl.KdlValue;
  */
 final class KdlConfigReader {
     private static final List<String> SERVICE_SECTIONS = List.of(
-            "listeners", "connectors", "path-control", "rate-limiting", "file-server", "timeouts", "limits", "upstream-pool");
+            "listeners", "connectors", "routes", "path-control", "rate-limiting", "file-server", "timeouts", "limits", "upstream-pool");
     private final Problems problems;
     private final ValueRules rules;
 
@@ -72,9 +72,10 @@ final class KdlConfigReader {
         Optional<Path> upgradeSocket = Optional.empty();
         int grace = SystemConfig.DEFAULT_GRACE_PERIOD_SECONDS;
         boolean accessLog = true;
+        List<String> dnsServers = List.of();
         Set<String> seen = new HashSet<>();
         for (KdlNode child : node.children()) {
-            if (!seen.add(child.name()) && isKnown(child.name(), "threads-per-service", "daemonize", "pid-file", "upgrade-socket", "grace-period-seconds", "access-log")) {
+            if (!seen.add(child.name()) && isKnown(child.name(), "threads-per-service", "daemonize", "pid-file", "upgrade-socket", "grace-period-seconds", "access-log", "dns-servers")) {
                 duplicate(child);
             }
             switch (child.name()) {
@@ -99,11 +100,26 @@ final class KdlConfigReader {
                     }
                     accessLog = !"off".equals(where);
                 }
+                case "dns-servers" -> {
+                    noChildren(child);
+                    allowedProperties(child, "dns-servers");
+                    List<String> servers = new ArrayList<>();
+                    for (KdlValue v : child.arguments()) {
+                        String text = string(v, "dns-servers");
+                        if (text != null && rules.hostAndPort(text, where(v.position()), "dns-servers") != null) {
+                            servers.add(text);
+                        }
+                    }
+                    if (child.arguments().isEmpty()) {
+                        problems.add(where(child.position()), "dns-servers expects one or more \"IP:PORT\" values");
+                    }
+                    dnsServers = servers;
+                }
                 default -> unknownNode(child, "in system",
-                        "threads-per-service, daemonize, pid-file, upgrade-socket, grace-period-seconds, access-log");
+                        "threads-per-service, daemonize, pid-file, upgrade-socket, grace-period-seconds, access-log, dns-servers");
             }
         }
-        return new SystemConfig(threads, daemonize, pidFile, upgradeSocket, grace, accessLog);
+        return new SystemConfig(threads, daemonize, pidFile, upgradeSocket, grace, accessLog, dnsServers);
     }
 
     private Path absolutePath(KdlNode node) {
@@ -141,6 +157,7 @@ final class KdlConfigReader {
         }
         KdlNode listenersNode = sections.get("listeners");
         KdlNode connectorsNode = sections.get("connectors");
+        KdlNode routesNode = sections.get("routes");
         KdlNode pathControlNode = sections.get("path-control");
         KdlNode rateLimitingNode = sections.get("rate-limiting");
         KdlNode fileServerNode = sections.get("file-server");
@@ -149,18 +166,22 @@ final class KdlConfigReader {
             problems.add(where(node.position()), service + " is missing the required section \"listeners\"");
         }
         if (fileServerNode != null) {
-            for (KdlNode proxyOnly : new KdlNode[] {connectorsNode, pathControlNode, rateLimitingNode}) {
+            for (KdlNode proxyOnly : new KdlNode[] {connectorsNode, routesNode, pathControlNode, rateLimitingNode}) {
                 if (proxyOnly != null) {
                     problems.add(where(proxyOnly.position()), service + ": \"" + proxyOnly.name()
                             + "\" cannot be combined with \"file-server\"; a service either proxies or serves files");
                 }
             }
-        } else if (connectorsNode == null) {
-            problems.add(where(node.position()), service + " needs \"connectors\" (to proxy) or \"file-server\" (to serve files)");
+        } else if (connectorsNode != null && routesNode != null) {
+            problems.add(where(routesNode.position()), service + ": \"routes\" cannot be combined with \"connectors\"; "
+                    + "with routes, each route has its own connectors");
+        } else if (connectorsNode == null && routesNode == null) {
+            problems.add(where(node.position()), service + " needs \"connectors\" or \"routes\" (to proxy) or \"file-server\" (to serve files)");
         }
         List<ListenerConfig> listeners = listenersNode == null ? List.of() : listeners(listenersNode);
         ServiceHandler handler = fileServerNode != null ? fileServer(fileServerNode)
-                : connectorsNode != null ? connectors(connectorsNode) : null;
+                : connectorsNode != null ? connectors(connectorsNode)
+                : routesNode != null ? routes(routesNode) : null;
         PathControlConfig pathControl = pathControlNode == null ? PathControlConfig.empty() : pathControl(pathControlNode);
         List<RateLimitRule> rateLimits = rateLimitingNode == null ? List.of() : rateLimiting(rateLimitingNode);
         HttpSettings http = httpSettings(sections.get("timeouts"), sections.get("limits"), sections.get("upstream-pool"));
@@ -346,22 +367,52 @@ final class KdlConfigReader {
             }
         }
         if (node.children().stream().noneMatch(c -> !c.name().equals("load-balance"))) {
-            problems.add(where(node.position()), "connectors must hold at least one upstream address");
+            problems.add(where(node.position()), "connectors must hold at least one upstream address, dns or srv entry");
         }
         return new ServiceHandler.Proxy(connectors, loadBalance);
     }
 
+    private static final String[] CONNECTION_SETTINGS = {"tls-sni", "proto", "weight", "ca-path", "tls-verify",
+        "connection-timeout-ms", "total-connection-timeout-ms", "read-timeout-ms", "write-timeout-ms", "idle-timeout-ms"};
+    private static final String[] DISCOVERY_SETTINGS = {"tls", "refresh", "refresh-seconds", "min-refresh-seconds", "max-refresh-seconds"};
+
     private ConnectorConfig connector(KdlNode node) {
-        noArguments(node);
         noChildren(node);
-        allowedProperties(node, "connector", "tls-sni", "proto", "weight", "ca-path", "tls-verify");
-        String[] hostPort = rules.hostAndPort(node.name(), where(node.position()), "connector");
+        ConnectorConfig.Source source;
+        boolean discovered = node.name().equals("dns") || node.name().equals("srv");
+        if (node.name().equals("dns")) {
+            allowedProperties(node, "dns connector", concat(CONNECTION_SETTINGS, DISCOVERY_SETTINGS, "port"));
+            String host = discoveredName(node, "dns");
+            Integer port = node.property("port").map(p -> port(p.value())).orElse(null);
+            if (node.property("port").isEmpty()) {
+                problems.add(where(node.position()), "dns \"" + host + "\" needs port=PORT: address records carry no port");
+            }
+            source = host == null || port == null ? null : new ConnectorConfig.Source.Dns(host, port);
+        } else if (node.name().equals("srv")) {
+            allowedProperties(node, "srv connector", concat(CONNECTION_SETTINGS, DISCOVERY_SETTINGS));
+            String name = discoveredName(node, "srv");
+            if (name != null && !name.startsWith("_")) {
+                problems.add(where(node.arguments().get(0).position()), "srv expects a name like \"_service._proto.domain\", found \"" + name + "\"");
+            }
+            source = name == null ? null : new ConnectorConfig.Source.Srv(name);
+        } else {
+            noArguments(node);
+            allowedProperties(node, "connector", CONNECTION_SETTINGS);
+            node.property("tls").ifPresent(p -> problems.add(where(p.position()),
+                    "tls=true is only for dns and srv connectors; an address was not discovered under a name, so set tls-sni"));
+            String[] hostPort = rules.hostAndPort(node.name(), where(node.position()), "connector");
+            source = hostPort == null ? null : new ConnectorConfig.Source.Address(hostPort[0], Integer.parseInt(hostPort[1]));
+        }
         Optional<String> sni = node.property("tls-sni")
                 .map(p -> {
                     String s = stringOrNull(p);
                     return s == null ? null : rules.serverName(s, where(p.value().position()));
                 });
-        boolean tls = node.property("tls-sni").isPresent();
+        Boolean tlsFromName = discovered ? node.property("tls").map(p -> bool(p.value(), "tls")).orElse(false) : Boolean.FALSE;
+        if (Boolean.TRUE.equals(tlsFromName) && node.property("tls-sni").isPresent()) {
+            problems.add(where(node.property("tls").get().position()), node.name() + ": set either tls=true or tls-sni, not both");
+        }
+        boolean tls = node.property("tls-sni").isPresent() || Boolean.TRUE.equals(tlsFromName);
         UpstreamProto proto = node.property("proto")
                 .map(p -> {
                     String s = stringOrNull(p);
@@ -375,21 +426,78 @@ final class KdlConfigReader {
         }
         Optional<Path> caPath = node.property("ca-path").filter(p -> tls).map(this::readable);
         Boolean verify = node.property("tls-verify").map(p -> bool(p.value(), "tls-verify")).orElse(true);
-        if (hostPort == null || proto == null || weight == null || verify == null || (tls && sni.isEmpty())
+        ConnectorConfig.Timeouts timeouts = new ConnectorConfig.Timeouts(optionalMs(node, "connection-timeout-ms"),
+                optionalMs(node, "total-connection-timeout-ms"), optionalMs(node, "read-timeout-ms"),
+                optionalMs(node, "write-timeout-ms"), optionalMs(node, "idle-timeout-ms"));
+        ConnectorConfig.Refresh refresh = refresh(node);
+        if (source == null || proto == null || weight == null || verify == null || tlsFromName == null
+                || (node.property("tls-sni").isPresent() && sni.isEmpty())
                 || (node.property("ca-path").isPresent() && tls && caPath.isEmpty())) {
             return null;
         }
-        return new ConnectorConfig(hostPort[0], Integer.parseInt(hostPort[1]), sni, proto, weight, caPath, verify);
+        return new ConnectorConfig(source, sni, tlsFromName, proto, weight, caPath, verify, timeouts, refresh);
+    }
+
+    private String discoveredName(KdlNode node, String kind) {
+        if (node.arguments().size() != 1) {
+            problems.add(where(node.position()), kind + " expects exactly one name, found " + node.arguments().size() + " values");
+            return null;
+        }
+        String name = string(node.arguments().get(0), kind);
+        return name == null ? null : rules.serverName(name.startsWith("_") ? name.replace("_", "x") : name, kind,
+                where(node.arguments().get(0).position())) == null ? null : name;
+    }
+
+    private ConnectorConfig.Refresh refresh(KdlNode node) {
+        Optional<KdlProperty> mode = node.property("refresh");
+        mode.ifPresent(p -> {
+            String s = stringOrNull(p);
+            if (s != null && !s.equals("ttl")) {
+                problems.add(where(p.value().position()), "refresh must be \"ttl\" (or use refresh-seconds=N), found \"" + s + "\"");
+            }
+        });
+        int fixed = optionalMs(node, "refresh-seconds");
+        if (mode.isPresent() && fixed > 0) {
+            problems.add(where(node.property("refresh-seconds").get().position()), "set either refresh=\"ttl\" or refresh-seconds, not both");
+        }
+        int min = optionalMs(node, "min-refresh-seconds");
+        int max = optionalMs(node, "max-refresh-seconds");
+        if (min > 0 && max > 0 && min > max) {
+            problems.add(where(node.position()), "min-refresh-seconds (" + min + ") is above max-refresh-seconds (" + max + ")");
+        }
+        return new ConnectorConfig.Refresh(fixed, min, max);
+    }
+
+    /** A positive integer property, or 0 when absent (or invalid, after recording the error). */
+    private int optionalMs(KdlNode node, String key) {
+        Integer v = node.property(key).map(p -> positiveInt(p.value(), key)).orElse(null);
+        return v == null ? 0 : v;
+    }
+
+    private Integer port(KdlValue value) {
+        Integer p = positiveInt(value, "port");
+        if (p != null && p > 65535) {
+            problems.add(where(value.position()), "port must be 1 to 65535, found " + p);
+            return null;
+        }
+        return p;
+    }
+
+    private static String[] concat(String[] a, String[] b, String... more) {
+        List<String> all = new ArrayList<>(List.of(a));
+        all.addAll(List.of(b));
+        all.addAll(List.of(more));
+        return all.toArray(new String[0]);
     }
 
     private LoadBalanceConfig loadBalance(KdlNode node) {
         noEntries(node);
         Selection selection = new Selection.RoundRobin();
-        LoadBalanceConfig.Discovery discovery = new LoadBalanceConfig.Discovery.Static();
         LoadBalanceConfig.HealthCheck health = new LoadBalanceConfig.HealthCheck.None();
+        LoadBalanceConfig.RefreshBounds bounds = LoadBalanceConfig.RefreshBounds.DEFAULT;
         Set<String> seen = new HashSet<>();
         for (KdlNode child : node.children()) {
-            if (!seen.add(child.name()) && isKnown(child.name(), "selection", "discovery", "health-check")) {
+            if (!seen.add(child.name()) && isKnown(child.name(), "selection", "discovery", "health-check", "refresh-bounds")) {
                 duplicate(child);
             }
             noChildren(child);
@@ -399,21 +507,218 @@ final class KdlConfigReader {
                     selection = s == null ? selection : s;
                 }
                 case "discovery" -> {
+                    // Deprecated in River 0.8 (connectors say what is discovered); "Static" still loads.
                     String kind = string(singleArgument(child), "discovery");
                     if (kind != null && !kind.equals("Static")) {
-                        problems.add(where(child.arguments().get(0).position()), "discovery must be \"Static\", found \"" + kind + "\"");
+                        problems.add(where(child.arguments().get(0).position()), "discovery must be \"Static\", found \"" + kind
+                                + "\"; discovered servers are connector entries: dns \"NAME\" port=N or srv \"_svc._proto.NAME\"");
                     }
                 }
                 case "health-check" -> {
-                    String kind = string(singleArgument(child), "health-check");
-                    if (kind != null && !kind.equals("None")) {
-                        problems.add(where(child.arguments().get(0).position()), "health-check must be \"None\", found \"" + kind + "\"");
+                    LoadBalanceConfig.HealthCheck h = healthCheck(child);
+                    health = h == null ? health : h;
+                }
+                case "refresh-bounds" -> {
+                    noArguments(child);
+                    allowedProperties(child, "refresh-bounds", "min-seconds", "max-seconds");
+                    int min = optionalMs(child, "min-seconds");
+                    int max = optionalMs(child, "max-seconds");
+                    min = min == 0 ? LoadBalanceConfig.RefreshBounds.DEFAULT.minSeconds() : min;
+                    max = max == 0 ? LoadBalanceConfig.RefreshBounds.DEFAULT.maxSeconds() : max;
+                    if (min > max) {
+                        problems.add(where(child.position()), "refresh-bounds: min-seconds (" + min + ") is above max-seconds (" + max + ")");
+                    } else {
+                        bounds = new LoadBalanceConfig.RefreshBounds(min, max);
                     }
                 }
-                default -> unknownNode(child, "in load-balance", "selection, discovery, health-check");
+                default -> unknownNode(child, "in load-balance", "selection, health-check, refresh-bounds, discovery");
             }
         }
-        return new LoadBalanceConfig(selection, discovery, health);
+        return new LoadBalanceConfig(selection, health, bounds);
+    }
+
+    private LoadBalanceConfig.HealthCheck healthCheck(KdlNode node) {
+        String[] schedule = {"frequency-ms", "timeout-ms", "consecutive-failure", "consecutive-success", "parallel"};
+        String kind = node.arguments().size() == 1 ? string(node.arguments().get(0), "health-check") : null;
+        if (node.arguments().size() != 1) {
+            problems.add(where(node.position()), "health-check expects exactly one kind: \"None\", \"TCP\" or \"HTTP\"");
+            return null;
+        }
+        if (kind == null) {
+            return null;
+        }
+        switch (kind) {
+            case "None" -> {
+                allowedProperties(node, "health-check \"None\"");
+                return new LoadBalanceConfig.HealthCheck.None();
+            }
+            case "TCP" -> {
+                allowedProperties(node, "health-check \"TCP\"", concat(schedule, new String[] {"tls-sni"}));
+                Optional<String> sni = node.property("tls-sni").map(this::stringOrNull)
+                        .map(s -> rules.serverName(s, where(node.property("tls-sni").get().value().position())));
+                LoadBalanceConfig.Schedule when = schedule(node);
+                return when == null ? null : new LoadBalanceConfig.HealthCheck.Tcp(sni, when);
+            }
+            case "HTTP" -> {
+                allowedProperties(node, "health-check \"HTTP\"", concat(schedule,
+                        new String[] {"host", "path", "tls", "expect-status", "port", "reuse-connection"}));
+                String host = requiredString(node, "host");
+                String path = node.property("path").map(this::stringOrNull).orElse("/");
+                if (path != null && !path.startsWith("/")) {
+                    problems.add(where(node.property("path").get().value().position()), "health-check path must start with /, found \"" + path + "\"");
+                }
+                Boolean tls = node.property("tls").map(p -> bool(p.value(), "tls")).orElse(false);
+                Integer status = node.property("expect-status").map(p -> positiveInt(p.value(), "expect-status")).orElse(200);
+                if (status != null && (status < 100 || status > 599)) {
+                    problems.add(where(node.property("expect-status").get().value().position()), "expect-status must be 100 to 599, found " + status);
+                    status = null;
+                }
+                Optional<Integer> port = node.property("port").map(p -> port(p.value()));
+                Boolean reuse = node.property("reuse-connection").map(p -> bool(p.value(), "reuse-connection")).orElse(false);
+                LoadBalanceConfig.Schedule when = schedule(node);
+                if (host == null || path == null || tls == null || status == null || reuse == null || when == null
+                        || (node.property("port").isPresent() && port.isEmpty())) {
+                    return null;
+                }
+                return new LoadBalanceConfig.HealthCheck.Http(host, path, tls, status, port, reuse, when);
+            }
+            default -> {
+                problems.add(where(node.arguments().get(0).position()), "health-check must be \"None\", \"TCP\" or \"HTTP\", found \"" + kind + "\"");
+                return null;
+            }
+        }
+    }
+
+    private LoadBalanceConfig.Schedule schedule(KdlNode node) {
+        LoadBalanceConfig.Schedule d = LoadBalanceConfig.Schedule.DEFAULT;
+        int frequency = optionalMs(node, "frequency-ms");
+        int timeout = optionalMs(node, "timeout-ms");
+        int failures = optionalMs(node, "consecutive-failure");
+        int successes = optionalMs(node, "consecutive-success");
+        Boolean parallel = node.property("parallel").map(p -> bool(p.value(), "parallel")).orElse(false);
+        if (parallel == null) {
+            return null;
+        }
+        return new LoadBalanceConfig.Schedule(frequency == 0 ? d.frequencyMs() : frequency, timeout == 0 ? d.timeoutMs() : timeout,
+                failures == 0 ? d.consecutiveFailure() : failures, successes == 0 ? d.consecutiveSuccess() : successes, parallel);
+    }
+
+    // ---- routes -----------------------------------------------------------------------------------
+
+    private ServiceHandler.Routed routes(KdlNode node) {
+        noEntries(node);
+        List<RouteConfig> routes = new ArrayList<>();
+        int noRouteStatus = 404;
+        String noRouteBody = "";
+        boolean sawNoRoute = false;
+        Map<String, KdlNode> claims = new HashMap<>();
+        for (KdlNode child : node.children()) {
+            switch (child.name()) {
+                case "route" -> {
+                    RouteConfig route = route(child);
+                    if (route != null) {
+                        String claim = route.match() + " " + route.path() + " " + new java.util.TreeSet<>(route.methods()) + " " + route.host().orElse("");
+                        KdlNode earlier = claims.putIfAbsent(claim, child);
+                        if (earlier != null) {
+                            problems.add(where(child.position()), "route \"" + route.path() + "\" matches exactly the same requests as the route on line "
+                                    + earlier.position().line() + ", so it could never be reached");
+                        } else {
+                            routes.add(route);
+                        }
+                    }
+                }
+                case "no-route" -> {
+                    if (sawNoRoute) {
+                        duplicate(child);
+                    }
+                    sawNoRoute = true;
+                    noArguments(child);
+                    noChildren(child);
+                    allowedProperties(child, "no-route", "status", "body");
+                    Integer status = child.property("status").map(p -> positiveInt(p.value(), "status")).orElse(404);
+                    if (status != null && (status < 200 || status > 599)) {
+                        problems.add(where(child.property("status").get().value().position()), "no-route status must be 200 to 599, found " + status);
+                    } else if (status != null) {
+                        noRouteStatus = status;
+                    }
+                    noRouteBody = child.property("body").map(this::stringOrEmpty).orElse("");
+                }
+                default -> unknownNode(child, "in routes", "route, no-route");
+            }
+        }
+        if (routes.isEmpty() && node.children().stream().noneMatch(c -> c.name().equals("route"))) {
+            problems.add(where(node.position()), "routes must hold at least one route");
+        }
+        routes.sort(java.util.Comparator.comparingInt((RouteConfig r) -> r.match().ordinal())
+                .thenComparing(r -> r.host().isEmpty())
+                .thenComparing(r -> r.match() == RouteConfig.Match.PREFIX ? -r.path().length() : 0));
+        return new ServiceHandler.Routed(routes, noRouteStatus, noRouteBody);
+    }
+
+    private RouteConfig route(KdlNode node) {
+        allowedProperties(node, "route", "match", "methods", "host");
+        if (node.arguments().size() != 1) {
+            problems.add(where(node.position()), "route expects exactly one path, found " + node.arguments().size() + " values");
+            return null;
+        }
+        String path = string(node.arguments().get(0), "route");
+        String matchName = node.property("match").map(this::stringOrNull).orElse("prefix");
+        RouteConfig.Match match = null;
+        for (RouteConfig.Match m : RouteConfig.Match.values()) {
+            if (m.configName().equals(matchName)) {
+                match = m;
+            }
+        }
+        if (match == null && matchName != null) {
+            problems.add(where(node.property("match").get().value().position()), "match must be \"prefix\", \"exact\" or \"regex\", found \"" + matchName + "\"");
+        }
+        Pattern regex = null;
+        if (path != null && match == RouteConfig.Match.REGEX) {
+            try {
+                regex = Pattern.compile(path);
+            } catch (java.util.regex.PatternSyntaxException e) {
+                problems.add(where(node.arguments().get(0).position()), "route regex does not compile: " + e.getDescription());
+                path = null;
+            }
+        } else if (path != null && match != null && !path.startsWith("/")) {
+            problems.add(where(node.arguments().get(0).position()), "a " + match.configName() + " route must start with /, found \"" + path + "\"");
+            path = null;
+        }
+        Set<String> methods = new HashSet<>();
+        node.property("methods").map(this::stringOrNull).ifPresent(list -> {
+            for (String m : list.split(",")) {
+                String method = m.strip();
+                if (!method.matches("[A-Za-z]+")) {
+                    problems.add(where(node.property("methods").get().value().position()), "methods must be a comma-separated list of HTTP methods, found \"" + list + "\"");
+                    return;
+                }
+                methods.add(method.toUpperCase(java.util.Locale.ROOT));
+            }
+        });
+        Optional<String> host = node.property("host").map(this::stringOrNull).map(h -> {
+            String name = h.toLowerCase(java.util.Locale.ROOT);
+            return rules.serverName(name.startsWith("*.") ? name.substring(2) : name, "host",
+                    where(node.property("host").get().value().position())) == null ? null : name;
+        });
+        KdlNode connectorsNode = null;
+        for (KdlNode child : node.children()) {
+            if (!child.name().equals("connectors")) {
+                unknownNode(child, "in route", "connectors");
+            } else if (connectorsNode != null) {
+                duplicate(child);
+            } else {
+                connectorsNode = child;
+            }
+        }
+        if (connectorsNode == null) {
+            problems.add(where(node.position()), "route \"" + path + "\" needs a connectors block");
+            return null;
+        }
+        ServiceHandler.Proxy upstream = connectors(connectorsNode);
+        if (path == null || match == null || (node.property("host").isPresent() && host.isEmpty())) {
+            return null;
+        }
+        return new RouteConfig(path, match, regex, methods, host, upstream);
     }
 
     private Selection selection(KdlNode node) {

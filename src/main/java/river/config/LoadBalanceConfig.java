@@ -1,11 +1,17 @@
 package river.config;
 
-/** How a proxy service chooses among its connectors. */
-public record LoadBalanceConfig(Selection selection, Discovery discovery, HealthCheck healthCheck) {
+import java.util.Optional;
 
-    /** Round robin over a static list without health checks: River's default. */
+/**
+ * How a set of connectors is balanced and watched.
+ *
+ * @param refreshBounds the band re-resolution intervals of {@code dns}/{@code srv} connectors are clamped to
+ */
+public record LoadBalanceConfig(Selection selection, HealthCheck healthCheck, RefreshBounds refreshBounds) {
+
+    /** Round robin without health checks: River's default. */
     public static LoadBalanceConfig defaults() {
-        return new LoadBalanceConfig(new Selection.RoundRobin(), new Discovery.Static(), new HealthCheck.None());
+        return new LoadBalanceConfig(new Selection.RoundRobin(), new HealthCheck.None(), RefreshBounds.DEFAULT);
     }
 
     /** The selection algorithm. */
@@ -37,15 +43,35 @@ public record LoadBalanceConfig(Selection selection, Discovery discovery, Health
         }
     }
 
-    /** Where the connector list comes from. */
-    public sealed interface Discovery {
-        /** The connectors written in the file. */
-        record Static() implements Discovery {}
-    }
-
-    /** How connector health is checked. */
+    /** How connector health is checked actively. */
     public sealed interface HealthCheck {
         /** No active checks. */
         record None() implements HealthCheck {}
+
+        /** A TCP connect (and TLS handshake with {@code tlsSni}). */
+        record Tcp(Optional<String> tlsSni, Schedule schedule) implements HealthCheck {}
+
+        /**
+         * A request whose response status must be {@code expectStatus}.
+         *
+         * @param host sent as the Host header (and as SNI with {@code tls})
+         * @param port a different port to check than traffic goes to, or empty
+         */
+        record Http(String host, String path, boolean tls, int expectStatus, Optional<Integer> port, boolean reuseConnection,
+                Schedule schedule) implements HealthCheck {}
+    }
+
+    /**
+     * When checks run and how their results count.
+     *
+     * @param parallel check every server at once rather than one after another
+     */
+    public record Schedule(int frequencyMs, int timeoutMs, int consecutiveFailure, int consecutiveSuccess, boolean parallel) {
+        public static final Schedule DEFAULT = new Schedule(5000, 1000, 1, 1, false);
+    }
+
+    /** The band DNS re-resolution intervals are clamped to, in seconds. */
+    public record RefreshBounds(int minSeconds, int maxSeconds) {
+        public static final RefreshBounds DEFAULT = new RefreshBounds(5, 300);
     }
 }

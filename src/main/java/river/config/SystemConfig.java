@@ -12,6 +12,7 @@ import java.util.Optional;
  * @param upgradeSocket the Unix socket listeners are handed over on during an upgrade
  * @param gracePeriodSeconds how long in-flight requests may run after SIGTERM before River exits
  * @param accessLog whether a line per request is written to standard output
+ * @param dnsServers the name servers ({@code ip:port}) discovery asks; empty for the system's (/etc/resolv.conf)
  */
 public record SystemConfig(
         int threadsPerService,
@@ -19,9 +20,19 @@ public record SystemConfig(
         Optional<Path> pidFile,
         Optional<Path> upgradeSocket,
         int gracePeriodSeconds,
-        boolean accessLog) {
+        boolean accessLog,
+        java.util.List<String> dnsServers) {
     public static final int DEFAULT_THREADS_PER_SERVICE = 8;
     public static final int DEFAULT_GRACE_PERIOD_SECONDS = 30;
+
+    public SystemConfig {
+        dnsServers = java.util.List.copyOf(dnsServers);
+    }
+
+    public SystemConfig(int threadsPerService, boolean daemonize, Optional<Path> pidFile, Optional<Path> upgradeSocket,
+            int gracePeriodSeconds, boolean accessLog) {
+        this(threadsPerService, daemonize, pidFile, upgradeSocket, gracePeriodSeconds, accessLog, java.util.List.of());
+    }
 
     /** The settings used when a file has no {@code system} block. */
     public static SystemConfig defaults() {

@@ -24,6 +24,7 @@ public record SystemOverrides(
                 pidFile.or(file::pidFile),
                 upgradeSocket.or(file::upgradeSocket),
                 file.gracePeriodSeconds(),
-                file.accessLog());
+                file.accessLog(),
+                file.dnsServers());
     }
 }

@@ -175,7 +175,10 @@ public final class Exchange implements UpstreamListener {
     // ---- connecting -----------------------------------------------------------------------------
 
     private void proxy() {
-        if (engine.selector() == null) {
+        if (ctx.upstreams == null) {
+            ctx.upstreams = engine.selector();
+        }
+        if (ctx.upstreams == null) {
             fail(ProxyError.NO_PEER);
             return;
         }
@@ -183,7 +186,7 @@ public final class Exchange implements UpstreamListener {
     }
 
     private void connect() {
-        Peer peer = engine.selector().select(ctx.path(), ctx.client(), ctx.attempts == 0 ? null : ctx.peer);
+        Peer peer = ctx.upstreams.select(ctx.path(), ctx.client(), ctx.attempts == 0 ? null : ctx.peer);
         if (peer == null) {
             fail(ProxyError.NO_PEER);
             return;
@@ -209,10 +212,11 @@ public final class Exchange implements UpstreamListener {
         if (!acquired.isSuccess()) {
             ProxyError error = ProxyError.ofConnectFailure(acquired.cause());
             engine.log().debug("connect to {} failed: {}", ctx.peer, acquired.cause().toString());
+            ctx.upstreams.report(ctx.peer, false);
             if (finished) {
                 return;
             }
-            int limit = Math.min(MAX_ATTEMPTS, engine.selector().size());
+            int limit = Math.min(MAX_ATTEMPTS, ctx.upstreams.size());
             if (error.retryOnAnotherPeer() && ctx.attempts < limit) {
                 connect();
             } else {
@@ -274,7 +278,8 @@ public final class Exchange implements UpstreamListener {
             writeBodyUpstream(chunk);
         }
         ch.flush();
-        responseDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(engine.settings().upstreamResponseTimeoutMs());
+        int readMs = ctx.peer.timeouts().readMs();
+        responseDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(readMs > 0 ? readMs : engine.settings().upstreamResponseTimeoutMs());
         downstream.wakeAt(responseDeadline);
         if (!requestFullyRead) {
             downstream.setReading(ch.isWritable());
@@ -396,6 +401,7 @@ public final class Exchange implements UpstreamListener {
             return;
         }
         responseDeadline = 0;
+        ctx.upstreams.report(ctx.peer, true);
         boolean bodyFollows = !ctx.request().method().equals(HttpMethod.HEAD) && code != 204 && code != 304;
         boolean framed = !bodyFollows || HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response);
         upstreamReusable = framed && HttpUtil.isKeepAlive(response);
@@ -543,8 +549,20 @@ public final class Exchange implements UpstreamListener {
         lastBodyActivity = System.nanoTime();
         if (!watchingBody) {
             watchingBody = true;
-            downstream.wakeAt(lastBodyActivity + TimeUnit.MILLISECONDS.toNanos(engine.settings().bodyIdleTimeoutMs()));
+            downstream.wakeAt(lastBodyActivity + bodyIdleNanos());
         }
+    }
+
+    /**
+     * How long a body may stall: the connector's read timeout while the response streams, its write
+     * timeout while the request body is still going up, else the service's body timeout.
+     */
+    private long bodyIdleNanos() {
+        int ms = 0;
+        if (ctx.peer != null) {
+            ms = requestFullyRead ? ctx.peer.timeouts().readMs() : ctx.peer.timeouts().writeMs();
+        }
+        return TimeUnit.MILLISECONDS.toNanos(ms > 0 ? ms : engine.settings().bodyIdleTimeoutMs());
     }
 
     /**
@@ -562,7 +580,7 @@ public final class Exchange implements UpstreamListener {
         }
         long next = responseDeadline;
         if (watchingBody) {
-            long bodyDeadline = lastBodyActivity + TimeUnit.MILLISECONDS.toNanos(engine.settings().bodyIdleTimeoutMs());
+            long bodyDeadline = lastBodyActivity + bodyIdleNanos();
             boolean waitingForHead = !headSent && requestFullyRead;
             if (!waitingForHead && now - bodyDeadline >= 0) {
                 if (upstream != null) {
@@ -586,6 +604,11 @@ public final class Exchange implements UpstreamListener {
             return;
         }
         ctx.error = error;
+        if (error.countsAgainstPeer() && ctx.peer != null && ctx.upstreams != null && error != ProxyError.CONNECT_FAILED
+                && error != ProxyError.CONNECT_TIMEOUT) {
+            // Connect failures were counted when they happened.
+            ctx.upstreams.report(ctx.peer, false);
+        }
         if (upstream != null) {
             upstream.discard();
             upstream = null;

@@ -33,6 +33,11 @@ public enum ProxyError {
         return status;
     }
 
+    /** Whether this failure is the upstream's fault, for passive health checking. */
+    boolean countsAgainstPeer() {
+        return this == CONNECT_FAILED || this == CONNECT_TIMEOUT || this == UPSTREAM_CLOSED || this == BAD_RESPONSE || this == UPSTREAM_TIMEOUT;
+    }
+
     /** Whether the request, not yet sent, may be tried on another peer. */
     public boolean retryOnAnotherPeer() {
         return retryOnAnotherPeer;

@@ -29,6 +29,8 @@ public final class RequestContext {
     long endNanos = -1;
     ProxyError error;
     int attempts;
+    /** The upstreams a routing phase chose, or null for the service's own. */
+    river.upstream.PeerSelector upstreams;
 
     RequestContext(String service, InetSocketAddress client, boolean secure, HttpRequest request) {
         this.service = service;
@@ -38,6 +40,11 @@ public final class RequestContext {
         String uri = request.uri();
         int q = uri.indexOf('?');
         this.path = q < 0 ? uri : uri.substring(0, q);
+    }
+
+    /** Sends this request to {@code upstreams} instead of the service's connectors (routing). */
+    public void routeTo(river.upstream.PeerSelector upstreams) {
+        this.upstreams = upstreams;
     }
 
     public String service() {

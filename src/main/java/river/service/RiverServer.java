@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import river.balance.RoundRobinSelector;
-import river.config.ConnectorConfig;
+import river.balance.UpstreamGroup;
+import river.config.RouteConfig;
 import river.config.HttpSettings;
 import river.config.ListenerConfig;
 import river.config.RiverConfig;
@@ -27,6 +27,8 @@ import river.http.Http1ServerInitializer;
 import river.http.Http1Settings;
 import river.modules.files.FileServerModule;
 import river.modules.filters.PathControlModule;
+import river.modules.routing.Route;
+import river.modules.routing.RoutingModule;
 import river.observe.AccessLog;
 import river.proxy.EngineSettings;
 import river.proxy.ProxyEngine;
@@ -35,8 +37,6 @@ import river.server.ListenerBinding;
 import river.server.ServerTls;
 import river.server.Transport;
 import river.upstream.ConnectionPool;
-import river.upstream.Peer;
-import river.upstream.UpstreamTls;
 
 /**
  * Builds and runs every service of a configuration, as River's {@code main.rs} wires its services:
@@ -99,46 +99,25 @@ public final class RiverServer implements AutoCloseable {
         try {
             HttpSettings http = service.http();
             List<ProxyModule> modules = new ArrayList<>();
-            RoundRobinSelector selector = null;
-            if (service.handler() instanceof ServiceHandler.Proxy proxy) {
+            river.upstream.PeerSelector selector = null;
+            if (service.handler() instanceof ServiceHandler.Proxy || service.handler() instanceof ServiceHandler.Routed) {
                 if (PathControlModule.isNeeded(service.pathControl())) {
                     modules.add(new PathControlModule(service.pathControl()));
                 }
                 if (!service.rateLimits().isEmpty()) {
                     LOG.warn("service {}: rate-limiting rules are validated but not enforced yet", service.name());
                 }
-                if (!(proxy.loadBalance().selection() instanceof river.config.LoadBalanceConfig.Selection.RoundRobin)) {
-                    LOG.warn("service {}: selection {} is not implemented yet; using RoundRobin", service.name(), proxy.loadBalance().selection());
-                }
-                List<Peer> peers = new ArrayList<>();
-                java.util.Map<String, io.netty.handler.ssl.SslContext> clientContexts = new java.util.HashMap<>();
-                for (ConnectorConfig c : proxy.connectors()) {
-                    UpstreamTls tls = null;
-                    if (c.tlsSni().isPresent()) {
-                        UpstreamTls.Offer offer = switch (c.proto()) {
-                            case H1_ONLY -> UpstreamTls.Offer.HTTP1_ONLY;
-                            case H2_ONLY -> UpstreamTls.Offer.HTTP2_ONLY;
-                            case H2_OR_H1 -> UpstreamTls.Offer.HTTP2_OR_HTTP1;
-                        };
-                        String ca = c.caPath().map(Object::toString).orElse("") + "|" + c.tlsVerify() + "|";
-                        io.netty.handler.ssl.SslContext context = clientContexts.get(ca + offer);
-                        if (context == null) {
-                            context = UpstreamTls.clientContext(c.caPath().orElse(null), c.tlsVerify(), offer);
-                            clientContexts.put(ca + offer, context);
-                        }
-                        io.netty.handler.ssl.SslContext http1 = clientContexts.get(ca + UpstreamTls.Offer.HTTP1_ONLY);
-                        if (http1 == null) {
-                            http1 = UpstreamTls.clientContext(c.caPath().orElse(null), c.tlsVerify(), UpstreamTls.Offer.HTTP1_ONLY);
-                            clientContexts.put(ca + UpstreamTls.Offer.HTTP1_ONLY, http1);
-                        }
-                        tls = new UpstreamTls(context, http1, offer, c.tlsSni().get(), c.tlsVerify());
-                        if (!c.tlsVerify()) {
-                            LOG.warn("service {}: the certificate of {} is NOT verified (tls-verify=false)", service.name(), c.address());
-                        }
+                UpstreamWiring wiring = new UpstreamWiring(service.name());
+                if (service.handler() instanceof ServiceHandler.Proxy proxy) {
+                    selector = wiring.group(service.name(), proxy);
+                } else if (service.handler() instanceof ServiceHandler.Routed routed) {
+                    List<Route> routes = new ArrayList<>();
+                    for (RouteConfig r : routed.routes()) {
+                        UpstreamGroup upstreams = wiring.group(service.name() + " route " + r.path(), r.upstream());
+                        routes.add(new Route(r.path(), r.match().configName(), r.regex(), r.methods(), r.host().orElse(null), upstreams));
                     }
-                    peers.add(Peer.of(c.host(), c.port(), c.weight(), tls));
+                    modules.add(new RoutingModule(routes, routed.noRouteStatus(), routed.noRouteBody()));
                 }
-                selector = new RoundRobinSelector(peers);
                 pool = new ConnectionPool(group, transport.clientChannel(), http.connectTimeoutMs(), http.poolMaxIdlePerUpstream(),
                         http.poolIdleTimeoutMs(), http.maxRequestHeaderBytes() * 4);
             } else if (service.handler() instanceof ServiceHandler.FileServer files) {

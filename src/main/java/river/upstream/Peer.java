@@ -1,14 +1,22 @@
 package river.upstream;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
- * One upstream server as the engine sees it: its socket address and selection weight.
+ * One upstream server as the engine sees it.
  *
- * @param label {@code host:port} as written in the configuration, for logs
+ * @param label {@code ip:port}, for logs and as the key of its pooled connections
+ * @param weight relative share of traffic in weighted selection
  * @param tls TLS towards the peer, or null for cleartext
+ * @param priority the SRV priority tier (lower is preferred; 0 for servers not found through SRV)
+ * @param timeouts the connector's own timeouts
  */
-public record Peer(InetSocketAddress address, String label, int weight, UpstreamTls tls) {
+public record Peer(InetSocketAddress address, String label, int weight, UpstreamTls tls, int priority, PeerTimeouts timeouts) {
+
+    public Peer(InetSocketAddress address, String label, int weight, UpstreamTls tls) {
+        this(address, label, weight, tls, 0, PeerTimeouts.NONE);
+    }
 
     /** A cleartext peer for an IP literal and port; never resolves a name. */
     public static Peer of(String ipLiteral, int port, int weight) {
@@ -22,16 +30,39 @@ public record Peer(InetSocketAddress address, String label, int weight, Upstream
             throw new IllegalArgumentException("not an IP literal: " + ipLiteral);
         }
         try {
-            InetSocketAddress address = new InetSocketAddress(java.net.InetAddress.getByAddress(ip), port);
-            String label = (ipLiteral.contains(":") ? "[" + ipLiteral + "]" : ipLiteral) + ":" + port;
-            return new Peer(address, label, weight, tls);
+            return of(InetAddress.getByAddress(ip), port, weight, tls, 0, PeerTimeouts.NONE);
         } catch (java.net.UnknownHostException e) {
             throw new IllegalArgumentException(e);
         }
     }
 
+    /** A peer for a resolved address. */
+    public static Peer of(InetAddress ip, int port, int weight, UpstreamTls tls, int priority, PeerTimeouts timeouts) {
+        String text = io.netty.util.NetUtil.toAddressString(ip);
+        String label = (text.contains(":") ? "[" + text + "]" : text) + ":" + port;
+        return new Peer(new InetSocketAddress(ip, port), label, weight, tls, priority, timeouts);
+    }
+
+    /** The IP as text: dotted quad, or RFC 5952's compressed lower-case IPv6 form. */
+    public String ipText() {
+        return io.netty.util.NetUtil.toAddressString(address.getAddress());
+    }
+
     @Override
     public String toString() {
         return label;
+    }
+
+    /**
+     * A connector's own timeouts in milliseconds; 0 keeps the service's setting.
+     *
+     * @param connectMs TCP connect
+     * @param totalConnectMs connect plus TLS handshake (and HTTP/2 settings)
+     * @param readMs waiting for the response head, and between response body pieces
+     * @param writeMs between request body pieces sent upstream
+     * @param idleMs how long an unused pooled connection is kept
+     */
+    public record PeerTimeouts(int connectMs, int totalConnectMs, int readMs, int writeMs, int idleMs) {
+        public static final PeerTimeouts NONE = new PeerTimeouts(0, 0, 0, 0, 0);
     }
 }

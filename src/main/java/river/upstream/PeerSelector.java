@@ -9,7 +9,7 @@ import java.net.InetSocketAddress;
 public interface PeerSelector {
 
     /**
-     * The peer for a request, or null when none is available.
+     * The peer for a request, or null when none is available (none configured, or none healthy).
      *
      * @param path the request's URI path, for hashing selections
      * @param client the client's address (null for Unix sockets), for hashing selections
@@ -20,4 +20,10 @@ public interface PeerSelector {
 
     /** How many distinct peers there are, which bounds retries. */
     int size();
+
+    /**
+     * What happened when a request used {@code peer}: passive health checking counts failures in a
+     * row (connect failures, broken or timed-out responses) and ejects a peer for a while.
+     */
+    default void report(Peer peer, boolean success) {}
 }

@@ -55,7 +55,6 @@ class CompatConfigTest {
 
         ServiceHandler.Proxy proxy = (ServiceHandler.Proxy) one.handler();
         assertThat(proxy.loadBalance().selection()).isEqualTo(new Selection.Ketama(HashKey.URI_PATH));
-        assertThat(proxy.loadBalance().discovery()).isInstanceOf(LoadBalanceConfig.Discovery.Static.class);
         assertThat(proxy.loadBalance().healthCheck()).isInstanceOf(LoadBalanceConfig.HealthCheck.None.class);
         assertThat(proxy.connectors()).containsExactly(new ConnectorConfig("91.107.223.4", 443,
                 java.util.Optional.of("onevariable.com"), UpstreamProto.H2_OR_H1, 1, java.util.Optional.empty(), true));
@@ -106,6 +105,34 @@ class CompatConfigTest {
         assertThat(one.pathControl().upstreamResponse()).hasSize(2);
         assertThat(config.services().get(1).listeners()).containsExactly(
                 new ListenerConfig(new ListenAddress.Tcp("0.0.0.0", 8000), java.util.Optional.empty(), false, false));
+    }
+
+    @Test
+    void river08DiscoveryExampleValidatesWithItsValues() throws ConfigException {
+        RiverConfig config = load("river-0.8/assets/test-config-discovery.kdl", ConfigFormat.KDL);
+        assertThat(config.services()).extracting(ServiceConfig::name).containsExactly("Headless", "Discovered", "Mixed");
+        ServiceHandler.Proxy headless = (ServiceHandler.Proxy) config.services().get(0).handler();
+        assertThat(headless.loadBalance().refreshBounds()).isEqualTo(new LoadBalanceConfig.RefreshBounds(5, 300));
+        assertThat(headless.loadBalance().healthCheck()).isEqualTo(new LoadBalanceConfig.HealthCheck.Tcp(java.util.Optional.empty(),
+                new LoadBalanceConfig.Schedule(5000, 1000, 2, 1, false)));
+        ConnectorConfig dns = headless.connectors().get(0);
+        assertThat(dns.source()).isEqualTo(new ConnectorConfig.Source.Dns("app.internal.example.com", 8000));
+        assertThat(dns.timeouts()).isEqualTo(new ConnectorConfig.Timeouts(1000, 0, 30000, 0, 0));
+        assertThat(dns.refresh()).isEqualTo(ConnectorConfig.Refresh.TTL);
+
+        ServiceHandler.Proxy discovered = (ServiceHandler.Proxy) config.services().get(1).handler();
+        assertThat(discovered.loadBalance().healthCheck()).isEqualTo(new LoadBalanceConfig.HealthCheck.Http("api.example.com", "/healthz", true,
+                200, java.util.Optional.empty(), false, new LoadBalanceConfig.Schedule(10000, 2000, 3, 1, false)));
+        ConnectorConfig srv = discovered.connectors().get(0);
+        assertThat(srv.source()).isEqualTo(new ConnectorConfig.Source.Srv("_https._tcp.api.example.com"));
+        assertThat(srv.tlsFromName()).isTrue();
+        assertThat(srv.proto()).isEqualTo(UpstreamProto.H2_OR_H1);
+        assertThat(discovered.connectors().get(1).refresh()).isEqualTo(new ConnectorConfig.Refresh(30, 0, 0));
+        assertThat(discovered.connectors().get(1).tls()).isFalse();
+
+        ServiceHandler.Proxy mixed = (ServiceHandler.Proxy) config.services().get(2).handler();
+        assertThat(mixed.connectors()).extracting(ConnectorConfig::address)
+                .containsExactly("10.0.0.1:8000", "dns \"pool.internal.example.com\" port=8000");
     }
 
     @Test

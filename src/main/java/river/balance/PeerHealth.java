@@ -1,0 +1,83 @@
+package river.balance;
+
+/**
+ * What River knows of one peer's health: the active checks' verdict, and passive ejection after
+ * failures in a row. Read on every selection, written by the checker and by exchanges.
+ */
+public final class PeerHealth {
+    /** Failures in a row (connect failures, broken or timed-out responses) that eject a peer. */
+    static final int PASSIVE_FAILURES = 3;
+    static final long FIRST_EJECTION_MS = 5_000;
+    static final long LONGEST_EJECTION_MS = 60_000;
+
+    private volatile boolean activeHealthy;
+    private volatile long ejectedUntilNanos;
+    private volatile int failuresInARow;
+    private long nextEjectionMs = FIRST_EJECTION_MS;
+    /** Active check results in a row, counted by the checker only. */
+    private int checkSuccesses;
+    private int checkFailures;
+
+    /** @param healthyAtFirst false when active checks must pass before the peer gets traffic */
+    PeerHealth(boolean healthyAtFirst) {
+        this.activeHealthy = healthyAtFirst;
+    }
+
+    boolean usable(long now) {
+        return activeHealthy && now - ejectedUntilNanos >= 0;
+    }
+
+    public boolean activeHealthy() {
+        return activeHealthy;
+    }
+
+    /**
+     * Counts one active check; the verdict flips after {@code failuresToEject} failures or
+     * {@code successesToAdmit} successes in a row. Returns true when the verdict changed.
+     */
+    synchronized boolean recordCheck(boolean passed, int failuresToEject, int successesToAdmit) {
+        if (passed) {
+            checkFailures = 0;
+            checkSuccesses++;
+            if (!activeHealthy && checkSuccesses >= successesToAdmit) {
+                activeHealthy = true;
+                return true;
+            }
+        } else {
+            checkSuccesses = 0;
+            checkFailures++;
+            if (activeHealthy && checkFailures >= failuresToEject) {
+                activeHealthy = false;
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Counts a request's outcome; returns true when this failure ejected the peer. */
+    boolean recordRequest(boolean success, long now) {
+        if (success) {
+            if (failuresInARow != 0) { // the common case takes no lock
+                synchronized (this) {
+                    failuresInARow = 0;
+                    nextEjectionMs = FIRST_EJECTION_MS;
+                }
+            }
+            return false;
+        }
+        synchronized (this) {
+            return countFailure(now);
+        }
+    }
+
+    private boolean countFailure(long now) {
+        if (++failuresInARow < PASSIVE_FAILURES || now - ejectedUntilNanos < 0) {
+            return false;
+        }
+        // Ejected for a while; a failure right after readmission doubles the next ejection.
+        ejectedUntilNanos = now + nextEjectionMs * 1_000_000L;
+        nextEjectionMs = Math.min(LONGEST_EJECTION_MS, nextEjectionMs * 2);
+        failuresInARow = PASSIVE_FAILURES - 1;
+        return true;
+    }
+}

@@ -1,0 +1,63 @@
+package river.modules.routing;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import river.proxy.ProxyModule;
+import river.proxy.RequestContext;
+import river.proxy.Verdict;
+
+/**
+ * River 0.8's routes: picks the upstreams of the first route that claims the request (routes come in
+ * matching order), or answers {@code no-route}. Runs last among the request phases, so filters and
+ * normalization have already seen the request.
+ */
+public final class RoutingModule implements ProxyModule {
+    private final List<Route> routes;
+    private final int noRouteStatus;
+    private final byte[] noRouteBody;
+
+    public RoutingModule(List<Route> routes, int noRouteStatus, String noRouteBody) {
+        this.routes = List.copyOf(routes);
+        this.noRouteStatus = noRouteStatus;
+        this.noRouteBody = noRouteBody.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public CompletionStage<Verdict> onRequest(RequestContext ctx) {
+        String path = ctx.path();
+        String method = ctx.request().method().name();
+        String host = hostWithoutPort(ctx.request().headers().get(HttpHeaderNames.HOST));
+        for (Route route : routes) {
+            if (route.claims(path, method, host)) {
+                ctx.routeTo(route.upstreams());
+                return Verdict.CONTINUE_NOW;
+            }
+        }
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(noRouteStatus));
+        head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, noRouteBody.length);
+        if (noRouteBody.length > 0) {
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        }
+        return java.util.concurrent.CompletableFuture.completedFuture(new Verdict.Respond(head,
+                noRouteBody.length == 0 ? new Verdict.Body.Empty() : new Verdict.Body.Bytes(Unpooled.wrappedBuffer(noRouteBody))));
+    }
+
+    static String hostWithoutPort(String host) {
+        if (host == null) {
+            return null;
+        }
+        if (host.startsWith("[")) {
+            int end = host.indexOf(']');
+            return end < 0 ? host : host.substring(0, end + 1);
+        }
+        int colon = host.lastIndexOf(':');
+        return colon < 0 ? host : host.substring(0, colon);
+    }
+}

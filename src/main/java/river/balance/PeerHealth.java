@@ -17,6 +17,8 @@ public final class PeerHealth {
     /** Active check results in a row, counted by the checker only. */
     private int checkSuccesses;
     private int checkFailures;
+    /** No active check has passed yet: the first pass admits a new server, whatever the threshold. */
+    private boolean neverPassed = true;
 
     /** @param healthyAtFirst false when active checks must pass before the peer gets traffic */
     PeerHealth(boolean healthyAtFirst) {
@@ -33,13 +35,17 @@ public final class PeerHealth {
 
     /**
      * Counts one active check; the verdict flips after {@code failuresToEject} failures or
-     * {@code successesToAdmit} successes in a row. Returns true when the verdict changed.
+     * {@code successesToAdmit} successes in a row, except that a server's very first passing check
+     * admits it (a new server is not held back by a threshold meant for a failed one). Returns true
+     * when the verdict changed.
      */
-    synchronized boolean recordCheck(boolean passed, int failuresToEject, int successesToAdmit) {
+    public synchronized boolean recordCheck(boolean passed, int failuresToEject, int successesToAdmit) {
         if (passed) {
             checkFailures = 0;
             checkSuccesses++;
-            if (!activeHealthy && checkSuccesses >= successesToAdmit) {
+            boolean first = neverPassed;
+            neverPassed = false;
+            if (!activeHealthy && (first || checkSuccesses >= successesToAdmit)) {
                 activeHealthy = true;
                 return true;
             }

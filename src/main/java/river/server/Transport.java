@@ -49,4 +49,9 @@ public enum Transport {
     public Class<? extends SocketChannel> clientChannel() {
         return this == EPOLL ? EpollSocketChannel.class : NioSocketChannel.class;
     }
+
+    /** UDP sockets, for DNS queries. */
+    public Class<? extends io.netty.channel.socket.DatagramChannel> datagramChannel() {
+        return this == EPOLL ? io.netty.channel.epoll.EpollDatagramChannel.class : io.netty.channel.socket.nio.NioDatagramChannel.class;
+    }
 }

@@ -45,6 +45,8 @@ import river.upstream.ConnectionPool;
  */
 public final class RiverServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RiverServer.class);
+    /** How long a service waits at start for its first DNS lookups and health checks before accepting anyway. */
+    private static final long STARTUP_DISCOVERY_WAIT_MS = 10_000;
 
     private final List<RunningService> services = new ArrayList<>();
     private final ChannelGroup connections = new DefaultChannelGroup("river-connections", GlobalEventExecutor.INSTANCE);
@@ -96,6 +98,7 @@ public final class RiverServer implements AutoCloseable {
         EventLoopGroup group = transport.newGroup(system.threadsPerService(), service.name());
         List<Channel> bound = new ArrayList<>();
         ConnectionPool pool = null;
+        UpstreamWiring wiring = null;
         try {
             HttpSettings http = service.http();
             List<ProxyModule> modules = new ArrayList<>();
@@ -107,7 +110,7 @@ public final class RiverServer implements AutoCloseable {
                 if (!service.rateLimits().isEmpty()) {
                     LOG.warn("service {}: rate-limiting rules are validated but not enforced yet", service.name());
                 }
-                UpstreamWiring wiring = new UpstreamWiring(service.name());
+                wiring = new UpstreamWiring(service.name(), group, transport, system.dnsServers());
                 if (service.handler() instanceof ServiceHandler.Proxy proxy) {
                     selector = wiring.group(service.name(), proxy);
                 } else if (service.handler() instanceof ServiceHandler.Routed routed) {
@@ -120,6 +123,8 @@ public final class RiverServer implements AutoCloseable {
                 }
                 pool = new ConnectionPool(group, transport.clientChannel(), http.connectTimeoutMs(), http.poolMaxIdlePerUpstream(),
                         http.poolIdleTimeoutMs(), http.maxRequestHeaderBytes() * 4);
+                wiring.pool(pool);
+                wiring.start(STARTUP_DISCOVERY_WAIT_MS);
             } else if (service.handler() instanceof ServiceHandler.FileServer files) {
                 modules.add(new FileServerModule(files.basePath(), blocking));
             }
@@ -157,9 +162,12 @@ public final class RiverServer implements AutoCloseable {
                 bound.add(channel);
                 LOG.info("service {} listening on {}", service.name(), describe(channel));
             }
-            return new RunningService(service.name(), group, pool, bound);
+            return new RunningService(service.name(), group, pool, bound, wiring);
         } catch (IOException | InterruptedException | RuntimeException e) {
             bound.forEach(Channel::close);
+            if (wiring != null) {
+                wiring.close();
+            }
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
         }
@@ -209,6 +217,7 @@ public final class RiverServer implements AutoCloseable {
         stopAccepting();
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         for (RunningService s : services) {
+            s.stopUpstreamWork();
             if (s.pool() != null) {
                 s.pool().closeIdle();
             }

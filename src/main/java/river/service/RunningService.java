@@ -12,12 +12,26 @@ public final class RunningService {
     private final EventLoopGroup group;
     private final ConnectionPool pool;
     private final List<Channel> listeners;
+    private final UpstreamWiring upstreams;
 
-    RunningService(String name, EventLoopGroup group, ConnectionPool pool, List<Channel> listeners) {
+    RunningService(String name, EventLoopGroup group, ConnectionPool pool, List<Channel> listeners, UpstreamWiring upstreams) {
         this.name = name;
         this.group = group;
         this.pool = pool;
         this.listeners = List.copyOf(listeners);
+        this.upstreams = upstreams;
+    }
+
+    /** Stops discovery and health checks (at shutdown). */
+    void stopUpstreamWork() {
+        if (upstreams != null) {
+            upstreams.close();
+        }
+    }
+
+    /** The upstream groups of the service (one, or one per route), for inspection. */
+    public List<river.balance.UpstreamGroup> upstreamGroups() {
+        return upstreams == null ? List.of() : upstreams.groups();
     }
 
     public String name() {

@@ -10,7 +10,22 @@ import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.netty.resolver.dns.DnsNameResolver;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.resolver.dns.NoopDnsCache;
+import io.netty.resolver.dns.NoopDnsCnameCache;
+import io.netty.resolver.dns.SequentialDnsServerAddressStreamProvider;
+import java.net.InetSocketAddress;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import river.balance.UpstreamGroup;
+import river.discovery.Discovery;
+import river.discovery.DnsSource;
+import river.discovery.PeerFactory;
+import river.health.CheckSpec;
+import river.health.HealthChecker;
+import river.upstream.ConnectionPool;
 import river.config.ConnectorConfig;
 import river.config.LoadBalanceConfig;
 import river.config.ServiceHandler;
@@ -19,17 +34,39 @@ import river.upstream.UpstreamTls;
 
 /**
  * Turns connectors blocks into upstream groups: the selection algorithm, the peers of literal
- * addresses, and how peers found later (by discovery) are made. One per service.
+ * addresses, the DNS discovery of the others and the active health checks. One per service; it owns
+ * the discovery and checking it starts.
  */
-final class UpstreamWiring {
+final class UpstreamWiring implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(UpstreamWiring.class);
 
     private final String service;
+    private final io.netty.channel.EventLoopGroup loops;
+    private final river.server.Transport transport;
+    private final List<String> dnsServers;
     /** TLS client contexts by CA file, verification and offered protocols: one per distinct combination. */
     private final Map<String, SslContext> clientContexts = new HashMap<>();
+    private final List<UpstreamGroup> groups = new ArrayList<>();
+    private final List<Discovery> discoveries = new ArrayList<>();
+    private final Map<UpstreamGroup, HealthChecker> checkers = new HashMap<>();
+    private DnsNameResolver resolver;
+    private ConnectionPool pool;
+    private SslContext defaultCheckTls;
 
-    UpstreamWiring(String service) {
+    UpstreamWiring(String service, io.netty.channel.EventLoopGroup loops, river.server.Transport transport, List<String> dnsServers) {
         this.service = service;
+        this.loops = loops;
+        this.transport = transport;
+        this.dnsServers = dnsServers;
+    }
+
+    List<UpstreamGroup> groups() {
+        return List.copyOf(groups);
+    }
+
+    /** The pool whose connections to removed servers are closed when discovery changes a set. */
+    void pool(ConnectionPool pool) {
+        this.pool = pool;
     }
 
     static UpstreamGroup.Selection selection(LoadBalanceConfig.Selection s) {
@@ -47,10 +84,135 @@ final class UpstreamWiring {
         return key == LoadBalanceConfig.HashKey.URI_PATH ? UpstreamGroup.KeyKind.URI_PATH : UpstreamGroup.KeyKind.SOURCE_ADDR_AND_URI_PATH;
     }
 
-    /** A group over the block's literal addresses (discovered servers join it later). */
+    /**
+     * A group over the block's literal addresses; its {@code dns}/{@code srv} entries and health
+     * checks are set up to start with {@link #start}.
+     */
     UpstreamGroup group(String name, ServiceHandler.Proxy proxy) throws IOException {
-        boolean checked = !(proxy.loadBalance().healthCheck() instanceof LoadBalanceConfig.HealthCheck.None);
-        return new UpstreamGroup(name, selection(proxy.loadBalance().selection()), staticPeers(proxy.connectors()), checked);
+        LoadBalanceConfig lb = proxy.loadBalance();
+        boolean checked = !(lb.healthCheck() instanceof LoadBalanceConfig.HealthCheck.None);
+        List<Peer> literal = staticPeers(proxy.connectors());
+        UpstreamGroup group = new UpstreamGroup(name, selection(lb.selection()), literal, checked);
+        groups.add(group);
+        List<DnsSource> sources = new ArrayList<>();
+        for (ConnectorConfig c : proxy.connectors()) {
+            int min = c.refresh().minSeconds() > 0 ? c.refresh().minSeconds() : lb.refreshBounds().minSeconds();
+            int max = c.refresh().maxSeconds() > 0 ? c.refresh().maxSeconds() : Math.max(min, lb.refreshBounds().maxSeconds());
+            PeerFactory make = (ip, port, found, weight, priority) -> peer(c, ip, port, found, weight < 0 ? c.weight() : weight, priority);
+            if (c.source() instanceof ConnectorConfig.Source.Dns dns) {
+                sources.add(new DnsSource(false, dns.hostname(), dns.port(), c.refresh().fixedSeconds(), min, max, make));
+            } else if (c.source() instanceof ConnectorConfig.Source.Srv srv) {
+                sources.add(new DnsSource(true, srv.name(), 0, c.refresh().fixedSeconds(), min, max, make));
+            }
+        }
+        if (!sources.isEmpty()) {
+            discoveries.add(new Discovery(service, group, literal, sources, resolver(), loops.next(), this::serversChanged));
+        }
+        CheckSpec spec = checkSpec(lb.healthCheck());
+        if (spec != null) {
+            checkers.put(group, new HealthChecker(group, spec, loops.next(), transport.clientChannel(), this::checkTls));
+        }
+        return group;
+    }
+
+    private static CheckSpec checkSpec(LoadBalanceConfig.HealthCheck check) {
+        if (check instanceof LoadBalanceConfig.HealthCheck.Tcp tcp) {
+            LoadBalanceConfig.Schedule s = tcp.schedule();
+            return CheckSpec.tcp(tcp.tlsSni().orElse(null), s.frequencyMs(), s.timeoutMs(), s.consecutiveFailure(), s.consecutiveSuccess(), s.parallel());
+        }
+        if (check instanceof LoadBalanceConfig.HealthCheck.Http http) {
+            LoadBalanceConfig.Schedule s = http.schedule();
+            return CheckSpec.http(http.host(), http.path(), http.tls(), http.expectStatus(), http.port().orElse(0), http.reuseConnection(),
+                    s.frequencyMs(), s.timeoutMs(), s.consecutiveFailure(), s.consecutiveSuccess(), s.parallel());
+        }
+        return null;
+    }
+
+    /** Checks speak TLS as the traffic does: with the peer's own context, or a verifying default. */
+    private synchronized SslContext checkTls(Peer peer) {
+        if (peer.tls() != null) {
+            return peer.tls().http1Context();
+        }
+        if (defaultCheckTls == null) {
+            try {
+                defaultCheckTls = UpstreamTls.clientContext(null, true, UpstreamTls.Offer.HTTP1_ONLY);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return defaultCheckTls;
+    }
+
+    private DnsNameResolver resolver() {
+        if (resolver == null) {
+            DnsNameResolverBuilder builder = new DnsNameResolverBuilder(loops.next())
+                    .datagramChannelType(transport.datagramChannel())
+                    .resolveCache(NoopDnsCache.INSTANCE)
+                    .cnameCache(NoopDnsCnameCache.INSTANCE)
+                    .searchDomains(List.of())
+                    .ndots(1)
+                    .queryTimeoutMillis(2_000);
+            if (!dnsServers.isEmpty()) {
+                List<InetSocketAddress> servers = new ArrayList<>();
+                for (String s : dnsServers) {
+                    int colon = s.lastIndexOf(':');
+                    String host = s.substring(0, colon).replace("[", "").replace("]", "");
+                    servers.add(new InetSocketAddress(io.netty.util.NetUtil.createInetAddressFromIpAddressString(host), Integer.parseInt(s.substring(colon + 1))));
+                }
+                builder.nameServerProvider(new SequentialDnsServerAddressStreamProvider(servers));
+            }
+            resolver = builder.build();
+        }
+        return resolver;
+    }
+
+    /** After discovery changed a group: close connections to servers no group has any more, and check the new ones now. */
+    private void serversChanged(UpstreamGroup changed) {
+        if (pool != null) {
+            Set<String> live = new HashSet<>();
+            for (UpstreamGroup g : groups) {
+                g.peers().forEach(p -> live.add(p.label()));
+            }
+            pool.retainOnly(live);
+        }
+        HealthChecker checker = checkers.get(changed);
+        if (checker != null) {
+            checker.checkNow();
+        }
+    }
+
+    /**
+     * Starts discovery and health checks, and waits (up to {@code maxWaitMs}) for the first lookups
+     * and then the first round of checks, so that River does not accept requests before it knows
+     * where to send them. A lookup that fails delays nothing further: River starts and keeps trying.
+     */
+    void start(long maxWaitMs) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxWaitMs);
+        List<io.netty.util.concurrent.Future<Void>> first = new ArrayList<>();
+        discoveries.forEach(d -> first.add(d.start()));
+        awaitAll(first, deadline);
+        first.clear();
+        checkers.values().forEach(c -> first.add(c.start()));
+        awaitAll(first, deadline);
+    }
+
+    private void awaitAll(List<io.netty.util.concurrent.Future<Void>> futures, long deadline) throws InterruptedException {
+        for (var f : futures) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || !f.await(left, TimeUnit.NANOSECONDS)) {
+                LOG.warn("service {}: discovery or health checks did not finish their first round in time; starting anyway", service);
+                return;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        discoveries.forEach(Discovery::close);
+        checkers.values().forEach(HealthChecker::close);
+        if (resolver != null) {
+            resolver.close();
+        }
     }
 
     /** The peers of the literal-address connectors, duplicates dropped (the first entry's settings win). */

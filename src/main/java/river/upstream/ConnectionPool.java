@@ -55,6 +55,8 @@ public final class ConnectionPool implements UpstreamConnection.Home {
     /** HTTP/2 connections by peer label. */
     private final ConcurrentHashMap<String, PeerSessions> sessions = new ConcurrentHashMap<>();
     private final io.netty.util.concurrent.ScheduledFuture<?> sweeper;
+    /** The labels of peers still in some server set, or null before discovery ever changed one. */
+    private volatile java.util.Set<String> live;
     private final LongAdder connects = new LongAdder();
     private final LongAdder reuses = new LongAdder();
 
@@ -328,7 +330,8 @@ public final class ConnectionPool implements UpstreamConnection.Home {
 
     @Override
     public void release(UpstreamConnection connection) {
-        if (!connection.usable() || maxIdlePerPeer == 0) {
+        java.util.Set<String> stillUsed = live;
+        if (!connection.usable() || maxIdlePerPeer == 0 || (stillUsed != null && !stillUsed.contains(connection.peer().label()))) {
             connection.discard();
             return;
         }
@@ -387,6 +390,31 @@ public final class ConnectionPool implements UpstreamConnection.Home {
             }
         }
         connection.channel().close();
+    }
+
+    /**
+     * Keeps connections only to these peers (discovery removed the others): idle connections to the
+     * others close now, busy ones when their request ends, HTTP/2 ones when their last stream ends.
+     */
+    public void retainOnly(java.util.Set<String> labels) {
+        live = java.util.Set.copyOf(labels);
+        for (var e : idle.entrySet()) {
+            if (!labels.contains(e.getKey())) {
+                for (ConcurrentLinkedDeque<UpstreamConnection> deque : e.getValue().byLoop) {
+                    UpstreamConnection c;
+                    while ((c = deque.pollFirst()) != null) {
+                        e.getValue().count.decrementAndGet();
+                        c.discard();
+                    }
+                }
+            }
+        }
+        for (var e : sessions.entrySet()) {
+            if (!labels.contains(e.getKey())) {
+                e.getValue().live.forEach(Http2Session::closeWhenDone);
+                e.getValue().live.clear();
+            }
+        }
     }
 
     /** Connections opened so far. */

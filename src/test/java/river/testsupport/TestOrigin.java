@@ -71,6 +71,20 @@ public final class TestOrigin implements AutoCloseable {
         this(null);
     }
 
+    /** A cleartext origin on a given loopback address and port (0 for any), e.g. to come back on the same port. */
+    public static TestOrigin at(String host, int port) throws InterruptedException {
+        return new TestOrigin(null, 0, new InetSocketAddress(host, port));
+    }
+
+    /** What {@code /health} answers: 200 while true, 503 while false. */
+    public final java.util.concurrent.atomic.AtomicBoolean healthy = new java.util.concurrent.atomic.AtomicBoolean(true);
+    private final AtomicInteger healthChecks = new AtomicInteger();
+
+    /** Requests to {@code /health} received so far (they are not counted as requests). */
+    public int healthChecksReceived() {
+        return healthChecks.get();
+    }
+
     /** An origin speaking TLS with the given server context (null for cleartext). */
     public TestOrigin(io.netty.handler.ssl.SslContext tls) throws InterruptedException {
         this(tls, 0);
@@ -128,6 +142,10 @@ public final class TestOrigin implements AutoCloseable {
     }
 
     private TestOrigin(io.netty.handler.ssl.SslContext tls, int http2MaxStreams) throws InterruptedException {
+        this(tls, http2MaxStreams, new InetSocketAddress("127.0.0.1", 0));
+    }
+
+    private TestOrigin(io.netty.handler.ssl.SslContext tls, int http2MaxStreams, InetSocketAddress bindTo) throws InterruptedException {
         server = new ServerBootstrap()
                 .group(group)
                 .channel(NioServerSocketChannel.class)
@@ -155,7 +173,7 @@ public final class TestOrigin implements AutoCloseable {
                         }
                     }
                 })
-                .bind(new InetSocketAddress("127.0.0.1", 0))
+                .bind(bindTo)
                 .sync()
                 .channel();
     }
@@ -166,7 +184,8 @@ public final class TestOrigin implements AutoCloseable {
 
     /** {@code 127.0.0.1:PORT}, for a connector line. */
     public String address() {
-        return "127.0.0.1:" + port();
+        InetSocketAddress a = (InetSocketAddress) server.localAddress();
+        return a.getAddress().getHostAddress() + ":" + a.getPort();
     }
 
     public int connectionsAccepted() {
@@ -224,6 +243,14 @@ public final class TestOrigin implements AutoCloseable {
     private final class Handler extends SimpleChannelInboundHandler<FullHttpRequest> {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) throws Exception {
+            if (request.uri().equals("/health")) {
+                healthChecks.incrementAndGet();
+                FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
+                        healthy.get() ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE);
+                r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                ctx.writeAndFlush(r);
+                return;
+            }
             requests.incrementAndGet();
             byte[] body = new byte[request.content().readableBytes()];
             request.content().getBytes(request.content().readerIndex(), body);

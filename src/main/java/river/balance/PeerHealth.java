@@ -45,6 +45,10 @@ public final class PeerHealth {
             checkSuccesses++;
             boolean first = neverPassed;
             neverPassed = false;
+            // A passing check outweighs passive evidence: end any ejection for failed requests.
+            ejectedUntilNanos = System.nanoTime();
+            failuresInARow = 0;
+            nextEjectionMs = FIRST_EJECTION_MS;
             if (!activeHealthy && (first || checkSuccesses >= successesToAdmit)) {
                 activeHealthy = true;
                 return true;

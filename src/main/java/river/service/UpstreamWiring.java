@@ -50,6 +50,8 @@ final class UpstreamWiring implements AutoCloseable {
     private final List<Discovery> discoveries = new ArrayList<>();
     private final Map<UpstreamGroup, HealthChecker> checkers = new HashMap<>();
     private DnsNameResolver resolver;
+    /** The event loop the resolver and discovery run on. */
+    private io.netty.channel.EventLoop resolverLoop;
     private ConnectionPool pool;
     private SslContext defaultCheckTls;
 
@@ -106,7 +108,8 @@ final class UpstreamWiring implements AutoCloseable {
             }
         }
         if (!sources.isEmpty()) {
-            discoveries.add(new Discovery(service, group, literal, sources, resolver(), loops.next(), this::serversChanged));
+            DnsNameResolver dns = resolver();
+            discoveries.add(new Discovery(service, group, literal, sources, dns, resolverLoop, this::serversChanged));
         }
         CheckSpec spec = checkSpec(lb.healthCheck());
         if (spec != null) {
@@ -145,7 +148,8 @@ final class UpstreamWiring implements AutoCloseable {
 
     private DnsNameResolver resolver() {
         if (resolver == null) {
-            DnsNameResolverBuilder builder = new DnsNameResolverBuilder(loops.next())
+            resolverLoop = loops.next();
+            DnsNameResolverBuilder builder = new DnsNameResolverBuilder(resolverLoop)
                     .datagramChannelType(transport.datagramChannel())
                     .resolveCache(NoopDnsCache.INSTANCE)
                     .cnameCache(NoopDnsCnameCache.INSTANCE)

@@ -1,0 +1,78 @@
+package river.testsupport;
+
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real DNS server for discovery tests: Debian's dnsmasq on a loopback UDP port, answering only
+ * from the records the test gives it (no upstream servers, no /etc/hosts), with a TTL of one second.
+ * Address records can change while it runs ({@link #setHosts}, re-read on SIGHUP); SRV records are
+ * part of its command line, so changing them restarts it on the same port.
+ */
+public final class Dnsmasq implements AutoCloseable {
+    private final Path dir;
+    private final Path hosts;
+    private final int port;
+    private List<String> srvRecords = List.of();
+    private Process process;
+
+    public Dnsmasq(Path dir) throws IOException, InterruptedException {
+        this.dir = dir;
+        this.hosts = dir.resolve("dns-hosts");
+        Files.writeString(hosts, "");
+        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            this.port = probe.getLocalPort();
+        }
+        start();
+    }
+
+    /** {@code 127.0.0.1:PORT}, for the {@code dns-servers} setting. */
+    public String address() {
+        return "127.0.0.1:" + port;
+    }
+
+    /** Replaces the address records: lines of "IP NAME". */
+    public void setHosts(String... lines) throws IOException {
+        Files.writeString(hosts, String.join("\n", lines) + "\n");
+        process.toHandle().pid();
+        new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start();
+    }
+
+    /** Replaces the SRV records: each "NAME,TARGET,PORT,PRIORITY,WEIGHT" (dnsmasq's --srv-host). */
+    public void setSrv(String... records) throws IOException, InterruptedException {
+        srvRecords = List.of(records);
+        stop();
+        start();
+    }
+
+    private void start() throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("dnsmasq", "--no-daemon", "--port=" + port, "--listen-address=127.0.0.1",
+                "--bind-interfaces", "--no-resolv", "--no-hosts", "--addn-hosts=" + hosts, "--local-ttl=1", "--pid-file=",
+                "--user=" + System.getProperty("user.name"), "--log-facility=" + dir.resolve("dnsmasq.log")));
+        srvRecords.forEach(r -> command.add("--srv-host=" + r));
+        process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("dnsmasq.out").toFile()).start();
+        // Ready once it answers on its port: give it a moment, then make sure it did not exit.
+        for (int i = 0; i < 50 && !Files.readString(dir.resolve("dnsmasq.out")).contains("started"); i++) {
+            Thread.sleep(20);
+            if (!process.isAlive()) {
+                throw new IOException("dnsmasq exited: " + Files.readString(dir.resolve("dnsmasq.out")));
+            }
+        }
+    }
+
+    private void stop() throws InterruptedException {
+        process.destroy();
+        process.waitFor(5, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+}

@@ -397,7 +397,7 @@ final class KdlConfigReader {
             source = name == null ? null : new ConnectorConfig.Source.Srv(name);
         } else {
             noArguments(node);
-            allowedProperties(node, "connector", CONNECTION_SETTINGS);
+            allowedProperties(node, "connector", concat(CONNECTION_SETTINGS, new String[] {"tls"}));
             node.property("tls").ifPresent(p -> problems.add(where(p.position()),
                     "tls=true is only for dns and srv connectors; an address was not discovered under a name, so set tls-sni"));
             String[] hostPort = rules.hostAndPort(node.name(), where(node.position()), "connector");

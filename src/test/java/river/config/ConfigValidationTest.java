@@ -203,4 +203,52 @@ class ConfigValidationTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("river.toml:11:1: tls-sni \"bad sni\" is not a valid DNS name");
     }
+
+    @Test
+    void dnsConnectorNeedsAPort() {
+        assertSingleError(service(LISTENER + "    connectors {\n      dns \"app.internal\"\n    }"), 7, 7, "needs port=PORT");
+    }
+
+    @Test
+    void tlsAndTlsSniTogetherAreRejected() {
+        assertSingleError(service(LISTENER + "    connectors {\n      srv \"_https._tcp.app.internal\" tls=true tls-sni=\"a.example\"\n    }"),
+                7, 38, "either tls=true or tls-sni");
+    }
+
+    @Test
+    void tlsTrueIsOnlyForDiscoveredConnectors() {
+        assertSingleError(service(LISTENER + "    connectors {\n      \"127.0.0.1:9000\" tls=true\n    }"), 7, 24, "only for dns and srv");
+    }
+
+    @Test
+    void misspelledConnectorSettingIsReportedWhereItIs() {
+        assertSingleError(service(LISTENER + "    connectors {\n      \"127.0.0.1:9000\" read-timout-ms=5\n    }"), 7, 24,
+                "unknown property \"read-timout-ms\"", "read-timeout-ms");
+    }
+
+    @Test
+    void healthCheckKindAndOptionsAreChecked() {
+        assertSingleError(service(LISTENER + "    connectors {\n      load-balance {\n        health-check \"UDP\"\n      }\n      \"127.0.0.1:9000\"\n    }"),
+                8, 22, "\"None\", \"TCP\" or \"HTTP\"");
+        assertSingleError(service(LISTENER + "    connectors {\n      load-balance {\n        health-check \"HTTP\" path=\"/h\"\n      }\n      \"127.0.0.1:9000\"\n    }"),
+                8, 9, "needs the property host=");
+    }
+
+    @Test
+    void routesAndConnectorsCannotBeCombined() {
+        assertSingleError(service(LISTENER + CONNECTOR + "    routes {\n      route \"/\" {\n        connectors {\n          \"127.0.0.1:9001\"\n        }\n      }\n    }"),
+                9, 5, "\"routes\" cannot be combined with \"connectors\"");
+    }
+
+    @Test
+    void twoRoutesClaimingTheSameRequestsAreAnError() {
+        String route = "      route \"/api\" {\n        connectors {\n          \"127.0.0.1:9001\"\n        }\n      }\n";
+        assertSingleError(service(LISTENER + "    routes {\n" + route + route + "    }"), 12, 7, "matches exactly the same requests", "line 7");
+    }
+
+    @Test
+    void routeRegexMustCompile() {
+        assertSingleError(service(LISTENER + "    routes {\n      route \"(unclosed\" match=\"regex\" {\n        connectors {\n          \"127.0.0.1:9001\"\n        }\n      }\n    }"),
+                7, 13, "does not compile");
+    }
 }

@@ -278,7 +278,11 @@ public final class ConnectionPool implements UpstreamConnection.Home {
     /** Opens a connection on {@code loop}: completes with its UpstreamConnection (HTTP/1.1) or Http2Session once usable. */
     private Future<Object> dial(Peer peer, EventLoop loop, boolean http1Only) {
         Promise<Object> result = loop.newPromise();
-        ChannelFuture connect = bootstrap.clone(loop).attr(PEER, peer).attr(HTTP1_ONLY, http1Only).connect(peer.address());
+        long started = System.nanoTime();
+        Peer.PeerTimeouts own = peer.timeouts();
+        ChannelFuture connect = bootstrap.clone(loop).attr(PEER, peer).attr(HTTP1_ONLY, http1Only)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, own.connectMs() > 0 ? own.connectMs() : connectTimeoutMs)
+                .connect(peer.address());
         connect.addListener(done -> {
             Channel ch = connect.channel();
             if (!done.isSuccess()) {
@@ -289,11 +293,14 @@ public final class ConnectionPool implements UpstreamConnection.Home {
             // TLS and the HTTP/2 preface must follow within the connect timeout too, or the dial
             // (which other requests may be waiting for) would hang.
             Promise<Object> readiness = ch.attr(READY).get();
+            long readyWithinNanos = own.totalConnectMs() > 0
+                    ? TimeUnit.MILLISECONDS.toNanos(own.totalConnectMs()) - (System.nanoTime() - started)
+                    : TimeUnit.MILLISECONDS.toNanos(connectTimeoutMs);
             var timeout = loop.schedule(() -> {
                 if (readiness.tryFailure(new io.netty.channel.ConnectTimeoutException("no TLS handshake or HTTP/2 settings from " + peer + " in time"))) {
                     ch.close();
                 }
-            }, connectTimeoutMs, TimeUnit.MILLISECONDS);
+            }, Math.max(0, readyWithinNanos), TimeUnit.NANOSECONDS);
             readiness.addListener(ready -> {
                 timeout.cancel(false);
                 if (ready.isSuccess()) {
@@ -319,7 +326,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
             UpstreamConnection c;
             while ((c = deque.pollLast()) != null) {
                 set.count.decrementAndGet();
-                if (c.usable() && !c.idleLongerThan(idleTimeoutNanos, System.nanoTime())) {
+                if (c.usable() && !c.idleLongerThan(idleNanos(peer), System.nanoTime())) {
                     return c;
                 }
                 c.discard();
@@ -360,7 +367,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
         long now = System.nanoTime();
         for (PeerSessions peerSessions : sessions.values()) {
             for (Http2Session session : peerSessions.live) {
-                if (!session.usable() || session.idleLongerThan(idleTimeoutNanos, now)) {
+                if (!session.usable() || session.idleLongerThan(idleNanos(session.peer()), now)) {
                     peerSessions.live.remove(session);
                     session.closeWhenDone();
                 }
@@ -369,13 +376,19 @@ public final class ConnectionPool implements UpstreamConnection.Home {
         for (IdleSet set : idle.values()) {
             for (ConcurrentLinkedDeque<UpstreamConnection> deque : set.byLoop) {
                 for (UpstreamConnection c : deque) {
-                    if (c.idleLongerThan(idleTimeoutNanos, now) && deque.remove(c)) {
+                    if (c.idleLongerThan(idleNanos(c.peer()), now) && deque.remove(c)) {
                         set.count.decrementAndGet();
                         c.discard();
                     }
                 }
             }
         }
+    }
+
+    /** How long an unused connection to the peer is kept: its connector's idle-timeout-ms, else the service's. */
+    private long idleNanos(Peer peer) {
+        int own = peer.timeouts().idleMs();
+        return own > 0 ? TimeUnit.MILLISECONDS.toNanos(own) : idleTimeoutNanos;
     }
 
     /** Drops a connection that died while idle. */

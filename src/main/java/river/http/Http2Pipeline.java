@@ -31,14 +31,17 @@ final class Http2Pipeline {
                 Http2FrameCodecBuilder.forServer()
                         .initialSettings(Http2Settings.defaultSettings()
                                 .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                                .connectProtocolEnabled(true)
                                 .maxHeaderListSize(settings.maxRequestHeaderBytes()))
                         .validateHeaders(true)
                         .build(),
                 new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
-                        stream.pipeline().addLast(new Http2StreamFrameToHttpObjectCodec(true), new ChunkedWriteHandler(),
-                                new Http2StreamHandler(engine, client, secure));
+                        stream.pipeline().addLast("extended-connect", new ExtendedConnect())
+                                .addLast("http", new Http2StreamFrameToHttpObjectCodec(true))
+                                .addLast("chunked-writer", new ChunkedWriteHandler())
+                                .addLast("stream", new Http2StreamHandler(engine, client, secure));
                     }
                 }));
     }

@@ -43,7 +43,11 @@ final class Http2StreamHandler extends ExchangeDownstream {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof HttpRequest request && current == null) {
             stripConversionHeaders(request.headers());
-            boolean bodyless = !(msg instanceof HttpContent) && !HttpUtil.isTransferEncodingChunked(request)
+            boolean webSocket = Boolean.TRUE.equals(ctx.channel().attr(ExtendedConnect.WEBSOCKET).get());
+            if (webSocket) {
+                asWebSocketUpgrade(request.headers());
+            }
+            boolean bodyless = webSocket || !(msg instanceof HttpContent) && !HttpUtil.isTransferEncodingChunked(request)
                     && HttpUtil.getContentLength(request, -1L) == 0L;
             boolean complete = msg instanceof LastHttpContent;
             takesBody = !complete && !bodyless;
@@ -73,6 +77,20 @@ final class Http2StreamHandler extends ExchangeDownstream {
         } else {
             content.release();
         }
+    }
+
+    /**
+     * The HTTP/1.1 upgrade an RFC 8441 request stands for: the stream's bytes are the tunnel, not a
+     * body, and the upstream needs the handshake headers HTTP/2 leaves out (a fresh key).
+     */
+    private static void asWebSocketUpgrade(HttpHeaders headers) {
+        headers.remove(io.netty.handler.codec.http.HttpHeaderNames.TRANSFER_ENCODING);
+        headers.remove(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH);
+        byte[] key = new byte[16];
+        java.util.concurrent.ThreadLocalRandom.current().nextBytes(key);
+        headers.set(io.netty.handler.codec.http.HttpHeaderNames.UPGRADE, io.netty.handler.codec.http.HttpHeaderValues.WEBSOCKET)
+                .set(io.netty.handler.codec.http.HttpHeaderNames.CONNECTION, io.netty.handler.codec.http.HttpHeaderValues.UPGRADE)
+                .set(io.netty.handler.codec.http.HttpHeaderNames.SEC_WEBSOCKET_KEY, java.util.Base64.getEncoder().encodeToString(key));
     }
 
     /** Headers the HTTP/2-to-HTTP/1 conversion adds for its own bookkeeping; never forwarded. */
@@ -143,7 +161,28 @@ final class Http2StreamHandler extends ExchangeDownstream {
 
     @Override
     public void switchToTunnel(HttpResponse switching, UnaryOperator<Channel> upstreamSide, long idleTimeoutMs) {
-        abort();
+        current = null;
+        cancelTick();
+        if (!Boolean.TRUE.equals(channel.attr(ExtendedConnect.WEBSOCKET).get())) {
+            abort();
+            return;
+        }
+        // RFC 8441 §5: the 101 becomes a 200, without HTTP/1.1's handshake headers.
+        HttpResponse ok = new io.netty.handler.codec.http.DefaultHttpResponse(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+                io.netty.handler.codec.http.HttpResponseStatus.OK, switching.headers().copy());
+        ok.headers().remove(io.netty.handler.codec.http.HttpHeaderNames.CONNECTION)
+                .remove(io.netty.handler.codec.http.HttpHeaderNames.UPGRADE)
+                .remove(io.netty.handler.codec.http.HttpHeaderNames.SEC_WEBSOCKET_ACCEPT);
+        channel.writeAndFlush(ok, channel.voidPromise());
+        Channel upstream = upstreamSide.apply(channel);
+        var pipeline = channel.pipeline();
+        pipeline.addAfter("stream", "tunnel-frames", new ExtendedConnect.DataFrameBytes());
+        pipeline.addAfter("tunnel-frames", "tunnel-idle", river.proxy.Tunnel.idleWatch(idleTimeoutMs));
+        pipeline.addAfter("tunnel-idle", "tunnel", river.proxy.Tunnel.relayTo(upstream));
+        pipeline.remove(this);
+        pipeline.remove("chunked-writer");
+        pipeline.remove("http");
+        channel.config().setAutoRead(true);
     }
 
     @Override

@@ -1,0 +1,90 @@
+package river.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http2.DefaultHttp2DataFrame;
+import io.netty.handler.codec.http2.Http2DataFrame;
+import io.netty.handler.codec.http2.Http2Headers;
+import io.netty.handler.codec.http2.Http2HeadersFrame;
+import io.netty.handler.codec.http2.Http2ResetFrame;
+import io.netty.util.AsciiString;
+import io.netty.util.AttributeKey;
+import io.netty.util.ReferenceCountUtil;
+
+/**
+ * WebSocket over HTTP/2 (RFC 8441): an extended CONNECT with {@code :protocol websocket} is turned,
+ * before the HTTP/2-to-HTTP/1 conversion sees it, into the GET it stands for; the stream handler then
+ * asks the upstream for an HTTP/1.1 upgrade, and on 101 the stream becomes a byte tunnel carried in
+ * DATA frames ({@link DataFrameBytes}).
+ */
+final class ExtendedConnect extends ChannelInboundHandlerAdapter {
+    /** Set on a stream whose request is an extended CONNECT for WebSocket. */
+    static final AttributeKey<Boolean> WEBSOCKET = AttributeKey.valueOf("river.http2.websocket");
+    private static final AsciiString PROTOCOL = Http2Headers.PseudoHeaderName.PROTOCOL.value();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Http2HeadersFrame frame) {
+            Http2Headers headers = frame.headers();
+            CharSequence protocol = headers.get(PROTOCOL);
+            if (protocol != null && HttpMethod.CONNECT.asciiName().contentEquals(headers.method())
+                    && AsciiString.contentEqualsIgnoreCase(protocol, "websocket") && headers.path() != null) {
+                headers.remove(PROTOCOL);
+                headers.method(HttpMethod.GET.asciiName());
+                ctx.channel().attr(WEBSOCKET).set(Boolean.TRUE);
+                // Nothing of the tunnel may be read before the upstream agreed to it.
+                ctx.channel().config().setAutoRead(false);
+            } else if (protocol != null) {
+                // Another protocol over extended CONNECT is nothing River can proxy.
+                ReferenceCountUtil.release(msg);
+                ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2HeadersFrame(
+                        new io.netty.handler.codec.http2.DefaultHttp2Headers().status("501"), true));
+                return;
+            }
+            ctx.pipeline().remove(this);
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * The tunnel's framing on the stream: DATA frames in become bytes, bytes out become DATA frames;
+     * an empty buffer written (the other side closed) ends the stream, and so does the client's END_STREAM.
+     */
+    static final class DataFrameBytes extends ChannelDuplexHandler {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Http2DataFrame data) {
+                ByteBuf content = data.content().retain();
+                boolean end = data.isEndStream();
+                data.release();
+                ctx.fireChannelRead(content);
+                if (end) {
+                    ctx.close();
+                }
+            } else {
+                if (msg instanceof Http2ResetFrame) {
+                    ctx.close();
+                }
+                ReferenceCountUtil.release(msg);
+            }
+        }
+
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+            if (msg instanceof ByteBuf bytes) {
+                ctx.write(new DefaultHttp2DataFrame(bytes, !bytes.isReadable()), promise);
+            } else {
+                ctx.write(msg, promise);
+            }
+        }
+    }
+
+    static ByteBuf empty() {
+        return Unpooled.EMPTY_BUFFER;
+    }
+}

@@ -126,20 +126,30 @@ public final class UpstreamGroup implements PeerSelector {
     }
 
     @Override
-    public Peer select(String path, InetSocketAddress client, Peer previous) {
+    public Peer select(String path, InetSocketAddress client, java.util.Collection<Peer> tried) {
         Snapshot s = current.get();
         if (s.peers.length == 0) {
             return null;
         }
         long now = System.nanoTime();
-        int avoid = previous == null ? -1 : s.indexByLabel.getOrDefault(previous.label(), -1);
+        java.util.BitSet avoid = null;
+        if (tried != null && !tried.isEmpty()) {
+            avoid = new java.util.BitSet(s.peers.length);
+            for (Peer p : tried) {
+                Integer i = s.indexByLabel.get(p.label());
+                if (i != null) {
+                    avoid.set(i);
+                }
+            }
+        }
+        java.util.BitSet skip = avoid;
         byte[] key = null;
         for (Tier tier : s.tiers) {
             if (key == null && tier.algorithm.hashes()) {
                 key = key(path, client);
             }
             int[] members = tier.members;
-            int picked = tier.algorithm.pick(key, i -> members[i] != avoid && s.health[members[i]].usable(now));
+            int picked = tier.algorithm.pick(key, i -> (skip == null || !skip.get(members[i])) && s.health[members[i]].usable(now));
             if (picked >= 0) {
                 return s.peers[members[picked]];
             }

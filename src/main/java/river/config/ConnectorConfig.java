@@ -16,14 +16,15 @@ import java.util.Optional;
  * @param tlsVerify whether the upstream's certificate is verified at all (false only for testing)
  * @param timeouts per-connector timeouts (River 0.8's names); zero keeps the service's setting
  * @param refresh when a {@code dns} or {@code srv} source is looked up again
+ * @param sendProxyProtocol the PROXY protocol version (1 or 2) sent at the start of each connection, or 0 for none
  */
 public record ConnectorConfig(Source source, Optional<String> tlsSni, boolean tlsFromName, UpstreamProto proto, int weight,
-        Optional<Path> caPath, boolean tlsVerify, Timeouts timeouts, Refresh refresh) {
+        Optional<Path> caPath, boolean tlsVerify, Timeouts timeouts, Refresh refresh, int sendProxyProtocol) {
     public static final int DEFAULT_WEIGHT = 1;
 
     /** A literal-address connector with default timeouts. */
     public ConnectorConfig(String host, int port, Optional<String> tlsSni, UpstreamProto proto, int weight, Optional<Path> caPath, boolean tlsVerify) {
-        this(new Source.Address(host, port), tlsSni, false, proto, weight, caPath, tlsVerify, Timeouts.NONE, Refresh.TTL);
+        this(new Source.Address(host, port), tlsSni, false, proto, weight, caPath, tlsVerify, Timeouts.NONE, Refresh.TTL, 0);
     }
 
     /** Where the connector's servers come from. */

@@ -21,15 +21,12 @@ import river.kdl.KdlValue;
  * Turns a KDL document in River's schema into the configuration model, recording every error with
  * its line and column. Unknown nodes and properties are errors, never ignored.
  */
-final class KdlConfigReader {
+final class KdlConfigReader extends KdlSchemaReader {
     private static final List<String> SERVICE_SECTIONS = List.of(
-            "listeners", "connectors", "routes", "path-control", "rate-limiting", "file-server", "timeouts", "limits", "upstream-pool");
-    private final Problems problems;
-    private final ValueRules rules;
-
+            "listeners", "connectors", "routes", "path-control", "rate-limiting", "file-server", "timeouts", "limits", "upstream-pool",
+            "normalization", "client-ip", "overload", "connection-filters");
     KdlConfigReader(Problems problems, Path workingDirectory) {
-        this.problems = problems;
-        this.rules = new ValueRules(problems, workingDirectory);
+        super(problems, new ValueRules(problems, workingDirectory));
     }
 
     /** Reads the document; returns null if any error was recorded. */
@@ -182,13 +179,26 @@ final class KdlConfigReader {
         ServiceHandler handler = fileServerNode != null ? fileServer(fileServerNode)
                 : connectorsNode != null ? connectors(connectorsNode)
                 : routesNode != null ? routes(routesNode) : null;
-        PathControlConfig pathControl = pathControlNode == null ? PathControlConfig.empty() : pathControl(pathControlNode);
-        List<RateLimitRule> rateLimits = rateLimitingNode == null ? List.of() : rateLimiting(rateLimitingNode);
+        GuardsReader guards = new GuardsReader(problems, rules);
+        PathControlConfig pathControl = pathControlNode == null ? PathControlConfig.empty() : guards.pathControl(pathControlNode);
+        GuardsReader.RateLimiting rateLimiting = rateLimitingNode == null ? new GuardsReader.RateLimiting(List.of(), Optional.empty())
+                : guards.rateLimiting(rateLimitingNode);
+        List<RateLimitRule> rateLimits = rateLimiting.rules();
+        KdlNode normalizationNode = sections.get("normalization");
+        KdlNode clientIpNode = sections.get("client-ip");
+        KdlNode overloadNode = sections.get("overload");
+        KdlNode connectionFiltersNode = sections.get("connection-filters");
+        RequestGuards requestGuards = new RequestGuards(
+                normalizationNode == null ? RequestGuards.Normalization.DEFAULT : guards.normalization(normalizationNode),
+                Optional.ofNullable(clientIpNode == null ? null : guards.clientIp(clientIpNode)),
+                Optional.ofNullable(overloadNode == null ? null : guards.overload(overloadNode)),
+                connectionFiltersNode == null ? List.of() : guards.connectionFilters(connectionFiltersNode),
+                rateLimiting.redis());
         HttpSettings http = httpSettings(sections.get("timeouts"), sections.get("limits"), sections.get("upstream-pool"));
         if (handler == null) {
             return null;
         }
-        return new ServiceConfig(node.name(), listeners, handler, pathControl, rateLimits, http);
+        return new ServiceConfig(node.name(), listeners, handler, pathControl, rateLimits, http, requestGuards);
     }
 
     // ---- engine settings --------------------------------------------------------------------------
@@ -233,13 +243,6 @@ final class KdlConfigReader {
 
     private static int orDefault(Integer value, int defaultValue) {
         return value == null ? defaultValue : value;
-    }
-
-    private Integer nonNegativeInt(KdlValue value, String what) {
-        if (value instanceof KdlValue.Num n && n.isInteger() && ((java.math.BigInteger) n.value()).signum() == 0) {
-            return 0;
-        }
-        return positiveInt(value, what);
     }
 
     // ---- listeners --------------------------------------------------------------------------------
@@ -340,11 +343,6 @@ final class KdlConfigReader {
         return ok ? out : null;
     }
 
-    private Path readable(KdlProperty property) {
-        String s = stringOrNull(property);
-        return s == null ? null : rules.readableFile(s, property.key(), where(property.value().position()));
-    }
-
     // ---- connectors -------------------------------------------------------------------------------
 
     private ServiceHandler.Proxy connectors(KdlNode node) {
@@ -373,7 +371,7 @@ final class KdlConfigReader {
     }
 
     private static final String[] CONNECTION_SETTINGS = {"tls-sni", "proto", "weight", "ca-path", "tls-verify",
-        "connection-timeout-ms", "total-connection-timeout-ms", "read-timeout-ms", "write-timeout-ms", "idle-timeout-ms"};
+        "connection-timeout-ms", "total-connection-timeout-ms", "read-timeout-ms", "write-timeout-ms", "idle-timeout-ms", "send-proxy-protocol"};
     private static final String[] DISCOVERY_SETTINGS = {"tls", "refresh", "refresh-seconds", "min-refresh-seconds", "max-refresh-seconds"};
 
     private ConnectorConfig connector(KdlNode node) {
@@ -430,12 +428,23 @@ final class KdlConfigReader {
                 optionalMs(node, "total-connection-timeout-ms"), optionalMs(node, "read-timeout-ms"),
                 optionalMs(node, "write-timeout-ms"), optionalMs(node, "idle-timeout-ms"));
         ConnectorConfig.Refresh refresh = refresh(node);
-        if (source == null || proto == null || weight == null || verify == null || tlsFromName == null
+        Integer sendProxy = node.property("send-proxy-protocol").map(p -> {
+            String v = stringOrNull(p);
+            if (v == null) {
+                return null;
+            }
+            if (!v.equals("v1") && !v.equals("v2")) {
+                problems.add(where(p.value().position()), "send-proxy-protocol must be \"v1\" or \"v2\", found \"" + v + "\"");
+                return null;
+            }
+            return v.equals("v1") ? 1 : 2;
+        }).orElse(0);
+        if (sendProxy == null || source == null || proto == null || weight == null || verify == null || tlsFromName == null
                 || (node.property("tls-sni").isPresent() && sni.isEmpty())
                 || (node.property("ca-path").isPresent() && tls && caPath.isEmpty())) {
             return null;
         }
-        return new ConnectorConfig(source, sni, tlsFromName, proto, weight, caPath, verify, timeouts, refresh);
+        return new ConnectorConfig(source, sni, tlsFromName, proto, weight, caPath, verify, timeouts, refresh, sendProxy);
     }
 
     private String discoveredName(KdlNode node, String kind) {
@@ -466,28 +475,6 @@ final class KdlConfigReader {
             problems.add(where(node.position()), "min-refresh-seconds (" + min + ") is above max-refresh-seconds (" + max + ")");
         }
         return new ConnectorConfig.Refresh(fixed, min, max);
-    }
-
-    /** A positive integer property, or 0 when absent (or invalid, after recording the error). */
-    private int optionalMs(KdlNode node, String key) {
-        Integer v = node.property(key).map(p -> positiveInt(p.value(), key)).orElse(null);
-        return v == null ? 0 : v;
-    }
-
-    private Integer port(KdlValue value) {
-        Integer p = positiveInt(value, "port");
-        if (p != null && p > 65535) {
-            problems.add(where(value.position()), "port must be 1 to 65535, found " + p);
-            return null;
-        }
-        return p;
-    }
-
-    private static String[] concat(String[] a, String[] b, String... more) {
-        List<String> all = new ArrayList<>(List.of(a));
-        all.addAll(List.of(b));
-        all.addAll(List.of(more));
-        return all.toArray(new String[0]);
     }
 
     private LoadBalanceConfig loadBalance(KdlNode node) {
@@ -790,271 +777,5 @@ final class KdlConfigReader {
         return new ServiceHandler.FileServer(basePath);
     }
 
-    // ---- path control -----------------------------------------------------------------------------
 
-    private PathControlConfig pathControl(KdlNode node) {
-        noEntries(node);
-        List<FilterConfig> request = List.of();
-        List<FilterConfig> upstreamRequest = List.of();
-        List<FilterConfig> upstreamResponse = List.of();
-        Set<String> seen = new HashSet<>();
-        for (KdlNode stage : node.children()) {
-            if (!seen.add(stage.name()) && isKnown(stage.name(), "request-filters", "upstream-request", "upstream-response")) {
-                duplicate(stage);
-            }
-            switch (stage.name()) {
-                case "request-filters" -> request = filters(stage, Set.of("block-cidr-range"));
-                case "upstream-request" -> upstreamRequest = filters(stage, Set.of("remove-header-key-regex", "upsert-header"));
-                case "upstream-response" -> upstreamResponse = filters(stage, Set.of("remove-header-key-regex", "upsert-header"));
-                default -> unknownNode(stage, "in path-control", "request-filters, upstream-request, upstream-response");
-            }
-        }
-        return new PathControlConfig(request, upstreamRequest, upstreamResponse);
-    }
-
-    private List<FilterConfig> filters(KdlNode stage, Set<String> kindsHere) {
-        noEntries(stage);
-        List<FilterConfig> filters = new ArrayList<>();
-        for (KdlNode node : stage.children()) {
-            if (!node.name().equals("filter")) {
-                unknownNode(node, "in " + stage.name(), "filter");
-                continue;
-            }
-            noArguments(node);
-            noChildren(node);
-            Optional<KdlProperty> kindProperty = node.property("kind");
-            if (kindProperty.isEmpty()) {
-                problems.add(where(node.position()), "filter needs kind=\"...\" (one of " + String.join(", ", new java.util.TreeSet<>(kindsHere)) + ")");
-                continue;
-            }
-            String kind = stringOrNull(kindProperty.get());
-            if (kind == null) {
-                continue;
-            }
-            if (!kindsHere.contains(kind)) {
-                boolean known = kind.equals("block-cidr-range") || kind.equals("remove-header-key-regex") || kind.equals("upsert-header");
-                problems.add(where(kindProperty.get().value().position()), (known ? "filter kind \"" + kind + "\" cannot be used in " + stage.name()
-                        : "unknown filter kind \"" + kind + "\"") + "; expected one of " + String.join(", ", new java.util.TreeSet<>(kindsHere)));
-                continue;
-            }
-            FilterConfig filter = switch (kind) {
-                case "block-cidr-range" -> {
-                    allowedProperties(node, "filter kind=\"block-cidr-range\"", "kind", "addrs");
-                    String addrs = requiredString(node, "addrs");
-                    List<CidrRange> ranges = addrs == null ? null : rules.cidrList(addrs, where(node.property("addrs").get().value().position()));
-                    yield ranges == null ? null : new FilterConfig.BlockCidrRange(ranges);
-                }
-                case "remove-header-key-regex" -> {
-                    allowedProperties(node, "filter kind=\"remove-header-key-regex\"", "kind", "pattern");
-                    String regex = requiredString(node, "pattern");
-                    // Header names are case-insensitive, so is the match.
-                    Pattern pattern = regex == null ? null
-                            : rules.regex(regex, "pattern", where(node.property("pattern").get().value().position()), Pattern.CASE_INSENSITIVE);
-                    yield pattern == null ? null : new FilterConfig.RemoveHeaderKeyRegex(pattern);
-                }
-                default -> {
-                    allowedProperties(node, "filter kind=\"upsert-header\"", "kind", "key", "value");
-                    String key = requiredString(node, "key");
-                    String value = requiredString(node, "value");
-                    key = key == null ? null : rules.headerName(key, "key", where(node.property("key").get().value().position()));
-                    value = value == null ? null : rules.headerValue(value, "value", where(node.property("value").get().value().position()));
-                    yield key == null || value == null ? null : new FilterConfig.UpsertHeader(key, value);
-                }
-            };
-            if (filter != null) {
-                filters.add(filter);
-            }
-        }
-        return filters;
-    }
-
-    // ---- rate limiting ----------------------------------------------------------------------------
-
-    private List<RateLimitRule> rateLimiting(KdlNode node) {
-        noEntries(node);
-        List<RateLimitRule> rules = new ArrayList<>();
-        for (KdlNode child : node.children()) {
-            if (!child.name().equals("rule")) {
-                unknownNode(child, "in rate-limiting", "rule");
-                continue;
-            }
-            RateLimitRule rule = rule(child);
-            if (rule != null) {
-                rules.add(rule);
-            }
-        }
-        return rules;
-    }
-
-    private RateLimitRule rule(KdlNode node) {
-        noArguments(node);
-        noChildren(node);
-        Optional<KdlProperty> kindProperty = node.property("kind");
-        if (kindProperty.isEmpty()) {
-            problems.add(where(node.position()), "rule needs kind=\"source-ip\", \"specific-uri\" or \"any-matching-uri\"");
-            return null;
-        }
-        String kind = stringOrNull(kindProperty.get());
-        if (kind == null) {
-            return null;
-        }
-        switch (kind) {
-            case "source-ip" -> {
-                allowedProperties(node, "rule kind=\"source-ip\"", "kind", "max-buckets", "tokens-per-bucket", "refill-qty", "refill-rate-ms");
-                Integer maxBuckets = requiredPositiveInt(node, "max-buckets");
-                RateLimitRule.TokenBucketSpec bucket = bucket(node);
-                return maxBuckets == null || bucket == null ? null : new RateLimitRule.SourceIp(maxBuckets, bucket);
-            }
-            case "specific-uri" -> {
-                allowedProperties(node, "rule kind=\"specific-uri\"", "kind", "pattern", "max-buckets", "tokens-per-bucket", "refill-qty", "refill-rate-ms");
-                Pattern pattern = requiredRegex(node);
-                Integer maxBuckets = requiredPositiveInt(node, "max-buckets");
-                RateLimitRule.TokenBucketSpec bucket = bucket(node);
-                return pattern == null || maxBuckets == null || bucket == null ? null : new RateLimitRule.SpecificUri(pattern, maxBuckets, bucket);
-            }
-            case "any-matching-uri" -> {
-                allowedProperties(node, "rule kind=\"any-matching-uri\" (one shared bucket, so no max-buckets)", "kind", "pattern", "tokens-per-bucket", "refill-qty", "refill-rate-ms");
-                Pattern pattern = requiredRegex(node);
-                RateLimitRule.TokenBucketSpec bucket = bucket(node);
-                return pattern == null || bucket == null ? null : new RateLimitRule.AnyMatchingUri(pattern, bucket);
-            }
-            default -> {
-                problems.add(where(kindProperty.get().value().position()),
-                        "unknown rule kind \"" + kind + "\"; expected \"source-ip\", \"specific-uri\" or \"any-matching-uri\"");
-                return null;
-            }
-        }
-    }
-
-    private RateLimitRule.TokenBucketSpec bucket(KdlNode node) {
-        Integer tokens = requiredPositiveInt(node, "tokens-per-bucket");
-        Integer refill = requiredPositiveInt(node, "refill-qty");
-        Integer rate = requiredPositiveInt(node, "refill-rate-ms");
-        return tokens == null || refill == null || rate == null ? null : new RateLimitRule.TokenBucketSpec(tokens, refill, rate);
-    }
-
-    // ---- typed access with located errors --------------------------------------------------------
-
-    private Pattern requiredRegex(KdlNode node) {
-        String s = requiredString(node, "pattern");
-        return s == null ? null : rules.regex(s, "pattern", where(node.property("pattern").get().value().position()));
-    }
-
-    private String requiredString(KdlNode node, String key) {
-        Optional<KdlProperty> p = node.property(key);
-        if (p.isEmpty()) {
-            problems.add(where(node.position()), node.name() + " needs the property " + key + "=");
-            return null;
-        }
-        return stringOrNull(p.get());
-    }
-
-    private Integer requiredPositiveInt(KdlNode node, String key) {
-        Optional<KdlProperty> p = node.property(key);
-        if (p.isEmpty()) {
-            problems.add(where(node.position()), node.name() + " needs the property " + key + "=");
-            return null;
-        }
-        return positiveInt(p.get().value(), key);
-    }
-
-    private String stringOrNull(KdlProperty property) {
-        return string(property.value(), property.key());
-    }
-
-    private String stringOrEmpty(KdlProperty property) {
-        String s = stringOrNull(property);
-        return s == null ? "" : s;
-    }
-
-    private String string(KdlValue value, String what) {
-        if (value == null) {
-            return null;
-        }
-        if (value instanceof KdlValue.Str s) {
-            return s.value();
-        }
-        problems.add(where(value.position()), what + " expects a string, found " + value.kindName());
-        return null;
-    }
-
-    private Boolean bool(KdlValue value, String what) {
-        if (value == null) {
-            return null;
-        }
-        if (value instanceof KdlValue.Bool b) {
-            return b.value();
-        }
-        problems.add(where(value.position()), what + " expects true or false, found " + value.kindName());
-        return null;
-    }
-
-    private Integer positiveInt(KdlValue value, String what) {
-        if (value == null) {
-            return null;
-        }
-        if (value instanceof KdlValue.Num n && n.isInteger()) {
-            java.math.BigInteger i = (java.math.BigInteger) n.value();
-            if (i.signum() > 0 && i.bitLength() < 32) {
-                return i.intValue();
-            }
-        }
-        problems.add(where(value.position()), what + " expects a positive integer, found "
-                + (value instanceof KdlValue.Num n ? n.value() : value.kindName()));
-        return null;
-    }
-
-    /** The node's one argument, recording an error if it has none or several. */
-    private KdlValue singleArgument(KdlNode node, String... allowedProperties) {
-        allowedProperties(node, node.name(), allowedProperties);
-        noChildren(node);
-        if (node.arguments().size() != 1) {
-            problems.add(where(node.position()), node.name() + " expects exactly one value, found " + node.arguments().size());
-            return null;
-        }
-        return node.arguments().get(0);
-    }
-
-    private void noEntries(KdlNode node) {
-        noArguments(node);
-        allowedProperties(node, node.name());
-    }
-
-    private void noArguments(KdlNode node) {
-        if (!node.arguments().isEmpty()) {
-            problems.add(where(node.arguments().get(0).position()), node.name() + " takes no arguments");
-        }
-    }
-
-    private void noChildren(KdlNode node) {
-        if (!node.children().isEmpty()) {
-            problems.add(where(node.children().get(0).position()), node.name() + " takes no children");
-        }
-    }
-
-    private void allowedProperties(KdlNode node, String what, String... allowed) {
-        Set<String> ok = Set.of(allowed);
-        for (KdlProperty p : node.properties().values()) {
-            if (!ok.contains(p.key())) {
-                problems.add(where(p.position()), "unknown property \"" + p.key() + "\" on " + what
-                        + (allowed.length == 0 ? "; it takes no properties" : "; expected one of " + String.join(", ", allowed)));
-            }
-        }
-    }
-
-    private void unknownNode(KdlNode node, String where, String expected) {
-        problems.add(where(node.position()), "unknown node \"" + node.name() + "\" " + where + "; expected one of " + expected);
-    }
-
-    private void duplicate(KdlNode node) {
-        problems.add(where(node.position()), "\"" + node.name() + "\" is given more than once");
-    }
-
-    private static boolean isKnown(String name, String... known) {
-        return List.of(known).contains(name);
-    }
-
-    private static Problems.Where where(KdlPosition position) {
-        return new Problems.Where(position.line(), position.column());
-    }
 }

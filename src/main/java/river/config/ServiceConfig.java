@@ -9,6 +9,7 @@ import java.util.List;
  * @param pathControl filters applied to proxied requests and responses (empty for file servers)
  * @param rateLimits rules every request must obtain a token from (empty for file servers)
  * @param http the engine's limits and timeouts for this service
+ * @param guards normalization, client address, overload and connection filters
  */
 public record ServiceConfig(
         String name,
@@ -16,9 +17,15 @@ public record ServiceConfig(
         ServiceHandler handler,
         PathControlConfig pathControl,
         List<RateLimitRule> rateLimits,
-        HttpSettings http) {
+        HttpSettings http,
+        RequestGuards guards) {
     public ServiceConfig {
         listeners = List.copyOf(listeners);
         rateLimits = List.copyOf(rateLimits);
+    }
+
+    public ServiceConfig(String name, List<ListenerConfig> listeners, ServiceHandler handler, PathControlConfig pathControl,
+            List<RateLimitRule> rateLimits, HttpSettings http) {
+        this(name, listeners, handler, pathControl, rateLimits, http, RequestGuards.defaults());
     }
 }

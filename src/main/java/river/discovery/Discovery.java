@@ -108,6 +108,8 @@ public final class Discovery implements AutoCloseable {
                         for (Server s : found.servers) {
                             peers.add(spec.peers().peer(s.ip, s.port, s.name, s.weight, s.priority));
                         }
+                        // DNS servers rotate their answers: a stable order keeps an unchanged set unchanged.
+                        peers.sort(java.util.Comparator.comparingInt(Peer::priority).thenComparing(Peer::label));
                         current = peers;
                         publish();
                     } catch (IOException e) {

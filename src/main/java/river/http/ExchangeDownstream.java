@@ -41,6 +41,11 @@ abstract class ExchangeDownstream extends ChannelInboundHandlerAdapter implement
     }
 
     @Override
+    public java.net.InetSocketAddress localAddress() {
+        return ClientAddress.local(channel);
+    }
+
+    @Override
     public EventLoop eventLoop() {
         return channel.eventLoop();
     }

@@ -80,8 +80,7 @@ final class Http1Connection extends ExchangeDownstream {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         super.handlerAdded(ctx);
-        SocketAddress remote = channel.remoteAddress();
-        this.client = remote instanceof InetSocketAddress inet ? inet : null;
+        // Read when the first request arrives: a PROXY header may not have been decoded yet.
     }
 
     @Override
@@ -167,6 +166,9 @@ final class Http1Connection extends ExchangeDownstream {
         closeAfterResponse = false;
         boolean bodyless = !HttpUtil.isTransferEncodingChunked(request) && HttpUtil.getContentLength(request, 0L) == 0L;
         currentTakesBody = !bodyless;
+        if (client == null) {
+            client = ClientAddress.of(channel);
+        }
         current = engine.newExchange(this, request, client, secure);
         current.start(bodyless);
     }

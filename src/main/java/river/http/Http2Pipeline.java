@@ -9,7 +9,6 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import river.proxy.ProxyEngine;
 
 /** Sets a client connection up for HTTP/2: one stream channel per request, each through the engine. */
@@ -25,8 +24,7 @@ final class Http2Pipeline {
      * @param secure whether the connection is TLS (the requests' scheme)
      */
     static void install(ChannelPipeline pipeline, ProxyEngine engine, Http1Settings settings, boolean secure) {
-        SocketAddress remote = pipeline.channel().remoteAddress();
-        InetSocketAddress client = remote instanceof InetSocketAddress inet ? inet : null;
+        InetSocketAddress client = ClientAddress.of(pipeline.channel());
         pipeline.addLast(
                 Http2FrameCodecBuilder.forServer()
                         .initialSettings(Http2Settings.defaultSettings()

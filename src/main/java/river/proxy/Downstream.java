@@ -13,6 +13,11 @@ public interface Downstream {
 
     EventLoop eventLoop();
 
+    /** The address the client connected to (River's listener), or null (Unix sockets). */
+    default java.net.InetSocketAddress localAddress() {
+        return null;
+    }
+
     /** Whether the client speaks HTTP/1.0 (no 1xx, no chunked framing). */
     boolean isHttp10();
 

@@ -24,6 +24,7 @@ import io.netty.util.concurrent.Future;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -56,6 +57,8 @@ public final class Exchange implements UpstreamListener {
     private boolean retriedStale;
     private boolean localResponse;
     private boolean webSocketUpgrade;
+    /** The peers this request was sent to, so that a retry goes elsewhere. */
+    private List<Peer> tried;
     /** A gRPC call: it needs HTTP/2 to the upstream, and failures are answered in gRPC's terms. */
     private boolean grpc;
     /** When the response head must have arrived (System.nanoTime), or 0. */
@@ -72,6 +75,16 @@ public final class Exchange implements UpstreamListener {
 
     public RequestContext context() {
         return ctx;
+    }
+
+    @Override
+    public InetSocketAddress proxiedClient() {
+        return ctx.client();
+    }
+
+    @Override
+    public InetSocketAddress proxiedDestination() {
+        return downstream.localAddress();
     }
 
     // ---- request phases -------------------------------------------------------------------------
@@ -186,13 +199,17 @@ public final class Exchange implements UpstreamListener {
     }
 
     private void connect() {
-        Peer peer = ctx.upstreams.select(ctx.path(), ctx.client(), ctx.attempts == 0 ? null : ctx.peer);
+        Peer peer = ctx.upstreams.select(ctx.path(), ctx.client(), tried);
         if (peer == null) {
             fail(ProxyError.NO_PEER);
             return;
         }
         ctx.attempts++;
         ctx.peer = peer;
+        if (tried == null) {
+            tried = new ArrayList<>(MAX_ATTEMPTS);
+        }
+        tried.add(peer);
         if (grpc && (peer.tls() == null || !peer.tls().offer().mayUseHttp2())) {
             fail(ProxyError.NEEDS_HTTP2);
             return;
@@ -246,7 +263,7 @@ public final class Exchange implements UpstreamListener {
     private void sendRequestHead() {
         HttpRequest original = ctx.request();
         boolean chunked = HttpUtil.isTransferEncodingChunked(original);
-        HttpHeaders headers = ForwardedHeaders.forUpstream(original.headers(), ctx.client(), ctx.secure());
+        HttpHeaders headers = ForwardedHeaders.forUpstream(original.headers(), ctx.socketPeer(), ctx.secure());
         if (chunked) {
             headers.remove(HttpHeaderNames.CONTENT_LENGTH);
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -299,8 +316,16 @@ public final class Exchange implements UpstreamListener {
             return;
         }
         HttpContent chunk = content;
-        for (ProxyModule m : engine.modules()) {
-            chunk = m.onRequestBody(ctx, chunk);
+        boolean last = content instanceof LastHttpContent;
+        try {
+            for (ProxyModule m : engine.modules()) {
+                chunk = m.onRequestBody(ctx, chunk);
+            }
+        } catch (Rejected r) {
+            chunk.release();
+            requestFullyRead |= last;
+            reject(r);
+            return;
         }
         ctx.bytesIn += chunk.content().readableBytes();
         if (chunk instanceof LastHttpContent) {
@@ -405,8 +430,13 @@ public final class Exchange implements UpstreamListener {
         boolean bodyFollows = !ctx.request().method().equals(HttpMethod.HEAD) && code != 204 && code != 304;
         boolean framed = !bodyFollows || HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response);
         upstreamReusable = framed && HttpUtil.isKeepAlive(response);
-        for (ProxyModule m : engine.modules()) {
-            m.onUpstreamResponse(ctx, response);
+        try {
+            for (ProxyModule m : engine.modules()) {
+                m.onUpstreamResponse(ctx, response);
+            }
+        } catch (Rejected r) {
+            reject(r);
+            return;
         }
         HttpHeaders headers = response.headers();
         ForwardedHeaders.removeHopByHop(headers);
@@ -473,8 +503,14 @@ public final class Exchange implements UpstreamListener {
             return;
         }
         HttpContent chunk = content;
-        for (ProxyModule m : engine.modules()) {
-            chunk = m.onResponseBody(ctx, chunk);
+        try {
+            for (ProxyModule m : engine.modules()) {
+                chunk = m.onResponseBody(ctx, chunk);
+            }
+        } catch (Rejected r) {
+            chunk.release();
+            reject(r);
+            return;
         }
         ctx.bytesOut += chunk.content().readableBytes();
         boolean last = chunk instanceof LastHttpContent;
@@ -515,6 +551,7 @@ public final class Exchange implements UpstreamListener {
             requestSent = false;
             responseDeadline = 0;
             ctx.attempts--;
+            tried.remove(tried.size() - 1); // the peer did nothing wrong: it may serve the retry
             connect();
             return;
         }
@@ -639,6 +676,26 @@ public final class Exchange implements UpstreamListener {
         downstream.sendBody(ctx.request().method().equals(HttpMethod.HEAD) ? LastHttpContent.EMPTY_LAST_CONTENT
                 : new DefaultLastHttpContent(Unpooled.wrappedBuffer(text)));
         complete();
+    }
+
+    /**
+     * A module refused what was passing through: the client gets the module's answer if the response
+     * has not started, else the response is cut short. The upstream connection is not reused.
+     */
+    private void reject(Rejected r) {
+        engine.log().debug("{} {}: {}", ctx.request().method(), ctx.path(), r.getMessage());
+        if (upstream != null) {
+            upstream.discard();
+            upstream = null;
+        }
+        if (headSent || finished) {
+            if (!finished) {
+                downstream.abort();
+                finish();
+            }
+            return;
+        }
+        respondLocally(Verdict.text(r.status(), r.body()));
     }
 
     /**

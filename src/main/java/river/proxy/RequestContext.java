@@ -13,10 +13,13 @@ import river.upstream.Peer;
  */
 public final class RequestContext {
     private final String service;
-    private final InetSocketAddress client;
+    /** The peer of the client connection (the client, or a proxy in front of River). */
+    private final InetSocketAddress socketPeer;
+    /** Who the client is: the socket peer, or the address trusted proxies vouched for (client-ip). */
+    private InetSocketAddress client;
     private final boolean secure;
     private final HttpRequest request;
-    private final String path;
+    private String path;
     private final long startNanos = System.nanoTime();
     private Map<Object, Object> attributes;
     Peer peer;
@@ -35,6 +38,7 @@ public final class RequestContext {
     RequestContext(String service, InetSocketAddress client, boolean secure, HttpRequest request) {
         this.service = service;
         this.client = client;
+        this.socketPeer = client;
         this.secure = secure;
         this.request = request;
         String uri = request.uri();
@@ -51,9 +55,33 @@ public final class RequestContext {
         return service;
     }
 
-    /** The client's address; null for clients on a Unix socket. */
+    /**
+     * The client's address, as every filter, limit and log sees it: the connection's peer, or the
+     * address a trusted proxy reported (client-ip, PROXY protocol); null for a Unix socket client.
+     */
     public InetSocketAddress client() {
         return client;
+    }
+
+    /** Who the client is, as a module that trusts a forwarding header decided. */
+    public void client(InetSocketAddress vouchedFor) {
+        this.client = vouchedFor;
+    }
+
+    /** The peer of the client connection itself, whoever the client is (for X-Forwarded-For). */
+    public InetSocketAddress socketPeer() {
+        return socketPeer;
+    }
+
+    /**
+     * Replaces the request's path (normalization, rewrites): what later phases match and what is
+     * sent upstream; the query string stays as it was.
+     */
+    public void rewritePath(String newPath) {
+        String uri = request.uri();
+        int q = uri.indexOf('?');
+        request.setUri(q < 0 ? newPath : newPath + uri.substring(q));
+        this.path = newPath;
     }
 
     /** Whether the client connected over TLS. */

@@ -17,6 +17,26 @@ public sealed interface Verdict {
 
     record Continue() implements Verdict {}
 
+    /**
+     * An answer with a status and a plain-text body (none when empty), as filters give when they
+     * refuse a request.
+     */
+    static Respond text(int status, String body) {
+        byte[] bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        HttpResponse head = new io.netty.handler.codec.http.DefaultHttpResponse(io.netty.handler.codec.http.HttpVersion.HTTP_1_1,
+                io.netty.handler.codec.http.HttpResponseStatus.valueOf(status));
+        head.headers().setInt(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        if (bytes.length > 0) {
+            head.headers().set(io.netty.handler.codec.http.HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
+        }
+        return new Respond(head, bytes.length == 0 ? new Body.Empty() : new Body.Bytes(io.netty.buffer.Unpooled.wrappedBuffer(bytes)));
+    }
+
+    /** {@link #text} as an already completed stage, for a request phase's answer. */
+    static CompletionStage<Verdict> textNow(int status, String body) {
+        return CompletableFuture.completedFuture(text(status, body));
+    }
+
     /** Answer with this head and body; no later request phase runs and nothing is proxied. */
     record Respond(HttpResponse head, Body body) implements Verdict {}
 

@@ -51,8 +51,16 @@ public final class ServerTls {
         }
     }
 
+    private final java.util.concurrent.atomic.LongAdder handshakes = new java.util.concurrent.atomic.LongAdder();
+
+    /** TLS sessions begun on this listener (connections that got as far as TLS). */
+    public long handshakesStarted() {
+        return handshakes.sum();
+    }
+
     /** The handler that starts TLS on a new connection, choosing the certificate by SNI if there are several. */
     public ChannelHandler newHandler(ByteBufAllocator alloc) {
+        handshakes.increment();
         if (all.size() == 1) {
             return fallback.context.newHandler(alloc);
         }

@@ -26,7 +26,13 @@ import river.config.ServiceHandler;
 import river.http.Http1ServerInitializer;
 import river.http.Http1Settings;
 import river.modules.files.FileServerModule;
+import river.config.RequestGuards;
+import river.modules.clientip.ClientIpModule;
 import river.modules.filters.PathControlModule;
+import river.modules.normalize.NormalizationModule;
+import river.modules.overload.OverloadModule;
+import river.modules.ratelimit.RateLimitModule;
+import river.server.AcceptFilter;
 import river.modules.routing.Route;
 import river.modules.routing.RoutingModule;
 import river.observe.AccessLog;
@@ -54,6 +60,8 @@ public final class RiverServer implements AutoCloseable {
     private final Transport transport;
     private final List<ServerTls> certificates = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final java.util.concurrent.ScheduledExecutorService certificateWatch;
+    /** What must be closed at shutdown besides event loops (Redis clients). */
+    private final List<AutoCloseable> closeables = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private RiverServer(Transport transport) {
         this.transport = transport;
@@ -103,12 +111,21 @@ public final class RiverServer implements AutoCloseable {
             HttpSettings http = service.http();
             List<ProxyModule> modules = new ArrayList<>();
             river.upstream.PeerSelector selector = null;
+            RequestGuards guards = service.guards();
+            guards.overload().ifPresent(o -> modules.add(new OverloadModule(o)));
+            if (guards.normalization().any()) {
+                modules.add(new NormalizationModule(guards.normalization()));
+            }
+            guards.clientIp().ifPresent(c -> modules.add(new ClientIpModule(c)));
             if (service.handler() instanceof ServiceHandler.Proxy || service.handler() instanceof ServiceHandler.Routed) {
                 if (PathControlModule.isNeeded(service.pathControl())) {
                     modules.add(new PathControlModule(service.pathControl()));
                 }
                 if (!service.rateLimits().isEmpty()) {
-                    LOG.warn("service {}: rate-limiting rules are validated but not enforced yet", service.name());
+                    RateLimitModule limits = new RateLimitModule(service.rateLimits(), guards.redis());
+                    closeables.add(limits);
+                    limits.awaitReady(2_000);
+                    modules.add(limits);
                 }
                 wiring = new UpstreamWiring(service.name(), group, transport, system.dnsServers());
                 if (service.handler() instanceof ServiceHandler.Proxy proxy) {
@@ -133,12 +150,21 @@ public final class RiverServer implements AutoCloseable {
             }
             ProxyEngine engine = new ProxyEngine(service.name(), modules, selector, pool,
                     new EngineSettings(http.upstreamResponseTimeoutMs(), http.bodyIdleTimeoutMs(), http.tunnelIdleTimeoutMs()));
-            Http1Settings h1 = new Http1Settings(http.requestHeaderTimeoutMs(), http.keepaliveIdleTimeoutMs(),
-                    http.maxRequestLineBytes(), http.maxRequestHeaderBytes());
-            for (ListenerConfig listener : service.listeners()) {
-                if (listener.proxyProtocol()) {
-                    LOG.warn("service {}: proxy-protocol on {} is not implemented yet; such connections get 400", service.name(), listener.address());
+            int headerTimeoutMs = http.requestHeaderTimeoutMs();
+            if (guards.overload().isPresent()) {
+                RequestGuards.Overload o = guards.overload().get();
+                if (o.readTimeoutMs() > 0) {
+                    headerTimeoutMs = Math.min(headerTimeoutMs, o.readTimeoutMs());
                 }
+                if (o.writeTimeoutMs() > 0 || o.drainTimeoutMs() > 0 || o.minSendRateBytes() > 0) {
+                    LOG.warn("service {}: overload write-timeout-ms, drain-timeout-ms and min-send-rate-bytes are validated but not enforced yet; "
+                            + "the service's timeouts body-idle-ms bounds a stalled client meanwhile", service.name());
+                }
+            }
+            Http1Settings h1 = new Http1Settings(headerTimeoutMs, http.keepaliveIdleTimeoutMs(),
+                    http.maxRequestLineBytes(), http.maxRequestHeaderBytes());
+            AcceptFilter acceptFilter = AcceptFilter.of(guards.connectionFilters());
+            for (ListenerConfig listener : service.listeners()) {
                 ServerTls tls = listener.tls().isPresent()
                         ? new ServerTls(listener.tls().get(), listener.address().toString(), listener.offerH2()) : null;
                 if (tls != null) {
@@ -148,7 +174,18 @@ public final class RiverServer implements AutoCloseable {
                 Channel channel = ListenerBinding.bind(listener.address(), group, transport, new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (acceptFilter != null && !acceptFilter.admits(ch.remoteAddress())) {
+                            // Refused before any TLS or HTTP work is done for it.
+                            acceptFilter.countRefused();
+                            ch.config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
+                            ch.close();
+                            return;
+                        }
                         connections.add(ch);
+                        if (listener.proxyProtocol()) {
+                            ch.pipeline().addLast("proxy-protocol", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
+                            ch.pipeline().addLast("proxy-header", new river.http.ClientAddress.ProxyHeaderReader());
+                        }
                         if (tls != null) {
                             ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
                             ch.pipeline().addLast(new river.http.ProtocolSelector(engine, http1, h1));
@@ -162,7 +199,7 @@ public final class RiverServer implements AutoCloseable {
                 bound.add(channel);
                 LOG.info("service {} listening on {}", service.name(), describe(channel));
             }
-            return new RunningService(service.name(), group, pool, bound, wiring);
+            return new RunningService(service.name(), group, pool, bound, wiring, acceptFilter);
         } catch (IOException | InterruptedException | RuntimeException e) {
             bound.forEach(Channel::close);
             if (wiring != null) {
@@ -207,6 +244,11 @@ public final class RiverServer implements AutoCloseable {
         close();
     }
 
+    /** TLS handshakes begun on every listener so far. */
+    public long tlsHandshakesStarted() {
+        return certificates.stream().mapToLong(ServerTls::handshakesStarted).sum();
+    }
+
     /** Client connections with a request in progress. */
     private long busyConnections() {
         return connections.stream().filter(Http1ServerInitializer::isBusy).count();
@@ -222,6 +264,13 @@ public final class RiverServer implements AutoCloseable {
                 s.pool().closeIdle();
             }
             s.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        for (AutoCloseable c : closeables) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.debug("closing {} failed", c, e);
+            }
         }
         blocking.shutdownNow();
         certificateWatch.shutdownNow();

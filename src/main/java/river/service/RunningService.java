@@ -13,13 +13,21 @@ public final class RunningService {
     private final ConnectionPool pool;
     private final List<Channel> listeners;
     private final UpstreamWiring upstreams;
+    private final river.server.AcceptFilter acceptFilter;
 
-    RunningService(String name, EventLoopGroup group, ConnectionPool pool, List<Channel> listeners, UpstreamWiring upstreams) {
+    RunningService(String name, EventLoopGroup group, ConnectionPool pool, List<Channel> listeners, UpstreamWiring upstreams,
+            river.server.AcceptFilter acceptFilter) {
+        this.acceptFilter = acceptFilter;
         this.name = name;
         this.group = group;
         this.pool = pool;
         this.listeners = List.copyOf(listeners);
         this.upstreams = upstreams;
+    }
+
+    /** Connections closed at accept time by connection-filters. */
+    public long connectionsRefused() {
+        return acceptFilter == null ? 0 : acceptFilter.refused();
     }
 
     /** Stops discovery and health checks (at shutdown). */

@@ -249,7 +249,8 @@ final class UpstreamWiring implements AutoCloseable {
             tls = new UpstreamTls(context(c, offer), context(c, UpstreamTls.Offer.HTTP1_ONLY), offer, sni, c.tlsVerify());
         }
         ConnectorConfig.Timeouts t = c.timeouts();
-        return Peer.of(ip, port, weight, tls, priority, new Peer.PeerTimeouts(t.connectMs(), t.totalConnectMs(), t.readMs(), t.writeMs(), t.idleMs()));
+        return Peer.of(ip, port, weight, tls, priority, new Peer.PeerTimeouts(t.connectMs(), t.totalConnectMs(), t.readMs(), t.writeMs(), t.idleMs()),
+                c.sendProxyProtocol());
     }
 
     private synchronized SslContext context(ConnectorConfig c, UpstreamTls.Offer offer) throws IOException {

@@ -41,6 +41,10 @@ public final class ConnectionPool implements UpstreamConnection.Home {
     private static final AttributeKey<UpstreamConnection> CONNECTION = AttributeKey.valueOf("river.upstream.connection");
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("river.upstream.peer");
     private static final AttributeKey<Boolean> HTTP1_ONLY = AttributeKey.valueOf("river.upstream.http1Only");
+    /** What idle connections are filed under: the peer, and for PROXY-protocol peers also the client. */
+    private static final AttributeKey<String> POOL_KEY = AttributeKey.valueOf("river.upstream.poolKey");
+    /** The PROXY protocol header to send first, for peers that get one. */
+    private static final AttributeKey<io.netty.handler.codec.haproxy.HAProxyMessage> PROXY_HEADER = AttributeKey.valueOf("river.upstream.proxyHeader");
     /** Completed once the connection is ready for requests: with its UpstreamConnection (HTTP/1.1) or Http2Session. */
     private static final AttributeKey<Promise<Object>> READY = AttributeKey.valueOf("river.upstream.ready");
 
@@ -91,6 +95,10 @@ public final class ConnectionPool implements UpstreamConnection.Home {
                         Peer peer = ch.attr(PEER).get();
                         Promise<Object> ready = ch.eventLoop().newPromise();
                         ch.attr(READY).set(ready);
+                        io.netty.handler.codec.haproxy.HAProxyMessage header = ch.attr(PROXY_HEADER).get();
+                        if (header != null) {
+                            ProxyHeader.install(ch, header);
+                        }
                         ch.closeFuture().addListener(f -> ready.tryFailure(new java.nio.channels.ClosedChannelException()));
                         if (peer.tls() == null) {
                             ready.trySuccess(installHttp1(ch, peer, decoder));
@@ -124,6 +132,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
     /** Sets a connection up for HTTP/1.1; named handlers let a protocol switch replace the codec (takeOverAsTunnel). */
     private UpstreamConnection installHttp1(Channel ch, Peer peer, HttpDecoderConfig decoder) {
         UpstreamConnection connection = new UpstreamConnection(ch, peer, this);
+        connection.poolKey = ch.attr(POOL_KEY).get();
         ch.pipeline().addLast("http", new HttpClientCodec(decoder, false, false));
         ch.pipeline().addLast("forward", connection.new EventForwarder());
         return connection;
@@ -159,7 +168,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
      * connection owned by {@code loop} is taken.
      */
     public UpstreamConnection takeIdle(Peer peer, EventLoop loop, UpstreamListener listener, boolean borrow) {
-        UpstreamConnection reused = takeIdle(peer, loop, borrow);
+        UpstreamConnection reused = takeIdle(peer, poolKey(peer, listener), loop, borrow);
         if (reused != null) {
             reuses.increment();
             reused.attach(listener);
@@ -181,6 +190,13 @@ public final class ConnectionPool implements UpstreamConnection.Home {
      */
     public Future<UpstreamConnection> connect(Peer peer, EventLoop loop, UpstreamListener listener, boolean http1Only) {
         Promise<UpstreamConnection> promise = loop.newPromise();
+        if (peer.proxyProtocol() > 0) {
+            // A PROXY header names one client: its connection cannot be an HTTP/2 session shared by many.
+            http1Only = true;
+        }
+        String key = poolKey(peer, listener);
+        io.netty.handler.codec.haproxy.HAProxyMessage header = peer.proxyProtocol() > 0
+                ? ProxyHeader.of(peer.proxyProtocol(), listener.proxiedClient(), listener.proxiedDestination()) : null;
         if (!http1Only && peer.tls() != null && peer.tls().offer().mayUseHttp2()) {
             PeerSessions peerSessions = sessions.computeIfAbsent(peer.label(), label -> new PeerSessions());
             if (!peerSessions.speaksHttp1) {
@@ -188,7 +204,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
                 return promise;
             }
         }
-        dial(peer, loop, http1Only).addListener(done -> {
+        dial(peer, loop, http1Only, key, header).addListener(done -> {
             if (!done.isSuccess()) {
                 promise.tryFailure(done.cause());
             } else if (done.getNow() instanceof UpstreamConnection connection) {
@@ -220,7 +236,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
         synchronized (peerSessions) {
             dialing = peerSessions.dialing;
             if (dialing == null) {
-                dialing = dial(peer, loop, false);
+                dialing = dial(peer, loop, false, peer.label(), null);
                 peerSessions.dialing = dialing;
                 mine = true;
             }
@@ -276,11 +292,11 @@ public final class ConnectionPool implements UpstreamConnection.Home {
     }
 
     /** Opens a connection on {@code loop}: completes with its UpstreamConnection (HTTP/1.1) or Http2Session once usable. */
-    private Future<Object> dial(Peer peer, EventLoop loop, boolean http1Only) {
+    private Future<Object> dial(Peer peer, EventLoop loop, boolean http1Only, String poolKey, io.netty.handler.codec.haproxy.HAProxyMessage header) {
         Promise<Object> result = loop.newPromise();
         long started = System.nanoTime();
         Peer.PeerTimeouts own = peer.timeouts();
-        ChannelFuture connect = bootstrap.clone(loop).attr(PEER, peer).attr(HTTP1_ONLY, http1Only)
+        ChannelFuture connect = bootstrap.clone(loop).attr(PEER, peer).attr(HTTP1_ONLY, http1Only).attr(POOL_KEY, poolKey).attr(PROXY_HEADER, header)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, own.connectMs() > 0 ? own.connectMs() : connectTimeoutMs)
                 .connect(peer.address());
         connect.addListener(done -> {
@@ -289,6 +305,10 @@ public final class ConnectionPool implements UpstreamConnection.Home {
                 result.tryFailure(done.cause());
                 ch.close();
                 return;
+            }
+            io.netty.handler.codec.haproxy.HAProxyMessage proxyHeader = ch.attr(PROXY_HEADER).getAndSet(null);
+            if (proxyHeader != null) {
+                ProxyHeader.send(ch, proxyHeader);
             }
             // TLS and the HTTP/2 preface must follow within the connect timeout too, or the dial
             // (which other requests may be waiting for) would hang.
@@ -314,8 +334,8 @@ public final class ConnectionPool implements UpstreamConnection.Home {
         return result;
     }
 
-    private UpstreamConnection takeIdle(Peer peer, EventLoop loop, boolean borrow) {
-        IdleSet set = idle.get(peer.label());
+    private UpstreamConnection takeIdle(Peer peer, String key, EventLoop loop, boolean borrow) {
+        IdleSet set = idle.get(key);
         if (set == null) {
             return null;
         }
@@ -342,9 +362,9 @@ public final class ConnectionPool implements UpstreamConnection.Home {
             connection.discard();
             return;
         }
-        IdleSet set = idle.get(connection.peer().label());
+        IdleSet set = idle.get(connection.poolKey);
         if (set == null) {
-            set = idle.computeIfAbsent(connection.peer().label(), a -> new IdleSet(loops));
+            set = idle.computeIfAbsent(connection.poolKey, a -> new IdleSet(loops));
         }
         int idleNow;
         do {
@@ -385,6 +405,23 @@ public final class ConnectionPool implements UpstreamConnection.Home {
         }
     }
 
+    /**
+     * The key idle connections to a peer are filed under. A connection that began with a PROXY header
+     * speaks for one client, so it is reused only for that client's (same address and port) requests.
+     */
+    private static String poolKey(Peer peer, UpstreamListener listener) {
+        if (peer.proxyProtocol() == 0) {
+            return peer.label();
+        }
+        java.net.InetSocketAddress client = listener.proxiedClient();
+        return peer.label() + "|" + (client == null ? "local" : client.getAddress().getHostAddress() + ":" + client.getPort());
+    }
+
+    private static String labelOf(String poolKey) {
+        int bar = poolKey.indexOf('|');
+        return bar < 0 ? poolKey : poolKey.substring(0, bar);
+    }
+
     /** How long an unused connection to the peer is kept: its connector's idle-timeout-ms, else the service's. */
     private long idleNanos(Peer peer) {
         int own = peer.timeouts().idleMs();
@@ -394,7 +431,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
     /** Drops a connection that died while idle. */
     @Override
     public void forget(UpstreamConnection connection) {
-        IdleSet set = idle.get(connection.peer().label());
+        IdleSet set = idle.get(connection.poolKey);
         if (set != null) {
             for (ConcurrentLinkedDeque<UpstreamConnection> deque : set.byLoop) {
                 if (deque.remove(connection)) {
@@ -412,7 +449,7 @@ public final class ConnectionPool implements UpstreamConnection.Home {
     public void retainOnly(java.util.Set<String> labels) {
         live = java.util.Set.copyOf(labels);
         for (var e : idle.entrySet()) {
-            if (!labels.contains(e.getKey())) {
+            if (!labels.contains(labelOf(e.getKey()))) {
                 for (ConcurrentLinkedDeque<UpstreamConnection> deque : e.getValue().byLoop) {
                     UpstreamConnection c;
                     while ((c = deque.pollFirst()) != null) {

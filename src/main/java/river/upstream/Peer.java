@@ -11,11 +11,17 @@ import java.net.InetSocketAddress;
  * @param tls TLS towards the peer, or null for cleartext
  * @param priority the SRV priority tier (lower is preferred; 0 for servers not found through SRV)
  * @param timeouts the connector's own timeouts
+ * @param proxyProtocol the PROXY protocol version sent at the start of each connection (1, 2), or 0
  */
-public record Peer(InetSocketAddress address, String label, int weight, UpstreamTls tls, int priority, PeerTimeouts timeouts) {
+public record Peer(InetSocketAddress address, String label, int weight, UpstreamTls tls, int priority, PeerTimeouts timeouts,
+        int proxyProtocol) {
 
     public Peer(InetSocketAddress address, String label, int weight, UpstreamTls tls) {
-        this(address, label, weight, tls, 0, PeerTimeouts.NONE);
+        this(address, label, weight, tls, 0, PeerTimeouts.NONE, 0);
+    }
+
+    public Peer(InetSocketAddress address, String label, int weight, UpstreamTls tls, int priority, PeerTimeouts timeouts) {
+        this(address, label, weight, tls, priority, timeouts, 0);
     }
 
     /** A cleartext peer for an IP literal and port; never resolves a name. */
@@ -38,9 +44,14 @@ public record Peer(InetSocketAddress address, String label, int weight, Upstream
 
     /** A peer for a resolved address. */
     public static Peer of(InetAddress ip, int port, int weight, UpstreamTls tls, int priority, PeerTimeouts timeouts) {
+        return of(ip, port, weight, tls, priority, timeouts, 0);
+    }
+
+    /** A peer for a resolved address that is sent a PROXY protocol header of {@code proxyProtocol} (1, 2; 0 for none). */
+    public static Peer of(InetAddress ip, int port, int weight, UpstreamTls tls, int priority, PeerTimeouts timeouts, int proxyProtocol) {
         String text = io.netty.util.NetUtil.toAddressString(ip);
         String label = (text.contains(":") ? "[" + text + "]" : text) + ":" + port;
-        return new Peer(new InetSocketAddress(ip, port), label, weight, tls, priority, timeouts);
+        return new Peer(new InetSocketAddress(ip, port), label, weight, tls, priority, timeouts, proxyProtocol);
     }
 
     /** The IP as text: dotted quad, or RFC 5952's compressed lower-case IPv6 form. */

@@ -13,10 +13,10 @@ public interface PeerSelector {
      *
      * @param path the request's URI path, for hashing selections
      * @param client the client's address (null for Unix sockets), for hashing selections
-     * @param previous null for a first attempt; after a failed connect, the peer that failed, and
-     *     the answer must then be a different peer when there is one
+     * @param tried null or empty for a first attempt; after failed connects, the peers already
+     *     tried for this request, and the answer must then be another peer when there is one
      */
-    Peer select(String path, InetSocketAddress client, Peer previous);
+    Peer select(String path, InetSocketAddress client, java.util.Collection<Peer> tried);
 
     /** How many distinct peers there are, which bounds retries. */
     int size();

@@ -21,6 +21,8 @@ public final class UpstreamConnection {
     /** When the connection was parked in the pool (System.nanoTime). */
     private volatile long idleSince;
     private volatile int uses;
+    /** What the pool files this connection under while idle (the peer's label, or label and client). */
+    String poolKey;
 
     /** Where a connection goes when its exchange is done with it. */
     interface Home {
@@ -35,6 +37,7 @@ public final class UpstreamConnection {
         this.channel = channel;
         this.peer = peer;
         this.home = home;
+        this.poolKey = peer.label();
     }
 
     /** A stream of a shared HTTP/2 connection, rather than a connection of its own. */

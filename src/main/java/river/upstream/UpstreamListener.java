@@ -16,4 +16,14 @@ public interface UpstreamListener {
 
     /** The connection's outbound buffer crossed a water mark. */
     void onUpstreamWritabilityChanged(UpstreamConnection connection, boolean writable);
+
+    /** The client on whose behalf the connection is made, for a PROXY protocol header; null if unknown. */
+    default java.net.InetSocketAddress proxiedClient() {
+        return null;
+    }
+
+    /** The address that client connected to, for a PROXY protocol header; null if unknown. */
+    default java.net.InetSocketAddress proxiedDestination() {
+        return null;
+    }
 }

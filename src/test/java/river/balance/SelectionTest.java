@@ -199,7 +199,7 @@ class SelectionTest {
             assertThat(group.select("/", null, null).label()).isEqualTo("10.0.0.1:80");
         }
         // The preferred tier's only server failed this request: the next tier takes it.
-        assertThat(group.select("/", null, tiers.get(0)).label()).isEqualTo("10.0.0.2:80");
+        assertThat(group.select("/", null, List.of(tiers.get(0))).label()).isEqualTo("10.0.0.2:80");
         // Three failures in a row eject it; the lower-priority tier serves meanwhile.
         for (int i = 0; i < PeerHealth.PASSIVE_FAILURES; i++) {
             group.report(tiers.get(0), false);

@@ -75,7 +75,7 @@ class DiscoveryTest {
                 for (int i = 0; i < 10; i++) {
                     assertThat(get(river)).isEqualTo("200");
                 }
-                assertThat(two.requestsReceived()).isEqualTo(5);
+                assertThat(two.requestsReceived()).isBetween(4, 6);
                 // The first server leaves DNS: new requests go to the one that is left.
                 dns.setHosts("127.0.0.2 app.test.internal");
                 await(() -> river.service("proxy").upstreamGroups().get(0).size() == 1, 5000);
@@ -110,8 +110,9 @@ class DiscoveryTest {
                 for (int i = 0; i < 133; i++) {
                     assertThat(get(river)).isEqualTo("200");
                 }
-                assertThat(primaryA.requestsReceived()).isEqualTo(100);
-                assertThat(primaryB.requestsReceived()).isEqualTo(33);
+                // Weighted 300:100 → 100:33 (a re-resolution restarts the rotation, so allow a little slack).
+                assertThat(primaryA.requestsReceived()).isBetween(96, 104);
+                assertThat(primaryB.requestsReceived()).isBetween(29, 37);
                 assertThat(backup.requestsReceived()).as("priority 20 is a fallback only").isZero();
                 // Every server of the preferred priority goes down: the next priority takes over.
                 primaryA.close();

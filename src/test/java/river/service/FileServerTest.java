@@ -96,9 +96,11 @@ class FileServerTest {
         "/docs/%2e%2e/%2e%2e/secret.txt", "/..%2fsecret.txt", "/%2e%2e%2fsecret.txt", "/docs/..%5c..%5csecret.txt",
         "/%252e%252e/secret.txt", "/escape.txt", "/escape-dir/secret.txt", "/nope.txt", "/app.js%00.html", "/%c0%ae%c0%ae/secret.txt",
     })
-    void pathsOutsideBaseOrMissingGet404(String path) throws Exception {
+    void pathsOutsideBaseOrMissingAreRefused(String path) throws Exception {
         RawHttp.Response r = request("GET", path);
-        assertThat(r.status()).as(path).isEqualTo(404);
+        // Normalization (on by default) refuses climbs above the root, encoded separators and NUL
+        // with 400 before the file server sees them; what gets through is not found there.
+        assertThat(r.status()).as(path).isIn(400, 404);
         assertThat(r.text()).doesNotContain("outside the base");
     }
 

@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
 public final class Dnsmasq implements AutoCloseable {
     private final Path dir;
     private final Path hosts;
-    private final int port;
+    private int port;
     private List<String> srvRecords = List.of();
     private Process process;
 
@@ -26,10 +26,23 @@ public final class Dnsmasq implements AutoCloseable {
         this.dir = dir;
         this.hosts = dir.resolve("dns-hosts");
         Files.writeString(hosts, "");
-        try (DatagramSocket probe = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
-            this.port = probe.getLocalPort();
+        // dnsmasq listens on UDP and TCP: find a port free for both, and try another if it loses a race.
+        for (int attempt = 1; ; attempt++) {
+            try (DatagramSocket udp = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                    java.net.ServerSocket tcp = new java.net.ServerSocket(udp.getLocalPort(), 1, InetAddress.getLoopbackAddress())) {
+                this.port = udp.getLocalPort();
+            } catch (IOException taken) {
+                continue;
+            }
+            try {
+                start();
+                return;
+            } catch (IOException e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+            }
         }
-        start();
     }
 
     /** {@code 127.0.0.1:PORT}, for the {@code dns-servers} setting. */
@@ -58,10 +71,11 @@ public final class Dnsmasq implements AutoCloseable {
         srvRecords.forEach(r -> command.add("--srv-host=" + r));
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("dnsmasq.out").toFile()).start();
         // Ready once it answers on its port: give it a moment, then make sure it did not exit.
-        for (int i = 0; i < 50 && !Files.readString(dir.resolve("dnsmasq.out")).contains("started"); i++) {
+        for (int i = 0; i < 100 && !Files.readString(dir.resolve("dnsmasq.out")).contains("started"); i++) {
             Thread.sleep(20);
             if (!process.isAlive()) {
-                throw new IOException("dnsmasq exited: " + Files.readString(dir.resolve("dnsmasq.out")));
+                process.waitFor();
+                throw new IOException("dnsmasq exited (" + process.exitValue() + "): " + Files.readString(dir.resolve("dnsmasq.out")));
             }
         }
     }

@@ -21,12 +21,12 @@ import river.proxy.Verdict;
 public final class RoutingModule implements ProxyModule {
     private final List<Route> routes;
     private final int noRouteStatus;
-    private final byte[] noRouteBody;
+    private final String noRouteBody;
 
     public RoutingModule(List<Route> routes, int noRouteStatus, String noRouteBody) {
         this.routes = List.copyOf(routes);
         this.noRouteStatus = noRouteStatus;
-        this.noRouteBody = noRouteBody.getBytes(StandardCharsets.UTF_8);
+        this.noRouteBody = noRouteBody;
     }
 
     @Override
@@ -40,13 +40,7 @@ public final class RoutingModule implements ProxyModule {
                 return Verdict.CONTINUE_NOW;
             }
         }
-        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(noRouteStatus));
-        head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, noRouteBody.length);
-        if (noRouteBody.length > 0) {
-            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8");
-        }
-        return java.util.concurrent.CompletableFuture.completedFuture(new Verdict.Respond(head,
-                noRouteBody.length == 0 ? new Verdict.Body.Empty() : new Verdict.Body.Bytes(Unpooled.wrappedBuffer(noRouteBody))));
+        return Verdict.textNow(noRouteStatus, noRouteBody);
     }
 
     static String hostWithoutPort(String host) {

@@ -1,0 +1,70 @@
+package river.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import river.testsupport.RawHttp;
+import river.testsupport.Redis;
+import river.testsupport.RiverHarness;
+import river.testsupport.TestOrigin;
+
+/** Fleet-wide limits: two Rivers share buckets in a real redis-server, and survive losing it. */
+class RedisRateLimitTest {
+    @TempDir
+    Path dir;
+
+    private static String config(String redisUrl, String origin) {
+        return """
+                services {
+                    shared {
+                        listeners {
+                            "127.0.0.1:0"
+                        }
+                        connectors {
+                            "%s"
+                        }
+                        rate-limiting {
+                            redis "%s" key-prefix="river-test"
+                            rule kind="any-matching-uri" pattern="^/limited" tokens-per-bucket=6 refill-qty=1 refill-rate-ms=600000
+                        }
+                    }
+                }
+                """.formatted(origin, redisUrl);
+    }
+
+    private static int get(RiverHarness river, String path) throws Exception {
+        try (RawHttp raw = new RawHttp(river.port("shared"))) {
+            raw.send("GET " + path + " HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+            return raw.read().status();
+        }
+    }
+
+    @Test
+    void twoRiversShareOneLimitAndFallBackToLocalLimitsWithoutRedis() throws Exception {
+        Redis redis = new Redis(dir);
+        try (TestOrigin origin = new TestOrigin();
+                RiverHarness a = RiverHarness.start(config(redis.url(), origin.address()));
+                RiverHarness b = RiverHarness.start(config(redis.url(), origin.address()))) {
+            int allowed = 0;
+            for (int i = 0; i < 10; i++) {
+                allowed += get(i % 2 == 0 ? a : b, "/limited/" + i) == 200 ? 1 : 0;
+            }
+            assertThat(allowed).as("six tokens between the two of them").isEqualTo(6);
+            assertThat(get(a, "/other")).as("the rule does not apply").isEqualTo(200);
+
+            redis.close();
+            // Redis is gone: requests are still answered, now by each River's own buckets.
+            int okAfter = 0;
+            for (int i = 0; i < 10; i++) {
+                int status = get(a, "/limited/x");
+                assertThat(status).isIn(200, 429);
+                okAfter += status == 200 ? 1 : 0;
+            }
+            assertThat(okAfter).as("a's local bucket still had tokens to give").isBetween(1, 6);
+        } finally {
+            redis.close();
+        }
+    }
+}

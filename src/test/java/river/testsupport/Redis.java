@@ -1,0 +1,29 @@
+package river.testsupport;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** A real redis-server (Debian's) on a loopback port, without persistence, for the fleet-limit tests. */
+public final class Redis implements AutoCloseable {
+    private final int port;
+    private final Process process;
+
+    public Redis(Path dir) throws IOException, InterruptedException {
+        port = Ports.free();
+        process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", dir.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
+        Ports.awaitListening(port, process, dir.resolve("redis.log"), "redis-server");
+    }
+
+    public String url() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        process.waitFor(5, TimeUnit.SECONDS);
+    }
+}

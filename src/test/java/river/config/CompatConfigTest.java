@@ -27,7 +27,8 @@ class CompatConfigTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"assets/test-config.kdl, KDL", "assets/test-config.toml, TOML", "assets/example-config.toml, TOML"})
+    @CsvSource({"assets/test-config.kdl, KDL", "assets/test-config.toml, TOML", "assets/example-config.toml, TOML",
+        "river-0.8/assets/test-config.kdl, KDL", "river-0.8/assets/test-config-discovery.kdl, KDL", "river-0.8/assets/test-config-path-control.kdl, KDL"})
     void riverExampleFilesValidate(String file, ConfigFormat format) throws ConfigException {
         assertThat(load(file, format).system().threadsPerService()).isEqualTo(8);
     }

@@ -11,7 +11,9 @@ public final class PeerHealth {
     static final long LONGEST_EJECTION_MS = 60_000;
 
     private volatile boolean activeHealthy;
-    private volatile long ejectedUntilNanos;
+    /** No passive ejection pending: selection then reads no clock. */
+    private static final long NOT_EJECTED = Long.MIN_VALUE;
+    private volatile long ejectedUntilNanos = NOT_EJECTED;
     private volatile int failuresInARow;
     private long nextEjectionMs = FIRST_EJECTION_MS;
     /** Active check results in a row, counted by the checker only. */
@@ -25,8 +27,12 @@ public final class PeerHealth {
         this.activeHealthy = healthyAtFirst;
     }
 
-    boolean usable(long now) {
-        return activeHealthy && now - ejectedUntilNanos >= 0;
+    boolean usable() {
+        if (!activeHealthy) {
+            return false;
+        }
+        long until = ejectedUntilNanos;
+        return until == NOT_EJECTED || System.nanoTime() - until >= 0;
     }
 
     public boolean activeHealthy() {
@@ -46,7 +52,7 @@ public final class PeerHealth {
             boolean first = neverPassed;
             neverPassed = false;
             // A passing check outweighs passive evidence: end any ejection for failed requests.
-            ejectedUntilNanos = System.nanoTime();
+            ejectedUntilNanos = NOT_EJECTED;
             failuresInARow = 0;
             nextEjectionMs = FIRST_EJECTION_MS;
             if (!activeHealthy && (first || checkSuccesses >= successesToAdmit)) {
@@ -81,7 +87,8 @@ public final class PeerHealth {
     }
 
     private boolean countFailure(long now) {
-        if (++failuresInARow < PASSIVE_FAILURES || now - ejectedUntilNanos < 0) {
+        long until = ejectedUntilNanos;
+        if (++failuresInARow < PASSIVE_FAILURES || (until != NOT_EJECTED && now - until < 0)) {
             return false;
         }
         // Ejected for a while; a failure right after readmission doubles the next ejection.

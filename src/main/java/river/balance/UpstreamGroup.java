@@ -131,7 +131,6 @@ public final class UpstreamGroup implements PeerSelector {
         if (s.peers.length == 0) {
             return null;
         }
-        long now = System.nanoTime();
         java.util.BitSet avoid = null;
         if (tried != null && !tried.isEmpty()) {
             avoid = new java.util.BitSet(s.peers.length);
@@ -149,7 +148,7 @@ public final class UpstreamGroup implements PeerSelector {
                 key = key(path, client);
             }
             int[] members = tier.members;
-            int picked = tier.algorithm.pick(key, i -> (skip == null || !skip.get(members[i])) && s.health[members[i]].usable(now));
+            int picked = tier.algorithm.pick(key, i -> (skip == null || !skip.get(members[i])) && s.health[members[i]].usable());
             if (picked >= 0) {
                 return s.peers[members[picked]];
             }

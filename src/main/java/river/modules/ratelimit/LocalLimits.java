@@ -14,7 +14,7 @@ import river.config.RateLimitRule;
 final class LocalLimits {
     private final RateLimitRule.TokenBucketSpec spec;
     private final LongSupplier clock;
-    private final Cache<String, TokenBucket> buckets;
+    private final Cache<Object, TokenBucket> buckets;
     private final TokenBucket single;
 
     /** @param maxBuckets 0 for a rule with one shared bucket */
@@ -29,8 +29,8 @@ final class LocalLimits {
         return new TokenBucket(spec.tokensPerBucket(), spec.refillQty(), spec.refillRateMs(), clock.getAsLong());
     }
 
-    /** The bucket for a key (created full on first use). */
-    TokenBucket bucket(String key) {
+    /** The bucket for a key (an address or a path; created full on first use). */
+    TokenBucket bucket(Object key) {
         return single != null ? single : buckets.get(key, k -> newBucket());
     }
 

@@ -56,10 +56,10 @@ public final class RateLimitModule implements ProxyModule, AutoCloseable {
         List<Integer> applicable = new ArrayList<>();
         List<String> keys = new ArrayList<>();
         for (int i = 0; i < rules.size(); i++) {
-            String key = rules.get(i).key(path, client);
+            Object key = rules.get(i).key(path, client);
             if (key != null) {
                 applicable.add(i);
-                keys.add(key);
+                keys.add(key instanceof java.net.InetAddress ip ? ip.getHostAddress() : key.toString());
             }
         }
         if (applicable.isEmpty()) {

@@ -14,10 +14,13 @@ import river.config.RateLimitRule;
 final class RateLimiter {
     /** One configured rule and its buckets. */
     record Rule(RateLimitRule config, LocalLimits buckets) {
-        /** The bucket key of a request under this rule, or null when the rule does not apply. */
-        String key(String path, InetSocketAddress client) {
+        /**
+         * The bucket key of a request under this rule (the client's address, the path, or one shared
+         * key), or null when the rule does not apply.
+         */
+        Object key(String path, InetSocketAddress client) {
             if (config instanceof RateLimitRule.SourceIp) {
-                return client == null ? "unix" : client.getAddress().getHostAddress();
+                return client == null ? "unix" : client.getAddress();
             }
             if (config instanceof RateLimitRule.SpecificUri uri) {
                 return uri.pattern().matcher(path).find() ? path : null;
@@ -54,7 +57,7 @@ final class RateLimiter {
         TokenBucket[] taken = null;
         int n = 0;
         for (Rule rule : rules) {
-            String key = rule.key(path, client);
+            Object key = rule.key(path, client);
             if (key == null) {
                 continue;
             }

@@ -50,7 +50,7 @@ class RateLimiterTest {
         assertThat(l.check("/", ip("192.0.2.1")).allowed()).isTrue();
         assertThat(l.check("/", ip("192.0.2.1")).allowed()).as("two per period").isFalse();
         now.addAndGet(10_000);
-        TokenBucket b = l.rules().get(0).buckets().bucket("192.0.2.1");
+        TokenBucket b = l.rules().get(0).buckets().bucket(ip("192.0.2.1").getAddress());
         assertThat(b.tokens(now.get())).as("capped at capacity").isEqualTo(4);
     }
 
@@ -60,9 +60,9 @@ class RateLimiterTest {
                 new RateLimitRule.AnyMatchingUri(Pattern.compile("\\.mp4$"), new TokenBucketSpec(1, 1, 60_000)));
         assertThat(l.check("/a.mp4", ip("192.0.2.1")).allowed()).isTrue();
         assertThat(l.check("/b.mp4", ip("192.0.2.9")).allowed()).as("one shared bucket for every .mp4").isFalse();
-        assertThat(l.rules().get(0).buckets().bucket("192.0.2.9").tokens(now.get())).as("the source-ip token was given back").isEqualTo(5);
+        assertThat(l.rules().get(0).buckets().bucket(ip("192.0.2.9").getAddress()).tokens(now.get())).as("the source-ip token was given back").isEqualTo(5);
         assertThat(l.check("/index.html", ip("192.0.2.1")).allowed()).as("the mp4 rule does not apply here").isTrue();
-        assertThat(l.rules().get(0).buckets().bucket("192.0.2.1").tokens(now.get())).isEqualTo(3);
+        assertThat(l.rules().get(0).buckets().bucket(ip("192.0.2.1").getAddress()).tokens(now.get())).isEqualTo(3);
     }
 
     @Test

@@ -39,6 +39,8 @@ import river.upstream.UpstreamListener;
  */
 public final class Exchange implements UpstreamListener {
     private static final int MAX_ATTEMPTS = 3;
+    /** The minimum send rate is judged only after the response has had this long. */
+    private static final long MIN_RATE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final ProxyEngine engine;
     private final Downstream downstream;
@@ -65,6 +67,10 @@ public final class Exchange implements UpstreamListener {
     private long responseDeadline;
     private boolean watchingBody;
     private long lastBodyActivity;
+    /** Since when the client has not been taking the response (its connection not writable), or 0. */
+    private long clientStalledSince;
+    /** When the response head went to the client (System.nanoTime), for the minimum send rate. */
+    private long headSentAt;
 
     Exchange(ProxyEngine engine, Downstream downstream, HttpRequest request, InetSocketAddress client, boolean secure) {
         this.engine = engine;
@@ -359,6 +365,7 @@ public final class Exchange implements UpstreamListener {
 
     /** The client's connection can take more data again. */
     public void onDownstreamWritable() {
+        clientStalledSince = 0;
         if (upstream != null && headSent && !finished) {
             upstream.channel().config().setAutoRead(true);
         }
@@ -448,6 +455,7 @@ public final class Exchange implements UpstreamListener {
         ctx.status = response.status();
         ctx.responseHeadNanos = System.nanoTime() - ctx.startNanos();
         headSent = true;
+        headSentAt = System.nanoTime();
         downstream.sendHead(response, bodyFollows);
         touchBody();
     }
@@ -529,6 +537,7 @@ public final class Exchange implements UpstreamListener {
         touchBody();
         if (!downstream.isWritable()) {
             upstream.channel().config().setAutoRead(false);
+            clientStalled();
         }
     }
 
@@ -590,6 +599,36 @@ public final class Exchange implements UpstreamListener {
         }
     }
 
+    /** The client stopped taking the response: watch it if the service bounds that. */
+    private void clientStalled() {
+        if (clientStalledSince == 0) {
+            clientStalledSince = System.nanoTime();
+            long write = engine.settings().clientWriteTimeoutMs();
+            if (write > 0 || engine.settings().minSendRateBytes() > 0) {
+                long check = write > 0 ? Math.min(write, 1000) : 1000;
+                downstream.wakeAt(clientStalledSince + TimeUnit.MILLISECONDS.toNanos(check));
+            }
+        }
+    }
+
+    /**
+     * Whether a client holding the response back has gone past overload's write-timeout-ms or below
+     * its min-send-rate-bytes (a slow reader: slow loris in the response direction).
+     */
+    private boolean clientTooSlow(long now) {
+        if (clientStalledSince == 0) {
+            return false;
+        }
+        long write = engine.settings().clientWriteTimeoutMs();
+        if (write > 0 && now - clientStalledSince >= TimeUnit.MILLISECONDS.toNanos(write)) {
+            return true;
+        }
+        long minRate = engine.settings().minSendRateBytes();
+        long elapsed = now - headSentAt;
+        return minRate > 0 && headSentAt != 0 && elapsed > MIN_RATE_GRACE_NANOS
+                && ctx.bytesOut * 1_000_000_000L / elapsed < minRate;
+    }
+
     /**
      * How long a body may stall: the connector's read timeout while the response streams, its write
      * timeout while the request body is still going up, else the service's body timeout.
@@ -615,7 +654,22 @@ public final class Exchange implements UpstreamListener {
             onResponseTimeout();
             return 0;
         }
+        if (clientTooSlow(now)) {
+            engine.log().debug("client {} too slow to take the response; disconnecting", ctx.client());
+            ctx.error = ProxyError.BODY_TIMEOUT;
+            if (upstream != null) {
+                upstream.discard();
+                upstream = null;
+            }
+            downstream.abort();
+            finish();
+            return 0;
+        }
         long next = responseDeadline;
+        if (clientStalledSince != 0) {
+            long recheck = now + TimeUnit.SECONDS.toNanos(1);
+            next = next == 0 || recheck - next < 0 ? recheck : next;
+        }
         if (watchingBody) {
             long bodyDeadline = lastBodyActivity + bodyIdleNanos();
             boolean waitingForHead = !headSent && requestFullyRead;

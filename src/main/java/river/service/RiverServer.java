@@ -148,17 +148,15 @@ public final class RiverServer implements AutoCloseable {
             if (system.accessLog()) {
                 modules.add(new AccessLog());
             }
+            long clientWriteMs = guards.overload().map(o -> (long) o.writeTimeoutMs()).orElse(0L);
+            long minSendRate = guards.overload().map(o -> (long) o.minSendRateBytes()).orElse(0L);
             ProxyEngine engine = new ProxyEngine(service.name(), modules, selector, pool,
-                    new EngineSettings(http.upstreamResponseTimeoutMs(), http.bodyIdleTimeoutMs(), http.tunnelIdleTimeoutMs()));
+                    new EngineSettings(http.upstreamResponseTimeoutMs(), http.bodyIdleTimeoutMs(), http.tunnelIdleTimeoutMs(), clientWriteMs, minSendRate));
             int headerTimeoutMs = http.requestHeaderTimeoutMs();
             if (guards.overload().isPresent()) {
                 RequestGuards.Overload o = guards.overload().get();
                 if (o.readTimeoutMs() > 0) {
                     headerTimeoutMs = Math.min(headerTimeoutMs, o.readTimeoutMs());
-                }
-                if (o.writeTimeoutMs() > 0 || o.drainTimeoutMs() > 0 || o.minSendRateBytes() > 0) {
-                    LOG.warn("service {}: overload write-timeout-ms, drain-timeout-ms and min-send-rate-bytes are validated but not enforced yet; "
-                            + "the service's timeouts body-idle-ms bounds a stalled client meanwhile", service.name());
                 }
             }
             Http1Settings h1 = new Http1Settings(headerTimeoutMs, http.keepaliveIdleTimeoutMs(),

@@ -25,6 +25,9 @@ final class PathNormalizer {
     }
 
     Result normalize(String path) {
+        if (isPlain(path)) {
+            return new Result(path, null);
+        }
         StringBuilder out = new StringBuilder(path.length());
         for (int i = 0; i < path.length(); i++) {
             char c = path.charAt(i);
@@ -59,8 +62,15 @@ final class PathNormalizer {
             i += 2;
         }
         String p = out.toString();
-        if (duplicateSlashes) {
-            p = p.replaceAll("/{2,}", "/");
+        if (duplicateSlashes && p.contains("//")) {
+            StringBuilder collapsed = new StringBuilder(p.length());
+            for (int i = 0; i < p.length(); i++) {
+                char c = p.charAt(i);
+                if (c != '/' || collapsed.length() == 0 || collapsed.charAt(collapsed.length() - 1) != '/') {
+                    collapsed.append(c);
+                }
+            }
+            p = collapsed.toString();
         }
         if (dotSegments) {
             String resolved = removeDotSegments(p);
@@ -70,6 +80,22 @@ final class PathNormalizer {
             p = resolved;
         }
         return new Result(p, null);
+    }
+
+    /**
+     * The common case, decided in one scan: no escapes, no control characters, no doubled slash and
+     * no dot segment, so there is nothing to check or change.
+     */
+    private static boolean isPlain(String path) {
+        char previous = 0;
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c == '%' || c < 0x20 || c == 0x7f || (c == '/' && previous == '/') || (c == '.' && previous == '/')) {
+                return false;
+            }
+            previous = c;
+        }
+        return true;
     }
 
     /** RFC 3986 §5.2.4 on an absolute path; null when a ".." would go above the root. */

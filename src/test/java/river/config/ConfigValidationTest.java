@@ -251,4 +251,26 @@ class ConfigValidationTest {
         assertSingleError(service(LISTENER + "    routes {\n      route \"(unclosed\" match=\"regex\" {\n        connectors {\n          \"127.0.0.1:9001\"\n        }\n      }\n    }"),
                 7, 13, "does not compile");
     }
+
+    @Test
+    void h2cIsForCleartextListeners() {
+        assertSingleError(service("    listeners {\n      \"127.0.0.1:8443\" cert-path=\"test.crt\" key-path=\"test.key\" h2c=true\n    }\n" + CONNECTOR),
+                4, 65, "h2c is for cleartext listeners");
+    }
+
+    @Test
+    void sendProxyProtocolMustNameAVersion() {
+        assertSingleError(service(LISTENER + "    connectors {\n      \"127.0.0.1:9000\" send-proxy-protocol=\"v3\"\n    }"), 7, 44, "\"v1\" or \"v2\"");
+    }
+
+    @Test
+    void clientIpNeedsTrustedProxies() {
+        assertSingleError(service(LISTENER + CONNECTOR + "    client-ip {\n      header \"cf-connecting-ip\"\n    }"), 9, 5, "trusted-proxies");
+    }
+
+    @Test
+    void aFilterInTheWrongStageIsNamed() {
+        assertSingleError(service(LISTENER + CONNECTOR + "    path-control {\n      upstream-request {\n        filter kind=\"block-cidr-range\" addrs=\"10.0.0.0/8\"\n      }\n    }"),
+                11, 21, "cannot be used in upstream-request");
+    }
 }

@@ -158,4 +158,24 @@ class HealthCheckTest {
             assertThat(deadPeer.label()).isEqualTo(deadAddress);
         }
     }
+
+    @Test
+    void httpChecksCanReuseTheirConnectionAndCheckAnotherPort() throws Exception {
+        try (TestOrigin traffic = new TestOrigin(); TestOrigin healthPort = new TestOrigin()) {
+            String check = "health-check \"HTTP\" host=\"app\" path=\"/health\" port=" + healthPort.port()
+                    + " reuse-connection=true frequency-ms=50 timeout-ms=500";
+            try (RiverHarness river = RiverHarness.start(config(check, traffic.address()))) {
+                int before = healthPort.healthChecksReceived();
+                await(() -> healthPort.healthChecksReceived() >= before + 5, 3000);
+                assertThat(traffic.healthChecksReceived()).as("checked on the other port").isZero();
+                assertThat(healthPort.connectionsAccepted()).as("one kept-open check connection").isEqualTo(1);
+                assertThat(get(river, "/echo")).isEqualTo(200);
+                // The health endpoint fails: traffic stops although the traffic port is fine.
+                healthPort.healthy.set(false);
+                int failing = healthPort.healthChecksReceived();
+                await(() -> healthPort.healthChecksReceived() >= failing + 2, 3000);
+                assertThat(get(river, "/echo")).isEqualTo(502);
+            }
+        }
+    }
 }

@@ -75,6 +75,7 @@ METRICS = [
     ("e_rss_held", "e. RSS with 5000 idle keep-alive conns, KiB", 0),
     ("e_kib_conn", "e. KiB per idle keep-alive conn", 2),
     ("e_held_ok", "e. conns held OK (of 5000)", 0),
+    ("e_rss_after_tls", "e. RSS after the TLS scenarios c and g, KiB", 0),
     ("f_cpu100k", "f. proxy CPU s per 100k req (scenario a)", 3),
     ("f_util", "f. proxy CPU utilisation during a, % of 1 core", 0),
 ]
@@ -149,6 +150,7 @@ RATIOS = [
     ("d2_rps", "d. req/s with 2 workers", "higher is better"),
     ("e_rss_held", "e. RSS with idle conns held", "lower is better"),
     ("e_kib_conn", "e. KiB per idle conn", "lower is better"),
+    ("e_rss_after_tls", "e. RSS after TLS load", "lower is better"),
 ]
 
 

@@ -331,9 +331,12 @@ proxy_round() {
   rec e_rss_fresh "$(rss_kib "$pid")"
   scen_a "$pid" d1_per1k
   scen_b
+  # Idle connections are measured after the cleartext load, before TLS: TLS libraries keep a native
+  # high-water mark from a handshake flood that would otherwise hide the per-connection figure.
+  scen_e "$pid"
   scen_c
   scen_g
-  scen_e "$pid"
+  rec e_rss_after_tls "$(rss_kib "$pid")"
   stop_pid "$pid"
   log "run $RUN: $name (2 workers, cpus 0,1) for scenario d"
   start_proxy "$name" 2 0,1 || { rec start_fail2 1; return; }

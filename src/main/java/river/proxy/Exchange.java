@@ -46,7 +46,8 @@ public final class Exchange implements UpstreamListener {
     private final Downstream downstream;
     private final EventLoop loop;
     private final RequestContext ctx;
-    private final ArrayDeque<HttpContent> pendingBody = new ArrayDeque<>(4);
+    /** Request body pieces that arrived before the upstream connection; created only when one does. */
+    private ArrayDeque<HttpContent> pendingBody;
 
     private UpstreamConnection upstream;
     private boolean requestFullyRead;
@@ -112,13 +113,13 @@ public final class Exchange implements UpstreamListener {
     }
 
     private void runRequestPhases(int from) {
-        List<ProxyModule> modules = engine.modules();
-        for (int i = from; i < modules.size(); i++) {
+        ProxyModule[] modules = engine.modules();
+        for (int i = from; i < modules.length; i++) {
             CompletionStage<Verdict> stage;
             try {
-                stage = modules.get(i).onRequest(ctx);
+                stage = modules[i].onRequest(ctx);
             } catch (RuntimeException e) {
-                engine.log().warn("request phase of {} failed", modules.get(i).getClass().getSimpleName(), e);
+                engine.log().warn("request phase of {} failed", modules[i].getClass().getSimpleName(), e);
                 fail(ProxyError.INTERNAL);
                 return;
             }
@@ -205,6 +206,11 @@ public final class Exchange implements UpstreamListener {
     }
 
     private void connect() {
+        if (ctx.attempts > 0 && tried == null) {
+            // A retry: from now on remember every peer tried (the first attempt needs no list).
+            tried = new ArrayList<>(MAX_ATTEMPTS);
+            tried.add(ctx.peer);
+        }
         Peer peer = ctx.upstreams.select(ctx.path(), ctx.client(), tried);
         if (peer == null) {
             fail(ProxyError.NO_PEER);
@@ -212,10 +218,9 @@ public final class Exchange implements UpstreamListener {
         }
         ctx.attempts++;
         ctx.peer = peer;
-        if (tried == null) {
-            tried = new ArrayList<>(MAX_ATTEMPTS);
+        if (tried != null) {
+            tried.add(peer);
         }
-        tried.add(peer);
         if (grpc && (peer.tls() == null || !peer.tls().offer().mayUseHttp2())) {
             fail(ProxyError.NEEDS_HTTP2);
             return;
@@ -291,13 +296,13 @@ public final class Exchange implements UpstreamListener {
         }
         Channel ch = upstream.channel();
         ch.write(upstreamRequest, ch.voidPromise());
-        if (requestFullyRead && pendingBody.isEmpty() && !requestBodyStarted) {
+        if (requestFullyRead && noPendingBody() && !requestBodyStarted) {
             // The encoder needs an end-of-message even for a request without a body.
             ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
         }
         requestSent = true;
         HttpContent chunk;
-        while ((chunk = pendingBody.poll()) != null) {
+        while (pendingBody != null && (chunk = pendingBody.poll()) != null) {
             writeBodyUpstream(chunk);
         }
         ch.flush();
@@ -338,6 +343,9 @@ public final class Exchange implements UpstreamListener {
             requestFullyRead = true;
         }
         if (!requestSent) {
+            if (pendingBody == null) {
+                pendingBody = new ArrayDeque<>(4);
+            }
             pendingBody.add(chunk);
             return;
         }
@@ -553,14 +561,16 @@ public final class Exchange implements UpstreamListener {
         upstream.discard();
         upstream = null;
         engine.log().debug("upstream {} failed: {}", ctx.peer, cause.toString());
-        if (!headSent && ctx.upstreamReused && !requestBodyStarted && !retriedStale && pendingBody.isEmpty()) {
+        if (!headSent && ctx.upstreamReused && !requestBodyStarted && !retriedStale && noPendingBody()) {
             // A pooled connection the origin closed just as we used it: the request was not
             // processed (no response, no body sent), so one fresh attempt is safe.
             retriedStale = true;
             requestSent = false;
             responseDeadline = 0;
             ctx.attempts--;
-            tried.remove(tried.size() - 1); // the peer did nothing wrong: it may serve the retry
+            if (tried != null) {
+                tried.remove(tried.size() - 1); // the peer did nothing wrong: it may serve the retry
+            }
             connect();
             return;
         }
@@ -803,9 +813,13 @@ public final class Exchange implements UpstreamListener {
 
     private void releasePending() {
         HttpContent c;
-        while ((c = pendingBody.poll()) != null) {
+        while (pendingBody != null && (c = pendingBody.poll()) != null) {
             c.release();
         }
+    }
+
+    private boolean noPendingBody() {
+        return pendingBody == null || pendingBody.isEmpty();
     }
 
     private static void closeQuietly(java.io.Closeable c) {

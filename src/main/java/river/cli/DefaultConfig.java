@@ -21,19 +21,33 @@ final class DefaultConfig {
                 Example {
                     listeners {
                         // TCP (IPv4 or [IPv6]) or unix:/path. TLS when cert-path and key-path are set;
-                        // offer-h2 (default true with TLS), tls-min-version="1.2", tls-ciphers need TLS.
-                        "127.0.0.1:8080" proxy-protocol=false
+                        // offer-h2 (default true with TLS), tls-min-version="1.2", tls-ciphers need TLS;
+                        // h2c=true (cleartext only) also accepts HTTP/2 with prior knowledge.
+                        "127.0.0.1:8080" proxy-protocol=false h2c=false
                     }
+                    // Or, instead of connectors: routes { route "/api" { connectors { ... } } no-route status=404 }
                     connectors {
                         load-balance {
                             selection "RoundRobin"
-                            discovery "Static"
                             health-check "None"
+                            refresh-bounds min-seconds=5 max-seconds=300
                         }
                         // tls-sni="example.com" turns on TLS to the connector; proto defaults to
-                        // "h1-only" without TLS and "h2-or-h1" with it.
+                        // "h1-only" without TLS and "h2-or-h1" with it. Per-connector timeouts:
+                        // connection-timeout-ms, total-connection-timeout-ms, read-timeout-ms,
+                        // write-timeout-ms, idle-timeout-ms; send-proxy-protocol="v1"|"v2".
                         "127.0.0.1:8000" proto="h1-only" weight=1
+                        // dns "app.internal" port=8000 refresh="ttl"
+                        // srv "_http._tcp.app.internal" tls=false
                     }
+                    normalization {
+                        default true
+                        header-non-ascii false
+                        status 400
+                    }
+                    // client-ip { trusted-proxies "10.0.0.0/8"; header "x-forwarded-for" }
+                    // overload { max-concurrent-requests 1000; status 503 }
+                    // connection-filters { filter kind="block-cidr-range" addrs="192.0.2.0/24" }
                     path-control {
                         request-filters {
                         }
@@ -41,8 +55,15 @@ final class DefaultConfig {
                         }
                         upstream-response {
                         }
+                        response-filters {
+                        }
+                        request-body {
+                        }
+                        response-body {
+                        }
                     }
                     rate-limiting {
+                        // redis "redis://127.0.0.1:6379" key-prefix="river"
                     }
                     timeouts connect-ms=5000 request-header-ms=10000 keepalive-idle-ms=60000 \\
                         upstream-response-ms=60000 body-idle-ms=60000 tunnel-idle-ms=300000
@@ -50,5 +71,6 @@ final class DefaultConfig {
                     upstream-pool idle-timeout-ms=60000 max-idle-per-upstream=128
                 }
             }
+            // system { dns-servers "127.0.0.1:53" } sets the name servers dns/srv connectors ask.
             """;
 }

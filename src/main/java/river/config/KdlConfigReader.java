@@ -13,7 +13,6 @@ import river.config.LoadBalanceConfig.HashKey;
 import river.config.LoadBalanceConfig.Selection;
 import river.kdl.KdlDocument;
 import river.kdl.KdlNode;
-import river.kdl.KdlPosition;
 import river.kdl.KdlProperty;
 import river.kdl.KdlValue;
 

@@ -561,9 +561,10 @@ public final class Exchange implements UpstreamListener {
         upstream.discard();
         upstream = null;
         engine.log().debug("upstream {} failed: {}", ctx.peer, cause.toString());
-        if (!headSent && ctx.upstreamReused && !requestBodyStarted && !retriedStale && noPendingBody()) {
-            // A pooled connection the origin closed just as we used it: the request was not
-            // processed (no response, no body sent), so one fresh attempt is safe.
+        if (!headSent && (ctx.upstreamReused || connection.refusedByPeer()) && !requestBodyStarted && !retriedStale && noPendingBody()) {
+            // A pooled connection the origin closed just as we used it, or a stream the origin
+            // refused: the request was not processed (no response, no body sent), so one fresh
+            // attempt is safe.
             retriedStale = true;
             requestSent = false;
             responseDeadline = 0;

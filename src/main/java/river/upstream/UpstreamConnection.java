@@ -18,6 +18,8 @@ public final class UpstreamConnection {
     private final Home home;
     private volatile UpstreamListener listener;
     private volatile boolean broken;
+    /** The peer reset this stream with REFUSED_STREAM: it did not process the request. */
+    private volatile boolean refusedByPeer;
     /** When the connection was parked in the pool (System.nanoTime). */
     private volatile long idleSince;
     private volatile int uses;
@@ -57,6 +59,14 @@ public final class UpstreamConnection {
 
     public Peer peer() {
         return peer;
+    }
+
+    /**
+     * Whether the peer refused the request unprocessed (HTTP/2 REFUSED_STREAM, RFC 9113 §8.7), so
+     * that it may be sent again whatever it was.
+     */
+    public boolean refusedByPeer() {
+        return refusedByPeer;
     }
 
     /** True when this connection served an earlier request before this one. */
@@ -150,6 +160,16 @@ public final class UpstreamConnection {
                 l.onUpstreamFailure(UpstreamConnection.this, cause);
             }
             ctx.close();
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+            // A stream reset arrives as an event (it is not flow-controlled), before the stream closes.
+            if (event instanceof io.netty.handler.codec.http2.Http2ResetFrame reset
+                    && reset.errorCode() == io.netty.handler.codec.http2.Http2Error.REFUSED_STREAM.code()) {
+                refusedByPeer = true;
+            }
+            ctx.fireUserEventTriggered(event);
         }
 
         @Override

@@ -149,4 +149,15 @@ class Http2UpstreamTest {
         assertThat(r.statusCode()).isEqualTo(502);
         assertThat(h1Origin.requestsReceived()).isEqualTo(before);
     }
+
+    @Test
+    void aStreamTheOriginRefusesIsSentAgain() throws Exception {
+        int before = h2Origin.requestsReceived();
+        h2Origin.refuseStreams.set(1);
+        HttpResponse<String> r = client.send(HttpRequest.newBuilder(uri("h2only", "/echo/refused")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.body()).startsWith("GET /echo/refused");
+        assertThat(h2Origin.requestsReceived()).isEqualTo(before + 1);
+        assertThat(h2Origin.refuseStreams.get()).as("the refusal happened").isZero();
+    }
 }

@@ -109,6 +109,8 @@ public final class TestOrigin implements AutoCloseable {
     }
 
     private final AtomicInteger http2Connections = new AtomicInteger();
+    /** How many coming HTTP/2 streams are reset with REFUSED_STREAM instead of being answered. */
+    public final AtomicInteger refuseStreams = new AtomicInteger();
     private final AtomicInteger openStreams = new AtomicInteger();
     private final AtomicInteger mostOpenStreams = new AtomicInteger();
 
@@ -135,6 +137,17 @@ public final class TestOrigin implements AutoCloseable {
                 new io.netty.handler.codec.http2.Http2MultiplexHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel stream) {
+                        if (refuseStreams.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                            stream.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                    io.netty.util.ReferenceCountUtil.release(msg);
+                                    ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(
+                                            io.netty.handler.codec.http2.Http2Error.REFUSED_STREAM));
+                                }
+                            });
+                            return;
+                        }
                         int now = openStreams.incrementAndGet();
                         mostOpenStreams.accumulateAndGet(now, Math::max);
                         stream.closeFuture().addListener(f -> openStreams.decrementAndGet());

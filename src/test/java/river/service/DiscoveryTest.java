@@ -130,4 +130,23 @@ class DiscoveryTest {
             }
         }
     }
+
+    @Test
+    void tlsTrueUsesTheDiscoveredNameAsSniAndVerifiesIt() throws Exception {
+        Process gen = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-days", "2", "-subj", "/CN=secure.test.internal", "-addext", "subjectAltName=DNS:secure.test.internal",
+                "-keyout", dir.resolve("o.key").toString(), "-out", dir.resolve("o.crt").toString())
+                .redirectErrorStream(true).start();
+        assertThat(gen.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        try (TestOrigin origin = new TestOrigin(io.netty.handler.ssl.SslContextBuilder.forServer(dir.resolve("o.crt").toFile(),
+                        dir.resolve("o.key").toFile()).build());
+                Dnsmasq dns = new Dnsmasq(dir)) {
+            dns.setHosts("127.0.0.1 secure.test.internal");
+            String connectors = "dns \"secure.test.internal\" port=" + origin.port() + " tls=true ca-path=\"" + dir.resolve("o.crt") + "\"";
+            try (RiverHarness river = RiverHarness.start(config(dns, connectors))) {
+                assertThat(get(river)).isEqualTo("200");
+                assertThat(origin.requestsReceived()).isEqualTo(1);
+            }
+        }
+    }
 }

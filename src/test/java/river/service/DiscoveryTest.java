@@ -127,6 +127,12 @@ class DiscoveryTest {
                 for (int i = 0; i < 10; i++) {
                     assertThat(get(river)).isEqualTo("200");
                 }
+                // The SRV records change: the dead primaries are withdrawn, the backup becomes the only target.
+                dns.setSrv("_http._tcp.app.test.internal,backup.test.internal," + backup.port() + ",10,100");
+                await(() -> group.size() == 1, 5000);
+                assertThat(group.peers().get(0).address().getPort()).isEqualTo(backup.port());
+                assertThat(group.peers().get(0).priority()).isEqualTo(10);
+                assertThat(get(river)).isEqualTo("200");
             }
         }
     }

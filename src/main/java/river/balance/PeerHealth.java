@@ -35,10 +35,6 @@ public final class PeerHealth {
         return until == NOT_EJECTED || System.nanoTime() - until >= 0;
     }
 
-    public boolean activeHealthy() {
-        return activeHealthy;
-    }
-
     /**
      * Counts one active check; the verdict flips after {@code failuresToEject} failures or
      * {@code successesToAdmit} successes in a row, except that a server's very first passing check

@@ -196,6 +196,12 @@ public final class HealthChecker implements AutoCloseable {
         Channel kept = spec.reuseConnection() ? reusable.get(peer.label()) : null;
         if (kept != null && kept.isActive()) {
             kept.pipeline().get(StatusReader.class).expect(result);
+            // A failed or timed-out check leaves the connection in an unknown state: start afresh.
+            result.addListener(f -> {
+                if (!Boolean.TRUE.equals(f.getNow())) {
+                    kept.close();
+                }
+            });
             sendRequest(kept);
             return;
         }

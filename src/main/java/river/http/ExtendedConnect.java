@@ -1,7 +1,6 @@
 package river.http;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -84,7 +83,4 @@ final class ExtendedConnect extends ChannelInboundHandlerAdapter {
         }
     }
 
-    static ByteBuf empty() {
-        return Unpooled.EMPTY_BUFFER;
-    }
 }

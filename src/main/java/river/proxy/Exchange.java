@@ -610,15 +610,13 @@ public final class Exchange implements UpstreamListener {
         }
     }
 
-    /** The client stopped taking the response: watch it if the service bounds that. */
+    /** The client stopped taking the response: watch it, if the service bounds that at all. */
     private void clientStalled() {
-        if (clientStalledSince == 0) {
+        long write = engine.settings().clientWriteTimeoutMs();
+        if (clientStalledSince == 0 && (write > 0 || engine.settings().minSendRateBytes() > 0)) {
             clientStalledSince = System.nanoTime();
-            long write = engine.settings().clientWriteTimeoutMs();
-            if (write > 0 || engine.settings().minSendRateBytes() > 0) {
-                long check = write > 0 ? Math.min(write, 1000) : 1000;
-                downstream.wakeAt(clientStalledSince + TimeUnit.MILLISECONDS.toNanos(check));
-            }
+            long check = write > 0 ? Math.min(write, 1000) : 1000;
+            downstream.wakeAt(clientStalledSince + TimeUnit.MILLISECONDS.toNanos(check));
         }
     }
 

@@ -38,7 +38,6 @@ import java.util.concurrent.atomic.LongAdder;
  * the peer's stream limit is reached; one dial per peer at a time, the others wait for it.
  */
 public final class ConnectionPool implements UpstreamConnection.Home {
-    private static final AttributeKey<UpstreamConnection> CONNECTION = AttributeKey.valueOf("river.upstream.connection");
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("river.upstream.peer");
     private static final AttributeKey<Boolean> HTTP1_ONLY = AttributeKey.valueOf("river.upstream.http1Only");
     /** What idle connections are filed under: the peer, and for PROXY-protocol peers also the client. */
@@ -178,15 +177,8 @@ public final class ConnectionPool implements UpstreamConnection.Home {
 
     /**
      * A connection for one request to the peer, the listener attached: for HTTP/2 peers a new stream
-     * on a shared connection, otherwise a new connection opened on {@code loop}.
-     */
-    public Future<UpstreamConnection> connect(Peer peer, EventLoop loop, UpstreamListener listener) {
-        return connect(peer, loop, listener, false);
-    }
-
-    /**
-     * As {@link #connect(Peer, EventLoop, UpstreamListener)}; with {@code http1Only} a new HTTP/1.1
-     * connection whatever the peer allows (a WebSocket upgrade needs one).
+     * on a shared connection, otherwise a new connection opened on {@code loop}; with
+     * {@code http1Only} a new HTTP/1.1 connection whatever the peer allows (a WebSocket upgrade needs one).
      */
     public Future<UpstreamConnection> connect(Peer peer, EventLoop loop, UpstreamListener listener, boolean http1Only) {
         Promise<UpstreamConnection> promise = loop.newPromise();
@@ -362,21 +354,42 @@ public final class ConnectionPool implements UpstreamConnection.Home {
             connection.discard();
             return;
         }
+        if (isClientAffine(connection.poolKey)) {
+            // Parked under the map's lock: the sweeper drops a client's set once it is empty, and must
+            // not drop it between our lookup and our offer.
+            boolean[] parked = {false};
+            idle.compute(connection.poolKey, (key, set) -> {
+                IdleSet s = set != null ? set : new IdleSet(loops);
+                parked[0] = park(s, connection);
+                return s;
+            });
+            if (!parked[0]) {
+                connection.discard();
+            }
+            return;
+        }
         IdleSet set = idle.get(connection.poolKey);
         if (set == null) {
             set = idle.computeIfAbsent(connection.poolKey, a -> new IdleSet(loops));
         }
+        if (!park(set, connection)) {
+            connection.discard();
+        }
+    }
+
+    /** Adds an idle connection to a set unless the set is full; returns whether it did. */
+    private boolean park(IdleSet set, UpstreamConnection connection) {
         int idleNow;
         do {
             idleNow = set.count.get();
             if (idleNow >= maxIdlePerPeer) {
-                connection.discard();
-                return;
+                return false;
             }
         } while (!set.count.compareAndSet(idleNow, idleNow + 1));
         Integer index = loopIndex.get(connection.channel().eventLoop());
         connection.detach(System.nanoTime());
         set.byLoop[index == null ? 0 : index].offerLast(connection);
+        return true;
     }
 
     /**
@@ -393,7 +406,8 @@ public final class ConnectionPool implements UpstreamConnection.Home {
                 }
             }
         }
-        for (IdleSet set : idle.values()) {
+        for (var e : idle.entrySet()) {
+            IdleSet set = e.getValue();
             for (ConcurrentLinkedDeque<UpstreamConnection> deque : set.byLoop) {
                 for (UpstreamConnection c : deque) {
                     if (c.idleLongerThan(idleNanos(c.peer()), now) && deque.remove(c)) {
@@ -401,6 +415,10 @@ public final class ConnectionPool implements UpstreamConnection.Home {
                         c.discard();
                     }
                 }
+            }
+            if (isClientAffine(e.getKey())) {
+                // One set per client connection: keep the map bounded by what is actually idle.
+                idle.computeIfPresent(e.getKey(), (key, s) -> s.count.get() == 0 ? null : s);
             }
         }
     }
@@ -415,6 +433,10 @@ public final class ConnectionPool implements UpstreamConnection.Home {
         }
         java.net.InetSocketAddress client = listener.proxiedClient();
         return peer.label() + "|" + (client == null ? "local" : client.getAddress().getHostAddress() + ":" + client.getPort());
+    }
+
+    private static boolean isClientAffine(String poolKey) {
+        return poolKey.indexOf('|') >= 0;
     }
 
     private static String labelOf(String poolKey) {
@@ -459,12 +481,17 @@ public final class ConnectionPool implements UpstreamConnection.Home {
                 }
             }
         }
+        // Forget removed peers altogether, so that a server set churning for months keeps the maps
+        // small. (A connection released to a removed peer's set at this very moment closes when the
+        // origin closes it.)
+        idle.keySet().removeIf(key -> !labels.contains(labelOf(key)));
         for (var e : sessions.entrySet()) {
             if (!labels.contains(e.getKey())) {
                 e.getValue().live.forEach(Http2Session::closeWhenDone);
                 e.getValue().live.clear();
             }
         }
+        sessions.keySet().removeIf(label -> !labels.contains(label));
     }
 
     /** Connections opened so far. */

@@ -123,10 +123,6 @@ final class Http2Session implements UpstreamConnection.Home {
         return open.get() == 0 && now - idleSince > nanos;
     }
 
-    int openStreams() {
-        return open.get();
-    }
-
     /** Whether new streams may still be opened on this connection. */
     boolean usable() {
         return !draining && parent.isActive();

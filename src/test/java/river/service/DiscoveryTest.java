@@ -1,12 +1,12 @@
 package river.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static river.testsupport.Eventually.await;
 
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import river.testsupport.Dnsmasq;
@@ -50,14 +50,6 @@ class DiscoveryTest {
             raw.send("GET /echo HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
             RawHttp.Response r = raw.read();
             return r.status() + "";
-        }
-    }
-
-    private static void await(BooleanSupplier condition, long ms) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition not met in %d ms", ms).isLessThan(deadline);
-            Thread.sleep(50);
         }
     }
 

@@ -1,9 +1,9 @@
 package river.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static river.testsupport.Eventually.await;
 
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import river.testsupport.RawHttp;
 import river.testsupport.RiverHarness;
@@ -41,14 +41,6 @@ class HealthCheckTest {
         try (RawHttp raw = new RawHttp(river.port("proxy"))) {
             raw.send("GET " + path + " HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n");
             return raw.read().status();
-        }
-    }
-
-    private static void await(BooleanSupplier condition, long ms) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("condition not met in %d ms", ms).isLessThan(deadline);
-            Thread.sleep(20);
         }
     }
 

@@ -66,6 +66,27 @@ class Http2WebSocketTest {
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
 
+    /**
+     * An HTTP/2 connection with prior knowledge to River, through Netty's client codec and
+     * multiplexer; {@code connectionFrames} (if any) sees the connection-level frames.
+     */
+    static Channel connectHttp2(io.netty.channel.ChannelHandler connectionFrames) throws InterruptedException {
+        return new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(), new Http2MultiplexHandler(new SimpleChannelInboundHandler<Object>() {
+                            @Override
+                            protected void channelRead0(ChannelHandlerContext ctx, Object msg) {}
+                        }));
+                        if (connectionFrames != null) {
+                            ch.pipeline().addLast(connectionFrames);
+                        }
+                    }
+                })
+                .connect("127.0.0.1", river.port("proxy")).sync().channel();
+    }
+
     /** A masked client text frame (RFC 6455 §5.2), small enough for a 7-bit length. */
     static ByteBuf clientTextFrame(String text) {
         byte[] payload = text.getBytes(StandardCharsets.UTF_8);
@@ -81,17 +102,7 @@ class Http2WebSocketTest {
     @Test
     void extendedConnectTunnelsWebSocketFramesToAnHttp11Origin() throws Exception {
         LinkedBlockingQueue<Object> received = new LinkedBlockingQueue<>();
-        Channel connection = new Bootstrap().group(group).channel(NioSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(), new Http2MultiplexHandler(new SimpleChannelInboundHandler<Object>() {
-                            @Override
-                            protected void channelRead0(ChannelHandlerContext ctx, Object msg) {}
-                        }));
-                    }
-                })
-                .connect("127.0.0.1", river.port("proxy")).sync().channel();
+        Channel connection = connectHttp2(null);
         try {
             Http2StreamChannel stream = new Http2StreamChannelBootstrap(connection).handler(new SimpleChannelInboundHandler<Http2StreamFrame>() {
                 @Override
@@ -142,22 +153,12 @@ class Http2WebSocketTest {
     @Test
     void riverAnnouncesExtendedConnect() throws Exception {
         LinkedBlockingQueue<Object> settings = new LinkedBlockingQueue<>();
-        Channel connection = new Bootstrap().group(group).channel(NioSocketChannel.class)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(Http2FrameCodecBuilder.forClient().build(), new Http2MultiplexHandler(new SimpleChannelInboundHandler<Object>() {
-                            @Override
-                            protected void channelRead0(ChannelHandlerContext ctx, Object msg) {}
-                        }), new SimpleChannelInboundHandler<io.netty.handler.codec.http2.Http2SettingsFrame>() {
-                            @Override
-                            protected void channelRead0(ChannelHandlerContext ctx, io.netty.handler.codec.http2.Http2SettingsFrame frame) {
-                                settings.add(frame.settings());
-                            }
-                        });
-                    }
-                })
-                .connect("127.0.0.1", river.port("proxy")).sync().channel();
+        Channel connection = connectHttp2(new SimpleChannelInboundHandler<io.netty.handler.codec.http2.Http2SettingsFrame>() {
+            @Override
+            protected void channelRead0(ChannelHandlerContext ctx, io.netty.handler.codec.http2.Http2SettingsFrame frame) {
+                settings.add(frame.settings());
+            }
+        });
         try {
             io.netty.handler.codec.http2.Http2Settings s = (io.netty.handler.codec.http2.Http2Settings) settings.poll(10, TimeUnit.SECONDS);
             assertThat(s.connectProtocolEnabled()).isTrue();

@@ -52,6 +52,7 @@ class PathControlFiltersTest {
                             }
                             request-body {
                                 filter kind="max-size" max-bytes=1000
+                                filter kind="replace" pattern="hunter2" replacement="[redacted]" content-types="text/plain"
                             }
                             response-body {
                                 filter kind="max-size" max-bytes=100000
@@ -143,6 +144,17 @@ class PathControlFiltersTest {
         assertThat(origin.requestsReceived() - before).isLessThanOrEqualTo(1);
         assertThat(send("filters", "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\nConnection: close\r\n\r\n0123456789").status())
                 .isEqualTo(200);
+    }
+
+    @Test
+    void requestBodiesAreRewrittenBeforeTheOriginSeesThem() throws Exception {
+        String body = "password=hunter2";
+        RawHttp.Response r = send("filters", "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Type: text/plain\r\nContent-Length: " + body.length()
+                + "\r\nConnection: close\r\n\r\n" + body);
+        assertThat(r.status()).isEqualTo(200);
+        byte[] rewritten = "password=[redacted]".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(origin.lastSeen().bodyLength()).isEqualTo(rewritten.length);
+        assertThat(origin.lastSeen().bodySha256()).isEqualTo(TestOrigin.sha256(rewritten));
     }
 
     @Test

@@ -83,6 +83,17 @@ class RequestGuardsTest {
                             }
                         }
                     }
+                    admin-limited {
+                        listeners {
+                            "127.0.0.1:0"
+                        }
+                        connectors {
+                            "%1$s"
+                        }
+                        rate-limiting {
+                            rule kind="any-matching-uri" pattern="^/admin" tokens-per-bucket=1 refill-qty=1 refill-rate-ms=600000
+                        }
+                    }
                     limited {
                         listeners {
                             "127.0.0.1:0"
@@ -155,8 +166,14 @@ class RequestGuardsTest {
 
     @Test
     void rateLimitsCannotBeBypassedByEncoding() throws Exception {
-        // The block filter answers 404 for 127.0.0.1 on this service before the limit: use the limit alone.
+        // On "normalized", the address filter answers before the limit is even consulted.
         assertThat(get("normalized", "/admin", "").status()).isEqualTo(404);
+        // "admin-limited" has one token for everything under /admin: every spelling of it spends it.
+        assertThat(get("admin-limited", "/admin/users", "").status()).isEqualTo(200);
+        for (String spelling : new String[] {"/static/../admin/users", "/%61dmin/users", "//admin/users", "/./admin/users"}) {
+            assertThat(get("admin-limited", spelling, "").status()).as(spelling).isEqualTo(429);
+        }
+        assertThat(get("admin-limited", "/public", "").status()).isEqualTo(200);
     }
 
     @Test

@@ -61,7 +61,10 @@ final class BodyRewrite {
         return false;
     }
 
-    /** Starts collecting this direction's body; the message will be sent chunked. */
+    /**
+     * Starts collecting this direction's body; the message will be sent chunked (for the request,
+     * marking the client's request chunked is what makes the engine frame it so upstream).
+     */
     static void start(RequestContext ctx, Object which, List<FilterConfig.ReplaceBody> filters, HttpHeaders headers) {
         String type = headers.get(HttpHeaderNames.CONTENT_TYPE, "").toLowerCase(Locale.ROOT);
         List<FilterConfig.ReplaceBody> applicable = filters.stream().filter(f -> applies(f, type)).toList();

@@ -80,6 +80,10 @@ public final class PathControlModule implements ProxyModule {
             // Refused before any of the body is read.
             return Verdict.textNow(requestLimit.status(), "");
         }
+        if (BodyRewrite.wanted(requestRewrites, ctx.request().headers())) {
+            // Decided now, before any of the body can arrive (it may come with the head).
+            BodyRewrite.start(ctx, BodyRewrite.REQUEST, requestRewrites, ctx.request().headers());
+        }
         return Verdict.CONTINUE_NOW;
     }
 
@@ -140,9 +144,6 @@ public final class PathControlModule implements ProxyModule {
     @Override
     public void onUpstreamRequest(RequestContext ctx, HttpRequest request) {
         HeaderFilters.apply(config.upstreamRequest(), request.headers());
-        if (BodyRewrite.wanted(requestRewrites, request.headers())) {
-            BodyRewrite.start(ctx, BodyRewrite.REQUEST, requestRewrites, request.headers());
-        }
     }
 
     @Override
@@ -192,9 +193,9 @@ public final class PathControlModule implements ProxyModule {
         static void apply(List<FilterConfig> filters, HttpHeaders headers) {
             for (FilterConfig f : filters) {
                 if (f instanceof FilterConfig.RemoveHeaderKeyRegex remove) {
-                    removeMatching(headers, name -> remove.pattern().matcher(name).find());
+                    removeMatching(headers, remove.pattern(), false);
                 } else if (f instanceof FilterConfig.RemoveHeaderKeyGlob glob) {
-                    removeMatching(headers, name -> glob.pattern().matcher(name).matches());
+                    removeMatching(headers, glob.pattern(), true);
                 } else if (f instanceof FilterConfig.RemoveHeader remove) {
                     headers.remove(remove.key());
                 } else if (f instanceof FilterConfig.UpsertHeader upsert) {
@@ -205,10 +206,12 @@ public final class PathControlModule implements ProxyModule {
             }
         }
 
-        private static void removeMatching(HttpHeaders headers, java.util.function.Predicate<String> doomedName) {
+        /** Removes the headers whose name the pattern finds (River's regex filter) or matches whole (a glob). */
+        private static void removeMatching(HttpHeaders headers, java.util.regex.Pattern pattern, boolean wholeName) {
             List<String> doomed = null;
             for (String name : headers.names()) {
-                if (doomedName.test(name)) {
+                java.util.regex.Matcher m = pattern.matcher(name);
+                if (wholeName ? m.matches() : m.find()) {
                     if (doomed == null) {
                         doomed = new ArrayList<>(2);
                     }

@@ -57,8 +57,4 @@ public final class OverloadModule implements ProxyModule {
         }
     }
 
-    /** Requests being handled now (counted only with max-concurrent-requests). */
-    public int inFlight() {
-        return inFlight.get();
-    }
 }

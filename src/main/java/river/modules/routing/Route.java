@@ -1,6 +1,5 @@
 package river.modules.routing;
 
-import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
 import river.upstream.PeerSelector;
@@ -15,7 +14,7 @@ import river.upstream.PeerSelector;
  */
 public record Route(String path, String kind, Pattern regex, Set<String> methods, String host, PeerSelector upstreams) {
 
-    /** Whether this route claims a request. */
+    /** Whether this route claims a request; {@code requestHost} is lower case, without a port. */
     boolean claims(String requestPath, String method, String requestHost) {
         if (!methods.isEmpty() && !methods.contains(method)) {
             return false;
@@ -38,10 +37,11 @@ public record Route(String path, String kind, Pattern regex, Set<String> methods
         return requestPath.length() == path.length() || path.endsWith("/") || requestPath.charAt(path.length()) == '/';
     }
 
-    private boolean hostMatches(String requestHost) {
-        String h = requestHost.toLowerCase(Locale.ROOT);
+    private boolean hostMatches(String h) {
         if (host.startsWith("*.")) {
-            return h.endsWith(host.substring(1)) && h.length() > host.length() - 1;
+            // "*.example.com" claims "a.example.com": the name ends with ".example.com" and is longer.
+            int suffix = host.length() - 1;
+            return h.length() > suffix && h.regionMatches(h.length() - suffix, host, 1, suffix);
         }
         return h.equals(host);
     }

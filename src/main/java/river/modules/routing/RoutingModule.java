@@ -37,10 +37,12 @@ public final class RoutingModule implements ProxyModule {
         return Verdict.textNow(noRouteStatus, noRouteBody);
     }
 
+    /** The Host header's name in lower case, without the port (once per request, for every route). */
     static String hostWithoutPort(String host) {
         if (host == null) {
             return null;
         }
+        host = host.toLowerCase(java.util.Locale.ROOT);
         if (host.startsWith("[")) {
             int end = host.indexOf(']');
             return end < 0 ? host : host.substring(0, end + 1);

@@ -1,10 +1,10 @@
 package river.http;
 
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequestDecoder;
+import river.headers.CompactHeaders;
 
 /**
  * Netty's request decoder, made strict where a proxy must be: a request with both Content-Length and
@@ -15,13 +15,14 @@ final class StrictRequestDecoder extends HttpRequestDecoder {
     private final Http1Connection connection;
 
     StrictRequestDecoder(Http1Connection connection, int maxRequestLineBytes, int maxHeaderBytes) {
+        // Validating headers (names are tokens, values free of CR/LF/NUL). No setValidateHeaders
+        // call: it would replace these factories with Netty's own.
         super(new HttpDecoderConfig()
-                .setHeadersFactory(DefaultHttpHeadersFactory.headersFactory().withNameValidation(true).withValueValidation(true))
-                .setTrailersFactory(DefaultHttpHeadersFactory.trailersFactory().withNameValidation(true).withValueValidation(true))
+                .setHeadersFactory(CompactHeaders.factory(true))
+                .setTrailersFactory(CompactHeaders.trailersFactory())
                 .setMaxInitialLineLength(maxRequestLineBytes)
                 .setMaxHeaderSize(maxHeaderBytes)
                 .setMaxChunkSize(64 * 1024)
-                .setValidateHeaders(true)
                 .setStrictLineParsing(true)
                 .setAllowDuplicateContentLengths(false)
                 .setUseRfc9112TransferEncoding(true));

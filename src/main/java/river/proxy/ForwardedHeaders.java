@@ -1,6 +1,5 @@
 package river.proxy;
 
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
@@ -10,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import river.headers.CompactHeaders;
 
 /**
  * The header rules of a proxy (RFC 9110 §7.6): hop-by-hop headers, and those the Connection header
@@ -26,7 +26,7 @@ final class ForwardedHeaders {
     private static final AsciiString PROXY_CONNECTION = AsciiString.cached("proxy-connection");
     private static final AsciiString KEEP_ALIVE = AsciiString.cached("keep-alive");
     /** Headers copied from an already validated message need no second validation. */
-    private static final HttpHeadersFactory UNVALIDATED = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+    private static final HttpHeadersFactory UNVALIDATED = CompactHeaders.factory(false);
 
     private ForwardedHeaders() {}
 
@@ -61,18 +61,32 @@ final class ForwardedHeaders {
     private static List<String> connectionNamed(HttpHeaders headers) {
         List<String> named = null;
         for (String value : headers.getAll(HttpHeaderNames.CONNECTION)) {
-            for (String token : value.split(",")) {
-                String name = token.strip();
-                if (name.isEmpty() || name.equalsIgnoreCase("keep-alive") || name.equalsIgnoreCase("close")) {
-                    continue;
+            int start = 0;
+            while (start <= value.length()) {
+                int comma = value.indexOf(',', start);
+                int end = comma < 0 ? value.length() : comma;
+                int a = start;
+                int b = end;
+                while (a < b && (value.charAt(a) == ' ' || value.charAt(a) == '\t')) {
+                    a++;
                 }
-                if (named == null) {
-                    named = new ArrayList<>(2);
+                while (b > a && (value.charAt(b - 1) == ' ' || value.charAt(b - 1) == '\t')) {
+                    b--;
                 }
-                named.add(name);
+                if (b > a && !isWord(value, a, b, "close") && !isWord(value, a, b, "keep-alive")) {
+                    if (named == null) {
+                        named = new ArrayList<>(2);
+                    }
+                    named.add(value.substring(a, b));
+                }
+                start = end + 1;
             }
         }
         return named;
+    }
+
+    private static boolean isWord(String value, int from, int to, String word) {
+        return to - from == word.length() && value.regionMatches(true, from, word, 0, word.length());
     }
 
     private static boolean isNamed(List<String> named, CharSequence name) {
@@ -131,6 +145,10 @@ final class ForwardedHeaders {
     /** Removes hop-by-hop headers and every header the Connection header names, in place. */
     static void removeHopByHop(HttpHeaders headers) {
         List<String> named = headers.contains(HttpHeaderNames.CONNECTION) ? connectionNamed(headers) : null;
+        if (headers instanceof CompactHeaders) {
+            ((CompactHeaders) headers).removeIf(named == null ? ForwardedHeaders::isHopByHop : name -> isHopByHop(name) || isNamed(named, name));
+            return;
+        }
         List<CharSequence> doomed = null;
         Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
         while (it.hasNext()) {

@@ -28,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import river.headers.CompactHeaders;
 
 /**
  * Upstream connections of one service, shared by all its event loops (Pingora's design, which
@@ -80,6 +81,8 @@ public final class ConnectionPool implements UpstreamConnection.Home {
         long sweepEvery = Math.max(50, Math.min(idleTimeoutMs / 2, 5_000));
         this.sweeper = group.next().scheduleAtFixedRate(this::sweep, sweepEvery, sweepEvery, TimeUnit.MILLISECONDS);
         HttpDecoderConfig decoder = new HttpDecoderConfig()
+                .setHeadersFactory(CompactHeaders.factory(true))
+                .setTrailersFactory(CompactHeaders.trailersFactory())
                 .setMaxInitialLineLength(8192)
                 .setMaxHeaderSize(maxResponseHeaderBytes)
                 .setMaxChunkSize(64 * 1024);

@@ -267,11 +267,13 @@ public final class Exchange implements UpstreamListener {
         }
         upstream = connection;
         ctx.upstreamReused = connection.reused();
-        ctx.connectNanos = System.nanoTime() - ctx.startNanos();
-        sendRequestHead();
+        long now = System.nanoTime();
+        ctx.connectNanos = now - ctx.startNanos();
+        sendRequestHead(now);
     }
 
-    private void sendRequestHead() {
+    /** Sends the request head (and what body is queued); {@code now} is System.nanoTime, read once per event. */
+    private void sendRequestHead(long now) {
         HttpRequest original = ctx.request();
         boolean chunked = HttpUtil.isTransferEncodingChunked(original);
         HttpHeaders headers = ForwardedHeaders.forUpstream(original.headers(), ctx.socketPeer(), ctx.secure());
@@ -307,11 +309,11 @@ public final class Exchange implements UpstreamListener {
         }
         ch.flush();
         int readMs = ctx.peer.timeouts().readMs();
-        responseDeadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(readMs > 0 ? readMs : engine.settings().upstreamResponseTimeoutMs());
+        responseDeadline = now + TimeUnit.MILLISECONDS.toNanos(readMs > 0 ? readMs : engine.settings().upstreamResponseTimeoutMs());
         downstream.wakeAt(responseDeadline);
         if (!requestFullyRead) {
             downstream.setReading(ch.isWritable());
-            touchBody();
+            touchBody(now);
         }
     }
 
@@ -461,11 +463,12 @@ public final class Exchange implements UpstreamListener {
             m.onResponse(ctx, response);
         }
         ctx.status = response.status();
-        ctx.responseHeadNanos = System.nanoTime() - ctx.startNanos();
+        long now = System.nanoTime();
+        ctx.responseHeadNanos = now - ctx.startNanos();
         headSent = true;
-        headSentAt = System.nanoTime();
+        headSentAt = now;
         downstream.sendHead(response, bodyFollows);
-        touchBody();
+        touchBody(now);
     }
 
     /** The origin accepted a WebSocket upgrade: both connections become one byte tunnel. */
@@ -603,7 +606,11 @@ public final class Exchange implements UpstreamListener {
     }
 
     private void touchBody() {
-        lastBodyActivity = System.nanoTime();
+        touchBody(System.nanoTime());
+    }
+
+    private void touchBody(long now) {
+        lastBodyActivity = now;
         if (!watchingBody) {
             watchingBody = true;
             downstream.wakeAt(lastBodyActivity + bodyIdleNanos());

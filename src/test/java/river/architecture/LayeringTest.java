@@ -23,6 +23,15 @@ class LayeringTest {
     }
 
     @Test
+    void headerBlocksKnowNothingOfRiver() {
+        noClasses().that().resideInAPackage("river.headers..")
+                .should().dependOnClassesThat().resideInAnyPackage("river.config..", "river.cli..", "river.server..",
+                        "river.http..", "river.proxy..", "river.upstream..", "river.balance..", "river.modules..",
+                        "river.observe..", "river.service..", "river.kdl..")
+                .check(RIVER);
+    }
+
+    @Test
     void configurationDependsOnlyOnTheKdlParser() {
         noClasses().that().resideInAPackage("river.config..")
                 .should().dependOnClassesThat().resideInAnyPackage("river.cli..", "river.server..", "river.http..",

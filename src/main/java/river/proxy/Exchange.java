@@ -390,7 +390,12 @@ public final class Exchange implements UpstreamListener {
             ctx.status = HttpResponseStatus.valueOf(499, "Client Closed Request");
         }
         if (upstream != null) {
-            upstream.discard();
+            if (requestSent && requestFullyRead && !upstream.isHttp2()) {
+                // The origin is answering a complete request: let it finish and keep the connection.
+                upstream.drainThenRelease(headSent ? upstreamReusable : null, ctx.request().method().equals(HttpMethod.HEAD));
+            } else {
+                upstream.discard();
+            }
             upstream = null;
         }
         finish();

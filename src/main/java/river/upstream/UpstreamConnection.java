@@ -120,6 +120,25 @@ public final class UpstreamConnection {
         return channel;
     }
 
+    /**
+     * The exchange lost its client while this HTTP/1.1 connection was mid-response, with the whole
+     * request sent: the rest of the response is read and dropped, and the connection pooled if the
+     * response ends soon and cleanly (see {@link ResponseDrain}), else closed.
+     *
+     * @param reusable whether the response head, if the exchange saw it, allows reuse; null if it has not arrived
+     * @param bodyless whether the request was HEAD (its response has no body whatever the headers say)
+     */
+    public void drainThenRelease(Boolean reusable, boolean bodyless) {
+        ResponseDrain drain = new ResponseDrain(this, reusable, bodyless);
+        listener = drain;
+        channel.eventLoop().execute(() -> {
+            if (!channel.config().isAutoRead()) {
+                channel.config().setAutoRead(true);
+            }
+            drain.start();
+        });
+    }
+
     /** Closes the connection instead of reusing it. */
     public void discard() {
         broken = true;

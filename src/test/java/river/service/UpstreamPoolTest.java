@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import river.testsupport.Eventually;
 import river.testsupport.RawHttp;
 import river.testsupport.RiverHarness;
 import river.testsupport.TestOrigin;
@@ -36,6 +37,47 @@ class UpstreamPoolTest {
             assertThat(origin.connectionsAccepted()).isLessThanOrEqualTo(4);
             assertThat(pool.connects()).isEqualTo(origin.connectionsAccepted());
             assertThat(pool.reuses()).isGreaterThanOrEqualTo(996);
+        }
+    }
+
+    @Test
+    void aClientGivingUpMidResponseDoesNotCostTheUpstreamConnection() throws Exception {
+        try (TestOrigin origin = new TestOrigin();
+                RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(1, "", origin.address()))) {
+            int port = river.port("proxy");
+            for (int i = 0; i < 5; i++) {
+                try (RawHttp quitter = new RawHttp(port)) {
+                    quitter.send("GET /slow?ms=150 HTTP/1.1\r\nHost: h\r\n\r\n");
+                    Thread.sleep(30); // the request reaches the origin, then the client leaves
+                }
+                Eventually.await(() -> river.service("proxy").pool().idleCount() == 1, 5_000);
+            }
+            try (RawHttp client = new RawHttp(port)) {
+                client.send("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n");
+                assertThat(client.read().status()).isEqualTo(200);
+            }
+            assertThat(origin.requestsReceived()).isEqualTo(6);
+            assertThat(origin.connectionsAccepted()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aLongResponseWhoseClientLeftIsCutOffNotDrained() throws Exception {
+        try (TestOrigin origin = new TestOrigin();
+                RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(1, "", origin.address()))) {
+            int port = river.port("proxy");
+            try (RawHttp quitter = new RawHttp(port)) {
+                quitter.send("GET /bytes?n=50000000 HTTP/1.1\r\nHost: h\r\n\r\n");
+                quitter.socket().getInputStream().read(new byte[4096]);
+            }
+            // River reads at most 64 KiB more of the 50 MB, then closes the connection.
+            Eventually.await(() -> origin.connectionsAccepted() == 1 && river.service("proxy").pool().idleCount() == 0, 5_000);
+            try (RawHttp client = new RawHttp(port)) {
+                client.send("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n");
+                assertThat(client.read().status()).isEqualTo(200);
+            }
+            assertThat(origin.connectionsAccepted()).isEqualTo(2);
+            assertThat(origin.bytesWritten.get()).isLessThan(20_000_000);
         }
     }
 

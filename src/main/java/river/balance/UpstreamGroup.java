@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
+import java.util.function.IntPredicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import river.upstream.Peer;
@@ -69,8 +70,15 @@ public final class UpstreamGroup implements PeerSelector {
         this.current = new AtomicReference<>(build(peers, Map.of()));
     }
 
-    /** One tier of servers of equal SRV priority. */
-    private record Tier(int[] members, Algorithm algorithm) {}
+    /**
+     * One tier of servers of equal SRV priority; {@code usable} answers for a member index, built once
+     * per server set so that a first attempt allocates nothing.
+     */
+    private record Tier(int[] members, Algorithm algorithm, IntPredicate usable) {
+        static Tier of(int[] members, Algorithm algorithm, PeerHealth[] health) {
+            return new Tier(members, algorithm, i -> health[members[i]].usable());
+        }
+    }
 
     /** The servers at one moment, their health records and the tiers' algorithms. */
     private record Snapshot(Peer[] peers, PeerHealth[] health, Tier[] tiers, Map<String, Integer> indexByLabel) {}
@@ -90,7 +98,7 @@ public final class UpstreamGroup implements PeerSelector {
         for (List<Integer> members : byPriority.values()) {
             List<Peer> tierPeers = new ArrayList<>();
             members.forEach(i -> tierPeers.add(all[i]));
-            tiers.add(new Tier(members.stream().mapToInt(Integer::intValue).toArray(), selection.algorithm().apply(tierPeers)));
+            tiers.add(Tier.of(members.stream().mapToInt(Integer::intValue).toArray(), selection.algorithm().apply(tierPeers), health));
         }
         return new Snapshot(all, health, tiers.toArray(new Tier[0]), Map.copyOf(index));
     }
@@ -148,7 +156,8 @@ public final class UpstreamGroup implements PeerSelector {
                 key = key(path, client);
             }
             int[] members = tier.members;
-            int picked = tier.algorithm.pick(key, i -> (skip == null || !skip.get(members[i])) && s.health[members[i]].usable());
+            IntPredicate usable = skip == null ? tier.usable : i -> !skip.get(members[i]) && tier.usable.test(i);
+            int picked = tier.algorithm.pick(key, usable);
             if (picked >= 0) {
                 return s.peers[members[picked]];
             }

@@ -380,7 +380,19 @@ public final class CompactHeaders extends HttpHeaders {
 
     @Override
     public Iterator<Map.Entry<String, String>> iterator() {
-        return entries().iterator();
+        Cursor cursor = new Cursor();
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return cursor.hasNext();
+            }
+
+            @Override
+            public Map.Entry<String, String> next() {
+                Map.Entry<CharSequence, CharSequence> e = cursor.next();
+                return new AbstractMap.SimpleImmutableEntry<>(e.getKey().toString(), e.getValue().toString());
+            }
+        };
     }
 
     @Override

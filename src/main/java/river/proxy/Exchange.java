@@ -450,8 +450,7 @@ public final class Exchange implements UpstreamListener {
         responseDeadline = 0;
         ctx.upstreams.report(ctx.peer, true);
         boolean bodyFollows = !ctx.request().method().equals(HttpMethod.HEAD) && code != 204 && code != 304;
-        boolean framed = !bodyFollows || HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response);
-        upstreamReusable = framed && HttpUtil.isKeepAlive(response);
+        upstreamReusable = UpstreamConnection.reusableAfter(response, bodyFollows);
         try {
             for (ProxyModule m : engine.modules()) {
                 m.onUpstreamResponse(ctx, response);

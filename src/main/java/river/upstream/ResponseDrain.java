@@ -3,7 +3,6 @@ package river.upstream;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -60,9 +59,7 @@ final class ResponseDrain implements UpstreamListener {
                 if (code < 200) {
                     informational = true; // its end-of-message follows; the real response comes after
                 } else {
-                    boolean framed = bodyless || code == 204 || code == 304
-                            || HttpUtil.isContentLengthSet(response) || HttpUtil.isTransferEncodingChunked(response);
-                    reusable = framed && HttpUtil.isKeepAlive(response);
+                    reusable = UpstreamConnection.reusableAfter(response, !bodyless && code != 204 && code != 304);
                 }
             }
             if (message instanceof HttpContent content) {

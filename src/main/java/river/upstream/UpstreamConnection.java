@@ -4,6 +4,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.util.ReferenceCountUtil;
 import java.nio.channels.ClosedChannelException;
 
@@ -137,6 +139,16 @@ public final class UpstreamConnection {
             }
             drain.start();
         });
+    }
+
+    /**
+     * Whether the connection can carry another request after this response: its end is known
+     * without a close (no body can follow, or Content-Length, or chunked) and the origin keeps it alive.
+     */
+    public static boolean reusableAfter(HttpResponse response, boolean bodyFollows) {
+        boolean framed = !bodyFollows || HttpUtil.isContentLengthSet(response)
+                || HttpUtil.isTransferEncodingChunked(response);
+        return framed && HttpUtil.isKeepAlive(response);
     }
 
     /** Closes the connection instead of reusing it. */

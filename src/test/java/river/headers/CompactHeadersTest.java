@@ -49,6 +49,9 @@ class CompactHeadersTest {
                 assertEquals(expected.size(), actual.size());
                 assertEquals(expected.isEmpty(), actual.isEmpty());
                 assertEquals(text(expected.entries()), text(actual.entries()));
+                List<Map.Entry<String, String>> iterated = new ArrayList<>();
+                actual.iterator().forEachRemaining(iterated::add);
+                assertEquals(text(expected.entries()), text(iterated));
                 assertEquals(pairs(expected), pairs(actual));
                 // names() differs on purpose: Netty's set keeps "Host" and "host" apart, HTTP does not.
                 assertEquals(expected.names().stream().map(n -> n.toLowerCase(java.util.Locale.ROOT)).distinct().count(), actual.names().size());

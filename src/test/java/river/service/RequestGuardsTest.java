@@ -54,6 +54,7 @@ class RequestGuardsTest {
                             status 422
                             body "Malformed request\\n"
                             encoded-separators false
+                            header-non-ascii true
                         }
                     }
                     raw {
@@ -156,6 +157,15 @@ class RequestGuardsTest {
         assertThat(get("normalized", "/", "Host: other\r\n").status()).as("two Host headers").isEqualTo(400);
         assertThat(origin.requestsReceived()).isEqualTo(before);
         assertThat(get("relaxed", "/a%2Fb", "").status()).as("encoded-separators turned off").isEqualTo(200);
+    }
+
+    @Test
+    void nonAsciiHeaderValuesAreRefusedWhenAsked() throws Exception {
+        int before = origin.requestsReceived();
+        assertThat(get("relaxed", "/echo", "X-Name: caf\u00e9\r\n").status()).isEqualTo(422);
+        assertThat(origin.requestsReceived()).isEqualTo(before);
+        assertThat(get("raw", "/echo", "X-Name: caf\u00e9\r\n").status()).isEqualTo(200);
+        assertThat(get("relaxed", "/echo", "X-Name: cafe\r\n").status()).isEqualTo(200);
     }
 
     @Test

@@ -2,6 +2,7 @@ package river.modules.normalize;
 
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionStage;
@@ -59,9 +60,12 @@ public final class NormalizationModule implements ProxyModule {
             }
         }
         if (config.headerNonAscii()) {
-            for (Map.Entry<String, String> h : headers) {
-                for (int i = 0; i < h.getValue().length(); i++) {
-                    if (h.getValue().charAt(i) > 0x7e) {
+            Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+            while (it.hasNext()) {
+                Map.Entry<CharSequence, CharSequence> h = it.next();
+                CharSequence value = h.getValue();
+                for (int i = 0; i < value.length(); i++) {
+                    if (value.charAt(i) > 0x7e) {
                         return "non-ASCII byte in header " + h.getKey();
                     }
                 }

@@ -1,8 +1,14 @@
 package river.proxy;
 
+import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpHeadersFactory;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
@@ -140,6 +146,33 @@ final class ForwardedHeaders {
             out.add(X_FORWARDED_HOST, host);
         }
         return out;
+    }
+
+    /**
+     * The request head River sends upstream for {@code original}: HTTP/1.1 with the forwarded headers,
+     * chunked framing when the client's body had none of known length, a Host for HTTP/1.0 clients,
+     * and the one TE value HTTP/2 allows when gRPC asks for it.
+     */
+    static HttpRequest upstreamRequest(HttpRequest original, InetSocketAddress socketPeer, boolean secure, String peerLabel, boolean http2) {
+        HttpHeaders headers = forUpstream(original.headers(), socketPeer, secure);
+        if (HttpUtil.isTransferEncodingChunked(original)) {
+            headers.remove(HttpHeaderNames.CONTENT_LENGTH);
+            headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        if (original.protocolVersion().equals(HttpVersion.HTTP_1_0) && !headers.contains(HttpHeaderNames.HOST)) {
+            headers.set(HttpHeaderNames.HOST, peerLabel);
+        }
+        if (http2 && original.headers().containsValue(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS, true)) {
+            headers.set(HttpHeaderNames.TE, HttpHeaderValues.TRAILERS);
+        }
+        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, original.method(), original.uri(), headers);
+    }
+
+    /** Makes an upstream response head fit for the client: hop-by-hop headers out, Via in, HTTP/1.1. */
+    static void forClient(HttpResponse response) {
+        removeHopByHop(response.headers());
+        response.headers().add(HttpHeaderNames.VIA, VIA_VALUE);
+        response.setProtocolVersion(HttpVersion.HTTP_1_1);
     }
 
     /** Removes hop-by-hop headers and every header the Connection header names, in place. */

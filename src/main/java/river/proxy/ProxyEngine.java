@@ -5,7 +5,7 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import river.upstream.ConnectionPool;
+import river.upstream.ConnectionSource;
 import river.upstream.PeerSelector;
 
 /**
@@ -19,18 +19,28 @@ public final class ProxyEngine {
     /** An array: iterating it on every phase of every request allocates no iterator. */
     private final ProxyModule[] modules;
     private final PeerSelector selector;
-    private final ConnectionPool pool;
+    private final ConnectionSource pool;
     private final EngineSettings settings;
+    private final SlowClientGuard slowClients;
+    private final NanoClock clock;
 
     /**
      * @param selector chooses upstreams; null for services that answer every request locally
      */
-    public ProxyEngine(String service, List<ProxyModule> modules, PeerSelector selector, ConnectionPool pool, EngineSettings settings) {
+    public ProxyEngine(String service, List<ProxyModule> modules, PeerSelector selector, ConnectionSource pool, EngineSettings settings) {
+        this(service, modules, selector, pool, settings, NanoClock.SYSTEM);
+    }
+
+    /** As above, with the clock every exchange's timing reads (tests move a fake one). */
+    public ProxyEngine(String service, List<ProxyModule> modules, PeerSelector selector, ConnectionSource pool, EngineSettings settings,
+            NanoClock clock) {
         this.service = service;
         this.modules = modules.toArray(new ProxyModule[0]);
         this.selector = selector;
         this.pool = pool;
         this.settings = settings;
+        this.slowClients = new SlowClientGuard(settings.clientWriteTimeoutMs(), settings.minSendRateBytes());
+        this.clock = clock;
     }
 
     /** A new exchange for a request that arrived on {@code downstream}. */
@@ -50,8 +60,16 @@ public final class ProxyEngine {
         return selector;
     }
 
-    ConnectionPool pool() {
+    ConnectionSource pool() {
         return pool;
+    }
+
+    SlowClientGuard slowClients() {
+        return slowClients;
+    }
+
+    NanoClock clock() {
+        return clock;
     }
 
     EngineSettings settings() {

@@ -8,8 +8,8 @@ import java.util.Map;
 import river.upstream.Peer;
 
 /**
- * Everything known about one request while it passes through the phases. Modules read it and may
- * keep their own state in {@link #attribute}. It is confined to the request's event loop.
+ * Everything known about one request while it passes through the phases. Modules read it and keep
+ * their own per-request state under typed {@link Key}s. It is confined to the request's event loop.
  */
 public final class RequestContext {
     private final String service;
@@ -20,8 +20,9 @@ public final class RequestContext {
     private final boolean secure;
     private final HttpRequest request;
     private String path;
-    private final long startNanos = System.nanoTime();
-    private Map<Object, Object> attributes;
+    private final long startNanos;
+    /** Module state by key; created by the first module that stores something. */
+    private Map<Key<?>, Object> values;
     Peer peer;
     boolean upstreamReused;
     HttpResponseStatus status;
@@ -35,8 +36,9 @@ public final class RequestContext {
     /** The upstreams a routing phase chose, or null for the service's own. */
     river.upstream.PeerSelector upstreams;
 
-    RequestContext(String service, InetSocketAddress client, boolean secure, HttpRequest request) {
+    RequestContext(String service, InetSocketAddress client, boolean secure, HttpRequest request, long startNanos) {
         this.service = service;
+        this.startNanos = startNanos;
         this.client = client;
         this.socketPeer = client;
         this.secure = secure;
@@ -149,15 +151,46 @@ public final class RequestContext {
         return endNanos;
     }
 
-    @SuppressWarnings("unchecked")
-    public <T> T attribute(Object key) {
-        return attributes == null ? null : (T) attributes.get(key);
+    /** The value a module stored under {@code key} for this request, or null. */
+    public <T> T get(Key<T> key) {
+        return values == null ? null : key.type.cast(values.get(key));
     }
 
-    public void attribute(Object key, Object value) {
-        if (attributes == null) {
-            attributes = new HashMap<>(4);
+    /** Stores a module's per-request state under its key (null removes it). */
+    public <T> void set(Key<T> key, T value) {
+        if (value == null) {
+            if (values != null) {
+                values.remove(key);
+            }
+            return;
         }
-        attributes.put(key, value);
+        if (values == null) {
+            values = new HashMap<>(4);
+        }
+        values.put(key, key.type.cast(value));
+    }
+
+    /**
+     * A typed slot of per-request state, declared once by the module that owns it (a static final
+     * field): {@code static final Key<Counted> COUNTED = Key.of("overload.counted", Counted.class)}.
+     * Keys compare by identity, so two modules never share state by accident.
+     */
+    public static final class Key<T> {
+        private final String name;
+        private final Class<T> type;
+
+        private Key(String name, Class<T> type) {
+            this.name = name;
+            this.type = type;
+        }
+
+        public static <T> Key<T> of(String name, Class<T> type) {
+            return new Key<>(name, type);
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
     }
 }

@@ -38,7 +38,20 @@ public sealed interface Verdict {
     }
 
     /** Answer with this head and body; no later request phase runs and nothing is proxied. */
-    record Respond(HttpResponse head, Body body) implements Verdict {}
+    record Respond(HttpResponse head, Body body) implements Verdict {
+        /** Frees what the body holds (a buffer, an open file) when the answer will never be sent. */
+        public void discard() {
+            if (body instanceof Body.Bytes bytes) {
+                bytes.content().release();
+            } else if (body instanceof Body.FileRange file) {
+                try {
+                    file.file().close();
+                } catch (java.io.IOException ignored) {
+                    // Only read from: nothing is lost.
+                }
+            }
+        }
+    }
 
     /** A local response body. */
     sealed interface Body {
@@ -50,5 +63,8 @@ public sealed interface Verdict {
 
         /** A range of an open file, sent zero-copy where the transport allows; the engine closes it. */
         record FileRange(FileChannel file, long offset, long length) implements Body {}
+
+        /** No data, only trailers (a gRPC status). */
+        record Trailers(io.netty.handler.codec.http.HttpHeaders trailers) implements Body {}
     }
 }

@@ -38,7 +38,7 @@ import river.headers.CompactHeaders;
  * request is a stream on one shared connection per peer, and another connection is opened only when
  * the peer's stream limit is reached; one dial per peer at a time, the others wait for it.
  */
-public final class ConnectionPool implements UpstreamConnection.Home {
+public final class ConnectionPool implements UpstreamConnection.Home, ConnectionSource {
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("river.upstream.peer");
     private static final AttributeKey<Boolean> HTTP1_ONLY = AttributeKey.valueOf("river.upstream.http1Only");
     /** What idle connections are filed under: the peer, and for PROXY-protocol peers also the client. */

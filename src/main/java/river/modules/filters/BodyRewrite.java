@@ -26,8 +26,8 @@ final class BodyRewrite {
     static final Object REQUEST = new Object();
     static final Object RESPONSE = new Object();
     /** Where the state of each direction is kept in the request's attributes. */
-    private static final Object REQUEST_STATE = new Object();
-    private static final Object RESPONSE_STATE = new Object();
+    private static final RequestContext.Key<State> REQUEST_STATE = RequestContext.Key.of("body-rewrite.request", State.class);
+    private static final RequestContext.Key<State> RESPONSE_STATE = RequestContext.Key.of("body-rewrite.response", State.class);
 
     private BodyRewrite() {}
 
@@ -73,12 +73,12 @@ final class BodyRewrite {
         if (which == REQUEST) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
         }
-        ctx.attribute(which == REQUEST ? REQUEST_STATE : RESPONSE_STATE, new State(applicable, limit));
+        ctx.set(which == REQUEST ? REQUEST_STATE : RESPONSE_STATE, new State(applicable, limit));
     }
 
     /** One body piece through the rewrite: held back while collecting, the rewritten body at the end. */
     static HttpContent pass(RequestContext ctx, Object which, HttpContent chunk) {
-        State state = ctx.attribute(which == REQUEST ? REQUEST_STATE : RESPONSE_STATE);
+        State state = ctx.get(which == REQUEST ? REQUEST_STATE : RESPONSE_STATE);
         if (state == null || state.gaveUp) {
             return chunk;
         }
@@ -114,8 +114,8 @@ final class BodyRewrite {
 
     /** Releases what an exchange that ended early had collected. */
     static void discard(RequestContext ctx) {
-        for (Object key : new Object[] {REQUEST_STATE, RESPONSE_STATE}) {
-            State state = ctx.attribute(key);
+        for (RequestContext.Key<State> key : List.of(REQUEST_STATE, RESPONSE_STATE)) {
+            State state = ctx.get(key);
             if (state != null && state.collected != null) {
                 state.collected.release();
                 state.collected = null;

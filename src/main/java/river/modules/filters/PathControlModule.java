@@ -142,8 +142,9 @@ public final class PathControlModule implements ProxyModule {
     }
 
     @Override
-    public void onUpstreamRequest(RequestContext ctx, HttpRequest request) {
+    public CompletionStage<Void> onUpstreamRequest(RequestContext ctx, HttpRequest request) {
         HeaderFilters.apply(config.upstreamRequest(), request.headers());
+        return DONE;
     }
 
     @Override
@@ -157,7 +158,7 @@ public final class PathControlModule implements ProxyModule {
     // ---- response ---------------------------------------------------------------------------------
 
     @Override
-    public void onUpstreamResponse(RequestContext ctx, HttpResponse response) {
+    public CompletionStage<Void> onUpstreamResponse(RequestContext ctx, HttpResponse response) {
         if (responseLimit != null && HttpUtil.getContentLength(response, -1L) > responseLimit.maxBytes()) {
             throw new Rejected(responseLimit.status(), "", "response body of " + HttpUtil.getContentLength(response, -1L)
                     + " bytes is over the limit of " + responseLimit.maxBytes());
@@ -166,11 +167,13 @@ public final class PathControlModule implements ProxyModule {
         if (BodyRewrite.wanted(responseRewrites, response.headers())) {
             BodyRewrite.start(ctx, BodyRewrite.RESPONSE, responseRewrites, response.headers());
         }
+        return DONE;
     }
 
     @Override
-    public void onResponse(RequestContext ctx, HttpResponse response) {
+    public CompletionStage<Void> onResponse(RequestContext ctx, HttpResponse response) {
         HeaderFilters.apply(config.responseFilters(), response.headers());
+        return DONE;
     }
 
     @Override
@@ -226,16 +229,16 @@ public final class PathControlModule implements ProxyModule {
 
     /** Counts a body against its {@code max-size} as it passes. */
     static final class BodyCounter {
-        static final Object REQUEST = new Object();
-        static final Object RESPONSE = new Object();
+        static final RequestContext.Key<long[]> REQUEST = RequestContext.Key.of("path-control.request-bytes", long[].class);
+        static final RequestContext.Key<long[]> RESPONSE = RequestContext.Key.of("path-control.response-bytes", long[].class);
 
         private BodyCounter() {}
 
-        static void count(RequestContext ctx, Object which, HttpContent chunk, FilterConfig.MaxSize limit, String what) {
-            long[] seen = ctx.attribute(which);
+        static void count(RequestContext ctx, RequestContext.Key<long[]> which, HttpContent chunk, FilterConfig.MaxSize limit, String what) {
+            long[] seen = ctx.get(which);
             if (seen == null) {
                 seen = new long[1];
-                ctx.attribute(which, seen);
+                ctx.set(which, seen);
             }
             seen[0] += chunk.content().readableBytes();
             if (seen[0] > limit.maxBytes()) {

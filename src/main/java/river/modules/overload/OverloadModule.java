@@ -16,7 +16,7 @@ import river.proxy.Verdict;
  * allowed. Runs first, because shedding is the cheapest way to say no.
  */
 public final class OverloadModule implements ProxyModule {
-    private static final Object COUNTED = new Object();
+    private static final RequestContext.Key<Boolean> COUNTED = RequestContext.Key.of("overload.counted", Boolean.class);
 
     private final RequestGuards.Overload config;
     private final AtomicInteger inFlight = new AtomicInteger();
@@ -45,14 +45,14 @@ public final class OverloadModule implements ProxyModule {
                 inFlight.decrementAndGet();
                 return Verdict.textNow(config.status(), config.body());
             }
-            ctx.attribute(COUNTED, Boolean.TRUE);
+            ctx.set(COUNTED, Boolean.TRUE);
         }
         return Verdict.CONTINUE_NOW;
     }
 
     @Override
     public void onLogging(RequestContext ctx) {
-        if (ctx.attribute(COUNTED) != null) {
+        if (ctx.get(COUNTED) != null) {
             inFlight.decrementAndGet();
         }
     }

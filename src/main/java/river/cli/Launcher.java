@@ -35,7 +35,7 @@ final class Launcher {
             return Main.INVALID_CONFIG;
         }
         LOG.info("River started: {} service(s) on {} transport, {} thread(s) each",
-                config.services().size(), server.transport().name().toLowerCase(java.util.Locale.ROOT), config.system().threadsPerService());
+                config.services().size(), server.transportName(), config.system().threadsPerService());
         CountDownLatch stopped = new CountDownLatch(1);
         Duration grace = Duration.ofSeconds(config.system().gracePeriodSeconds());
         Signal.handle(new Signal("TERM"), s -> new Thread(() -> {

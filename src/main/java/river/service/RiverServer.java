@@ -98,8 +98,9 @@ public final class RiverServer implements AutoCloseable {
         return List.copyOf(services);
     }
 
-    public Transport transport() {
-        return transport;
+    /** "epoll" or "nio", for the start-up line; a name rather than the enum so the command line needs no server types. */
+    public String transportName() {
+        return transport.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     private RunningService startService(ServiceConfig service, river.config.SystemConfig system) throws IOException, InterruptedException {

@@ -13,7 +13,7 @@ import river.upstream.PeerSelector;
  * pool. It holds no feature code; everything a service does beyond proxying is a module.
  */
 public final class ProxyEngine {
-    private static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
+    static final Logger LOG = LoggerFactory.getLogger(ProxyEngine.class);
 
     private final String service;
     /** An array: iterating it on every phase of every request allocates no iterator. */

@@ -70,21 +70,21 @@ class ExchangeStateMachineTest {
     void bodylessRequestWalksConnectingAwaitingHeadStreamingDone() {
         Logged logged = new Logged();
         Exchange exchange = start(get("/a"), true, logged);
-        assertThat(exchange.state()).isEqualTo(Exchange.State.CONNECTING);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.CONNECTING);
 
         EmbeddedChannel origin = upstreams.succeedNext();
-        assertThat(exchange.state()).isEqualTo(Exchange.State.AWAITING_HEAD);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.AWAITING_HEAD);
         HttpRequest sent = origin.readOutbound();
         assertThat(sent.uri()).isEqualTo("/a");
         assertThat(sent.headers().get(HttpHeaderNames.VIA)).isEqualTo("1.1 river");
         assertThat((Object) origin.readOutbound()).isEqualTo(LastHttpContent.EMPTY_LAST_CONTENT);
 
         origin.writeInbound(response(200, 5));
-        assertThat(exchange.state()).isEqualTo(Exchange.State.STREAMING);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.STREAMING);
         assertThat(client.status()).isEqualTo(200);
         origin.writeInbound(new DefaultLastHttpContent(Unpooled.copiedBuffer("hello", StandardCharsets.US_ASCII)));
 
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(client.body.toString()).isEqualTo("hello");
         assertThat(client.completed).isTrue();
         assertThat(upstreams.released).hasSize(1);
@@ -99,7 +99,7 @@ class ExchangeStateMachineTest {
         exchange.onRequestBody(new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.US_ASCII)));
 
         EmbeddedChannel origin = upstreams.succeedNext();
-        assertThat(exchange.state()).isEqualTo(Exchange.State.SENDING);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.SENDING);
         assertThat(client.reading).isTrue();
         assertThat((Object) origin.readOutbound()).isInstanceOf(HttpRequest.class);
         HttpContent first = origin.readOutbound();
@@ -107,7 +107,7 @@ class ExchangeStateMachineTest {
         first.release();
 
         exchange.onRequestBody(new DefaultLastHttpContent(Unpooled.copiedBuffer("def", StandardCharsets.US_ASCII)));
-        assertThat(exchange.state()).isEqualTo(Exchange.State.AWAITING_HEAD);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.AWAITING_HEAD);
         ReferenceCountUtil.release(origin.readOutbound());
         finishResponse(origin, exchange);
     }
@@ -124,12 +124,12 @@ class ExchangeStateMachineTest {
         Exchange exchange = start(get("/w"), true, null, waits);
         EmbeddedChannel origin = upstreams.succeedNext();
         origin.writeInbound(response(200, 2), new DefaultLastHttpContent(Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII)));
-        assertThat(exchange.state()).isEqualTo(Exchange.State.HEAD_PHASES);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.HEAD_PHASES);
         assertThat(client.heads).isEmpty();
 
         decided.complete(null);
         client.channel.runPendingTasks();
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(client.status()).isEqualTo(200);
         assertThat(client.body.toString()).isEqualTo("ok");
     }
@@ -145,7 +145,7 @@ class ExchangeStateMachineTest {
         };
         Exchange exchange = start(get("/w"), true, null, waits);
         EmbeddedChannel origin = upstreams.succeedNext();
-        assertThat(exchange.state()).isEqualTo(Exchange.State.CONNECTING);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.CONNECTING);
         assertThat((Object) origin.readOutbound()).isNull();
 
         decided.complete(null);
@@ -185,7 +185,7 @@ class ExchangeStateMachineTest {
         waiting.get(1).complete(pass.get(1));
         client.channel.runPendingTasks();
         assertThat(client.body.toString()).isEqualTo("abcd");
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
     }
 
     @Test
@@ -207,11 +207,11 @@ class ExchangeStateMachineTest {
         Exchange exchange = start(get("/r"), true, null);
         assertThat(upstreams.pendingPeer()).isEqualTo(A);
         upstreams.failNext(new ConnectException("refused"));
-        assertThat(exchange.state()).isEqualTo(Exchange.State.CONNECTING);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.CONNECTING);
         assertThat(upstreams.pendingPeer()).isEqualTo(B);
         upstreams.failNext(new ConnectException("refused"));
 
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(client.status()).isEqualTo(502);
         assertThat(exchange.context().attempts()).isEqualTo(2);
         assertThat(exchange.context().error().source()).isEqualTo(ProxyError.Source.UPSTREAM_CONNECT);
@@ -223,7 +223,7 @@ class ExchangeStateMachineTest {
         Selector one = new Selector(A);
         Exchange exchange = startWith(one, get("/t"), true, List.of());
         upstreams.failNext(new ConnectTimeoutException("slow"));
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(client.status()).isEqualTo(504);
         assertThat(exchange.context().error().kind()).isEqualTo(ProxyError.Kind.CONNECT_TIMEOUT);
     }
@@ -238,7 +238,7 @@ class ExchangeStateMachineTest {
         };
         Exchange exchange = start(get("/r"), true, null, noRetry);
         upstreams.failNext(new ConnectException("refused"));
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(exchange.context().attempts()).isEqualTo(1);
         assertThat(client.status()).isEqualTo(502);
     }
@@ -260,7 +260,7 @@ class ExchangeStateMachineTest {
     @Test
     void noPeerIsAnswered502WithoutConnecting() {
         Exchange exchange = startWith(new Selector(), get("/none"), true, List.of());
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(client.status()).isEqualTo(502);
         assertThat(upstreams.connectsPending()).isZero();
     }
@@ -269,9 +269,9 @@ class ExchangeStateMachineTest {
     void pooledConnectionClosedByTheOriginIsRetriedOnceOnAFreshOne() {
         EmbeddedChannel stale = upstreams.addIdle(A);
         Exchange exchange = start(get("/s"), true, null);
-        assertThat(exchange.state()).isEqualTo(Exchange.State.AWAITING_HEAD);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.AWAITING_HEAD);
         stale.pipeline().fireChannelInactive();
-        assertThat(exchange.state()).isEqualTo(Exchange.State.CONNECTING);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.CONNECTING);
         EmbeddedChannel fresh = upstreams.succeedNext();
         ReferenceCountUtil.release(fresh.readOutbound());
         ReferenceCountUtil.release(fresh.readOutbound());
@@ -285,7 +285,7 @@ class ExchangeStateMachineTest {
         EmbeddedChannel origin = upstreams.succeedNext();
         origin.writeInbound(response(200, 100));
         origin.pipeline().fireExceptionCaught(new ClosedChannelException());
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(client.aborted).isTrue();
         assertThat(selector.reports).containsExactly("127.0.0.1:9001 ok", "127.0.0.1:9001 failed");
     }
@@ -299,10 +299,10 @@ class ExchangeStateMachineTest {
         long deadline = client.wakeUps.get(0);
         assertThat(deadline).isEqualTo(clock.now + 10 * SECOND);
         assertThat(exchange.onTick(deadline - 1)).isEqualTo(deadline);
-        assertThat(exchange.state()).isEqualTo(Exchange.State.AWAITING_HEAD);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.AWAITING_HEAD);
 
         exchange.onTick(deadline);
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(client.status()).isEqualTo(504);
         assertThat(origin.isActive()).as("the upstream connection is closed").isFalse();
         assertThat(selector.reports).containsExactly("127.0.0.1:9001 failed");
@@ -317,7 +317,7 @@ class ExchangeStateMachineTest {
         long deadline = exchange.onTick(clock.now);
         assertThat(deadline).isEqualTo(clock.now + 20 * SECOND);
         exchange.onTick(deadline);
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(client.aborted).isTrue();
         assertThat(exchange.context().error().kind()).isEqualTo(ProxyError.Kind.BODY_TIMEOUT);
     }
@@ -333,10 +333,10 @@ class ExchangeStateMachineTest {
 
         clock.now += 2 * SECOND;
         exchange.onTick(clock.now);
-        assertThat(exchange.state()).isEqualTo(Exchange.State.STREAMING);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.STREAMING);
         clock.now += SECOND;
         exchange.onTick(clock.now);
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(exchange.context().error().kind()).isEqualTo(ProxyError.Kind.CLIENT_TOO_SLOW);
         assertThat(client.aborted).isTrue();
         assertThat(selector.reports).as("a slow client is not the peer's fault").containsExactly("127.0.0.1:9001 ok");
@@ -366,16 +366,16 @@ class ExchangeStateMachineTest {
             }
         };
         Exchange exchange = start(get("/boom"), true, null, counter, new Throwing(phase));
-        if (exchange.state() != Exchange.State.DONE) {
+        if (exchange.state() != ExchangeState.DONE) {
             EmbeddedChannel origin = upstreams.succeedNext();
-            if (exchange.state() != Exchange.State.DONE) {
+            if (exchange.state() != ExchangeState.DONE) {
                 origin.writeInbound(response(200, 2));
             }
-            if (exchange.state() != Exchange.State.DONE) {
+            if (exchange.state() != ExchangeState.DONE) {
                 origin.writeInbound(new DefaultLastHttpContent(Unpooled.copiedBuffer("ok", StandardCharsets.US_ASCII)));
             }
         }
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(inFlight).as("the counter the first module took is released").hasValue(0);
         assertThat(exchange.context().error().source()).isEqualTo(ProxyError.Source.MODULE);
         assertThat(exchange.context().error().module()).isEqualTo("Throwing");
@@ -397,7 +397,7 @@ class ExchangeStateMachineTest {
             }
         };
         Exchange exchange = startWith(new Selector(), get("/e"), true, List.of(branded));
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(client.status()).isEqualTo(503);
         assertThat(client.body.toString()).isEqualTo("try later");
     }
@@ -407,7 +407,7 @@ class ExchangeStateMachineTest {
         HttpRequest call = new DefaultHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.POST, "/svc/Method");
         call.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/grpc");
         Exchange exchange = startWith(new Selector(), call, true, List.of());
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
         assertThat(client.status()).isEqualTo(200);
         assertThat(client.last.trailingHeaders().get("grpc-status")).isEqualTo("14");
         assertThat(exchange.context().status().code()).as("the log shows River's own status").isEqualTo(502);
@@ -425,7 +425,7 @@ class ExchangeStateMachineTest {
         };
         Exchange exchange = start(get("/f.txt"), true, null, files);
         exchange.onDownstreamClosed();
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
 
         FileChannel open = FileChannel.open(file);
         verdict.complete(new Verdict.Respond(response(200, 7), new Verdict.Body.FileRange(open, 0, 7)));
@@ -435,14 +435,14 @@ class ExchangeStateMachineTest {
 
     @Test
     void transitionTableAllowsOnlyTheLifecycle() {
-        assertThat(Exchange.State.STREAMING.mayMoveTo(Exchange.State.HEAD_PHASES)).isFalse();
-        assertThat(Exchange.State.AWAITING_HEAD.mayMoveTo(Exchange.State.SENDING)).isFalse();
-        assertThat(Exchange.State.PHASES.mayMoveTo(Exchange.State.STREAMING)).isFalse();
-        for (Exchange.State s : Exchange.State.values()) {
-            assertThat(Exchange.State.DONE.mayMoveTo(s)).isFalse();
-            assertThat(s.mayMoveTo(Exchange.State.DONE)).isEqualTo(s != Exchange.State.DONE);
+        assertThat(ExchangeState.STREAMING.mayMoveTo(ExchangeState.HEAD_PHASES)).isFalse();
+        assertThat(ExchangeState.AWAITING_HEAD.mayMoveTo(ExchangeState.SENDING)).isFalse();
+        assertThat(ExchangeState.PHASES.mayMoveTo(ExchangeState.STREAMING)).isFalse();
+        for (ExchangeState s : ExchangeState.values()) {
+            assertThat(ExchangeState.DONE.mayMoveTo(s)).isFalse();
+            assertThat(s.mayMoveTo(ExchangeState.DONE)).isEqualTo(s != ExchangeState.DONE);
         }
-        assertThat(Exchange.State.HEAD_PHASES.mayMoveTo(Exchange.State.HEAD_PHASES)).as("an error may replace a response").isTrue();
+        assertThat(ExchangeState.HEAD_PHASES.mayMoveTo(ExchangeState.HEAD_PHASES)).as("an error may replace a response").isTrue();
     }
 
     // ---- fixtures ---------------------------------------------------------------------------------
@@ -468,7 +468,7 @@ class ExchangeStateMachineTest {
 
     private static void finishResponse(EmbeddedChannel origin, Exchange exchange) {
         origin.writeInbound(response(200, 0), LastHttpContent.EMPTY_LAST_CONTENT);
-        assertThat(exchange.state()).isEqualTo(Exchange.State.DONE);
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
     }
 
     private static HttpRequest get(String uri) {

@@ -1,0 +1,270 @@
+package river.proxy;
+
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * Runs one exchange's modules through a phase: request phases in module order, response phases in
+ * reverse. A module that answers at once costs nothing; one that waits resumes the chain from the next
+ * module on the exchange's event loop, unless the exchange moved on meanwhile (its epoch changed). A
+ * body phase that waits holds its direction: pieces arriving meanwhile queue behind it, in order.
+ * Every module call is contained: an exception becomes the exchange's module failure.
+ */
+final class ModulePhases {
+
+    /** The phases that see a message head and may complete later. */
+    enum Head {
+        UPSTREAM_REQUEST, UPSTREAM_RESPONSE, RESPONSE
+    }
+
+    private final Exchange exchange;
+    private final ProxyModule[] modules;
+    private final RequestContext ctx;
+    private final EventLoop loop;
+    /** Body phases waiting on a module, per direction; created only when a module waits. */
+    private BodyHold requestHold;
+    private BodyHold responseHold;
+    private boolean failureLogged;
+
+    ModulePhases(Exchange exchange, ProxyModule[] modules, RequestContext ctx, EventLoop loop) {
+        this.exchange = exchange;
+        this.modules = modules;
+        this.ctx = ctx;
+        this.loop = loop;
+    }
+
+    /** Logs a module's failure: the first of an exchange as a warning with the module's name, later ones at debug. */
+    void logFailure(ProxyModule module, String phase, Throwable cause) {
+        if (!failureLogged) {
+            failureLogged = true;
+            ProxyEngine.LOG.warn("module {} failed in {} for {} {}", module.name(), phase, ctx.request().method(), ctx.path(), cause);
+        } else {
+            ProxyEngine.LOG.debug("module {} failed again in {}", module.name(), phase, cause);
+        }
+    }
+
+    // ---- request phases ---------------------------------------------------------------------------
+
+    /** Runs onRequest from module {@code from} on; ends in an answer, a failure, or peer selection. */
+    void runRequest(int from) {
+        for (int i = from; i < modules.length; i++) {
+            CompletionStage<Verdict> stage;
+            try {
+                stage = modules[i].onRequest(ctx);
+            } catch (RuntimeException e) {
+                exchange.moduleFailed(modules[i], "onRequest", e);
+                return;
+            }
+            if (stage == Verdict.CONTINUE_NOW) {
+                continue;
+            }
+            CompletableFuture<Verdict> future = stage.toCompletableFuture();
+            if (!future.isDone()) {
+                ProxyModule module = modules[i];
+                int next = i + 1;
+                int at = exchange.epoch();
+                stage.whenComplete((verdict, error) -> loop.execute(() -> resumeRequest(at, module, next, verdict, error)));
+                return;
+            }
+            Verdict verdict;
+            try {
+                verdict = future.join();
+            } catch (CompletionException e) {
+                exchange.moduleFailed(modules[i], "onRequest", e.getCause());
+                return;
+            }
+            if (verdict instanceof Verdict.Respond respond) {
+                exchange.answer(respond);
+                return;
+            }
+        }
+        exchange.requestPhasesDone();
+    }
+
+    private void resumeRequest(int at, ProxyModule module, int next, Verdict verdict, Throwable error) {
+        try {
+            if (exchange.state() != ExchangeState.PHASES || at != exchange.epoch()) {
+                // The client left (or the request failed) while the module was deciding.
+                if (verdict instanceof Verdict.Respond respond) {
+                    respond.discard();
+                }
+            } else if (error != null) {
+                exchange.moduleFailed(module, "onRequest", error);
+            } else if (verdict instanceof Verdict.Respond respond) {
+                exchange.answer(respond);
+            } else {
+                runRequest(next);
+            }
+        } catch (RuntimeException e) {
+            exchange.crashed(e);
+        }
+    }
+
+    // ---- head phases ------------------------------------------------------------------------------
+
+    /** Runs a head phase from module {@code step} on; ends in {@link Exchange#headPhaseDone}. */
+    void runHead(Head phase, int step, HttpMessage message) {
+        int n = modules.length;
+        for (; step < n; step++) {
+            ProxyModule module = phase == Head.UPSTREAM_REQUEST ? modules[step] : modules[n - 1 - step];
+            CompletionStage<Void> stage;
+            try {
+                stage = switch (phase) {
+                    case UPSTREAM_REQUEST -> module.onUpstreamRequest(ctx, (HttpRequest) message);
+                    case UPSTREAM_RESPONSE -> module.onUpstreamResponse(ctx, (HttpResponse) message);
+                    case RESPONSE -> module.onResponse(ctx, (HttpResponse) message);
+                };
+            } catch (Rejected r) {
+                exchange.reject(r);
+                return;
+            } catch (RuntimeException e) {
+                exchange.moduleFailed(module, phase.name(), e);
+                return;
+            }
+            if (stage == ProxyModule.DONE) {
+                continue;
+            }
+            CompletableFuture<Void> future = stage.toCompletableFuture();
+            if (!future.isDone()) {
+                int next = step + 1;
+                int at = exchange.epoch();
+                stage.whenComplete((ignored, error) -> loop.execute(() -> resumeHead(at, phase, module, next, message, error)));
+                return;
+            }
+            if (future.isCompletedExceptionally()) {
+                resumeHead(exchange.epoch(), phase, module, step + 1, message, future.handle((v, e) -> e).join());
+                return;
+            }
+        }
+        exchange.headPhaseDone(phase, message);
+    }
+
+    private void resumeHead(int at, Head phase, ProxyModule module, int next, HttpMessage message, Throwable error) {
+        try {
+            if (at != exchange.epoch() || exchange.state() == ExchangeState.DONE) {
+                return;
+            }
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof Rejected r) {
+                exchange.reject(r);
+            } else if (cause != null) {
+                exchange.moduleFailed(module, phase.name(), cause);
+            } else {
+                runHead(phase, next, message);
+            }
+        } catch (RuntimeException e) {
+            exchange.crashed(e);
+        }
+    }
+
+    // ---- body phases ------------------------------------------------------------------------------
+
+    /** A body piece enters its direction's phases, behind any piece a module is still holding. */
+    void runBody(boolean toUpstream, HttpContent chunk) {
+        BodyHold hold = toUpstream ? requestHold : responseHold;
+        if (hold != null && hold.holding) {
+            hold.waiting.add(chunk);
+        } else {
+            runBody(toUpstream, 0, chunk);
+        }
+    }
+
+    /** Whether a module is holding this direction's body. */
+    boolean holding(boolean toUpstream) {
+        BodyHold hold = toUpstream ? requestHold : responseHold;
+        return hold != null && hold.holding;
+    }
+
+    /** Drops what either direction holds: the exchange will not send it. */
+    void releaseHeld() {
+        release(requestHold);
+        release(responseHold);
+    }
+
+    private void runBody(boolean toUpstream, int step, HttpContent chunk) {
+        int n = modules.length;
+        for (; step < n; step++) {
+            ProxyModule module = toUpstream ? modules[step] : modules[n - 1 - step];
+            HttpContent in = chunk;
+            try {
+                chunk = toUpstream ? module.onRequestBody(ctx, in) : module.onResponseBody(ctx, in);
+            } catch (Rejected r) {
+                in.release();
+                exchange.reject(r);
+                return;
+            } catch (RuntimeException e) {
+                in.release();
+                exchange.moduleFailed(module, toUpstream ? "onRequestBody" : "onResponseBody", e);
+                return;
+            }
+            if (chunk instanceof ProxyModule.PendingChunk pending) {
+                hold(toUpstream, module, step + 1, pending.stage);
+                return;
+            }
+        }
+        exchange.bodyPhasesDone(toUpstream, chunk);
+    }
+
+    /** A module will give the chunk later: the direction's source pauses until it does. */
+    private void hold(boolean toUpstream, ProxyModule module, int next, CompletionStage<HttpContent> stage) {
+        BodyHold hold = toUpstream ? requestHold : responseHold;
+        if (hold == null) {
+            hold = new BodyHold();
+            if (toUpstream) {
+                requestHold = hold;
+            } else {
+                responseHold = hold;
+            }
+        }
+        hold.holding = true;
+        exchange.holdSource(toUpstream, true);
+        BodyHold held = hold;
+        int at = exchange.epoch();
+        stage.whenComplete((chunk, error) -> loop.execute(() -> resumeBody(toUpstream, held, at, module, next, chunk, error)));
+    }
+
+    private void resumeBody(boolean toUpstream, BodyHold hold, int at, ProxyModule module, int next, HttpContent chunk, Throwable error) {
+        try {
+            if (!hold.holding || !exchange.takesBody(toUpstream, at)) {
+                ReferenceCountUtil.release(chunk);
+                return;
+            }
+            hold.holding = false;
+            if (error != null) {
+                exchange.moduleFailed(module, toUpstream ? "onRequestBody" : "onResponseBody", error);
+                return;
+            }
+            runBody(toUpstream, next, chunk);
+            HttpContent waiting;
+            while (!hold.holding && exchange.takesBody(toUpstream, exchange.epoch()) && (waiting = hold.waiting.poll()) != null) {
+                runBody(toUpstream, 0, waiting);
+            }
+            if (!hold.holding && exchange.state() != ExchangeState.DONE) {
+                exchange.holdSource(toUpstream, false);
+            }
+        } catch (RuntimeException e) {
+            exchange.crashed(e);
+        }
+    }
+
+    private static void release(BodyHold hold) {
+        if (hold != null) {
+            hold.holding = false;
+            Exchange.releaseAll(hold.waiting);
+        }
+    }
+
+    /** One direction's body while a module works on a piece: the pieces that arrived meanwhile. */
+    private static final class BodyHold {
+        final ArrayDeque<HttpContent> waiting = new ArrayDeque<>(4);
+        boolean holding;
+    }
+}

@@ -144,12 +144,9 @@ final class Http2StreamHandler extends ExchangeDownstream {
 
     @Override
     public void sendFile(FileChannel file, long offset, long length) {
-        // HTTP/2 frames the body: read it in chunks rather than zero-copy.
-        try {
-            channel.write(new io.netty.handler.codec.http.HttpChunkedInput(new io.netty.handler.stream.ChunkedNioFile(file, offset, length, 16 * 1024)),
-                    channel.voidPromise());
+        if (FileBody.write(channel, file, offset, length, FileBody.Framing.HTTP2_CHUNKS)) {
             channel.flush();
-        } catch (java.io.IOException e) {
+        } else {
             abort();
         }
     }

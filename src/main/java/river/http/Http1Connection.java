@@ -5,7 +5,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -275,15 +274,9 @@ final class Http1Connection extends ExchangeDownstream {
 
     @Override
     public void sendFile(FileChannel file, long offset, long length) {
-        if (secure) {
-            try {
-                channel.write(new io.netty.handler.stream.ChunkedNioFile(file, offset, length, 64 * 1024), channel.voidPromise());
-            } catch (java.io.IOException e) {
-                abort();
-                return;
-            }
-        } else {
-            channel.write(new DefaultFileRegion(file, offset, length), channel.voidPromise());
+        if (!FileBody.write(channel, file, offset, length, secure ? FileBody.Framing.CHUNKS : FileBody.Framing.ZERO_COPY)) {
+            abort();
+            return;
         }
         sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
     }

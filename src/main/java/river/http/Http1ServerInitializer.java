@@ -17,12 +17,6 @@ public final class Http1ServerInitializer extends ChannelInitializer<Channel> {
         this.secure = secure;
     }
 
-    /** Whether the connection has a request in progress (readable from any thread). */
-    public static boolean isBusy(Channel ch) {
-        Http1Connection connection = ch.pipeline().get(Http1Connection.class);
-        return connection != null && connection.busy();
-    }
-
     @Override
     protected void initChannel(Channel ch) {
         Http1Connection connection = new Http1Connection(engine, settings, secure);

@@ -25,6 +25,7 @@ final class Http2Pipeline {
      */
     static void install(ChannelPipeline pipeline, ProxyEngine engine, Http1Settings settings, boolean secure) {
         InetSocketAddress client = ClientAddress.of(pipeline.channel());
+        Http2Drain drain = new Http2Drain();
         pipeline.addLast(
                 Http2FrameCodecBuilder.forServer()
                         .initialSettings(Http2Settings.defaultSettings()
@@ -36,11 +37,13 @@ final class Http2Pipeline {
                 new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
+                        drain.streamOpened(stream);
                         stream.pipeline().addLast("extended-connect", new ExtendedConnect())
                                 .addLast("http", new Http2StreamFrameToHttpObjectCodec(true))
                                 .addLast("chunked-writer", new ChunkedWriteHandler())
                                 .addLast("stream", new Http2StreamHandler(engine, client, secure));
                     }
-                }));
+                }),
+                drain);
     }
 }

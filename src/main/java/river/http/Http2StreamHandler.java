@@ -24,6 +24,10 @@ import river.proxy.ProxyEngine;
  * pauses while the upstream cannot take more, and writes wait for the stream's window.
  */
 final class Http2StreamHandler extends ExchangeDownstream {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Http2StreamHandler.class);
+    /** Stream failures that ended in a reset with nothing sent to the client; read by tests. */
+    static final java.util.concurrent.atomic.LongAdder FAILURES = new java.util.concurrent.atomic.LongAdder();
+
     private final ProxyEngine engine;
     private final InetSocketAddress client;
     private final boolean secure;
@@ -111,6 +115,8 @@ final class Http2StreamHandler extends ExchangeDownstream {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        FAILURES.increment();
+        LOG.debug("HTTP/2 stream {} from {} failed; resetting it", ctx.channel(), client, cause);
         ctx.close();
     }
 
@@ -138,12 +144,9 @@ final class Http2StreamHandler extends ExchangeDownstream {
 
     @Override
     public void sendFile(FileChannel file, long offset, long length) {
-        // HTTP/2 frames the body: read it in chunks rather than zero-copy.
-        try {
-            channel.write(new io.netty.handler.codec.http.HttpChunkedInput(new io.netty.handler.stream.ChunkedNioFile(file, offset, length, 16 * 1024)),
-                    channel.voidPromise());
+        if (FileBody.write(channel, file, offset, length, FileBody.Framing.HTTP2_CHUNKS)) {
             channel.flush();
-        } catch (java.io.IOException e) {
+        } else {
             abort();
         }
     }

@@ -16,6 +16,10 @@ import java.util.concurrent.TimeUnit;
  * timeout.
  */
 public final class Tunnel {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Tunnel.class);
+    /** Failures on either side that closed a tunnel; read by tests. */
+    static final java.util.concurrent.atomic.LongAdder FAILURES = new java.util.concurrent.atomic.LongAdder();
+
     private Tunnel() {}
 
     /** The handler that sends everything its channel reads to {@code peer}. */
@@ -70,6 +74,8 @@ public final class Tunnel {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            FAILURES.increment();
+            LOG.debug("tunnel side {} failed; closing both sides", ctx.channel(), cause);
             ctx.close();
             peer.close();
         }

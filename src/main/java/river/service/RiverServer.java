@@ -227,10 +227,12 @@ public final class RiverServer implements AutoCloseable {
 
     /**
      * Stops accepting, lets open connections finish their requests for up to {@code grace}, then
-     * closes everything.
+     * closes everything. HTTP/2 connections are sent GOAWAY first, and their open streams (requests
+     * and WebSocket tunnels) are waited for like HTTP/1.x requests.
      */
     public void shutdownGracefully(Duration grace) {
         stopAccepting();
+        connections.forEach(river.http.ConnectionDrain::begin);
         long deadline = System.nanoTime() + grace.toNanos();
         while (System.nanoTime() < deadline && busyConnections() > 0) {
             try {
@@ -248,9 +250,9 @@ public final class RiverServer implements AutoCloseable {
         return certificates.stream().mapToLong(ServerTls::handshakesStarted).sum();
     }
 
-    /** Client connections with a request in progress. */
-    private long busyConnections() {
-        return connections.stream().filter(Http1ServerInitializer::isBusy).count();
+    /** Client connections with a request, an HTTP/2 stream or an HTTP/2 tunnel in progress. */
+    long busyConnections() {
+        return connections.stream().filter(river.http.ConnectionDrain::isBusy).count();
     }
 
     @Override

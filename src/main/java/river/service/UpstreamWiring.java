@@ -54,6 +54,8 @@ final class UpstreamWiring implements AutoCloseable {
     private io.netty.channel.EventLoop resolverLoop;
     private ConnectionPool pool;
     private SslContext defaultCheckTls;
+    /** TLS client contexts built so far; read by tests to see that none is built after wiring. */
+    private int contextsBuilt;
 
     UpstreamWiring(String service, io.netty.channel.EventLoopGroup loops, river.server.Transport transport, List<String> dnsServers) {
         this.service = service;
@@ -100,11 +102,10 @@ final class UpstreamWiring implements AutoCloseable {
         for (ConnectorConfig c : proxy.connectors()) {
             int min = c.refresh().minSeconds() > 0 ? c.refresh().minSeconds() : lb.refreshBounds().minSeconds();
             int max = c.refresh().maxSeconds() > 0 ? c.refresh().maxSeconds() : Math.max(min, lb.refreshBounds().maxSeconds());
-            PeerFactory make = (ip, port, found, weight, priority) -> peer(c, ip, port, found, weight < 0 ? c.weight() : weight, priority);
             if (c.source() instanceof ConnectorConfig.Source.Dns dns) {
-                sources.add(new DnsSource(false, dns.hostname(), dns.port(), c.refresh().fixedSeconds(), min, max, make));
+                sources.add(new DnsSource(false, dns.hostname(), dns.port(), c.refresh().fixedSeconds(), min, max, peerFactory(c)));
             } else if (c.source() instanceof ConnectorConfig.Source.Srv srv) {
-                sources.add(new DnsSource(true, srv.name(), 0, c.refresh().fixedSeconds(), min, max, make));
+                sources.add(new DnsSource(true, srv.name(), 0, c.refresh().fixedSeconds(), min, max, peerFactory(c)));
             }
         }
         if (!sources.isEmpty()) {
@@ -112,6 +113,10 @@ final class UpstreamWiring implements AutoCloseable {
             discoveries.add(new Discovery(service, group, literal, sources, dns, resolverLoop, this::serversChanged));
         }
         CheckSpec spec = checkSpec(lb.healthCheck());
+        if (spec != null && spec.tlsSni() != null && defaultCheckTls == null) {
+            // Built here, not on the checker's event loop: it reads the system's trust store.
+            defaultCheckTls = buildContext(null, true, UpstreamTls.Offer.HTTP1_ONLY);
+        }
         if (spec != null) {
             checkers.put(group, new HealthChecker(group, spec, loops.next(), transport.clientChannel(), this::checkTls));
         }
@@ -131,19 +136,9 @@ final class UpstreamWiring implements AutoCloseable {
         return null;
     }
 
-    /** Checks speak TLS as the traffic does: with the peer's own context, or a verifying default. */
-    private synchronized SslContext checkTls(Peer peer) {
-        if (peer.tls() != null) {
-            return peer.tls().http1Context();
-        }
-        if (defaultCheckTls == null) {
-            try {
-                defaultCheckTls = UpstreamTls.clientContext(null, true, UpstreamTls.Offer.HTTP1_ONLY);
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        return defaultCheckTls;
+    /** Checks speak TLS as the traffic does: with the peer's own context, or the verifying default built at wiring. */
+    private SslContext checkTls(Peer peer) {
+        return peer.tls() != null ? peer.tls().http1Context() : defaultCheckTls;
     }
 
     private DnsNameResolver resolver() {
@@ -225,11 +220,36 @@ final class UpstreamWiring implements AutoCloseable {
         for (ConnectorConfig c : connectors) {
             if (c.source() instanceof ConnectorConfig.Source.Address a) {
                 byte[] ip = io.netty.util.NetUtil.createByteArrayFromIpAddressString(a.host());
-                Peer p = peer(c, InetAddress.getByAddress(ip), a.port(), null, c.weight(), 0);
+                Peer p = peer(c, connectorTls(c), InetAddress.getByAddress(ip), a.port(), null, c.weight(), 0);
                 peers.putIfAbsent(p.label(), p);
             }
         }
         return new ArrayList<>(peers.values());
+    }
+
+    /** The TLS client contexts of one connector entry, built at wiring time: building one reads files. */
+    private record ConnectorTls(SslContext context, SslContext http1Context, UpstreamTls.Offer offer) {}
+
+    /** The connector's TLS contexts (shared with entries of the same CA, verification and offer), or null without TLS. */
+    private ConnectorTls connectorTls(ConnectorConfig c) throws IOException {
+        if (!c.tls()) {
+            return null;
+        }
+        UpstreamTls.Offer offer = switch (c.proto()) {
+            case H1_ONLY -> UpstreamTls.Offer.HTTP1_ONLY;
+            case H2_ONLY -> UpstreamTls.Offer.HTTP2_ONLY;
+            case H2_OR_H1 -> UpstreamTls.Offer.HTTP2_OR_HTTP1;
+        };
+        return new ConnectorTls(context(c, offer), context(c, UpstreamTls.Offer.HTTP1_ONLY), offer);
+    }
+
+    /**
+     * What discovery calls, on the resolver's event loop, for each server it finds for {@code c}: the
+     * TLS contexts are built now, so a refresh neither blocks the loop on a CA file nor takes a lock.
+     */
+    PeerFactory peerFactory(ConnectorConfig c) throws IOException {
+        ConnectorTls tls = connectorTls(c);
+        return (ip, port, found, weight, priority) -> peer(c, tls, ip, port, found, weight < 0 ? c.weight() : weight, priority);
     }
 
     /**
@@ -237,32 +257,35 @@ final class UpstreamWiring implements AutoCloseable {
      *
      * @param discoveredName the name it was discovered under (SNI with {@code tls=true}), or null
      */
-    Peer peer(ConnectorConfig c, InetAddress ip, int port, String discoveredName, int weight, int priority) throws IOException {
-        UpstreamTls tls = null;
-        if (c.tls()) {
-            UpstreamTls.Offer offer = switch (c.proto()) {
-                case H1_ONLY -> UpstreamTls.Offer.HTTP1_ONLY;
-                case H2_ONLY -> UpstreamTls.Offer.HTTP2_ONLY;
-                case H2_OR_H1 -> UpstreamTls.Offer.HTTP2_OR_HTTP1;
-            };
-            String sni = c.tlsSni().orElse(discoveredName);
-            tls = new UpstreamTls(context(c, offer), context(c, UpstreamTls.Offer.HTTP1_ONLY), offer, sni, c.tlsVerify());
-        }
+    private static Peer peer(ConnectorConfig c, ConnectorTls connectorTls, InetAddress ip, int port, String discoveredName, int weight,
+            int priority) {
+        UpstreamTls tls = connectorTls == null ? null : new UpstreamTls(connectorTls.context(), connectorTls.http1Context(),
+                connectorTls.offer(), c.tlsSni().orElse(discoveredName), c.tlsVerify());
         ConnectorConfig.Timeouts t = c.timeouts();
         return Peer.of(ip, port, weight, tls, priority, new Peer.PeerTimeouts(t.connectMs(), t.totalConnectMs(), t.readMs(), t.writeMs(), t.idleMs()),
                 c.sendProxyProtocol());
     }
 
-    private synchronized SslContext context(ConnectorConfig c, UpstreamTls.Offer offer) throws IOException {
+    /** Called on the wiring thread only. */
+    private SslContext context(ConnectorConfig c, UpstreamTls.Offer offer) throws IOException {
         String key = c.caPath().map(Object::toString).orElse("") + "|" + c.tlsVerify() + "|" + offer;
         SslContext context = clientContexts.get(key);
         if (context == null) {
-            context = UpstreamTls.clientContext(c.caPath().orElse(null), c.tlsVerify(), offer);
+            context = buildContext(c.caPath().orElse(null), c.tlsVerify(), offer);
             clientContexts.put(key, context);
             if (!c.tlsVerify()) {
                 LOG.warn("service {}: the certificates of {} are NOT verified (tls-verify=false)", service, c.address());
             }
         }
         return context;
+    }
+
+    private SslContext buildContext(java.nio.file.Path caFile, boolean verify, UpstreamTls.Offer offer) throws IOException {
+        contextsBuilt++;
+        return UpstreamTls.clientContext(caFile, verify, offer);
+    }
+
+    int contextsBuilt() {
+        return contextsBuilt;
     }
 }

@@ -22,6 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class Http2Session implements UpstreamConnection.Home {
     /** Streams assumed allowed until the peer's SETTINGS say otherwise (RFC 9113 recommends ≥ 100). */
     static final int DEFAULT_MAX_STREAMS = 100;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Http2Session.class);
+    /** Connection-level failures that closed a session with no one else told why; read by tests. */
+    static final java.util.concurrent.atomic.LongAdder FAILURES = new java.util.concurrent.atomic.LongAdder();
 
     private final Channel parent;
     private final Peer peer;
@@ -64,6 +67,8 @@ final class Http2Session implements UpstreamConnection.Home {
 
             @Override
             public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+                FAILURES.increment();
+                LOG.debug("HTTP/2 connection {} to {} failed; closing it", ctx.channel(), peer, cause);
                 ctx.close();
             }
         };

@@ -49,6 +49,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /status?code=N}: an empty response with that status;
  *   <li>{@code /slow?ms=N}: the echo response after N milliseconds;
  *   <li>{@code /stall}: response head and a first chunk, then nothing;
+ *   <li>{@code /held?n=N}: nothing until the test completes {@link #releaseHeld}, then what {@code /bytes?n=N} sends;
  *   <li>{@code /close}: closes the connection without answering;
  *   <li>{@code /then-close?ms=N}: the echo response, then closes the connection after N milliseconds;
  *   <li>{@code /garbage}: an invalid response;
@@ -78,6 +79,9 @@ public final class TestOrigin implements AutoCloseable {
     public static TestOrigin at(String host, int port) throws InterruptedException {
         return new TestOrigin(null, 0, new InetSocketAddress(host, port));
     }
+
+    /** Completing it answers the requests to {@code /held} that wait for it (and later ones at once). */
+    public final java.util.concurrent.CompletableFuture<Void> releaseHeld = new java.util.concurrent.CompletableFuture<>();
 
     /** What {@code /health} answers: 200 while true, 503 while false. */
     public final java.util.concurrent.atomic.AtomicBoolean healthy = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -292,6 +296,10 @@ public final class TestOrigin implements AutoCloseable {
                 }
                 case "/slow" -> ctx.executor().schedule(() -> echo(ctx, request.method().name(), request, body, keepAlive),
                         Long.parseLong(params.get("ms").get(0)), TimeUnit.MILLISECONDS);
+                case "/held" -> {
+                    long n = Long.parseLong(params.get("n").get(0));
+                    releaseHeld.thenRun(() -> ctx.executor().execute(() -> streamBytes(ctx, n, false, keepAlive)));
+                }
                 case "/stall" -> {
                     HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
                     head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 1000);

@@ -1,0 +1,66 @@
+package river.http;
+
+import io.netty.channel.Channel;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.stream.ChunkedNioFile;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+
+/**
+ * A file range written as a response body, so that the file is closed whatever happens: by Netty once
+ * the body has gone out (the file region or chunked input closes it), or here when the body cannot be
+ * built, the connection is already gone, or the write fails. Netty closes the file on some failures
+ * too; closing a closed FileChannel does nothing, so the descriptor is released exactly once.
+ */
+final class FileBody {
+    /** How the body is framed on the wire. */
+    enum Framing {
+        /** HTTP/1.x in clear: zero-copy from the file to the socket. */
+        ZERO_COPY,
+        /** HTTP/1.x through TLS: read in chunks, since the bytes must go through the encryption. */
+        CHUNKS,
+        /** HTTP/2: read in chunks that become DATA frames, the last one ending the stream. */
+        HTTP2_CHUNKS
+    }
+
+    private FileBody() {}
+
+    /**
+     * Writes (without flushing) the range as the body.
+     *
+     * @return false, the file closed, if nothing could be written: the caller then aborts the response
+     */
+    static boolean write(Channel channel, FileChannel file, long offset, long length, Framing framing) {
+        Object body;
+        try {
+            if (!channel.isActive()) {
+                // A closed channel's pipeline is gone: a chunked input written now would never be closed.
+                throw new ClosedChannelException();
+            }
+            body = switch (framing) {
+                case ZERO_COPY -> new DefaultFileRegion(file, offset, length);
+                case CHUNKS -> new ChunkedNioFile(file, offset, length, 64 * 1024);
+                case HTTP2_CHUNKS -> new HttpChunkedInput(new ChunkedNioFile(file, offset, length, 16 * 1024));
+            };
+        } catch (IOException | RuntimeException e) {
+            close(file);
+            return false;
+        }
+        channel.write(body).addListener(f -> {
+            if (!f.isSuccess()) {
+                close(file);
+            }
+        });
+        return true;
+    }
+
+    private static void close(FileChannel file) {
+        try {
+            file.close();
+        } catch (IOException ignored) {
+            // A read-only file has nothing left to flush: its descriptor is released all the same.
+        }
+    }
+}

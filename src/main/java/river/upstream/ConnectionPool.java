@@ -28,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import river.headers.CompactHeaders;
 
 /**
@@ -63,6 +64,8 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
     private volatile java.util.Set<String> live;
     private final LongAdder connects = new LongAdder();
     private final LongAdder reuses = new LongAdder();
+    /** The time idle connections are judged by (System.nanoTime; a fake one in tests). */
+    private final LongSupplier clock;
 
     /**
      * @param group the service's event loops; every connection lives on one of them
@@ -70,6 +73,12 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
      */
     public ConnectionPool(EventLoopGroup group, Class<? extends Channel> channelType, int connectTimeoutMs,
             int maxIdlePerPeer, long idleTimeoutMs, int maxResponseHeaderBytes) {
+        this(group, channelType, connectTimeoutMs, maxIdlePerPeer, idleTimeoutMs, maxResponseHeaderBytes, System::nanoTime);
+    }
+
+    ConnectionPool(EventLoopGroup group, Class<? extends Channel> channelType, int connectTimeoutMs,
+            int maxIdlePerPeer, long idleTimeoutMs, int maxResponseHeaderBytes, LongSupplier clock) {
+        this.clock = clock;
         int i = 0;
         for (EventExecutor e : group) {
             loopIndex.put(e, i++);
@@ -341,7 +350,7 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
             UpstreamConnection c;
             while ((c = deque.pollLast()) != null) {
                 set.count.decrementAndGet();
-                if (c.usable() && !c.idleLongerThan(idleNanos(peer), System.nanoTime())) {
+                if (c.usable() && !c.idleLongerThan(idleNanos(peer), clock.getAsLong())) {
                     return c;
                 }
                 c.discard();
@@ -390,7 +399,7 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
             }
         } while (!set.count.compareAndSet(idleNow, idleNow + 1));
         Integer index = loopIndex.get(connection.channel().eventLoop());
-        connection.detach(System.nanoTime());
+        connection.detach(clock.getAsLong());
         set.byLoop[index == null ? 0 : index].offerLast(connection);
         return true;
     }
@@ -399,8 +408,8 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
      * Closes idle connections that outlived the idle timeout. Runs periodically off the request
      * path, so that parking and taking a connection costs no timer operation.
      */
-    private void sweep() {
-        long now = System.nanoTime();
+    void sweep() {
+        long now = clock.getAsLong();
         for (PeerSessions peerSessions : sessions.values()) {
             for (Http2Session session : peerSessions.live) {
                 if (!session.usable() || session.idleLongerThan(idleNanos(session.peer()), now)) {

@@ -185,6 +185,34 @@ public final class CompactHeaders extends HttpHeaders {
         return removed;
     }
 
+    /**
+     * Removes every header whose name matches from any header block, reading each name once (the predicate
+     * should ignore case, as header names do): this block's {@link #removeIf}, or for Netty's own headers (whose iterator cannot remove) one pass
+     * to find the names and a removal per matching name. Allocates nothing for a CompactHeaders.
+     */
+    public static int removeNames(HttpHeaders headers, Predicate<CharSequence> nameMatches) {
+        if (headers instanceof CompactHeaders compact) {
+            return compact.removeIf(nameMatches);
+        }
+        List<CharSequence> doomed = null;
+        Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
+        while (it.hasNext()) {
+            CharSequence name = it.next().getKey();
+            if (nameMatches.test(name)) {
+                if (doomed == null) {
+                    doomed = new ArrayList<>(2);
+                }
+                doomed.add(name);
+            }
+        }
+        if (doomed == null) {
+            return 0;
+        }
+        int before = headers.size();
+        doomed.forEach(headers::remove);
+        return before - headers.size();
+    }
+
     // ---- reads
 
     @Override
@@ -410,12 +438,35 @@ public final class CompactHeaders extends HttpHeaders {
         return size;
     }
 
+    /**
+     * The distinct names in arrival order, compared case-insensitively (the first spelling wins). Linear
+     * in the number of headers: the first occurrences are found through a table of indices keyed by
+     * the case-insensitive hash, where a scan per name would be quadratic in a large block.
+     */
     @Override
     public Set<String> names() {
         Set<String> names = new LinkedHashSet<>();
+        if (size == 0) {
+            return names;
+        }
+        // Open addressing at a load of at most one half; a slot holds index + 1, 0 is empty.
+        int[] firsts = new int[Integer.highestOneBit(size * 2 - 1) << 1];
+        int[] hashes = new int[firsts.length];
+        int mask = firsts.length - 1;
         for (int i = 0; i < size; i++) {
-            if (indexOf(name(i), 0) == i) {
-                names.add(name(i).toString());
+            CharSequence name = name(i);
+            int hash = AsciiString.hashCode(name);
+            for (int at = (hash ^ (hash >>> 16)) & mask; ; at = (at + 1) & mask) {
+                int seen = firsts[at];
+                if (seen == 0) {
+                    firsts[at] = i + 1;
+                    hashes[at] = hash;
+                    names.add(name.toString());
+                    break;
+                }
+                if (hashes[at] == hash && AsciiString.contentEqualsIgnoreCase(name(seen - 1), name)) {
+                    break;
+                }
             }
         }
         return names;

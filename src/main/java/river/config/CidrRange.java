@@ -44,7 +44,17 @@ public record CidrRange(byte[] network, int prefixLength) {
 
     /** Whether the address (4 or 16 bytes) lies in this range; IPv4 and IPv6 never match each other. */
     public boolean contains(byte[] address) {
-        return address.length == network.length && Arrays.equals(mask(address, prefixLength), network);
+        if (address.length != network.length) {
+            return false;
+        }
+        // Masked byte by byte in place: called per connection and per request, it allocates nothing.
+        for (int i = 0; i < network.length; i++) {
+            int keep = Math.max(0, Math.min(8, prefixLength - i * 8));
+            if ((byte) (address[i] & (0xFF << (8 - keep))) != network[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

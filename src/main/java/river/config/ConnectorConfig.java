@@ -29,12 +29,29 @@ public record ConnectorConfig(Source source, Optional<String> tlsSni, boolean tl
 
     /** Where the connector's servers come from. */
     public sealed interface Source {
+        /** Hands this to the visitor's method for its kind: adding a kind fails to compile where it is not handled. */
+        <R> R accept(Visitor<R> visitor);
+
+        /** One method per kind. */
+        interface Visitor<R> {
+            R address(Address source);
+
+            R dns(Dns source);
+
+            R srv(Srv source);
+        }
+
         /**
          * One server at a literal address.
          *
          * @param host an IPv4 or IPv6 literal (without brackets)
          */
         record Address(String host, int port) implements Source {
+            @Override
+            public <R> R accept(Visitor<R> visitor) {
+                return visitor.address(this);
+            }
+
             /** {@code host:port}, with IPv6 hosts in brackets. */
             @Override
             public String toString() {
@@ -45,6 +62,11 @@ public record ConnectorConfig(Source source, Optional<String> tlsSni, boolean tl
         /** Every address in the name's A and AAAA records, on {@code port}. */
         record Dns(String hostname, int port) implements Source {
             @Override
+            public <R> R accept(Visitor<R> visitor) {
+                return visitor.dns(this);
+            }
+
+            @Override
             public String toString() {
                 return "dns \"" + hostname + "\" port=" + port;
             }
@@ -52,6 +74,11 @@ public record ConnectorConfig(Source source, Optional<String> tlsSni, boolean tl
 
         /** Every target of the name's SRV records, on the records' ports. */
         record Srv(String name) implements Source {
+            @Override
+            public <R> R accept(Visitor<R> visitor) {
+                return visitor.srv(this);
+            }
+
             @Override
             public String toString() {
                 return "srv \"" + name + "\"";

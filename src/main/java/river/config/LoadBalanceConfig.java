@@ -16,15 +16,49 @@ public record LoadBalanceConfig(Selection selection, HealthCheck healthCheck, Re
 
     /** The selection algorithm. */
     public sealed interface Selection {
-        record RoundRobin() implements Selection {}
+        /** Hands this to the visitor's method for its kind: adding a kind fails to compile where it is not handled. */
+        <R> R accept(Visitor<R> visitor);
 
-        record Random() implements Selection {}
+        /** One method per kind. */
+        interface Visitor<R> {
+            R roundRobin(RoundRobin s);
+
+            R random(Random s);
+
+            R fnv(Fnv s);
+
+            R ketama(Ketama s);
+        }
+
+        record RoundRobin() implements Selection {
+            @Override
+            public <R> R accept(Visitor<R> visitor) {
+                return visitor.roundRobin(this);
+            }
+        }
+
+        record Random() implements Selection {
+            @Override
+            public <R> R accept(Visitor<R> visitor) {
+                return visitor.random(this);
+            }
+        }
 
         /** Weighted FNV-1a hashing of the key, as Pingora does. */
-        record Fnv(HashKey key) implements Selection {}
+        record Fnv(HashKey key) implements Selection {
+            @Override
+            public <R> R accept(Visitor<R> visitor) {
+                return visitor.fnv(this);
+            }
+        }
 
         /** Pingora's Ketama consistent-hash ring over the key. */
-        record Ketama(HashKey key) implements Selection {}
+        record Ketama(HashKey key) implements Selection {
+            @Override
+            public <R> R accept(Visitor<R> visitor) {
+                return visitor.ketama(this);
+            }
+        }
     }
 
     /** What a hashing selection hashes. */
@@ -45,11 +79,33 @@ public record LoadBalanceConfig(Selection selection, HealthCheck healthCheck, Re
 
     /** How connector health is checked actively. */
     public sealed interface HealthCheck {
+        /** Hands this to the visitor's method for its kind: adding a kind fails to compile where it is not handled. */
+        <R> R accept(Visitor<R> visitor);
+
+        /** One method per kind. */
+        interface Visitor<R> {
+            R none(None check);
+
+            R tcp(Tcp check);
+
+            R http(Http check);
+        }
+
         /** No active checks. */
-        record None() implements HealthCheck {}
+        record None() implements HealthCheck {
+            @Override
+            public <R> R accept(Visitor<R> visitor) {
+                return visitor.none(this);
+            }
+        }
 
         /** A TCP connect (and TLS handshake with {@code tlsSni}). */
-        record Tcp(Optional<String> tlsSni, Schedule schedule) implements HealthCheck {}
+        record Tcp(Optional<String> tlsSni, Schedule schedule) implements HealthCheck {
+            @Override
+            public <R> R accept(Visitor<R> visitor) {
+                return visitor.tcp(this);
+            }
+        }
 
         /**
          * A request whose response status must be {@code expectStatus}.
@@ -58,7 +114,12 @@ public record LoadBalanceConfig(Selection selection, HealthCheck healthCheck, Re
          * @param port a different port to check than traffic goes to, or empty
          */
         record Http(String host, String path, boolean tls, int expectStatus, Optional<Integer> port, boolean reuseConnection,
-                Schedule schedule) implements HealthCheck {}
+                Schedule schedule) implements HealthCheck {
+            @Override
+            public <R> R accept(Visitor<R> visitor) {
+                return visitor.http(this);
+            }
+        }
     }
 
     /**

@@ -171,9 +171,18 @@ public final class CompactHeaders extends HttpHeaders {
 
     /** Removes every header whose name matches, in one pass; returns how many went. */
     public int removeIf(Predicate<CharSequence> nameMatches) {
-        int kept = 0;
-        for (int i = 0; i < size; i++) {
-            if (!nameMatches.test(name(i))) {
+        return compact(0, nameMatches, null);
+    }
+
+    /**
+     * Drops, from index {@code from} on, the headers named {@code name} or, when it is null, those
+     * whose name matches; the rest keep their order. A name rather than a predicate lets
+     * {@link #remove} pass no object per call.
+     */
+    private int compact(int from, Predicate<CharSequence> nameMatches, CharSequence name) {
+        int kept = from;
+        for (int i = from; i < size; i++) {
+            if (!(name != null ? AsciiString.contentEqualsIgnoreCase(name(i), name) : nameMatches.test(name(i)))) {
                 slots[kept << 1] = slots[i << 1];
                 slots[(kept << 1) + 1] = slots[(i << 1) + 1];
                 kept++;
@@ -186,9 +195,10 @@ public final class CompactHeaders extends HttpHeaders {
     }
 
     /**
-     * Removes every header whose name matches from any header block, reading each name once (the predicate
-     * should ignore case, as header names do): this block's {@link #removeIf}, or for Netty's own headers (whose iterator cannot remove) one pass
-     * to find the names and a removal per matching name. Allocates nothing for a CompactHeaders.
+     * Removes every header whose name matches from any header block, reading each name once (the
+     * predicate should ignore case, as header names do): this block's {@link #removeIf}, or for
+     * Netty's own headers, whose iterator cannot remove, one pass to find the names and a removal
+     * per matching name. Allocates nothing for a CompactHeaders.
      */
     public static int removeNames(HttpHeaders headers, Predicate<CharSequence> nameMatches) {
         if (headers instanceof CompactHeaders compact) {
@@ -577,8 +587,9 @@ public final class CompactHeaders extends HttpHeaders {
 
     @Override
     public HttpHeaders remove(CharSequence name) {
-        if (indexOf(name, 0) >= 0) {
-            removeIf(n -> AsciiString.contentEqualsIgnoreCase(n, name));
+        int first = indexOf(name, 0);
+        if (first >= 0) {
+            compact(first, null, name);
         }
         return this;
     }

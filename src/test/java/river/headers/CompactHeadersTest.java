@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import river.testsupport.CountingCharSequence;
 
 /** CompactHeaders must answer exactly as Netty's DefaultHttpHeaders for every operation River and Netty use. */
 class CompactHeadersTest {
@@ -150,64 +151,33 @@ class CompactHeadersTest {
     @Test
     void namesAndNameRemovalReadEachNameAboutOnceInALargeBlock() {
         CompactHeaders headers = new CompactHeaders(true);
-        List<CountingName> names = new ArrayList<>();
+        List<CountingCharSequence> names = new ArrayList<>();
         long chars = 0;
         for (int i = 0; i < 10_000; i++) {
             // Same length and a long shared prefix: a scan per name compares deep into every pair.
-            CountingName name = new CountingName(String.format("x-distinct-header-%05d", i));
+            CountingCharSequence name = new CountingCharSequence(String.format("x-distinct-header-%05d", i));
             names.add(name);
             chars += name.length();
             headers.add(name, "v");
         }
         headers.add("X-DISTINCT-HEADER-00007", "again");
-        names.forEach(n -> n.reads = 0);
+        names.forEach(CountingCharSequence::resetReads);
 
         List<String> distinct = new ArrayList<>(headers.names());
         assertEquals(10_000, distinct.size(), "the repeated name in other case is one name");
         assertEquals("x-distinct-header-00007", distinct.get(7));
         assertEquals("x-distinct-header-09999", distinct.get(9_999));
-        long namesReads = names.stream().mapToLong(n -> n.reads).sum();
+        long namesReads = names.stream().mapToLong(CountingCharSequence::reads).sum();
         // A quadratic scan reads some 10^9 characters here; hashing each name once reads about 10^5.
         assertTrue(namesReads <= 4 * chars, "names() read " + namesReads + " characters of " + chars);
 
-        names.forEach(n -> n.reads = 0);
+        names.forEach(CountingCharSequence::resetReads);
         int removed = CompactHeaders.removeNames(headers, n -> n.charAt(n.length() - 1) == '7');
         assertEquals(1_001, removed, "every name ending in 7, and the repeat");
-        long removalReads = names.stream().mapToLong(n -> n.reads).sum();
+        long removalReads = names.stream().mapToLong(CountingCharSequence::reads).sum();
         assertTrue(removalReads <= 2L * names.size(), "one pass reads each name once, read " + removalReads);
         assertEquals(9_000, headers.size());
         assertFalse(headers.contains("x-distinct-header-00007"));
         assertEquals("v", headers.get("x-distinct-header-00008"));
-    }
-
-    /** A header name that counts the characters read from it. */
-    private static final class CountingName implements CharSequence {
-        private final String text;
-        long reads;
-
-        CountingName(String text) {
-            this.text = text;
-        }
-
-        @Override
-        public int length() {
-            return text.length();
-        }
-
-        @Override
-        public char charAt(int index) {
-            reads++;
-            return text.charAt(index);
-        }
-
-        @Override
-        public CharSequence subSequence(int start, int end) {
-            return text.subSequence(start, end);
-        }
-
-        @Override
-        public String toString() {
-            return text;
-        }
     }
 }

@@ -13,7 +13,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
-import river.config.FilterConfig;
+import java.util.regex.Pattern;
 import river.proxy.RequestContext;
 
 /**
@@ -31,8 +31,32 @@ final class BodyRewrite {
 
     private BodyRewrite() {}
 
+    /**
+     * One {@code replace} filter, built once.
+     *
+     * @param mediaTypes the media-type prefixes rewritten, lower case; empty for any
+     */
+    record Rewrite(Pattern pattern, String replacement, long maxBytes, List<String> mediaTypes) {
+        Rewrite {
+            mediaTypes = mediaTypes.stream().map(t -> t.toLowerCase(Locale.ROOT)).toList();
+        }
+
+        /** Whether this filter rewrites a body of this media type (lower case). */
+        boolean applies(String type) {
+            if (mediaTypes.isEmpty()) {
+                return true;
+            }
+            for (int i = 0; i < mediaTypes.size(); i++) {
+                if (type.startsWith(mediaTypes.get(i))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
     /** Whether any of the filters applies to a message with these headers (by media type, and not compressed). */
-    static boolean wanted(List<FilterConfig.ReplaceBody> filters, HttpHeaders headers) {
+    static boolean wanted(List<Rewrite> filters, HttpHeaders headers) {
         if (filters.isEmpty()) {
             return false;
         }
@@ -41,20 +65,8 @@ final class BodyRewrite {
             return false; // compressed bytes are not text
         }
         String type = headers.get(HttpHeaderNames.CONTENT_TYPE, "").toLowerCase(Locale.ROOT);
-        for (FilterConfig.ReplaceBody f : filters) {
-            if (applies(f, type)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean applies(FilterConfig.ReplaceBody f, String type) {
-        if (f.contentTypes().isEmpty()) {
-            return true;
-        }
-        for (String prefix : f.contentTypes()) {
-            if (type.startsWith(prefix.toLowerCase(Locale.ROOT))) {
+        for (int i = 0; i < filters.size(); i++) {
+            if (filters.get(i).applies(type)) {
                 return true;
             }
         }
@@ -65,10 +77,10 @@ final class BodyRewrite {
      * Starts collecting this direction's body; the message will be sent chunked (for the request,
      * marking the client's request chunked is what makes the engine frame it so upstream).
      */
-    static void start(RequestContext ctx, Object which, List<FilterConfig.ReplaceBody> filters, HttpHeaders headers) {
+    static void start(RequestContext ctx, Object which, List<Rewrite> filters, HttpHeaders headers) {
         String type = headers.get(HttpHeaderNames.CONTENT_TYPE, "").toLowerCase(Locale.ROOT);
-        List<FilterConfig.ReplaceBody> applicable = filters.stream().filter(f -> applies(f, type)).toList();
-        long limit = applicable.stream().mapToLong(FilterConfig.ReplaceBody::maxBytes).min().orElse(0);
+        List<Rewrite> applicable = filters.stream().filter(f -> f.applies(type)).toList();
+        long limit = applicable.stream().mapToLong(Rewrite::maxBytes).min().orElse(0);
         headers.remove(HttpHeaderNames.CONTENT_LENGTH);
         if (which == REQUEST) {
             headers.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
@@ -103,7 +115,7 @@ final class BodyRewrite {
         state.collected.release();
         state.collected = null;
         state.gaveUp = true;
-        for (FilterConfig.ReplaceBody f : state.filters) {
+        for (Rewrite f : state.filters) {
             text = f.pattern().matcher(text).replaceAll(f.replacement());
         }
         DefaultLastHttpContent rewritten = new DefaultLastHttpContent(Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8)));
@@ -124,12 +136,12 @@ final class BodyRewrite {
     }
 
     private static final class State {
-        final List<FilterConfig.ReplaceBody> filters;
+        final List<Rewrite> filters;
         final long limit;
         CompositeByteBuf collected = Unpooled.compositeBuffer(1024);
         boolean gaveUp;
 
-        State(List<FilterConfig.ReplaceBody> filters, long limit) {
+        State(List<Rewrite> filters, long limit) {
             this.filters = filters;
             this.limit = limit;
         }

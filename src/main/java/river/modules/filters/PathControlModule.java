@@ -1,20 +1,17 @@
 package river.modules.filters;
 
-import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.regex.Matcher;
-import river.config.CidrRange;
+import river.config.CidrSet;
 import river.config.FilterConfig;
 import river.config.PathControlConfig;
 import river.proxy.ProxyModule;
@@ -25,40 +22,31 @@ import river.proxy.Verdict;
 /**
  * River's path-control filters, each stage applied in the order written: address filters, redirects
  * and path rewrites on arrival; header filters on the upstream request, the upstream response and
- * every response going out; size limits and rewrites on the bodies.
+ * every response going out; size limits and rewrites on the bodies. Every filter is built once from
+ * its configuration (River's {@code from_settings}); the request path never reads a config record.
  */
 public final class PathControlModule implements ProxyModule {
-    private final PathControlConfig config;
-    private final FilterConfig.MaxSize requestLimit;
-    private final FilterConfig.MaxSize responseLimit;
-    private final List<FilterConfig.ReplaceBody> requestRewrites;
-    private final List<FilterConfig.ReplaceBody> responseRewrites;
+    private final RequestFilter[] requestFilters;
+    private final HeaderFilter[] upstreamRequest;
+    private final HeaderFilter[] upstreamResponse;
+    private final HeaderFilter[] responseFilters;
+    private final BodyFilter.Limit requestLimit;
+    private final BodyFilter.Limit responseLimit;
+    private final List<BodyRewrite.Rewrite> requestRewrites;
+    private final List<BodyRewrite.Rewrite> responseRewrites;
 
+    /** @throws IllegalArgumentException if a filter is in a stage its kind cannot be used in */
     public PathControlModule(PathControlConfig config) {
-        this.config = config;
-        this.requestLimit = maxSize(config.requestBody());
-        this.responseLimit = maxSize(config.responseBody());
-        this.requestRewrites = rewrites(config.requestBody());
-        this.responseRewrites = rewrites(config.responseBody());
-    }
-
-    private static FilterConfig.MaxSize maxSize(List<FilterConfig> stage) {
-        for (FilterConfig f : stage) {
-            if (f instanceof FilterConfig.MaxSize max) {
-                return max;
-            }
-        }
-        return null;
-    }
-
-    private static List<FilterConfig.ReplaceBody> rewrites(List<FilterConfig> stage) {
-        List<FilterConfig.ReplaceBody> out = new ArrayList<>();
-        for (FilterConfig f : stage) {
-            if (f instanceof FilterConfig.ReplaceBody r) {
-                out.add(r);
-            }
-        }
-        return List.copyOf(out);
+        this.requestFilters = stage(config.requestFilters(), RequestFilter.class, "request-filters").toArray(RequestFilter[]::new);
+        this.upstreamRequest = headerStage(config.upstreamRequest(), "upstream-request");
+        this.upstreamResponse = headerStage(config.upstreamResponse(), "upstream-response");
+        this.responseFilters = headerStage(config.responseFilters(), "response-filters");
+        List<BodyFilter> requestBody = stage(config.requestBody(), BodyFilter.class, "request-body");
+        List<BodyFilter> responseBody = stage(config.responseBody(), BodyFilter.class, "response-body");
+        this.requestLimit = limit(requestBody);
+        this.responseLimit = limit(responseBody);
+        this.requestRewrites = rewrites(requestBody);
+        this.responseRewrites = rewrites(responseBody);
     }
 
     /** Whether the configuration has anything for this module to do. */
@@ -66,12 +54,116 @@ public final class PathControlModule implements ProxyModule {
         return !config.isEmpty();
     }
 
+    /** The filters of one stage built, each of which must be of the stage's kind. */
+    private static <T> List<T> stage(List<FilterConfig> filters, Class<T> kind, String stage) {
+        List<T> built = new ArrayList<>(filters.size());
+        for (FilterConfig f : filters) {
+            Object filter = f.accept(BUILD);
+            if (!kind.isInstance(filter)) {
+                throw new IllegalArgumentException(f + " cannot be used in " + stage);
+            }
+            built.add(kind.cast(filter));
+        }
+        return List.copyOf(built);
+    }
+
+    private static HeaderFilter[] headerStage(List<FilterConfig> filters, String stage) {
+        return stage(filters, HeaderFilter.class, stage).toArray(HeaderFilter[]::new);
+    }
+
+    /** The stage's {@code max-size} (at most one; the first counts), or null. */
+    private static BodyFilter.Limit limit(List<BodyFilter> stage) {
+        for (BodyFilter f : stage) {
+            if (f instanceof BodyFilter.Limit max) {
+                return max;
+            }
+        }
+        return null;
+    }
+
+    private static List<BodyRewrite.Rewrite> rewrites(List<BodyFilter> stage) {
+        List<BodyRewrite.Rewrite> out = new ArrayList<>();
+        for (BodyFilter f : stage) {
+            if (f instanceof BodyFilter.Replace r) {
+                out.add(r.rewrite());
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** The body stages' filters. */
+    sealed interface BodyFilter {
+        /** {@code max-size}: a body longer than {@code maxBytes} is answered {@code status}. */
+        record Limit(long maxBytes, int status) implements BodyFilter {}
+
+        /** {@code replace}. */
+        record Replace(BodyRewrite.Rewrite rewrite) implements BodyFilter {}
+    }
+
+    /** Each kind of filter in its run-time form; which stage interface the form implements says where it may be used. */
+    private static final FilterConfig.Visitor<Object> BUILD = new FilterConfig.Visitor<>() {
+        @Override
+        public Object blockCidrRange(FilterConfig.BlockCidrRange f) {
+            return new RequestFilter.Address(CidrSet.of(f.ranges()), false, f.rejection().status(), f.rejection().body());
+        }
+
+        @Override
+        public Object allowCidrRange(FilterConfig.AllowCidrRange f) {
+            return new RequestFilter.Address(CidrSet.of(f.ranges()), true, f.rejection().status(), f.rejection().body());
+        }
+
+        @Override
+        public Object redirect(FilterConfig.Redirect f) {
+            return new RequestFilter.Redirect(new ReusedMatcher(f.pattern()), f.location(), HttpResponseStatus.valueOf(f.status()));
+        }
+
+        @Override
+        public Object rewritePath(FilterConfig.RewritePath f) {
+            return new RequestFilter.RewritePath(new ReusedMatcher(f.pattern()), f.replacement());
+        }
+
+        @Override
+        public Object removeHeaderKeyRegex(FilterConfig.RemoveHeaderKeyRegex f) {
+            return new HeaderFilter.RemoveMatching(f.pattern(), false);
+        }
+
+        @Override
+        public Object removeHeaderKeyGlob(FilterConfig.RemoveHeaderKeyGlob f) {
+            return new HeaderFilter.RemoveMatching(f.pattern(), true);
+        }
+
+        @Override
+        public Object removeHeader(FilterConfig.RemoveHeader f) {
+            return new HeaderFilter.Remove(AsciiString.of(f.key()));
+        }
+
+        @Override
+        public Object upsertHeader(FilterConfig.UpsertHeader f) {
+            return new HeaderFilter.Upsert(AsciiString.of(f.key()), f.value());
+        }
+
+        @Override
+        public Object appendHeader(FilterConfig.AppendHeader f) {
+            return new HeaderFilter.Append(AsciiString.of(f.key()), f.value());
+        }
+
+        @Override
+        public Object maxSize(FilterConfig.MaxSize f) {
+            return new BodyFilter.Limit(f.maxBytes(), f.status());
+        }
+
+        @Override
+        public Object replaceBody(FilterConfig.ReplaceBody f) {
+            return new BodyFilter.Replace(new BodyRewrite.Rewrite(f.pattern(), f.replacement(), f.maxBytes(), f.contentTypes()));
+        }
+    };
+
     // ---- request ----------------------------------------------------------------------------------
 
     @Override
     public CompletionStage<Verdict> onRequest(RequestContext ctx) {
-        for (FilterConfig f : config.requestFilters()) {
-            Verdict verdict = apply(f, ctx);
+        for (RequestFilter f : requestFilters) {
+            Verdict verdict = f.apply(ctx);
             if (verdict != null) {
                 return CompletableFuture.completedFuture(verdict);
             }
@@ -87,63 +179,9 @@ public final class PathControlModule implements ProxyModule {
         return Verdict.CONTINUE_NOW;
     }
 
-    /** One request filter; returns the answer if it rejects or redirects the request. */
-    private static Verdict apply(FilterConfig f, RequestContext ctx) {
-        if (f instanceof FilterConfig.BlockCidrRange block) {
-            return matches(block.ranges(), ctx) ? Verdict.text(block.rejection().status(), block.rejection().body()) : null;
-        }
-        if (f instanceof FilterConfig.AllowCidrRange allow) {
-            // A Unix-socket client has no address: it is in no range, so an allow list rejects it.
-            return matches(allow.ranges(), ctx) ? null : Verdict.text(allow.rejection().status(), allow.rejection().body());
-        }
-        if (f instanceof FilterConfig.Redirect redirect) {
-            Matcher m = redirect.pattern().matcher(ctx.path());
-            if (!m.find()) {
-                return null;
-            }
-            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(redirect.status()));
-            head.headers().set(HttpHeaderNames.LOCATION, redirectTarget(ctx, redirect, m)).setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
-            return new Verdict.Respond(head, new Verdict.Body.Empty());
-        }
-        if (f instanceof FilterConfig.RewritePath rewrite) {
-            Matcher m = rewrite.pattern().matcher(ctx.path());
-            if (m.find()) {
-                ctx.rewritePath(m.replaceFirst(rewrite.replacement()));
-            }
-        }
-        return null;
-    }
-
-    /** The Location of a redirect: the template with the path's groups, plus the query unless it has one. */
-    private static String redirectTarget(RequestContext ctx, FilterConfig.Redirect redirect, Matcher m) {
-        StringBuilder expanded = new StringBuilder();
-        m.appendReplacement(expanded, redirect.location());
-        // appendReplacement also copied the path before the match: keep only the template's text.
-        StringBuilder out = new StringBuilder(expanded.substring(m.start()));
-        String uri = ctx.request().uri();
-        int q = uri.indexOf('?');
-        if (q >= 0 && out.indexOf("?") < 0) {
-            out.append(uri, q, uri.length());
-        }
-        return out.toString();
-    }
-
-    private static boolean matches(List<CidrRange> ranges, RequestContext ctx) {
-        if (ctx.client() == null) {
-            return false;
-        }
-        byte[] address = ctx.client().getAddress().getAddress();
-        for (CidrRange range : ranges) {
-            if (range.contains(address)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     @Override
     public CompletionStage<Void> onUpstreamRequest(RequestContext ctx, HttpRequest request) {
-        HeaderFilters.apply(config.upstreamRequest(), request.headers());
+        apply(upstreamRequest, request.headers());
         return DONE;
     }
 
@@ -163,7 +201,7 @@ public final class PathControlModule implements ProxyModule {
             throw new Rejected(responseLimit.status(), "", "response body of " + HttpUtil.getContentLength(response, -1L)
                     + " bytes is over the limit of " + responseLimit.maxBytes());
         }
-        HeaderFilters.apply(config.upstreamResponse(), response.headers());
+        apply(upstreamResponse, response.headers());
         if (BodyRewrite.wanted(responseRewrites, response.headers())) {
             BodyRewrite.start(ctx, BodyRewrite.RESPONSE, responseRewrites, response.headers());
         }
@@ -172,7 +210,7 @@ public final class PathControlModule implements ProxyModule {
 
     @Override
     public CompletionStage<Void> onResponse(RequestContext ctx, HttpResponse response) {
-        HeaderFilters.apply(config.responseFilters(), response.headers());
+        apply(responseFilters, response.headers());
         return DONE;
     }
 
@@ -189,41 +227,10 @@ public final class PathControlModule implements ProxyModule {
         BodyRewrite.discard(ctx);
     }
 
-    /** The header filters of River's three header stages. */
-    static final class HeaderFilters {
-        private HeaderFilters() {}
-
-        static void apply(List<FilterConfig> filters, HttpHeaders headers) {
-            for (FilterConfig f : filters) {
-                if (f instanceof FilterConfig.RemoveHeaderKeyRegex remove) {
-                    removeMatching(headers, remove.pattern(), false);
-                } else if (f instanceof FilterConfig.RemoveHeaderKeyGlob glob) {
-                    removeMatching(headers, glob.pattern(), true);
-                } else if (f instanceof FilterConfig.RemoveHeader remove) {
-                    headers.remove(remove.key());
-                } else if (f instanceof FilterConfig.UpsertHeader upsert) {
-                    headers.set(upsert.key(), upsert.value());
-                } else if (f instanceof FilterConfig.AppendHeader append) {
-                    headers.add(append.key(), append.value());
-                }
-            }
-        }
-
-        /** Removes the headers whose name the pattern finds (River's regex filter) or matches whole (a glob). */
-        private static void removeMatching(HttpHeaders headers, java.util.regex.Pattern pattern, boolean wholeName) {
-            List<String> doomed = null;
-            for (String name : headers.names()) {
-                java.util.regex.Matcher m = pattern.matcher(name);
-                if (wholeName ? m.matches() : m.find()) {
-                    if (doomed == null) {
-                        doomed = new ArrayList<>(2);
-                    }
-                    doomed.add(name);
-                }
-            }
-            if (doomed != null) {
-                doomed.forEach(headers::remove);
-            }
+    /** One header stage, in the order written. */
+    static void apply(HeaderFilter[] stage, HttpHeaders headers) {
+        for (HeaderFilter f : stage) {
+            f.apply(headers);
         }
     }
 
@@ -234,7 +241,7 @@ public final class PathControlModule implements ProxyModule {
 
         private BodyCounter() {}
 
-        static void count(RequestContext ctx, RequestContext.Key<long[]> which, HttpContent chunk, FilterConfig.MaxSize limit, String what) {
+        static void count(RequestContext ctx, RequestContext.Key<long[]> which, HttpContent chunk, BodyFilter.Limit limit, String what) {
             long[] seen = ctx.get(which);
             if (seen == null) {
                 seen = new long[1];

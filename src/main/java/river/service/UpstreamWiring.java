@@ -74,15 +74,30 @@ final class UpstreamWiring implements AutoCloseable {
     }
 
     static UpstreamGroup.Selection selection(LoadBalanceConfig.Selection s) {
-        if (s instanceof LoadBalanceConfig.Selection.Random) {
-            return UpstreamGroup.Selection.random();
-        } else if (s instanceof LoadBalanceConfig.Selection.Fnv fnv) {
-            return UpstreamGroup.Selection.fnv(key(fnv.key()));
-        } else if (s instanceof LoadBalanceConfig.Selection.Ketama ketama) {
-            return UpstreamGroup.Selection.ketama(key(ketama.key()));
-        }
-        return UpstreamGroup.Selection.roundRobin();
+        return s.accept(SELECTION);
     }
+
+    private static final LoadBalanceConfig.Selection.Visitor<UpstreamGroup.Selection> SELECTION = new LoadBalanceConfig.Selection.Visitor<>() {
+        @Override
+        public UpstreamGroup.Selection roundRobin(LoadBalanceConfig.Selection.RoundRobin s) {
+            return UpstreamGroup.Selection.roundRobin();
+        }
+
+        @Override
+        public UpstreamGroup.Selection random(LoadBalanceConfig.Selection.Random s) {
+            return UpstreamGroup.Selection.random();
+        }
+
+        @Override
+        public UpstreamGroup.Selection fnv(LoadBalanceConfig.Selection.Fnv s) {
+            return UpstreamGroup.Selection.fnv(key(s.key()));
+        }
+
+        @Override
+        public UpstreamGroup.Selection ketama(LoadBalanceConfig.Selection.Ketama s) {
+            return UpstreamGroup.Selection.ketama(key(s.key()));
+        }
+    };
 
     private static UpstreamGroup.KeyKind key(LoadBalanceConfig.HashKey key) {
         return key == LoadBalanceConfig.HashKey.URI_PATH ? UpstreamGroup.KeyKind.URI_PATH : UpstreamGroup.KeyKind.SOURCE_ADDR_AND_URI_PATH;
@@ -94,7 +109,8 @@ final class UpstreamWiring implements AutoCloseable {
      */
     UpstreamGroup group(String name, ServiceHandler.Proxy proxy) throws IOException {
         LoadBalanceConfig lb = proxy.loadBalance();
-        boolean checked = !(lb.healthCheck() instanceof LoadBalanceConfig.HealthCheck.None);
+        CheckSpec spec = lb.healthCheck().accept(CHECK);
+        boolean checked = spec != null;
         List<Peer> literal = staticPeers(proxy.connectors());
         UpstreamGroup group = new UpstreamGroup(name, selection(lb.selection()), literal, checked);
         groups.add(group);
@@ -102,17 +118,15 @@ final class UpstreamWiring implements AutoCloseable {
         for (ConnectorConfig c : proxy.connectors()) {
             int min = c.refresh().minSeconds() > 0 ? c.refresh().minSeconds() : lb.refreshBounds().minSeconds();
             int max = c.refresh().maxSeconds() > 0 ? c.refresh().maxSeconds() : Math.max(min, lb.refreshBounds().maxSeconds());
-            if (c.source() instanceof ConnectorConfig.Source.Dns dns) {
-                sources.add(new DnsSource(false, dns.hostname(), dns.port(), c.refresh().fixedSeconds(), min, max, peerFactory(c)));
-            } else if (c.source() instanceof ConnectorConfig.Source.Srv srv) {
-                sources.add(new DnsSource(true, srv.name(), 0, c.refresh().fixedSeconds(), min, max, peerFactory(c)));
+            DnsLookup lookup = c.source().accept(LOOKUP);
+            if (lookup != null) {
+                sources.add(new DnsSource(lookup.srv(), lookup.name(), lookup.port(), c.refresh().fixedSeconds(), min, max, peerFactory(c)));
             }
         }
         if (!sources.isEmpty()) {
             DnsNameResolver dns = resolver();
             discoveries.add(new Discovery(service, group, literal, sources, dns, resolverLoop, this::serversChanged));
         }
-        CheckSpec spec = checkSpec(lb.healthCheck());
         if (spec != null && spec.tlsSni() != null && defaultCheckTls == null) {
             // Built here, not on the checker's event loop: it reads the system's trust store.
             defaultCheckTls = buildContext(null, true, UpstreamTls.Offer.HTTP1_ONLY);
@@ -123,18 +137,47 @@ final class UpstreamWiring implements AutoCloseable {
         return group;
     }
 
-    private static CheckSpec checkSpec(LoadBalanceConfig.HealthCheck check) {
-        if (check instanceof LoadBalanceConfig.HealthCheck.Tcp tcp) {
+    /** What the active checks of a group do, or null for none. */
+    private static final LoadBalanceConfig.HealthCheck.Visitor<CheckSpec> CHECK = new LoadBalanceConfig.HealthCheck.Visitor<>() {
+        @Override
+        public CheckSpec none(LoadBalanceConfig.HealthCheck.None check) {
+            return null;
+        }
+
+        @Override
+        public CheckSpec tcp(LoadBalanceConfig.HealthCheck.Tcp tcp) {
             LoadBalanceConfig.Schedule s = tcp.schedule();
             return CheckSpec.tcp(tcp.tlsSni().orElse(null), s.frequencyMs(), s.timeoutMs(), s.consecutiveFailure(), s.consecutiveSuccess(), s.parallel());
         }
-        if (check instanceof LoadBalanceConfig.HealthCheck.Http http) {
+
+        @Override
+        public CheckSpec http(LoadBalanceConfig.HealthCheck.Http http) {
             LoadBalanceConfig.Schedule s = http.schedule();
             return CheckSpec.http(http.host(), http.path(), http.tls(), http.expectStatus(), http.port().orElse(0), http.reuseConnection(),
                     s.frequencyMs(), s.timeoutMs(), s.consecutiveFailure(), s.consecutiveSuccess(), s.parallel());
         }
-        return null;
-    }
+    };
+
+    /** Where discovery looks a connector's servers up: A/AAAA records of a name on a port, or SRV records. */
+    private record DnsLookup(boolean srv, String name, int port) {}
+
+    /** The lookup of a connector's source, or null for a literal address (one of the {@link #staticPeers}). */
+    private static final ConnectorConfig.Source.Visitor<DnsLookup> LOOKUP = new ConnectorConfig.Source.Visitor<>() {
+        @Override
+        public DnsLookup address(ConnectorConfig.Source.Address a) {
+            return null;
+        }
+
+        @Override
+        public DnsLookup dns(ConnectorConfig.Source.Dns dns) {
+            return new DnsLookup(false, dns.hostname(), dns.port());
+        }
+
+        @Override
+        public DnsLookup srv(ConnectorConfig.Source.Srv srv) {
+            return new DnsLookup(true, srv.name(), 0);
+        }
+    };
 
     /** Checks speak TLS as the traffic does: with the peer's own context, or the verifying default built at wiring. */
     private SslContext checkTls(Peer peer) {

@@ -1,10 +1,11 @@
 package river.modules.clientip;
 
+import io.netty.util.AsciiString;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
-import river.config.CidrRange;
+import river.config.CidrSet;
 import river.config.RequestGuards;
 import river.proxy.ProxyModule;
 import river.proxy.RequestContext;
@@ -17,18 +18,18 @@ import river.proxy.Verdict;
  * peer the header is ignored. Every later filter, limit and log line sees the result.
  */
 public final class ClientIpModule implements ProxyModule {
-    private final List<CidrRange> trusted;
-    private final String header;
+    private final CidrSet trusted;
+    private final AsciiString header;
 
     public ClientIpModule(RequestGuards.ClientIp config) {
-        this.trusted = config.trustedProxies();
-        this.header = config.header();
+        this.trusted = CidrSet.of(config.trustedProxies());
+        this.header = AsciiString.of(config.header());
     }
 
     @Override
     public CompletionStage<Verdict> onRequest(RequestContext ctx) {
         InetSocketAddress peer = ctx.client();
-        if (peer == null || !isTrusted(peer.getAddress())) {
+        if (peer == null || !trusted.contains(peer.getAddress())) {
             return Verdict.CONTINUE_NOW;
         }
         List<String> values = ctx.request().headers().getAll(header);
@@ -42,7 +43,7 @@ public final class ClientIpModule implements ProxyModule {
                     return Verdict.CONTINUE_NOW; // garbage in the chain: believe nothing beyond the peer
                 }
                 chosen = address;
-                if (!isTrusted(address)) {
+                if (!trusted.contains(address)) {
                     break;
                 }
             }
@@ -51,16 +52,6 @@ public final class ClientIpModule implements ProxyModule {
             ctx.client(new InetSocketAddress(chosen, 0));
         }
         return Verdict.CONTINUE_NOW;
-    }
-
-    private boolean isTrusted(InetAddress address) {
-        byte[] bytes = address.getAddress();
-        for (CidrRange range : trusted) {
-            if (range.contains(bytes)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** An IP literal, with or without brackets or a port; null if it is none. Never resolves a name. */

@@ -30,6 +30,13 @@ import river.proxy.Verdict;
  * an event loop; the bytes go out zero-copy.
  */
 public final class FileServerModule implements ProxyModule {
+    /** The plain-text bodies of the answers other than a file, built once rather than per request. */
+    private static final java.util.Map<HttpResponseStatus, byte[]> STATUS_BODIES = java.util.Map.of(
+            HttpResponseStatus.MOVED_PERMANENTLY, statusBody(HttpResponseStatus.MOVED_PERMANENTLY),
+            HttpResponseStatus.NOT_FOUND, statusBody(HttpResponseStatus.NOT_FOUND),
+            HttpResponseStatus.METHOD_NOT_ALLOWED, statusBody(HttpResponseStatus.METHOD_NOT_ALLOWED),
+            HttpResponseStatus.SERVICE_UNAVAILABLE, statusBody(HttpResponseStatus.SERVICE_UNAVAILABLE));
+
     private final Path base;
     private final Executor blocking;
 
@@ -102,9 +109,17 @@ public final class FileServerModule implements ProxyModule {
         return head;
     }
 
+    private static byte[] statusBody(HttpResponseStatus status) {
+        return (status.code() + " " + status.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
     private static Verdict respond(HttpResponse head) {
-        byte[] body = (head.status().code() + " " + head.status().reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII);
+        byte[] body = STATUS_BODIES.get(head.status());
+        if (body == null) {
+            body = statusBody(head.status());
+        }
         head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
+        // Wrapping shares the constant array: the buffer is only ever read, and releasing it frees nothing.
         return new Verdict.Respond(head, new Verdict.Body.Bytes(Unpooled.wrappedBuffer(body)));
     }
 }

@@ -22,11 +22,17 @@ import river.proxy.Verdict;
 public final class NormalizationModule implements ProxyModule {
     private static final Logger LOG = LoggerFactory.getLogger(NormalizationModule.class);
 
-    private final RequestGuards.Normalization config;
+    private final boolean checkHost;
+    private final boolean checkHeaderAscii;
+    private final int status;
+    private final String body;
     private final PathNormalizer paths;
 
     public NormalizationModule(RequestGuards.Normalization config) {
-        this.config = config;
+        this.checkHost = config.host();
+        this.checkHeaderAscii = config.headerNonAscii();
+        this.status = config.status();
+        this.body = config.body();
         this.paths = new PathNormalizer(config.percentEncoding(), config.encodedSeparators(), config.controlCharacters(),
                 config.duplicateSlashes(), config.dotSegments());
     }
@@ -38,13 +44,13 @@ public final class NormalizationModule implements ProxyModule {
             return Verdict.CONTINUE_NOW;
         }
         LOG.debug("rejected {} {}: {}", ctx.request().method(), ctx.request().uri(), problem);
-        return Verdict.textNow(config.status(), config.body());
+        return Verdict.textNow(status, body);
     }
 
     /** Normalizes the request in place; returns why it is refused, or null. */
     private String check(RequestContext ctx) {
         HttpHeaders headers = ctx.request().headers();
-        if (config.host()) {
+        if (checkHost) {
             List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
             if (hosts.size() > 1) {
                 return "more than one Host header";
@@ -59,7 +65,7 @@ public final class NormalizationModule implements ProxyModule {
                 }
             }
         }
-        if (config.headerNonAscii()) {
+        if (checkHeaderAscii) {
             Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence();
             while (it.hasNext()) {
                 Map.Entry<CharSequence, CharSequence> h = it.next();

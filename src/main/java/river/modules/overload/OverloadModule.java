@@ -18,16 +18,25 @@ import river.proxy.Verdict;
 public final class OverloadModule implements ProxyModule {
     private static final RequestContext.Key<Boolean> COUNTED = RequestContext.Key.of("overload.counted", Boolean.class);
 
-    private final RequestGuards.Overload config;
+    /** Each limit, 0 when not set. */
+    private final int maxHeaders;
+    private final int maxHeaderBytes;
+    private final int maxConcurrent;
+    private final int shedStatus;
+    private final String shedBody;
     private final AtomicInteger inFlight = new AtomicInteger();
 
     public OverloadModule(RequestGuards.Overload config) {
-        this.config = config;
+        this.maxHeaders = config.maxHeaders();
+        this.maxHeaderBytes = config.maxHeaderBytes();
+        this.maxConcurrent = config.maxConcurrentRequests();
+        this.shedStatus = config.status();
+        this.shedBody = config.body();
     }
 
     @Override
     public CompletionStage<Verdict> onRequest(RequestContext ctx) {
-        if (config.maxHeaders() > 0 || config.maxHeaderBytes() > 0) {
+        if (maxHeaders > 0 || maxHeaderBytes > 0) {
             int count = 0;
             long bytes = 0;
             Iterator<Map.Entry<CharSequence, CharSequence>> it = ctx.request().headers().iteratorCharSequence();
@@ -36,14 +45,14 @@ public final class OverloadModule implements ProxyModule {
                 count++;
                 bytes += h.getKey().length() + h.getValue().length() + 4; // "name: value\r\n"
             }
-            if ((config.maxHeaders() > 0 && count > config.maxHeaders()) || (config.maxHeaderBytes() > 0 && bytes > config.maxHeaderBytes())) {
+            if ((maxHeaders > 0 && count > maxHeaders) || (maxHeaderBytes > 0 && bytes > maxHeaderBytes)) {
                 return Verdict.textNow(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.code(), "");
             }
         }
-        if (config.maxConcurrentRequests() > 0) {
-            if (inFlight.incrementAndGet() > config.maxConcurrentRequests()) {
+        if (maxConcurrent > 0) {
+            if (inFlight.incrementAndGet() > maxConcurrent) {
                 inFlight.decrementAndGet();
-                return Verdict.textNow(config.status(), config.body());
+                return Verdict.textNow(shedStatus, shedBody);
             }
             ctx.set(COUNTED, Boolean.TRUE);
         }

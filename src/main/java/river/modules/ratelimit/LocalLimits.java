@@ -12,21 +12,25 @@ import river.config.RateLimitRule;
  * or a single bucket for {@code any-matching-uri}.
  */
 final class LocalLimits {
-    private final RateLimitRule.TokenBucketSpec spec;
+    private final int capacity;
+    private final int refillQty;
+    private final int refillRateMs;
     private final LongSupplier clock;
     private final Cache<Object, TokenBucket> buckets;
     private final TokenBucket single;
 
     /** @param maxBuckets 0 for a rule with one shared bucket */
     LocalLimits(RateLimitRule.TokenBucketSpec spec, int maxBuckets, LongSupplier clock, Executor maintenance) {
-        this.spec = spec;
+        this.capacity = spec.tokensPerBucket();
+        this.refillQty = spec.refillQty();
+        this.refillRateMs = spec.refillRateMs();
         this.clock = clock;
         this.buckets = maxBuckets == 0 ? null : Caffeine.newBuilder().maximumSize(maxBuckets).executor(maintenance).build();
         this.single = maxBuckets == 0 ? newBucket() : null;
     }
 
     private TokenBucket newBucket() {
-        return new TokenBucket(spec.tokensPerBucket(), spec.refillQty(), spec.refillRateMs(), clock.getAsLong());
+        return new TokenBucket(capacity, refillQty, refillRateMs, clock.getAsLong());
     }
 
     /** The bucket for a key (an address or a path; created full on first use). */

@@ -38,7 +38,7 @@ public final class RateLimitModule implements ProxyModule, AutoCloseable {
     /** @param clock milliseconds, controllable by tests; {@code maintenance} runs cache evictions */
     RateLimitModule(List<RateLimitRule> rules, java.util.Optional<RequestGuards.RedisLimits> redis, LongSupplier clock, Executor maintenance) {
         this.local = new RateLimiter(rules, clock, maintenance);
-        this.redis = redis.map(r -> new RedisBuckets(r.url(), r.keyPrefix())).orElse(null);
+        this.redis = redis.map(r -> new RedisBuckets(r.url(), r.keyPrefix(), rules.stream().map(RateLimitRule::bucket).toList())).orElse(null);
     }
 
     @Override
@@ -76,10 +76,9 @@ public final class RateLimitModule implements ProxyModule, AutoCloseable {
             result.complete(Verdict.CONTINUE);
             return;
         }
-        RateLimitRule rule = local.rules().get(rules.get(i)).config();
         AsyncBucketProxy bucket;
         try {
-            bucket = redis.bucket(rules.get(i), keys.get(i), rule.bucket());
+            bucket = redis.bucket(rules.get(i), keys.get(i));
         } catch (RuntimeException e) {
             fallBack(e, taken, result, path, client);
             return;

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 import river.config.RateLimitRule;
 
 /**
@@ -12,22 +13,19 @@ import river.config.RateLimitRule;
  * applies to it, and takes none if any refuses (tokens already taken are given back).
  */
 final class RateLimiter {
-    /** One configured rule and its buckets. */
-    record Rule(RateLimitRule config, LocalLimits buckets) {
-        /**
-         * The bucket key of a request under this rule (the client's address, the path, or one shared
-         * key), or null when the rule does not apply.
-         */
+    /** One rule, built once from its configuration: how it keys a request, and its buckets. */
+    record Rule(Key keys, LocalLimits buckets) {
         Object key(String path, InetSocketAddress client) {
-            if (config instanceof RateLimitRule.SourceIp) {
-                return client == null ? "unix" : client.getAddress();
-            }
-            if (config instanceof RateLimitRule.SpecificUri uri) {
-                return uri.pattern().matcher(path).find() ? path : null;
-            }
-            RateLimitRule.AnyMatchingUri any = (RateLimitRule.AnyMatchingUri) config;
-            return any.pattern().matcher(path).find() ? "" : null;
+            return keys.of(path, client);
         }
+    }
+
+    /**
+     * The bucket key of a request under a rule (the client's address, the path, or one shared key),
+     * or null when the rule does not apply.
+     */
+    interface Key {
+        Object of(String path, InetSocketAddress client);
     }
 
     /** The outcome: allowed, or refused with how long until a retry may succeed. */
@@ -40,10 +38,31 @@ final class RateLimiter {
 
     RateLimiter(List<RateLimitRule> configs, LongSupplier clock, Executor maintenance) {
         this.clock = clock;
+        RateLimitRule.Visitor<Rule> build = new RateLimitRule.Visitor<>() {
+            @Override
+            public Rule sourceIp(RateLimitRule.SourceIp rule) {
+                return new Rule((path, client) -> client == null ? "unix" : client.getAddress(), buckets(rule.bucket(), rule.maxBuckets()));
+            }
+
+            @Override
+            public Rule specificUri(RateLimitRule.SpecificUri rule) {
+                Pattern pattern = rule.pattern();
+                return new Rule((path, client) -> pattern.matcher(path).find() ? path : null, buckets(rule.bucket(), rule.maxBuckets()));
+            }
+
+            @Override
+            public Rule anyMatchingUri(RateLimitRule.AnyMatchingUri rule) {
+                Pattern pattern = rule.pattern();
+                return new Rule((path, client) -> pattern.matcher(path).find() ? "" : null, buckets(rule.bucket(), 0));
+            }
+
+            private LocalLimits buckets(RateLimitRule.TokenBucketSpec spec, int maxBuckets) {
+                return new LocalLimits(spec, maxBuckets, clock, maintenance);
+            }
+        };
         List<Rule> built = new ArrayList<>();
         for (RateLimitRule r : configs) {
-            int max = r instanceof RateLimitRule.SourceIp ip ? ip.maxBuckets() : r instanceof RateLimitRule.SpecificUri u ? u.maxBuckets() : 0;
-            built.add(new Rule(r, new LocalLimits(r.bucket(), max, clock, maintenance)));
+            built.add(r.accept(build));
         }
         this.rules = List.copyOf(built);
     }

@@ -33,7 +33,9 @@ final class RedisBuckets implements AutoCloseable {
 
     private final RedisClient client;
     private final RedisURI uri;
-    private final String prefix;
+    /** Per rule, by index: the start of its bucket keys, and its bucket's configuration, both built once. */
+    private final String[] keyPrefixes;
+    private final BucketConfiguration[] configurations;
     private volatile AsyncProxyManager<String> buckets;
     private volatile StatefulRedisConnection<String, byte[]> connection;
     private volatile boolean closed;
@@ -42,10 +44,16 @@ final class RedisBuckets implements AutoCloseable {
     /** Completed when the first connection attempt has ended, whatever its outcome. */
     private final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
 
-    RedisBuckets(String url, String prefix) {
+    /** @param specs each rule's bucket, by rule index */
+    RedisBuckets(String url, String prefix, java.util.List<RateLimitRule.TokenBucketSpec> specs) {
         this.uri = RedisURI.create(url);
         this.uri.setTimeout(Duration.ofMillis(OPERATION_TIMEOUT_MS));
-        this.prefix = prefix;
+        this.keyPrefixes = new String[specs.size()];
+        this.configurations = new BucketConfiguration[specs.size()];
+        for (int i = 0; i < specs.size(); i++) {
+            keyPrefixes[i] = prefix + ":" + i + ":";
+            configurations[i] = configuration(specs.get(i));
+        }
         this.client = RedisClient.create();
         this.client.setOptions(ClientOptions.builder().autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS).build());
@@ -96,14 +104,17 @@ final class RedisBuckets implements AutoCloseable {
         return buckets != null && c != null && c.isOpen();
     }
 
-    /** The shared bucket of a rule and key. */
-    AsyncBucketProxy bucket(int rule, String key, RateLimitRule.TokenBucketSpec spec) {
-        BucketConfiguration config = BucketConfiguration.builder()
+    private static BucketConfiguration configuration(RateLimitRule.TokenBucketSpec spec) {
+        return BucketConfiguration.builder()
                 .addLimit(Bandwidth.builder().capacity(spec.tokensPerBucket())
                         .refillIntervally(spec.refillQty(), Duration.ofMillis(spec.refillRateMs()))
                         .initialTokens(spec.tokensPerBucket()).build())
                 .build();
-        return buckets.builder().build(prefix + ":" + rule + ":" + key, config);
+    }
+
+    /** The shared bucket of a rule (by index) and key. */
+    AsyncBucketProxy bucket(int rule, String key) {
+        return buckets.builder().build(keyPrefixes[rule] + key, configurations[rule]);
     }
 
     /** Logs a fallback at most every ten seconds. */

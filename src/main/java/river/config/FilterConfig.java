@@ -50,11 +50,6 @@ public sealed interface FilterConfig {
 
     /** Rejects clients whose address falls in any of the ranges (default 403). */
     record BlockCidrRange(List<CidrRange> ranges, Rejection rejection) implements FilterConfig {
-        @Override
-        public <R> R accept(Visitor<R> visitor) {
-            return visitor.blockCidrRange(this);
-        }
-
         public BlockCidrRange {
             ranges = List.copyOf(ranges);
         }
@@ -62,17 +57,22 @@ public sealed interface FilterConfig {
         public BlockCidrRange(List<CidrRange> ranges) {
             this(ranges, Rejection.of(403));
         }
+
+        @Override
+        public <R> R accept(Visitor<R> visitor) {
+            return visitor.blockCidrRange(this);
+        }
     }
 
     /** Rejects clients whose address falls in none of the ranges (default 403). */
     record AllowCidrRange(List<CidrRange> ranges, Rejection rejection) implements FilterConfig {
+        public AllowCidrRange {
+            ranges = List.copyOf(ranges);
+        }
+
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.allowCidrRange(this);
-        }
-
-        public AllowCidrRange {
-            ranges = List.copyOf(ranges);
         }
     }
 
@@ -157,13 +157,13 @@ public sealed interface FilterConfig {
      * @param contentTypes the media types rewritten (prefix match, e.g. {@code text/}); empty for any
      */
     record ReplaceBody(Pattern pattern, String replacement, long maxBytes, List<String> contentTypes) implements FilterConfig {
+        public ReplaceBody {
+            contentTypes = List.copyOf(contentTypes);
+        }
+
         @Override
         public <R> R accept(Visitor<R> visitor) {
             return visitor.replaceBody(this);
-        }
-
-        public ReplaceBody {
-            contentTypes = List.copyOf(contentTypes);
         }
     }
 }

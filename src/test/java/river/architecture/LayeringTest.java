@@ -57,7 +57,7 @@ class LayeringTest {
             "river.balance", "upstream",
             "river.health", "balance, upstream",
             "river.discovery", "balance, upstream",
-            "river.modules.*", "proxy, config, upstream",
+            "river.modules.*", "headers, proxy, config, upstream",
             "river.observe", "proxy, upstream",
             "river.service", ALL_BUT_CLI);
 

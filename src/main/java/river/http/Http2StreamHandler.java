@@ -8,13 +8,13 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import river.headers.CompactHeaders;
 import river.proxy.Exchange;
 import river.proxy.ProxyEngine;
 
@@ -98,13 +98,11 @@ final class Http2StreamHandler extends ExchangeDownstream {
 
     /** Headers the HTTP/2-to-HTTP/1 conversion adds for its own bookkeeping; never forwarded. */
     private static void stripConversionHeaders(HttpHeaders headers) {
-        List<String> doomed = new ArrayList<>(2);
-        for (String name : headers.names()) {
-            if (name.regionMatches(true, 0, "x-http2-", 0, 8)) {
-                doomed.add(name);
-            }
-        }
-        doomed.forEach(headers::remove);
+        CompactHeaders.removeNames(headers, Http2StreamHandler::isConversionHeader);
+    }
+
+    private static boolean isConversionHeader(CharSequence name) {
+        return name.length() > 8 && AsciiString.regionMatches(name, true, 0, "x-http2-", 0, 8);
     }
 
     @Override

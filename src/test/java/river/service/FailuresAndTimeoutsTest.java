@@ -66,11 +66,11 @@ class FailuresAndTimeoutsTest {
     }
 
     @Test
-    void slowOriginGives504() throws Exception {
-        long start = System.nanoTime();
-        RawHttp.Response r = get(port, "/slow?ms=3000");
+    void anOriginThatNeverAnswersGives504() throws Exception {
+        // The origin holds the request forever: only River's upstream-response timeout can answer it.
+        RawHttp.Response r = get(port, "/hang");
         assertThat(r.status()).isEqualTo(504);
-        assertThat(java.time.Duration.ofNanos(System.nanoTime() - start)).isLessThan(java.time.Duration.ofSeconds(3));
+        assertThat(r.text()).contains("upstream did not answer in time");
     }
 
     @Test

@@ -50,6 +50,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /slow?ms=N}: the echo response after N milliseconds;
  *   <li>{@code /stall}: response head and a first chunk, then nothing;
  *   <li>{@code /held?n=N}: nothing until the test completes {@link #releaseHeld}, then what {@code /bytes?n=N} sends;
+ *   <li>{@code /hang}: never answers (so only a timeout of River's can end the request);
  *   <li>{@code /close}: closes the connection without answering;
  *   <li>{@code /then-close?ms=N}: the echo response, then closes the connection after N milliseconds;
  *   <li>{@code /garbage}: an invalid response;
@@ -60,6 +61,7 @@ public final class TestOrigin implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final Channel server;
     private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger closedConnections = new AtomicInteger();
     /** Accepted connections, closed with the origin as a dying process's would be. */
     private final io.netty.channel.group.ChannelGroup accepted =
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
@@ -67,6 +69,12 @@ public final class TestOrigin implements AutoCloseable {
     private final ConcurrentLinkedQueue<Seen> seen = new ConcurrentLinkedQueue<>();
     /** Bytes the origin has handed to its socket for /bytes responses (to observe backpressure). */
     public final AtomicLong bytesWritten = new AtomicLong();
+    private final AtomicInteger stalledStreams = new AtomicInteger();
+
+    /** /bytes responses now waiting for their socket to drain (the peer is not taking the bytes). */
+    public int streamsWaitingToWrite() {
+        return stalledStreams.get();
+    }
 
     /** A request as the origin received it. */
     public record Seen(String method, String uri, io.netty.handler.codec.http.HttpHeaders headers, long bodyLength, String bodySha256) {}
@@ -174,6 +182,7 @@ public final class TestOrigin implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.incrementAndGet();
+                        ch.closeFuture().addListener(f -> closedConnections.incrementAndGet());
                         accepted.add(ch);
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
@@ -211,6 +220,11 @@ public final class TestOrigin implements AutoCloseable {
 
     public int connectionsAccepted() {
         return connections.get();
+    }
+
+    /** Accepted connections that have since closed (either side closing them). */
+    public int connectionsClosed() {
+        return closedConnections.get();
     }
 
     public int requestsReceived() {
@@ -307,6 +321,9 @@ public final class TestOrigin implements AutoCloseable {
                     ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[10])));
                 }
                 case "/close" -> ctx.close();
+                case "/hang" -> {
+                    // Holds the request unanswered until River gives up on it or the origin closes.
+                }
                 case "/then-close" -> {
                     // Answers normally (keep-alive), then closes the idle connection, as an origin's
                     // keep-alive timeout does.
@@ -389,10 +406,12 @@ public final class TestOrigin implements AutoCloseable {
                         }
                     }
                     // Continue once the socket drains.
+                    stalledStreams.incrementAndGet();
                     ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
                         @Override
                         public void channelWritabilityChanged(ChannelHandlerContext c) {
                             if (c.channel().isWritable()) {
+                                stalledStreams.decrementAndGet();
                                 c.pipeline().remove(this);
                                 pump();
                             }

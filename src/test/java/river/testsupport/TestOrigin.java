@@ -51,6 +51,10 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /stall}: response head and a first chunk, then nothing;
  *   <li>{@code /held?n=N}: nothing until the test completes {@link #releaseHeld}, then what {@code /bytes?n=N} sends;
  *   <li>{@code /hang}: never answers (so only a timeout of River's can end the request);
+ *   <li>{@code /held}: answered (200, "released") only when the test calls {@link #releaseHeld()};
+ *   <li>{@code /then-close-on-next}: the echo response; the next request on that connection is not
+ *       answered but the connection closed, as when an origin's keep-alive timer fires just as a
+ *       request arrives;
  *   <li>{@code /close}: closes the connection without answering;
  *   <li>{@code /then-close?ms=N}: the echo response, then closes the connection after N milliseconds;
  *   <li>{@code /garbage}: an invalid response;
@@ -70,6 +74,23 @@ public final class TestOrigin implements AutoCloseable {
     /** Bytes the origin has handed to its socket for /bytes responses (to observe backpressure). */
     public final AtomicLong bytesWritten = new AtomicLong();
     private final AtomicInteger stalledStreams = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger heldCount = new AtomicInteger();
+    private static final io.netty.util.AttributeKey<Boolean> CLOSE_ON_NEXT = io.netty.util.AttributeKey.valueOf("closeOnNext");
+
+    /** {@code /held} requests received and not yet released. */
+    public int heldRequests() {
+        return heldCount.get();
+    }
+
+    /** Answers every {@code /held} request received so far. */
+    public void releaseHeld() {
+        Runnable answer;
+        while ((answer = held.poll()) != null) {
+            heldCount.decrementAndGet();
+            answer.run();
+        }
+    }
 
     /** /bytes responses now waiting for their socket to drain (the peer is not taking the bytes). */
     public int streamsWaitingToWrite() {
@@ -288,6 +309,10 @@ public final class TestOrigin implements AutoCloseable {
                 return;
             }
             requests.incrementAndGet();
+            if (ctx.channel().attr(CLOSE_ON_NEXT).getAndSet(null) != null) {
+                ctx.close();
+                return;
+            }
             byte[] body = new byte[request.content().readableBytes()];
             request.content().getBytes(request.content().readerIndex(), body);
             seen.add(new Seen(request.method().name(), request.uri(), request.headers().copy(), body.length, sha256(body)));
@@ -321,6 +346,19 @@ public final class TestOrigin implements AutoCloseable {
                     ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[10])));
                 }
                 case "/close" -> ctx.close();
+                case "/held" -> {
+                    held.add(() -> ctx.executor().execute(() -> {
+                        byte[] text = "released".getBytes(StandardCharsets.US_ASCII);
+                        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(text));
+                        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, text.length);
+                        ctx.writeAndFlush(r);
+                    }));
+                    heldCount.incrementAndGet();
+                }
+                case "/then-close-on-next" -> {
+                    ctx.channel().attr(CLOSE_ON_NEXT).set(Boolean.TRUE);
+                    echo(ctx, request.method().name(), request, body, true);
+                }
                 case "/hang" -> {
                     // Holds the request unanswered until River gives up on it or the origin closes.
                 }

@@ -196,7 +196,8 @@ public final class RiverServer implements AutoCloseable {
                     }
                 });
                 bound.add(channel);
-                LOG.info("service {} listening on {}", service.name(), describe(channel));
+                LOG.info("service {} listening on {}{}", service.name(), describe(channel),
+                        tls == null ? "" : " (TLS by " + tls.implementation() + ")");
             }
             return new RunningService(service.name(), group, pool, bound, wiring, acceptFilter);
         } catch (IOException | InterruptedException | RuntimeException e) {

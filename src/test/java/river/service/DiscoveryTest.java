@@ -6,7 +6,6 @@ import static river.testsupport.Eventually.await;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import river.testsupport.Dnsmasq;
@@ -14,6 +13,7 @@ import river.testsupport.LogCapture;
 import river.testsupport.RawHttp;
 import river.testsupport.RiverHarness;
 import river.testsupport.TestOrigin;
+import river.testsupport.TestPki;
 
 /** DNS discovery against a real DNS server (dnsmasq) whose records the test changes. */
 class DiscoveryTest {
@@ -134,16 +134,10 @@ class DiscoveryTest {
 
     @Test
     void tlsTrueUsesTheDiscoveredNameAsSniAndVerifiesIt() throws Exception {
-        Process gen = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-days", "2", "-subj", "/CN=secure.test.internal", "-addext", "subjectAltName=DNS:secure.test.internal",
-                "-keyout", dir.resolve("o.key").toString(), "-out", dir.resolve("o.crt").toString())
-                .redirectErrorStream(true).start();
-        assertThat(gen.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        try (TestOrigin origin = new TestOrigin(io.netty.handler.ssl.SslContextBuilder.forServer(dir.resolve("o.crt").toFile(),
-                        dir.resolve("o.key").toFile()).build());
+        try (TestOrigin origin = new TestOrigin(TestPki.server("secure.test.internal").serverContext());
                 Dnsmasq dns = new Dnsmasq(dir)) {
             dns.setHosts("127.0.0.1 secure.test.internal");
-            String connectors = "dns \"secure.test.internal\" port=" + origin.port() + " tls=true ca-path=\"" + dir.resolve("o.crt") + "\"";
+            String connectors = "dns \"secure.test.internal\" port=" + origin.port() + " tls=true ca-path=\"" + TestPki.caCertificate() + "\"";
             try (RiverHarness river = RiverHarness.start(config(dns, connectors))) {
                 assertThat(get(river)).isEqualTo("200");
                 assertThat(origin.requestsReceived()).isEqualTo(1);

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import river.testsupport.RiverHarness;
+import river.testsupport.TestPki;
 
 /**
  * gRPC through River with grpc-java on both ends: the client speaks cleartext HTTP/2 to River, River
@@ -78,11 +79,7 @@ class GrpcPassThroughTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Process gen = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-days", "2", "-subj", "/CN=grpc.test", "-addext", "subjectAltName=DNS:grpc.test",
-                "-keyout", dir.resolve("grpc.key").toString(), "-out", dir.resolve("grpc.crt").toString())
-                .redirectErrorStream(true).start();
-        assertThat(gen.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        TestPki.Pair certificate = TestPki.server("grpc.test");
         ServerServiceDefinition echo = ServerServiceDefinition.builder("river.test.Echo")
                 .addMethod(SAY, ServerCalls.asyncUnaryCall((String name, StreamObserver<String> out) -> {
                     out.onNext("hello " + name);
@@ -109,7 +106,7 @@ class GrpcPassThroughTest {
                 }))
                 .build();
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0),
-                        TlsServerCredentials.create(dir.resolve("grpc.crt").toFile(), dir.resolve("grpc.key").toFile()))
+                        TlsServerCredentials.create(certificate.cert().toFile(), certificate.key().toFile()))
                 .addService(echo)
                 .build()
                 .start();
@@ -121,7 +118,7 @@ class GrpcPassThroughTest {
                             "127.0.0.1:0" h2c=true
                         }
                         connectors {
-                            "%1$s" tls-sni="grpc.test" ca-path="grpc.crt" proto="h2-only"
+                            "%1$s" tls-sni="grpc.test" ca-path="%2$s" proto="h2-only"
                         }
                     }
                     h1only {
@@ -129,11 +126,11 @@ class GrpcPassThroughTest {
                             "127.0.0.1:0" h2c=true
                         }
                         connectors {
-                            "%1$s" tls-sni="grpc.test" ca-path="grpc.crt" proto="h1-only"
+                            "%1$s" tls-sni="grpc.test" ca-path="%2$s" proto="h1-only"
                         }
                     }
                 }
-                """.formatted(origin), dir);
+                """.formatted(origin, TestPki.caCertificate()), dir);
     }
 
     @AfterAll

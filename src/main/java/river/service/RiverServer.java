@@ -234,6 +234,7 @@ public final class RiverServer implements AutoCloseable {
     public void shutdownGracefully(Duration grace) {
         stopAccepting();
         connections.forEach(river.http.ConnectionDrain::begin);
+        LOG.info("no longer accepting connections; {} connection(s) with a request in progress", busyConnections());
         long deadline = System.nanoTime() + grace.toNanos();
         while (System.nanoTime() < deadline && busyConnections() > 0) {
             try {

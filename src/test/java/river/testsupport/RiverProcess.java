@@ -66,6 +66,22 @@ public final class RiverProcess {
 
     /** A River process started in the background, with its output going to files. */
     public record Running(Process process, Path stdout, Path stderr) implements AutoCloseable {
+        /**
+         * Waits until River's diagnostics (stderr) or, with {@code accessLog}, its access log (stdout)
+         * contain {@code text}; fails after 30 s or if the process exits first.
+         */
+        public void awaitOutput(String text, boolean accessLog) throws IOException, InterruptedException {
+            Path file = accessLog ? stdout : stderr;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!java.nio.file.Files.readString(file).contains(text)) {
+                if (System.nanoTime() > deadline || !process.isAlive()) {
+                    throw new AssertionError("river " + (process.isAlive() ? "did not write" : "exited without writing") + " \"" + text + "\":\n"
+                            + java.nio.file.Files.readString(file));
+                }
+                Thread.sleep(20);
+            }
+        }
+
         /** Waits until {@code count} listeners are bound; returns their ports in log order. */
         public List<Integer> awaitListening(int count) throws IOException, InterruptedException {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);

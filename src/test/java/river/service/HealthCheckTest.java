@@ -178,7 +178,7 @@ class HealthCheckTest {
             try (LogCapture log = LogCapture.of("river.health");
                     RiverHarness river = RiverHarness.start(config(check, traffic.address()))) {
                 int before = healthPort.healthChecksReceived();
-                await(() -> healthPort.healthChecksReceived() >= before + 5, 3000);
+                await(() -> healthPort.healthChecksReceived() >= before + 5, 30_000);
                 assertThat(traffic.healthChecksReceived()).as("checked on the other port").isZero();
                 assertThat(healthPort.connectionsAccepted()).as("one kept-open check connection").isEqualTo(1);
                 assertThat(get(river, "/echo")).isEqualTo(200);

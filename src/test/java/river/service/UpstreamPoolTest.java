@@ -74,7 +74,7 @@ class UpstreamPoolTest {
                 quitter.socket().getInputStream().read(new byte[4096]);
             }
             // River reads at most 64 KiB more of the 50 MB, then closes the connection.
-            Eventually.await(() -> origin.connectionsAccepted() == 1 && river.service("proxy").pool().idleCount() == 0, 5_000);
+            Eventually.await(() -> origin.connectionsAccepted() == 1 && river.service("proxy").pool().idleCount() == 0, 30_000);
             try (RawHttp client = new RawHttp(port)) {
                 client.send("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n");
                 assertThat(client.read().status()).isEqualTo(200);

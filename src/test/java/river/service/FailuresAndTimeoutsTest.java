@@ -13,7 +13,7 @@ import river.testsupport.RawHttp;
 import river.testsupport.RiverHarness;
 import river.testsupport.TestOrigin;
 
-/** Upstream failures become 502/504 quickly, client-side timeouts close connections, nothing hangs. */
+/** Upstream failures become 502/504, client-side timeouts close connections, nothing hangs. */
 class FailuresAndTimeoutsTest {
     static TestOrigin origin;
     static RiverHarness river;

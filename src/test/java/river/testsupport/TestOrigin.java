@@ -49,9 +49,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /status?code=N}: an empty response with that status;
  *   <li>{@code /slow?ms=N}: the echo response after N milliseconds;
  *   <li>{@code /stall}: response head and a first chunk, then nothing;
- *   <li>{@code /held?n=N}: nothing until the test completes {@link #releaseHeld}, then what {@code /bytes?n=N} sends;
  *   <li>{@code /hang}: never answers (so only a timeout of River's can end the request);
- *   <li>{@code /held}: answered (200, "released") only when the test calls {@link #releaseHeld()};
+ *   <li>{@code /held}: answered only when the test calls {@link #releaseHeld()}: 200 "released", or
+ *       with {@code ?n=N} what {@code /bytes?n=N} sends;
  *   <li>{@code /then-close-on-next}: the echo response; the next request on that connection is not
  *       answered but the connection closed, as when an origin's keep-alive timer fires just as a
  *       request arrives;
@@ -109,8 +109,6 @@ public final class TestOrigin implements AutoCloseable {
         return new TestOrigin(null, 0, new InetSocketAddress(host, port));
     }
 
-    /** Completing it answers the requests to {@code /held} that wait for it (and later ones at once). */
-    public final java.util.concurrent.CompletableFuture<Void> releaseHeld = new java.util.concurrent.CompletableFuture<>();
 
     /** What {@code /health} answers: 200 while true, 503 while false. */
     public final java.util.concurrent.atomic.AtomicBoolean healthy = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -335,10 +333,6 @@ public final class TestOrigin implements AutoCloseable {
                 }
                 case "/slow" -> ctx.executor().schedule(() -> echo(ctx, request.method().name(), request, body, keepAlive),
                         Long.parseLong(params.get("ms").get(0)), TimeUnit.MILLISECONDS);
-                case "/held" -> {
-                    long n = Long.parseLong(params.get("n").get(0));
-                    releaseHeld.thenRun(() -> ctx.executor().execute(() -> streamBytes(ctx, n, false, keepAlive)));
-                }
                 case "/stall" -> {
                     HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
                     head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 1000);
@@ -347,7 +341,12 @@ public final class TestOrigin implements AutoCloseable {
                 }
                 case "/close" -> ctx.close();
                 case "/held" -> {
+                    java.util.List<String> n = params.get("n");
                     held.add(() -> ctx.executor().execute(() -> {
+                        if (n != null) {
+                            streamBytes(ctx, Long.parseLong(n.get(0)), false, keepAlive);
+                            return;
+                        }
                         byte[] text = "released".getBytes(StandardCharsets.US_ASCII);
                         FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(text));
                         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, text.length);

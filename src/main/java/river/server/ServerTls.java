@@ -51,6 +51,11 @@ public final class ServerTls {
         }
     }
 
+    /** The TLS implementation serving this listener ("BoringSSL" or "JDK"), for the startup log. */
+    public String implementation() {
+        return TlsContexts.implementation(fallback.context);
+    }
+
     private final java.util.concurrent.atomic.LongAdder handshakes = new java.util.concurrent.atomic.LongAdder();
 
     /** TLS sessions begun on this listener (connections that got as far as TLS). */

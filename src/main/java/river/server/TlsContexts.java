@@ -29,6 +29,11 @@ public final class TlsContexts {
         return SslProvider.JDK;
     }
 
+    /** What implements a context's TLS, for the startup log: "BoringSSL" (OpenSSL's name for it) or "JDK". */
+    static String implementation(SslContext context) {
+        return context instanceof io.netty.handler.ssl.ReferenceCountedOpenSslContext ? OpenSsl.versionString() : "JDK";
+    }
+
     /**
      * A server context for one certificate with the listener's protocol settings; ALPN offers h2
      * (when {@code offerH2}) and http/1.1.

@@ -202,7 +202,8 @@ public final class RiverServer implements AutoCloseable {
                     }
                 });
                 bound.add(channel);
-                LOG.info("service {} listening on {}", service.name(), describe(channel));
+                LOG.info("service {} listening on {}{}", service.name(), describe(channel),
+                        tls == null ? "" : " (TLS by " + tls.implementation() + ")");
             }
             return new RunningService(service.name(), group, pool, bound, wiring, acceptFilter);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -239,6 +240,7 @@ public final class RiverServer implements AutoCloseable {
     public void shutdownGracefully(Duration grace) {
         stopAccepting();
         connections.forEach(river.http.ConnectionDrain::begin);
+        LOG.info("no longer accepting connections; {} connection(s) with a request in progress", busyConnections());
         long deadline = System.nanoTime() + grace.toNanos();
         while (System.nanoTime() < deadline && busyConnections() > 0) {
             try {

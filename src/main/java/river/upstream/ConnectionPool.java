@@ -66,6 +66,8 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
     private final LongAdder reuses = new LongAdder();
     /** The time idle connections are judged by (System.nanoTime; a fake one in tests). */
     private final LongSupplier clock;
+    /** Connection attempts, successful or not (tests tell "never dialled" from "dialled and refused"). */
+    private final LongAdder dialsStarted = new LongAdder();
 
     /**
      * @param group the service's event loops; every connection lives on one of them
@@ -298,6 +300,7 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
     /** Opens a connection on {@code loop}: completes with its UpstreamConnection (HTTP/1.1) or Http2Session once usable. */
     private Future<Object> dial(Peer peer, EventLoop loop, boolean http1Only, String poolKey, io.netty.handler.codec.haproxy.HAProxyMessage header) {
         Promise<Object> result = loop.newPromise();
+        dialsStarted.increment();
         long started = System.nanoTime();
         Peer.PeerTimeouts own = peer.timeouts();
         ChannelFuture connect = bootstrap.clone(loop).attr(PEER, peer).attr(HTTP1_ONLY, http1Only).attr(POOL_KEY, poolKey).attr(PROXY_HEADER, header)
@@ -509,6 +512,11 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
     /** Connections opened so far. */
     public long connects() {
         return connects.sum();
+    }
+
+    /** Connection attempts so far, including those that failed. */
+    long dialsStarted() {
+        return dialsStarted.sum();
     }
 
     /** Requests served on an already open connection so far. */

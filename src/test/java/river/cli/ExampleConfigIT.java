@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import river.testsupport.Ports;
 import river.testsupport.RiverProcess;
 
 /** The README's first command: River on examples/river.kdl serves the site and proxies to it. */
@@ -24,7 +25,9 @@ class ExampleConfigIT {
         String kdl = Files.readString(project.resolve("examples/river.kdl"));
         // Same file, ephemeral ports, so the test never collides with a River the reader is running.
         Path config = logs.resolve("example.kdl");
-        Files.writeString(config, kdl.replace("127.0.0.1:8081", "127.0.0.1:18081").replace("127.0.0.1:8080", "127.0.0.1:0"));
+        // The proxy must be told the site's port before either starts: take one that is free now.
+        String site = "127.0.0.1:" + Ports.free();
+        Files.writeString(config, kdl.replace("127.0.0.1:8081", site).replace("127.0.0.1:8080", "127.0.0.1:0"));
         try (RiverProcess.Running river = RiverProcess.startLogged(project, logs, List.of(), "--config-kdl", config.toString())) {
             List<Integer> ports = river.awaitListening(2);
             HttpClient client = HttpClient.newHttpClient();
@@ -34,11 +37,13 @@ class ExampleConfigIT {
             assertThat(proxied.body()).contains("Hello from River");
             assertThat(proxied.headers().firstValue("x-with-love-from")).hasValue("river");
             assertThat(proxied.headers().firstValue("via")).hasValue("1.1 river");
-            HttpResponse<String> css = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:18081/style.css")).build(),
+            HttpResponse<String> css = client.send(HttpRequest.newBuilder(URI.create("http://" + site + "/style.css")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(css.headers().firstValue("content-type")).hasValue("text/css; charset=utf-8");
-            Thread.sleep(300);
-            assertThat(Files.readString(river.stdout())).contains("service=proxy", "status=200", "upstream=127.0.0.1:18081");
+            // The access log is written asynchronously: wait for the proxy's line.
+            river.awaitOutput("upstream=" + site, true);
+            assertThat(Files.readString(river.stdout())).contains("service=proxy", "status=200", "upstream=" + site);
+            river.assertNoLeaks(ports.get(0));
         }
     }
 }

@@ -17,8 +17,7 @@ class ConfigValidationTest {
 
     @BeforeAll
     static void certificates() throws Exception {
-        Files.copy(CompatConfigTest.COMPAT.resolve("assets/test.crt"), dir.resolve("test.crt"));
-        Files.copy(CompatConfigTest.COMPAT.resolve("assets/test.key"), dir.resolve("test.key"));
+        river.testsupport.TestPki.riverTestCertificate().copyTo(dir, "test");
     }
 
     private static List<ConfigError> errors(String kdl) {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import river.testsupport.RiverHarness;
 import river.testsupport.TestOrigin;
+import river.testsupport.TestPki;
 
 /** Connection-level CIDR filters: a refused peer is closed at accept, before any TLS work. */
 class AcceptFilterTest {
@@ -18,9 +19,7 @@ class AcceptFilterTest {
 
     @Test
     void aBlockedRangeCostsNoTlsHandshake() throws Exception {
-        Path compat = Path.of(AcceptFilterTest.class.getResource("/compat/assets").toURI());
-        Files.copy(compat.resolve("test.crt"), dir.resolve("test.crt"));
-        Files.copy(compat.resolve("test.key"), dir.resolve("test.key"));
+        TestPki.riverTestCertificate().copyTo(dir, "test");
         try (TestOrigin origin = new TestOrigin();
                 RiverHarness river = RiverHarness.start("""
                         services {

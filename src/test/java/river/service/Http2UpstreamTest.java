@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import river.testsupport.RiverHarness;
 import river.testsupport.TestOrigin;
+import river.testsupport.TestPki;
 
 /** HTTP/2 to connectors: streams multiplexed over shared connections, ALPN choice, stream limits. */
 class Http2UpstreamTest {
@@ -33,14 +34,10 @@ class Http2UpstreamTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Process gen = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-days", "2", "-subj", "/CN=origin.test", "-addext", "subjectAltName=DNS:origin.test",
-                "-keyout", dir.resolve("origin.key").toString(), "-out", dir.resolve("origin.crt").toString())
-                .redirectErrorStream(true).start();
-        assertThat(gen.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        h2Origin = TestOrigin.http2(dir.resolve("origin.crt").toFile(), dir.resolve("origin.key").toFile(), ORIGIN_STREAM_LIMIT);
-        h1Origin = new TestOrigin(SslContextBuilder.forServer(dir.resolve("origin.crt").toFile(), dir.resolve("origin.key").toFile()).build());
-        String tls = "tls-sni=\"origin.test\" ca-path=\"origin.crt\"";
+        TestPki.Pair certificate = TestPki.server("origin.test");
+        h2Origin = TestOrigin.http2(certificate.cert().toFile(), certificate.key().toFile(), ORIGIN_STREAM_LIMIT);
+        h1Origin = new TestOrigin(certificate.serverContext());
+        String tls = "tls-sni=\"origin.test\" ca-path=\"" + TestPki.caCertificate() + "\"";
         river = RiverHarness.start("""
                 system {
                     threads-per-service 2

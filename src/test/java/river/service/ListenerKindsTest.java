@@ -79,14 +79,13 @@ class ListenerKindsTest {
                 }
                 try (RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(1, "    timeouts connect-ms=300\n",
                         "127.0.0.1:" + blackhole.getLocalPort()))) {
-                    long start = System.nanoTime();
+                    // The client's 10 s socket timeout only stops a hung test; the 504 is the connect timeout's.
                     try (RawHttp raw = new RawHttp(river.port("proxy"))) {
                         raw.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
                         RawHttp.Response r = raw.read();
                         assertThat(r.status()).isEqualTo(504);
                         assertThat(r.text()).contains("timed out connecting");
                     }
-                    assertThat(System.nanoTime() - start).isLessThan(5_000_000_000L);
                 }
             } finally {
                 for (Socket s : fillers) {

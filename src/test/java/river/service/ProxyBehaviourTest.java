@@ -206,7 +206,7 @@ class ProxyBehaviourTest {
     @Test
     void responseBodyTextSurvivesUnchanged() throws Exception {
         HttpResponse<byte[]> r = CLIENT.send(HttpRequest.newBuilder(uri("/echo/\u00e9t\u00e9".replace("\u00e9", "%C3%A9")))
-                .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofByteArray());
+                .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
         assertThat(new String(r.body(), StandardCharsets.UTF_8)).startsWith("GET /echo/%C3%A9t%C3%A9");
     }
 }

@@ -18,7 +18,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import io.netty.handler.ssl.OpenSsl;
+import river.testsupport.LogCapture;
 import river.testsupport.RiverHarness;
+import river.testsupport.TestPki;
 import river.testsupport.TestOrigin;
 
 /** TLS termination on a listener, with River's test certificate, checked with real TLS clients. */
@@ -27,12 +30,12 @@ class TlsListenerTest {
     static Path dir;
     static TestOrigin origin;
     static RiverHarness river;
+    /** River's startup lines ("service S listening on A (TLS by X)"), recorded from before the start. */
+    static LogCapture startup;
 
     @BeforeAll
     static void start() throws Exception {
-        Path compat = Path.of(TlsListenerTest.class.getResource("/compat/assets").toURI());
-        Files.copy(compat.resolve("test.crt"), dir.resolve("test.crt"));
-        Files.copy(compat.resolve("test.key"), dir.resolve("test.key"));
+        TestPki.riverTestCertificate().copyTo(dir, "test");
         Files.createDirectories(dir.resolve("site"));
         byte[] big = new byte[1_000_000];
         for (int i = 0; i < big.length; i++) {
@@ -40,6 +43,7 @@ class TlsListenerTest {
         }
         Files.write(dir.resolve("site/big.bin"), big);
         origin = new TestOrigin();
+        startup = LogCapture.of("river.service.RiverServer");
         river = RiverHarness.start("""
                 services {
                     proxy {
@@ -80,6 +84,7 @@ class TlsListenerTest {
 
     @AfterAll
     static void stop() {
+        startup.close();
         river.close();
         origin.close();
     }
@@ -123,11 +128,31 @@ class TlsListenerTest {
         assertThat(origin.lastSeen().headers().get("x-forwarded-proto")).isEqualTo("https");
     }
 
+    /** The TLS implementation River reported for the listener on {@code port}. */
+    private static String tlsImplementation(int port) {
+        String line = startup.lines().stream().filter(l -> l.contains("listening on 127.0.0.1:" + port + " ")).findFirst()
+                .orElseThrow(() -> new AssertionError("no startup line for port " + port + " in " + startup.lines()));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\(TLS by (\\S+)\\)$").matcher(line);
+        assertThat(m.find()).as(line).isTrue();
+        return m.group(1);
+    }
+
+    @Test
+    void listenersUseBoringSslWhereItLoads() {
+        // netty-tcnative-boringssl-static ships for this platform: if it does not load, say why.
+        assertThat(OpenSsl.isAvailable()).as("BoringSSL unavailable: %s", OpenSsl.unavailabilityCause()).isTrue();
+        assertThat(OpenSsl.versionString()).isEqualTo("BoringSSL");
+        for (String service : new String[] {"proxy", "h1only", "strict", "files"}) {
+            assertThat(tlsImplementation(river.port(service))).as(service).isEqualTo("BoringSSL");
+        }
+    }
+
     @Test
     void jdkTlsWorksWhereBoringSslIsUnavailable() throws Exception {
         System.setProperty("river.tls", "jdk");
         try (RiverHarness jdk = RiverHarness.start(RiverHarness.proxyConfig(1, "", origin.address())
                 .replace("\"127.0.0.1:0\"", "\"127.0.0.1:0\" cert-path=\"test.crt\" key-path=\"test.key\""), dir)) {
+            assertThat(tlsImplementation(jdk.port("proxy"))).isEqualTo("JDK");
             HttpResponse<String> r = trustingClient().send(HttpRequest.newBuilder(
                     URI.create("https://127.0.0.1:" + jdk.port("proxy") + "/echo")).build(), HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(200);
@@ -143,48 +168,35 @@ class TlsListenerTest {
         Files.copy(dir.resolve("test.crt"), certs.resolve("live.crt"));
         Files.copy(dir.resolve("test.key"), certs.resolve("live.key"));
         System.setProperty("river.certificateCheckMs", "100");
-        try (RiverHarness rotating = RiverHarness.start(RiverHarness.proxyConfig(1, "", origin.address())
+        try (LogCapture reloads = LogCapture.of("river.server.ServerTls");
+                RiverHarness rotating = RiverHarness.start(RiverHarness.proxyConfig(1, "", origin.address())
                 .replace("\"127.0.0.1:0\"", "\"127.0.0.1:0\" cert-path=\"rotating/live.crt\" key-path=\"rotating/live.key\""), dir)) {
             int port = rotating.port("proxy");
             String before = sClient(port, "-tls1_3");
             assertThat(before).doesNotContain("CN = replaced.example");
 
-            Process gen = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-days", "2", "-subj", "/CN=replaced.example", "-keyout", certs.resolve("new.key").toString(),
-                    "-out", certs.resolve("new.crt").toString()).redirectErrorStream(true).start();
-            assertThat(gen.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(gen.exitValue()).isZero();
+            TestPki.server("replaced.example").copyTo(certs, "new");
+            // Between the two moves River may see a new key with the old certificate: that fails to
+            // load (and is logged) until the certificate follows, which is then logged as in use.
             Files.move(certs.resolve("new.key"), certs.resolve("live.key"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             Files.move(certs.resolve("new.crt"), certs.resolve("live.crt"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            String after = "";
-            while (System.nanoTime() < deadline && !after.contains("CN = replaced.example")) {
-                Thread.sleep(100);
-                after = sClient(port, "-tls1_3");
-            }
-            assertThat(after).contains("CN = replaced.example");
+            reloads.await("live.crt in use for new connections");
+            assertThat(sClient(port, "-tls1_3")).contains("CN = replaced.example");
 
+            int failuresBefore = reloads.count("could not load the changed certificate");
             Files.writeString(certs.resolve("live.crt"), "not a certificate");
-            Thread.sleep(500);
+            reloads.await("could not load the changed certificate", failuresBefore + 1);
             assertThat(sClient(port, "-tls1_3")).contains("CN = replaced.example");
         } finally {
             System.clearProperty("river.certificateCheckMs");
         }
     }
 
-    private static void selfSigned(Path certs, String name, String commonName) throws Exception {
-        Process gen = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-days", "2", "-subj", "/CN=" + commonName, "-keyout", certs.resolve(name + ".key").toString(),
-                "-out", certs.resolve(name + ".crt").toString()).redirectErrorStream(true).start();
-        assertThat(gen.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(gen.exitValue()).isZero();
-    }
-
     @Test
     void sniChoosesTheCertificateAndFallsBackToTheListenersOwn() throws Exception {
         Path certs = Files.createDirectories(dir.resolve("sni"));
-        selfSigned(certs, "a", "a.example");
-        selfSigned(certs, "wild", "wild.example");
+        TestPki.server("a.example").copyTo(certs, "a");
+        TestPki.server("wild.example").copyTo(certs, "wild");
         try (RiverHarness sni = RiverHarness.start("""
                 services {
                     proxy {

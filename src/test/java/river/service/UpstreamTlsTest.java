@@ -2,9 +2,7 @@ package river.service;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.netty.handler.ssl.SslContextBuilder;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,22 +10,20 @@ import org.junit.jupiter.api.io.TempDir;
 import river.testsupport.RawHttp;
 import river.testsupport.RiverHarness;
 import river.testsupport.TestOrigin;
+import river.testsupport.TestPki;
 
 /** TLS to connectors: SNI, verification against a configured CA, refusal of what does not verify. */
 class UpstreamTlsTest {
     @TempDir
     static Path dir;
     static TestOrigin origin;
+    /** The connector property trusting the test CA that signed the origin's certificate. */
+    static String ca;
 
     @BeforeAll
     static void start() throws Exception {
-        Process gen = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                "-days", "2", "-subj", "/CN=origin.test", "-addext", "subjectAltName=DNS:origin.test",
-                "-keyout", dir.resolve("origin.key").toString(), "-out", dir.resolve("origin.crt").toString())
-                .redirectErrorStream(true).start();
-        assertThat(gen.waitFor(30, TimeUnit.SECONDS)).isTrue();
-        assertThat(gen.exitValue()).isZero();
-        origin = new TestOrigin(SslContextBuilder.forServer(dir.resolve("origin.crt").toFile(), dir.resolve("origin.key").toFile()).build());
+        origin = new TestOrigin(TestPki.server("origin.test").serverContext());
+        ca = "ca-path=\"" + TestPki.caCertificate() + "\"";
     }
 
     @AfterAll
@@ -47,7 +43,7 @@ class UpstreamTlsTest {
     @Test
     void verifiedTlsToTheOriginWithAConfiguredCa() throws Exception {
         int before = origin.requestsReceived();
-        assertThat(status("tls-sni=\"origin.test\" ca-path=\"origin.crt\"")).isEqualTo(200);
+        assertThat(status("tls-sni=\"origin.test\" " + ca)).isEqualTo(200);
         assertThat(origin.requestsReceived()).isEqualTo(before + 1);
     }
 
@@ -55,7 +51,7 @@ class UpstreamTlsTest {
     void certificateThatDoesNotVerifyGives502AndNothingIsSent() throws Exception {
         int before = origin.requestsReceived();
         assertThat(status("tls-sni=\"origin.test\"")).as("not signed by a trusted root").isEqualTo(502);
-        assertThat(status("tls-sni=\"other.test\" ca-path=\"origin.crt\"")).as("name mismatch").isEqualTo(502);
+        assertThat(status("tls-sni=\"other.test\" " + ca)).as("name mismatch").isEqualTo(502);
         assertThat(origin.requestsReceived()).isEqualTo(before);
     }
 

@@ -66,17 +66,17 @@ class WebSocketTest {
         try (TestOrigin origin = new TestOrigin(); RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(2, "", origin.address()))) {
             Collector collector = new Collector();
             WebSocket ws = HttpClient.newHttpClient().newWebSocketBuilder()
-                    .buildAsync(URI.create("ws://127.0.0.1:" + river.port("proxy") + "/ws"), collector).get(10, TimeUnit.SECONDS);
-            ws.sendText("hello", true).get(5, TimeUnit.SECONDS);
+                    .buildAsync(URI.create("ws://127.0.0.1:" + river.port("proxy") + "/ws"), collector).get(30, TimeUnit.SECONDS);
+            ws.sendText("hello", true).get(30, TimeUnit.SECONDS);
             assertThat(collector.received.poll(5, TimeUnit.SECONDS)).isEqualTo("echo: hello");
             byte[] big = new byte[300_000];
             for (int i = 0; i < big.length; i++) {
                 big[i] = TestOrigin.pattern(i);
             }
-            ws.sendBinary(ByteBuffer.wrap(big), true).get(5, TimeUnit.SECONDS);
+            ws.sendBinary(ByteBuffer.wrap(big), true).get(30, TimeUnit.SECONDS);
             assertThat((byte[]) collector.received.poll(5, TimeUnit.SECONDS)).isEqualTo(big);
-            ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(5, TimeUnit.SECONDS);
-            assertThat(collector.closed.get(5, TimeUnit.SECONDS)).isEqualTo(WebSocket.NORMAL_CLOSURE);
+            ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").get(30, TimeUnit.SECONDS);
+            assertThat(collector.closed.get(30, TimeUnit.SECONDS)).isEqualTo(WebSocket.NORMAL_CLOSURE);
             // Ordinary requests still work on the same service afterwards.
             try (RawHttp raw = new RawHttp(river.port("proxy"))) {
                 raw.send("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n");
@@ -91,9 +91,9 @@ class WebSocketTest {
                 RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(1, "    timeouts tunnel-idle-ms=300\n", origin.address()))) {
             Collector collector = new Collector();
             HttpClient.newHttpClient().newWebSocketBuilder()
-                    .buildAsync(URI.create("ws://127.0.0.1:" + river.port("proxy") + "/ws"), collector).get(10, TimeUnit.SECONDS);
+                    .buildAsync(URI.create("ws://127.0.0.1:" + river.port("proxy") + "/ws"), collector).get(30, TimeUnit.SECONDS);
             // The client sees the connection end abnormally (1006): River closes the tunnel, it sends no close frame.
-            assertThat(collector.closed.get(5, TimeUnit.SECONDS)).isEqualTo(1006);
+            assertThat(collector.closed.get(30, TimeUnit.SECONDS)).isEqualTo(1006);
         }
     }
 

@@ -70,13 +70,18 @@ public final class Dnsmasq implements AutoCloseable {
                 "--user=" + System.getProperty("user.name"), "--log-facility=" + dir.resolve("dnsmasq.log")));
         srvRecords.forEach(r -> command.add("--srv-host=" + r));
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("dnsmasq.out").toFile()).start();
-        // Ready once it answers on its port: give it a moment, then make sure it did not exit.
-        for (int i = 0; i < 100 && !Files.readString(dir.resolve("dnsmasq.out")).contains("started"); i++) {
-            Thread.sleep(20);
+        // Ready once it says it started (it has bound its port by then); bounded, and it must not exit.
+        Path out = dir.resolve("dnsmasq.out");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!Files.readString(out).contains("started")) {
             if (!process.isAlive()) {
                 process.waitFor();
-                throw new IOException("dnsmasq exited (" + process.exitValue() + "): " + Files.readString(dir.resolve("dnsmasq.out")));
+                throw new IOException("dnsmasq exited (" + process.exitValue() + "): " + Files.readString(out));
             }
+            if (System.nanoTime() > deadline) {
+                throw new IOException("dnsmasq did not start in 30 s: " + Files.readString(out));
+            }
+            Thread.sleep(20);
         }
     }
 

@@ -2,6 +2,9 @@ package river.testsupport;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import java.lang.ref.PhantomReference;
+import java.lang.ref.Reference;
+import java.lang.ref.ReferenceQueue;
 import java.util.List;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -14,10 +17,16 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 public final class NoLeaksExtension implements AfterAllCallback {
     @Override
     public void afterAll(ExtensionContext context) throws InterruptedException {
-        // Leaks are found when collected buffers are noticed during later allocations.
+        // Netty notices a leak when it finds a collected, unreleased buffer's reference in its queue
+        // during a later allocation. Each round collects garbage, waits until a canary object of our
+        // own has been collected and enqueued (so the collection and reference processing happened),
+        // then allocates so that Netty looks at its queue.
         for (int round = 0; round < 3; round++) {
+            ReferenceQueue<Object> queue = new ReferenceQueue<>();
+            PhantomReference<Object> canary = new PhantomReference<>(new Object(), queue);
             System.gc();
-            Thread.sleep(50);
+            queue.remove(10_000);
+            Reference.reachabilityFence(canary);
             for (int i = 0; i < 100; i++) {
                 ByteBuf b = PooledByteBufAllocator.DEFAULT.buffer(16);
                 b.release();

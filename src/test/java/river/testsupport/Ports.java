@@ -8,12 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-/** Loopback ports for the real servers the tests start (nginx, redis-server). */
-final class Ports {
+/** Loopback ports for the real servers the tests start (nginx, redis-server, River processes). */
+public final class Ports {
     private Ports() {}
 
     /** A TCP port on loopback that was free a moment ago. */
-    static int free() throws IOException {
+    public static int free() throws IOException {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return probe.getLocalPort();
         }

@@ -22,7 +22,7 @@ public final class RawHttp implements AutoCloseable {
 
     public RawHttp(int port) throws IOException {
         socket = new Socket("127.0.0.1", port);
-        socket.setSoTimeout(10_000);
+        socket.setSoTimeout(30_000); // only stops a hung test: every read waits for an event
         in = socket.getInputStream();
         out = socket.getOutputStream();
     }

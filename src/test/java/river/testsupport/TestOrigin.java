@@ -49,7 +49,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /status?code=N}: an empty response with that status;
  *   <li>{@code /slow?ms=N}: the echo response after N milliseconds;
  *   <li>{@code /stall}: response head and a first chunk, then nothing;
- *   <li>{@code /held?n=N}: nothing until the test completes {@link #releaseHeld}, then what {@code /bytes?n=N} sends;
+ *   <li>{@code /hang}: never answers (so only a timeout of River's can end the request);
+ *   <li>{@code /held}: answered only when the test calls {@link #releaseHeld()}: 200 "released", or
+ *       with {@code ?n=N} what {@code /bytes?n=N} sends;
+ *   <li>{@code /then-close-on-next}: the echo response; the next request on that connection is not
+ *       answered but the connection closed, as when an origin's keep-alive timer fires just as a
+ *       request arrives;
  *   <li>{@code /close}: closes the connection without answering;
  *   <li>{@code /then-close?ms=N}: the echo response, then closes the connection after N milliseconds;
  *   <li>{@code /garbage}: an invalid response;
@@ -60,6 +65,7 @@ public final class TestOrigin implements AutoCloseable {
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
     private final Channel server;
     private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicInteger closedConnections = new AtomicInteger();
     /** Accepted connections, closed with the origin as a dying process's would be. */
     private final io.netty.channel.group.ChannelGroup accepted =
             new io.netty.channel.group.DefaultChannelGroup(io.netty.util.concurrent.GlobalEventExecutor.INSTANCE);
@@ -67,6 +73,29 @@ public final class TestOrigin implements AutoCloseable {
     private final ConcurrentLinkedQueue<Seen> seen = new ConcurrentLinkedQueue<>();
     /** Bytes the origin has handed to its socket for /bytes responses (to observe backpressure). */
     public final AtomicLong bytesWritten = new AtomicLong();
+    private final AtomicInteger stalledStreams = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Runnable> held = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger heldCount = new AtomicInteger();
+    private static final io.netty.util.AttributeKey<Boolean> CLOSE_ON_NEXT = io.netty.util.AttributeKey.valueOf("closeOnNext");
+
+    /** {@code /held} requests received and not yet released. */
+    public int heldRequests() {
+        return heldCount.get();
+    }
+
+    /** Answers every {@code /held} request received so far. */
+    public void releaseHeld() {
+        Runnable answer;
+        while ((answer = held.poll()) != null) {
+            heldCount.decrementAndGet();
+            answer.run();
+        }
+    }
+
+    /** /bytes responses now waiting for their socket to drain (the peer is not taking the bytes). */
+    public int streamsWaitingToWrite() {
+        return stalledStreams.get();
+    }
 
     /** A request as the origin received it. */
     public record Seen(String method, String uri, io.netty.handler.codec.http.HttpHeaders headers, long bodyLength, String bodySha256) {}
@@ -80,8 +109,6 @@ public final class TestOrigin implements AutoCloseable {
         return new TestOrigin(null, 0, new InetSocketAddress(host, port));
     }
 
-    /** Completing it answers the requests to {@code /held} that wait for it (and later ones at once). */
-    public final java.util.concurrent.CompletableFuture<Void> releaseHeld = new java.util.concurrent.CompletableFuture<>();
 
     /** What {@code /health} answers: 200 while true, 503 while false. */
     public final java.util.concurrent.atomic.AtomicBoolean healthy = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -174,6 +201,7 @@ public final class TestOrigin implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         connections.incrementAndGet();
+                        ch.closeFuture().addListener(f -> closedConnections.incrementAndGet());
                         accepted.add(ch);
                         if (tls != null) {
                             ch.pipeline().addLast(tls.newHandler(ch.alloc()));
@@ -211,6 +239,11 @@ public final class TestOrigin implements AutoCloseable {
 
     public int connectionsAccepted() {
         return connections.get();
+    }
+
+    /** Accepted connections that have since closed (either side closing them). */
+    public int connectionsClosed() {
+        return closedConnections.get();
     }
 
     public int requestsReceived() {
@@ -274,6 +307,10 @@ public final class TestOrigin implements AutoCloseable {
                 return;
             }
             requests.incrementAndGet();
+            if (ctx.channel().attr(CLOSE_ON_NEXT).getAndSet(null) != null) {
+                ctx.close();
+                return;
+            }
             byte[] body = new byte[request.content().readableBytes()];
             request.content().getBytes(request.content().readerIndex(), body);
             seen.add(new Seen(request.method().name(), request.uri(), request.headers().copy(), body.length, sha256(body)));
@@ -296,10 +333,6 @@ public final class TestOrigin implements AutoCloseable {
                 }
                 case "/slow" -> ctx.executor().schedule(() -> echo(ctx, request.method().name(), request, body, keepAlive),
                         Long.parseLong(params.get("ms").get(0)), TimeUnit.MILLISECONDS);
-                case "/held" -> {
-                    long n = Long.parseLong(params.get("n").get(0));
-                    releaseHeld.thenRun(() -> ctx.executor().execute(() -> streamBytes(ctx, n, false, keepAlive)));
-                }
                 case "/stall" -> {
                     HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
                     head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 1000);
@@ -307,6 +340,27 @@ public final class TestOrigin implements AutoCloseable {
                     ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[10])));
                 }
                 case "/close" -> ctx.close();
+                case "/held" -> {
+                    java.util.List<String> n = params.get("n");
+                    held.add(() -> ctx.executor().execute(() -> {
+                        if (n != null) {
+                            streamBytes(ctx, Long.parseLong(n.get(0)), false, keepAlive);
+                            return;
+                        }
+                        byte[] text = "released".getBytes(StandardCharsets.US_ASCII);
+                        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(text));
+                        r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, text.length);
+                        ctx.writeAndFlush(r);
+                    }));
+                    heldCount.incrementAndGet();
+                }
+                case "/then-close-on-next" -> {
+                    ctx.channel().attr(CLOSE_ON_NEXT).set(Boolean.TRUE);
+                    echo(ctx, request.method().name(), request, body, true);
+                }
+                case "/hang" -> {
+                    // Holds the request unanswered until River gives up on it or the origin closes.
+                }
                 case "/then-close" -> {
                     // Answers normally (keep-alive), then closes the idle connection, as an origin's
                     // keep-alive timeout does.
@@ -389,10 +443,12 @@ public final class TestOrigin implements AutoCloseable {
                         }
                     }
                     // Continue once the socket drains.
+                    stalledStreams.incrementAndGet();
                     ch.pipeline().addLast(new io.netty.channel.ChannelInboundHandlerAdapter() {
                         @Override
                         public void channelWritabilityChanged(ChannelHandlerContext c) {
                             if (c.channel().isWritable()) {
+                                stalledStreams.decrementAndGet();
                                 c.pipeline().remove(this);
                                 pump();
                             }

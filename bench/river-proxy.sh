@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts River as the benchmark's proxy: listens on 127.0.0.1:8080 (and, given TLS_CERT/TLS_KEY, on
-# 127.0.0.1:8443 with TLS and HTTP/2), forwards to $ORIGIN, with
+# Starts River as the benchmark's proxy: listens on 127.0.0.1:$PROXY_PORT (8080; and, given TLS_CERT/TLS_KEY,
+# on 127.0.0.1:$TLS_PORT, 8443, with TLS and HTTP/2), forwards to $ORIGIN, with
 # $PROXY_WORKERS event-loop threads, through bin/river. JAVA selects the JDK, RIVER_JAR the jar,
 # RIVER_JVM_OPTS extra JVM flags.
 set -euo pipefail
@@ -21,7 +21,7 @@ system {
 services {
     bench {
         listeners {
-            "127.0.0.1:8080"
+            "127.0.0.1:${PROXY_PORT:-8080}"
             $tls_listener
         }
         connectors {

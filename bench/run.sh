@@ -10,15 +10,20 @@
 # --smoke: River alone, one short round of every scenario (keeps this script from rotting).
 #
 # COMMAND (for --custom) must start, in the foreground, a proxy listening on
-# 127.0.0.1:8080 (and optionally TLS+h2 on 127.0.0.1:8443) that forwards to
-# 127.0.0.1:9001.  It is run as `bash -c "exec COMMAND"` so a plain command
+# 127.0.0.1:$PROXY_PORT (and optionally TLS+h2 on 127.0.0.1:$TLS_PORT) that forwards to
+# 127.0.0.1:$ORIGIN_PORT.  It is run as `bash -c "exec COMMAND"` so a plain command
 # becomes the tracked PID.  Environment passed to it:
 #   PROXY_WORKERS  1 (pinned scenarios) or 2 (scenario d, 2-worker variant)
-#   ORIGIN         127.0.0.1:9001
+#   ORIGIN         127.0.0.1:$ORIGIN_PORT
 #   TLS_CERT / TLS_KEY / TLS_PEM   self-signed cert for 127.0.0.1 (PEM files)
 #   BENCH_WORK     this run's work directory
+#   PROXY_PORT / TLS_PORT / ORIGIN_PORT   where to listen and where the origin is
+# The ports default to 8080, 8443, 9001 (origin) and 9002 (origin status); set PROXY_PORT, TLS_PORT,
+# ORIGIN_PORT and STATUS_PORT to run beside something that holds those (the smoke test does).
 # Everything stays on 127.0.0.1.  Every load run is bounded with `timeout`.
 set -u
+PROXY_PORT=${PROXY_PORT:-8080}; TLS_PORT=${TLS_PORT:-8443}; ORIGIN_PORT=${ORIGIN_PORT:-9001}; STATUS_PORT=${STATUS_PORT:-9002}
+export PROXY_PORT TLS_PORT ORIGIN_PORT
 HERE=$(cd "$(dirname "$0")" && pwd)
 RUNS=3; ONLY=""; CUSTOM=""; DUR=8; WARM=10; PREWARM=40; HOLD_N=5000; HOLD_S=10; OUT=""; ORIGIN_CEIL=1
 JAVA_BIN=${JAVA:-java}; JVM_OPTS=${RIVER_JVM_OPTS:-}
@@ -103,7 +108,7 @@ wait_http() {  # url timeout_s
   local i; for i in $(seq $(( $2 * 10 ))); do
     curl -sk -m 1 -o /dev/null -w '%{http_code}' "$1" 2>/dev/null | grep -q 200 && return 0; sleep 0.1; done; return 1; }
 wait_free() { local i; for i in $(seq 100); do port_busy "$1" || return 0; sleep 0.1; done; return 1; }
-accepts() { curl -s -m 2 http://127.0.0.1:9002/status | awk 'NR==3{print $1}'; }
+accepts() { curl -s -m 2 http://127.0.0.1:$STATUS_PORT/status | awk 'NR==3{print $1}'; }
 
 # ---------------------------------------------------------------- files & configs
 setup() {
@@ -133,12 +138,12 @@ http {
   sendfile on;
   default_type application/octet-stream;
   server {
-    listen 127.0.0.1:9001 backlog=4096;
+    listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
     root $W/www;
     location / { }
   }
   server {
-    listen 127.0.0.1:9002;
+    listen 127.0.0.1:$STATUS_PORT;
     location = /status { stub_status; }
   }
 }
@@ -156,12 +161,12 @@ http {
   ${tmp//T/$W/nginx}
   keepalive_requests 1000000;   # client side; default 1000 also caps h2 streams per conn (h2load stalls)
   upstream origin {
-    server 127.0.0.1:9001;
+    server 127.0.0.1:$ORIGIN_PORT;
     keepalive 64;
   }
   server {
-    listen 127.0.0.1:8080 backlog=4096;
-    listen 127.0.0.1:8443 ssl http2 backlog=4096;
+    listen 127.0.0.1:$PROXY_PORT backlog=4096;
+    listen 127.0.0.1:$TLS_PORT ssl http2 backlog=4096;
     ssl_certificate $W/cert.pem;
     ssl_certificate_key $W/key.pem;
     location / {
@@ -188,11 +193,11 @@ defaults
   option http-keep-alive
   http-reuse always
 frontend fe
-  bind 127.0.0.1:8080
-  bind 127.0.0.1:8443 ssl crt $W/combined.pem alpn h2,http/1.1
+  bind 127.0.0.1:$PROXY_PORT
+  bind 127.0.0.1:$TLS_PORT ssl crt $W/combined.pem alpn h2,http/1.1
   default_backend be
 backend be
-  server origin 127.0.0.1:9001
+  server origin 127.0.0.1:$ORIGIN_PORT
 EOF
   done
   cat > "$W/caddy/Caddyfile" <<EOF
@@ -202,14 +207,14 @@ EOF
   storage file_system $W/caddy/data
   default_sni 127.0.0.1
 }
-http://:8080 {
+http://:$PROXY_PORT {
   bind 127.0.0.1
-  reverse_proxy 127.0.0.1:9001
+  reverse_proxy 127.0.0.1:$ORIGIN_PORT
 }
-https://:8443 {
+https://:$TLS_PORT {
   bind 127.0.0.1
   tls $W/cert.pem $W/key.pem
-  reverse_proxy 127.0.0.1:9001
+  reverse_proxy 127.0.0.1:$ORIGIN_PORT
 }
 EOF
 }
@@ -217,22 +222,22 @@ EOF
 # start_proxy NAME WORKERS CPUS -> sets PPID_ (tracked pid)
 start_proxy() {
   local name=$1 nw=$2 cpus=$3 outf="$W/$1/stdout-w$2.log"
-  wait_free 8080 || { log "port 8080 still busy"; return 1; }
-  wait_free 8443 || true
+  wait_free $PROXY_PORT || { log "port $PROXY_PORT still busy"; return 1; }
+  wait_free $TLS_PORT || true
   case $name in
-    river)   PROXY_WORKERS=$nw ORIGIN=127.0.0.1:9001 BENCH_WORK=$W/river JAVA=$JAVA_BIN RIVER_JVM_OPTS=$JVM_OPTS \
+    river)   PROXY_WORKERS=$nw ORIGIN=127.0.0.1:$ORIGIN_PORT BENCH_WORK=$W/river JAVA=$JAVA_BIN RIVER_JVM_OPTS=$JVM_OPTS \
              TLS_CERT=$W/cert.pem TLS_KEY=$W/key.pem \
              setsid taskset -c "$cpus" "$HERE/river-proxy.sh" >>"$outf" 2>&1 & ;;
     nginx)   setsid taskset -c "$cpus" nginx -p "$W/nginx" -e "$W/nginx/error.log" -c "$W/nginx/nginx$nw.conf" -g 'daemon off;' >>"$outf" 2>&1 & ;;
     haproxy) setsid taskset -c "$cpus" haproxy -db -f "$W/haproxy/haproxy$nw.cfg" >>"$outf" 2>&1 & ;;
     caddy)   HOME=$W/caddy XDG_DATA_HOME=$W/caddy/data XDG_CONFIG_HOME=$W/caddy/config GOMAXPROCS=$nw \
              setsid taskset -c "$cpus" caddy run --config "$W/caddy/Caddyfile" --adapter caddyfile >>"$outf" 2>&1 & ;;
-    custom)  PROXY_WORKERS=$nw ORIGIN=127.0.0.1:9001 TLS_CERT=$W/cert.pem TLS_KEY=$W/key.pem TLS_PEM=$W/combined.pem BENCH_WORK=$W \
+    custom)  PROXY_WORKERS=$nw ORIGIN=127.0.0.1:$ORIGIN_PORT TLS_CERT=$W/cert.pem TLS_KEY=$W/key.pem TLS_PEM=$W/combined.pem BENCH_WORK=$W \
              setsid taskset -c "$cpus" bash -c "exec $CUSTOM" >>"$outf" 2>&1 & ;;
   esac
   PPID_=$!; STARTED+=("$PPID_")
-  if ! wait_http http://127.0.0.1:8080/hello 60; then
-    log "$name did not come up on 8080 (see $outf)"; stop_pid "$PPID_"; return 1
+  if ! wait_http http://127.0.0.1:$PROXY_PORT/hello 60; then
+    log "$name did not come up on $PROXY_PORT (see $outf)"; stop_pid "$PPID_"; return 1
   fi
   # Every proxy gets the same unmeasured load after start, in rounds of 5 s with fresh connections: a
   # JVM compiles its hot paths under load, and deoptimises and recompiles them each time it sees
@@ -240,7 +245,7 @@ start_proxy() {
   # Both are start-up, not steady state: with 8 rounds River's JIT compiler is idle in every measured
   # window (docs/performance.md).
   local rounds=$(( PREWARM / 5 > 0 ? PREWARM / 5 : 1 )) k
-  for k in $(seq "$rounds"); do WRK $(( PREWARM / rounds )) http://127.0.0.1:8080/hello /dev/null; done
+  for k in $(seq "$rounds"); do WRK $(( PREWARM / rounds )) http://127.0.0.1:$PROXY_PORT/hello /dev/null; done
   sleep 1
   return 0
 }
@@ -250,9 +255,9 @@ WRK() { # duration url outfile [cpu]
 
 # scenario a (+ d, f): records a_*, <dkey>, f_*
 _a_body() {  # pid file
-  WRK "$WARM" http://127.0.0.1:8080/hello /dev/null
+  WRK "$WARM" http://127.0.0.1:$PROXY_PORT/hello /dev/null
   A0=$(accepts); C0=$(cpu_ticks "$1"); T0=$(date +%s.%N)
-  WRK "$DUR" http://127.0.0.1:8080/hello "$2"
+  WRK "$DUR" http://127.0.0.1:$PROXY_PORT/hello "$2"
   T1=$(date +%s.%N); C1=$(cpu_ticks "$1"); A1=$(accepts)
 }
 scen_a() { # pid dkey
@@ -270,7 +275,7 @@ scen_a() { # pid dkey
   log "  $PROXY $dkey: ${rps} req/s p50=${p50}ms p99=${p99}ms err=$err upstream-accepts=$((A1-A0-1)) cpu_ticks=$((C1-C0)) foreign=${FOREIGN}%"
 }
 
-_b_body() { WRK "$WARM" http://127.0.0.1:8080/64k /dev/null; WRK "$DUR" http://127.0.0.1:8080/64k "$1"; }
+_b_body() { WRK "$WARM" http://127.0.0.1:$PROXY_PORT/64k /dev/null; WRK "$DUR" http://127.0.0.1:$PROXY_PORT/64k "$1"; }
 scen_b() {
   local f="$W/out/r$RUN-$PROXY-b.txt" rps p50 p99 mib reqs err
   measured _b_body "$f"
@@ -280,12 +285,12 @@ scen_b() {
 }
 
 _c_body() { timeout $(( WARM + DUR + 15 )) taskset -c 0 h2load -c10 -m10 -D "$DUR" --warm-up-time="$WARM" \
-    https://127.0.0.1:8443/hello > "$1" 2>&1; }
+    https://127.0.0.1:$TLS_PORT/hello > "$1" 2>&1; }
 scen_c() {
   local f="$W/out/r$RUN-$PROXY-c.txt" rps ok fail
   command -v h2load >/dev/null || { log "  $PROXY c: h2load not installed, skipped"; return 0; }
-  if ! curl -sk -m 2 --http2 -o /dev/null https://127.0.0.1:8443/hello; then
-    log "  $PROXY c: no TLS listener on 8443, skipped"; return 0; fi
+  if ! curl -sk -m 2 --http2 -o /dev/null https://127.0.0.1:$TLS_PORT/hello; then
+    log "  $PROXY c: no TLS listener on $TLS_PORT, skipped"; return 0; fi
   measured _c_body "$f"
   read -r rps ok fail < <($PY "$HERE/bench_util.py" h2load "$f") || return 1
   rec c_rps "$rps"; rec c_fail "$fail"; rec c_foreign "$FOREIGN"
@@ -294,12 +299,12 @@ scen_c() {
 
 # scenario g: a full TLS handshake per request (the proxy closes each connection after answering).
 _g_body() {
-  timeout $(( WARM + 15 )) taskset -c 0 wrk -t1 -c50 -d"$WARM"s -H "Connection: close" https://127.0.0.1:8443/hello > /dev/null 2>&1
-  timeout $(( DUR + 15 )) taskset -c 0 wrk -t1 -c50 -d"$DUR"s -H "Connection: close" --latency https://127.0.0.1:8443/hello > "$1" 2>&1; }
+  timeout $(( WARM + 15 )) taskset -c 0 wrk -t1 -c50 -d"$WARM"s -H "Connection: close" https://127.0.0.1:$TLS_PORT/hello > /dev/null 2>&1
+  timeout $(( DUR + 15 )) taskset -c 0 wrk -t1 -c50 -d"$DUR"s -H "Connection: close" --latency https://127.0.0.1:$TLS_PORT/hello > "$1" 2>&1; }
 scen_g() {
   local f="$W/out/r$RUN-$PROXY-g.txt" rps p50 p99 mib reqs err
-  if ! curl -sk -m 2 -o /dev/null https://127.0.0.1:8443/hello; then
-    log "  $PROXY g: no TLS listener on 8443, skipped"; return 0; fi
+  if ! curl -sk -m 2 -o /dev/null https://127.0.0.1:$TLS_PORT/hello; then
+    log "  $PROXY g: no TLS listener on $TLS_PORT, skipped"; return 0; fi
   measured _g_body "$f"
   read -r rps p50 p99 mib reqs err < <($PY "$HERE/bench_util.py" wrk "$f" 2>/dev/null) || { log "wrk parse failed: $f"; return 1; }
   rec g_hps "$rps"; rec g_err "$err"
@@ -309,7 +314,7 @@ scen_g() {
 scen_e() { # pid
   local pid=$1 ready="$W/out/r$RUN-$PROXY-e.ready" f="$W/out/r$RUN-$PROXY-e.txt" idle held=0 s i hp ok
   wait_quiet; idle=$(rss_kib "$pid"); rm -f "$ready"
-  timeout $(( HOLD_S + 60 )) taskset -c 0 $PY "$HERE/holdconns.py" --n "$HOLD_N" --hold "$HOLD_S" --ready-file "$ready" > "$f" 2>&1 &
+  timeout $(( HOLD_S + 60 )) taskset -c 0 $PY "$HERE/holdconns.py" --port "$PROXY_PORT" --n "$HOLD_N" --hold "$HOLD_S" --ready-file "$ready" > "$f" 2>&1 &
   hp=$!; STARTED+=("$hp")
   for i in $(seq 500); do [ -s "$ready" ] && break; kill -0 $hp 2>/dev/null || break; sleep 0.1; done
   if [ -s "$ready" ]; then
@@ -350,7 +355,7 @@ proxy_round() {
   stop_pid "$pid"
 }
 
-_o_body() { WRK "$WARM" http://127.0.0.1:9001/hello /dev/null "$2"; WRK "$DUR" http://127.0.0.1:9001/hello "$1" "$2"; }
+_o_body() { WRK "$WARM" http://127.0.0.1:$ORIGIN_PORT/hello /dev/null "$2"; WRK "$DUR" http://127.0.0.1:$ORIGIN_PORT/hello "$1" "$2"; }
 origin_round() {
   local f rps p50 p99 mib reqs err cpu
   for cpu in 1 0; do
@@ -369,7 +374,7 @@ for p in "${PROXIES[@]}"; do case $p in nginx|haproxy|caddy) command -v "$p" >/d
   river) [ -f "${RIVER_JAR:-$HERE/../target/river.jar}" ] || { echo "missing target/river.jar: run mvn -B -q package -DskipTests" >&2; exit 1; };;
   custom) ;; *) echo "unknown proxy $p" >&2; exit 2;; esac; done
 command -v nginx >/dev/null || { echo "missing nginx (the origin)" >&2; exit 1; }
-for port in 8080 8443 9001 9002; do port_busy $port && { echo "port $port already in use" >&2; exit 1; }; done
+for port in $PROXY_PORT $TLS_PORT $ORIGIN_PORT $STATUS_PORT; do port_busy $port && { echo "port $port already in use" >&2; exit 1; }; done
 
 setup
 {
@@ -382,9 +387,9 @@ setup
 log "work dir $W"
 setsid taskset -c 0 nginx -p "$W/origin" -e "$W/origin/logs/error.log" -c "$W/origin/nginx.conf" -g 'daemon off;' >"$W/origin/stdout.log" 2>&1 &
 ORIGIN_PID=$!; STARTED+=("$ORIGIN_PID")
-wait_http http://127.0.0.1:9001/hello 10 || { log "origin failed to start"; exit 1; }
-[ "$(curl -s http://127.0.0.1:9001/hello | wc -c)" = 12 ] || log "WARNING /hello is not 12 bytes"
-[ "$(curl -s http://127.0.0.1:9001/64k | wc -c)" = 65536 ] || log "WARNING /64k is not 65536 bytes"
+wait_http http://127.0.0.1:$ORIGIN_PORT/hello 10 || { log "origin failed to start"; exit 1; }
+[ "$(curl -s http://127.0.0.1:$ORIGIN_PORT/hello | wc -c)" = 12 ] || log "WARNING /hello is not 12 bytes"
+[ "$(curl -s http://127.0.0.1:$ORIGIN_PORT/64k | wc -c)" = 65536 ] || log "WARNING /64k is not 65536 bytes"
 
 for RUN in $(seq "$RUNS"); do
   [ "$ORIGIN_CEIL" = 1 ] && origin_round

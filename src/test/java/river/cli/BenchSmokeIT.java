@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import river.testsupport.Ports;
 
 /**
  * Keeps the benchmark script from rotting: one short round of every scenario with River alone, end
@@ -19,8 +20,14 @@ class BenchSmokeIT {
     @Test
     void benchmarkScriptRunsOneShortRoundWithRiver() throws Exception {
         Path project = Path.of("").toAbsolutePath();
-        Process p = new ProcessBuilder("bash", "bench/run.sh", "--smoke", "--out", out.toString())
-                .directory(project.toFile())
+        ProcessBuilder builder = new ProcessBuilder("bash", "bench/run.sh", "--smoke", "--out", out.toString())
+                .directory(project.toFile());
+        // Free ports, so that the smoke run never collides with a benchmark or another test run.
+        builder.environment().put("PROXY_PORT", Integer.toString(Ports.free()));
+        builder.environment().put("TLS_PORT", Integer.toString(Ports.free()));
+        builder.environment().put("ORIGIN_PORT", Integer.toString(Ports.free()));
+        builder.environment().put("STATUS_PORT", Integer.toString(Ports.free()));
+        Process p = builder
                 .redirectErrorStream(true)
                 .redirectOutput(out.resolve("console.log").toFile())
                 .start();

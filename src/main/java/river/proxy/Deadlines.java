@@ -1,5 +1,8 @@
 package river.proxy;
 
+import java.util.concurrent.TimeUnit;
+import river.upstream.Peer;
+
 /**
  * The deadlines of one exchange as plain fields, so that setting or moving one costs no timer
  * operation on the request path: the response head's, the body's idle bound (either direction), and
@@ -10,10 +13,18 @@ final class Deadlines {
 
     /** What {@link #check} found past due. */
     enum Expired {
-        NONE, RESPONSE, BODY, CLIENT
+        NONE(null), RESPONSE(ProxyError.Kind.UPSTREAM_TIMEOUT), BODY(ProxyError.Kind.BODY_TIMEOUT), CLIENT(ProxyError.Kind.CLIENT_TOO_SLOW);
+
+        /** The error the exchange fails with. */
+        final ProxyError.Kind kind;
+
+        Expired(ProxyError.Kind kind) {
+            this.kind = kind;
+        }
     }
 
     private final SlowClientGuard slowClients;
+    private final EngineSettings settings;
     /** When the response head must have arrived, or 0. */
     private long response;
     private boolean watchingBody;
@@ -25,14 +36,33 @@ final class Deadlines {
     /** The next deadline after a {@link #check} that found none expired, or 0. */
     private long next;
 
-    Deadlines(SlowClientGuard slowClients) {
+    Deadlines(SlowClientGuard slowClients, EngineSettings settings) {
         this.slowClients = slowClients;
+        this.settings = settings;
     }
 
-    /** The request went upstream: its response head is due in {@code timeoutNanos}; returns when. */
-    long expectResponse(long now, long timeoutNanos) {
-        response = now + timeoutNanos;
+    /**
+     * The request went to {@code peer}: its response head is due within the connector's read timeout,
+     * else the service's response timeout; returns when.
+     */
+    long expectResponse(long now, Peer peer) {
+        int readMs = peer.timeouts().readMs();
+        response = now + TimeUnit.MILLISECONDS.toNanos(readMs > 0 ? readMs : settings.upstreamResponseTimeoutMs());
         return response;
+    }
+
+    /**
+     * How long a body may stall: the connector's write timeout while the request body is going up,
+     * its read timeout while the response streams, else the service's body timeout.
+     *
+     * @param peer the peer of the current attempt, or null before there is one
+     */
+    long bodyIdleNanos(Peer peer, boolean sending) {
+        int ms = 0;
+        if (peer != null) {
+            ms = sending ? peer.timeouts().writeMs() : peer.timeouts().readMs();
+        }
+        return TimeUnit.MILLISECONDS.toNanos(ms > 0 ? ms : settings.bodyIdleTimeoutMs());
     }
 
     void responseArrived() {

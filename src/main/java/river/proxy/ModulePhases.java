@@ -51,6 +51,31 @@ final class ModulePhases {
         }
     }
 
+    // ---- error and logging phases -----------------------------------------------------------------
+
+    /** Runs onError in reverse module order; each module may replace the answer. A throwing module is skipped. */
+    Verdict.Respond runError(ProxyError error, Verdict.Respond response) {
+        for (int i = modules.length - 1; i >= 0; i--) {
+            try {
+                response = modules[i].onError(ctx, error, response);
+            } catch (RuntimeException e) {
+                logFailure(modules[i], "onError", e);
+            }
+        }
+        return response;
+    }
+
+    /** Runs onLogging in module order, each module contained: logging must reach every module. */
+    void runLogging() {
+        for (ProxyModule m : modules) {
+            try {
+                m.onLogging(ctx);
+            } catch (RuntimeException e) {
+                ProxyEngine.LOG.warn("module {} failed in onLogging", m.name(), e);
+            }
+        }
+    }
+
     // ---- request phases ---------------------------------------------------------------------------
 
     /** Runs onRequest from module {@code from} on; ends in an answer, a failure, or peer selection. */
@@ -258,7 +283,15 @@ final class ModulePhases {
     private static void release(BodyHold hold) {
         if (hold != null) {
             hold.holding = false;
-            Exchange.releaseAll(hold.waiting);
+            releaseAll(hold.waiting);
+        }
+    }
+
+    /** Releases every body piece in {@code queue} (which may be null). */
+    static void releaseAll(ArrayDeque<HttpContent> queue) {
+        HttpContent c;
+        while (queue != null && (c = queue.poll()) != null) {
+            c.release();
         }
     }
 

@@ -2,8 +2,6 @@ package river.proxy;
 
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.HttpMessage;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -34,7 +32,6 @@ public final class Exchange {
     private final Deadlines deadlines;
     private final PeerAttempts attempts = new PeerAttempts();
     private final UpstreamLeg leg;
-    private final boolean webSocket;
     private final boolean grpc;
 
     private ExchangeState state = ExchangeState.PHASES;
@@ -53,10 +50,9 @@ public final class Exchange {
         this.clock = engine.clock();
         this.ctx = new RequestContext(engine.service(), client, secure, request, clock.nanoTime());
         this.phases = new ModulePhases(this, engine.modules(), ctx, loop);
-        this.deadlines = new Deadlines(engine.slowClients(), engine.settings());
+        this.deadlines = new Deadlines(engine.slowClients(), engine.settings(), downstream);
         this.grpc = GrpcCalls.isGrpc(request);
-        this.webSocket = WebSocketUpgrade.isRequested(request);
-        this.leg = new UpstreamLeg(this, engine, downstream, phases, webSocket, grpc);
+        this.leg = new UpstreamLeg(this, engine, downstream, phases, deadlines, grpc);
     }
 
     public RequestContext context() {
@@ -129,9 +125,7 @@ public final class Exchange {
     /** The client's connection can take more data again. */
     public void onDownstreamWritable() {
         deadlines.clientWritable();
-        if (state == ExchangeState.STREAMING && !phases.holding(false)) {
-            leg.readResponse(true);
-        }
+        leg.clientWritable();
     }
 
     /** The client went away before the exchange ended. */
@@ -157,21 +151,28 @@ public final class Exchange {
 
     // ---- selecting and connecting -----------------------------------------------------------------
 
-    /** The request phases let the request through: choose a peer. */
-    void requestPhasesDone() {
-        select();
-    }
-
-    private void select() {
-        moveTo(ExchangeState.SELECTING);
-        if (ctx.upstreams == null) {
-            ctx.upstreams = engine.selector();
-        }
+    /**
+     * Chooses the peer of the next attempt and connects to it: the first attempt (the request phases
+     * let the request through), a repeat of one that never reached the origin, or, after a failed
+     * connect, another if the error allows it.
+     *
+     * @param connectFailure why the last attempt's connect failed (already reported), or null
+     */
+    void nextAttempt(Throwable connectFailure) {
         Peer peer;
         try {
+            ProxyError error = connectFailure == null ? null : attempts.afterConnectFailure(ctx, engine.modules(), connectFailure);
+            if (error != null) {
+                fail(error);
+                return;
+            }
+            moveTo(ExchangeState.SELECTING);
+            if (ctx.upstreams == null) {
+                ctx.upstreams = engine.selector();
+            }
             peer = attempts.choose(ctx, engine.modules());
         } catch (PeerAttempts.ModuleFailure f) {
-            moduleFailed(f.module, f.phase, f.getCause());
+            phases.failed(f.module, f.phase, f.getCause());
             return;
         }
         if (peer == null) {
@@ -184,36 +185,19 @@ public final class Exchange {
         }
     }
 
-    /** The current attempt's connect failed (and was reported): another peer, or the error. */
-    void connectFailed(Throwable cause) {
-        ProxyError error;
-        try {
-            error = attempts.afterConnectFailure(ctx, engine.modules(), cause);
-        } catch (PeerAttempts.ModuleFailure f) {
-            moduleFailed(f.module, f.phase, f.getCause());
-            return;
-        }
-        if (error == null) {
-            select();
-        } else {
-            fail(error);
-        }
-    }
-
     /** The request never reached the origin (a stale pooled connection, a refused stream): once more. */
     void retryUnprocessed() {
-        deadlines.responseArrived();
         attempts.forgetLast(ctx);
-        select();
+        nextAttempt(null);
     }
 
     // ---- sending ----------------------------------------------------------------------------------
 
     /** The upstream-request phase is done: the head goes up, and with it the body read so far. */
-    private void sendRequestHead(HttpRequest upstreamRequest) {
+    void sendRequestHead(HttpRequest upstreamRequest) {
         boolean whole = leg.sendHead(upstreamRequest);
         long now = clock.nanoTime();
-        downstream.wakeAt(deadlines.expectResponse(now, ctx.peer));
+        deadlines.expectResponse(now, ctx.peer);
         moveTo(whole ? ExchangeState.AWAITING_HEAD : ExchangeState.SENDING);
         if (!whole) {
             downstream.setReading(leg.writable() && !phases.holding(true));
@@ -224,13 +208,9 @@ public final class Exchange {
     /** A body piece came out of its direction's phases. */
     void bodyPhasesDone(boolean toUpstream, HttpContent chunk) {
         if (!toUpstream) {
-            deliverResponseBody(chunk);
-            return;
-        }
-        ctx.bytesIn += chunk.content().readableBytes();
-        boolean last = chunk instanceof LastHttpContent;
-        if (leg.sendBody(chunk)) {
-            if (last && state == ExchangeState.SENDING) {
+            leg.sendResponseBody(chunk);
+        } else if (leg.sendRequestBody(chunk)) {
+            if (chunk instanceof LastHttpContent && state == ExchangeState.SENDING) {
                 moveTo(ExchangeState.AWAITING_HEAD);
             }
             bodyMoved(clock.nanoTime());
@@ -247,29 +227,16 @@ public final class Exchange {
         leg.holdSource(toUpstream, held);
     }
 
-    // ---- response heads ---------------------------------------------------------------------------
+    // ---- responses --------------------------------------------------------------------------------
 
-    /** The origin's final response head: through the upstream-response, then the response phases. */
-    void responseHead(HttpResponse response) {
-        deadlines.responseArrived();
-        if (ctx.upstreams != null) {
-            ctx.upstreams.report(ctx.peer, true);
-        }
+    /**
+     * The origin's response head: a final one goes through the upstream-response, then the response
+     * phases; an accepted switch (a WebSocket's 101) through the response phases, then to a tunnel.
+     */
+    void responseHead(HttpResponse response, boolean switchingProtocols) {
         moveTo(ExchangeState.HEAD_PHASES);
-        phases.runHead(ModulePhases.Head.UPSTREAM_RESPONSE, 0, response);
-    }
-
-    /** The origin answered 101: a WebSocket request's switch goes through the response phases, then to a tunnel. */
-    void switchingProtocols(HttpResponse response) {
-        if (!WebSocketUpgrade.accepted(webSocket, response)) {
-            fail(ProxyError.of(ProxyError.Kind.BAD_RESPONSE));
-            return;
-        }
-        deadlines.responseArrived();
-        WebSocketUpgrade.prepareForClient(response);
-        moveTo(ExchangeState.HEAD_PHASES);
-        switching = true;
-        phases.runHead(ModulePhases.Head.RESPONSE, 0, response);
+        switching |= switchingProtocols;
+        phases.runHead(switchingProtocols ? ModulePhases.Head.RESPONSE : ModulePhases.Head.UPSTREAM_RESPONSE, 0, response);
     }
 
     /** Answers the request here (a module's verdict, a rejection, an error) through the response phases. */
@@ -283,64 +250,29 @@ public final class Exchange {
         phases.runHead(ModulePhases.Head.RESPONSE, 0, respond.head());
     }
 
-    /** A head phase ran through every module. */
-    void headPhaseDone(ModulePhases.Head phase, HttpMessage message) {
-        switch (phase) {
-            case UPSTREAM_REQUEST -> sendRequestHead((HttpRequest) message);
-            case UPSTREAM_RESPONSE -> {
-                ForwardedHeaders.forClient((HttpResponse) message);
-                phases.runHead(ModulePhases.Head.RESPONSE, 0, message);
-            }
-            case RESPONSE -> {
-                if (localAnswer != null) {
-                    sendLocal();
-                } else if (switching) {
-                    joinTunnel((HttpResponse) message);
-                } else {
-                    sendProxiedHead((HttpResponse) message);
-                }
-            }
+    /** The response phases are done with the head: it goes to the client. */
+    void responsePhasesDone(HttpResponse response) {
+        if (localAnswer != null) {
+            sendLocal();
+        } else if (switching) {
+            joinTunnel(response);
+        } else {
+            sendProxiedHead(response);
         }
     }
 
-    // ---- responses --------------------------------------------------------------------------------
-
     private void sendProxiedHead(HttpResponse response) {
         long now = clock.nanoTime();
-        ctx.status = response.status();
-        ctx.responseHeadNanos = now - ctx.startNanos();
+        ctx.responded(response.status(), now);
         deadlines.headSent(now);
         moveTo(ExchangeState.STREAMING);
         downstream.sendHead(response, leg.responseBodyFollows());
         bodyMoved(now);
-        leg.releaseQueuedResponse();
-        if (state == ExchangeState.STREAMING && !phases.holding(false)) {
-            leg.holdSource(false, false);
-        }
-    }
-
-    private void deliverResponseBody(HttpContent chunk) {
-        ctx.bytesOut += chunk.content().readableBytes();
-        downstream.sendBody(chunk);
-        if (chunk instanceof LastHttpContent) {
-            leg.responseDone();
-            complete();
-            return;
-        }
-        long now = clock.nanoTime();
-        bodyMoved(now);
-        if (!downstream.isWritable()) {
-            leg.readResponse(false);
-            long check = deadlines.clientStalled(now);
-            if (check != 0) {
-                downstream.wakeAt(check);
-            }
-        }
+        leg.streamResponse();
     }
 
     private void joinTunnel(HttpResponse switchingResponse) {
-        ctx.status = switchingResponse.status();
-        ctx.responseHeadNanos = clock.nanoTime() - ctx.startNanos();
+        ctx.responded(switchingResponse.status(), clock.nanoTime());
         moveTo(ExchangeState.TUNNELLING);
         WebSocketUpgrade.join(downstream, leg.detach(), switchingResponse, engine.settings().tunnelIdleTimeoutMs());
         finish();
@@ -349,10 +281,9 @@ public final class Exchange {
     private void sendLocal() {
         Verdict.Respond respond = localAnswer;
         localAnswer = null;
-        ctx.status = grpc && ctx.error != null ? ctx.error.status() : respond.head().status();
-        ctx.responseHeadNanos = clock.nanoTime() - ctx.startNanos();
+        ctx.responded(grpc && ctx.error != null ? ctx.error.status() : respond.head().status(), clock.nanoTime());
         moveTo(ExchangeState.STREAMING);
-        ctx.bytesOut += LocalAnswer.send(downstream, respond, isHead());
+        ctx.bytesOut += LocalAnswer.send(downstream, respond, ctx.headRequest());
         complete();
     }
 
@@ -367,9 +298,7 @@ public final class Exchange {
             if (state == ExchangeState.DONE) {
                 return 0;
             }
-            boolean awaiting = state == ExchangeState.SENDING || state == ExchangeState.AWAITING_HEAD;
-            boolean bodyMoving = state == ExchangeState.SENDING || state == ExchangeState.STREAMING;
-            Deadlines.Expired expired = deadlines.check(now, awaiting, bodyMoving, bodyIdleNanos(), ctx.bytesOut);
+            Deadlines.Expired expired = deadlines.check(now, state, ctx.peer, ctx.bytesOut);
             if (expired == Deadlines.Expired.NONE) {
                 return deadlines.next();
             }
@@ -382,14 +311,7 @@ public final class Exchange {
     }
 
     private void bodyMoved(long now) {
-        long first = deadlines.bodyMoved(now, bodyIdleNanos());
-        if (first != 0) {
-            downstream.wakeAt(first);
-        }
-    }
-
-    private long bodyIdleNanos() {
-        return deadlines.bodyIdleNanos(ctx.peer, state == ExchangeState.SENDING);
+        deadlines.bodyMoved(now, ctx.peer, state == ExchangeState.SENDING);
     }
 
     // ---- endings ----------------------------------------------------------------------------------
@@ -404,10 +326,7 @@ public final class Exchange {
         }
         boolean failingTwice = ctx.error != null && localAnswer != null;
         ctx.error = error;
-        if (error.blamesUpstream() && error.source() != ProxyError.Source.UPSTREAM_CONNECT && ctx.upstreams != null) {
-            ctx.upstreams.report(ctx.peer, false); // connect failures were reported as they happened
-        }
-        leg.discard();
+        leg.failed(error);
         if (responseStarted() || failingTwice || error.kind() == ProxyError.Kind.CLIENT_TOO_SLOW) {
             abort();
         } else {
@@ -424,12 +343,6 @@ public final class Exchange {
         } else if (state != ExchangeState.DONE) {
             answer(Verdict.text(r.status(), r.body()));
         }
-    }
-
-    /** A module threw: the request fails with a module error (500), never blaming the upstream. */
-    void moduleFailed(ProxyModule module, String phase, Throwable cause) {
-        phases.logFailure(module, phase, cause);
-        fail(ProxyError.ofModule(module.name(), cause));
     }
 
     /**
@@ -468,7 +381,8 @@ public final class Exchange {
         finish();
     }
 
-    private void complete() {
+    /** The whole response went to the client. */
+    void complete() {
         releaseQueues();
         downstream.responseComplete(requestFullyRead);
         finish();
@@ -492,9 +406,5 @@ public final class Exchange {
     private void releaseQueues() {
         leg.releaseQueues();
         phases.releaseHeld();
-    }
-
-    boolean isHead() {
-        return ctx.request().method().equals(HttpMethod.HEAD);
     }
 }

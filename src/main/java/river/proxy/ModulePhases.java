@@ -41,6 +41,12 @@ final class ModulePhases {
         this.loop = loop;
     }
 
+    /** A module threw (or its stage failed): the request fails with a module error (500), never blaming the upstream. */
+    void failed(ProxyModule module, String phase, Throwable cause) {
+        logFailure(module, phase, cause);
+        exchange.fail(ProxyError.ofModule(module.name(), cause));
+    }
+
     /** Logs a module's failure: the first of an exchange as a warning with the module's name, later ones at debug. */
     void logFailure(ProxyModule module, String phase, Throwable cause) {
         if (!failureLogged) {
@@ -85,7 +91,7 @@ final class ModulePhases {
             try {
                 stage = modules[i].onRequest(ctx);
             } catch (RuntimeException e) {
-                exchange.moduleFailed(modules[i], "onRequest", e);
+                failed(modules[i], "onRequest", e);
                 return;
             }
             if (stage == Verdict.CONTINUE_NOW) {
@@ -103,7 +109,7 @@ final class ModulePhases {
             try {
                 verdict = future.join();
             } catch (CompletionException e) {
-                exchange.moduleFailed(modules[i], "onRequest", e.getCause());
+                failed(modules[i], "onRequest", e.getCause());
                 return;
             }
             if (verdict instanceof Verdict.Respond respond) {
@@ -111,7 +117,7 @@ final class ModulePhases {
                 return;
             }
         }
-        exchange.requestPhasesDone();
+        exchange.nextAttempt(null);
     }
 
     private void resumeRequest(int at, ProxyModule module, int next, Verdict verdict, Throwable error) {
@@ -122,7 +128,7 @@ final class ModulePhases {
                     respond.discard();
                 }
             } else if (error != null) {
-                exchange.moduleFailed(module, "onRequest", error);
+                failed(module, "onRequest", error);
             } else if (verdict instanceof Verdict.Respond respond) {
                 exchange.answer(respond);
             } else {
@@ -135,7 +141,11 @@ final class ModulePhases {
 
     // ---- head phases ------------------------------------------------------------------------------
 
-    /** Runs a head phase from module {@code step} on; ends in {@link Exchange#headPhaseDone}. */
+    /**
+     * Runs a head phase from module {@code step} on. The upstream request goes on to be sent; the
+     * upstream response, cleared of hop-by-hop headers, goes on to the response phase; the response
+     * to {@link Exchange#responsePhasesDone}.
+     */
     void runHead(Head phase, int step, HttpMessage message) {
         int n = modules.length;
         for (; step < n; step++) {
@@ -151,7 +161,7 @@ final class ModulePhases {
                 exchange.reject(r);
                 return;
             } catch (RuntimeException e) {
-                exchange.moduleFailed(module, phase.name(), e);
+                failed(module, phase.name(), e);
                 return;
             }
             if (stage == ProxyModule.DONE) {
@@ -169,7 +179,14 @@ final class ModulePhases {
                 return;
             }
         }
-        exchange.headPhaseDone(phase, message);
+        switch (phase) {
+            case UPSTREAM_REQUEST -> exchange.sendRequestHead((HttpRequest) message);
+            case UPSTREAM_RESPONSE -> {
+                ForwardedHeaders.forClient((HttpResponse) message);
+                runHead(Head.RESPONSE, 0, message);
+            }
+            case RESPONSE -> exchange.responsePhasesDone((HttpResponse) message);
+        }
     }
 
     private void resumeHead(int at, Head phase, ProxyModule module, int next, HttpMessage message, Throwable error) {
@@ -181,7 +198,7 @@ final class ModulePhases {
             if (cause instanceof Rejected r) {
                 exchange.reject(r);
             } else if (cause != null) {
-                exchange.moduleFailed(module, phase.name(), cause);
+                failed(module, phase.name(), cause);
             } else {
                 runHead(phase, next, message);
             }
@@ -227,7 +244,7 @@ final class ModulePhases {
                 return;
             } catch (RuntimeException e) {
                 in.release();
-                exchange.moduleFailed(module, toUpstream ? "onRequestBody" : "onResponseBody", e);
+                failed(module, toUpstream ? "onRequestBody" : "onResponseBody", e);
                 return;
             }
             if (chunk instanceof ProxyModule.PendingChunk pending) {
@@ -264,7 +281,7 @@ final class ModulePhases {
             }
             hold.holding = false;
             if (error != null) {
-                exchange.moduleFailed(module, toUpstream ? "onRequestBody" : "onResponseBody", error);
+                failed(module, toUpstream ? "onRequestBody" : "onResponseBody", error);
                 return;
             }
             runBody(toUpstream, next, chunk);

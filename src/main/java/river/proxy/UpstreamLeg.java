@@ -32,6 +32,7 @@ final class UpstreamLeg implements UpstreamListener {
     private final Downstream downstream;
     private final EventLoop loop;
     private final ModulePhases phases;
+    private final Deadlines deadlines;
     private final boolean webSocket;
     private final boolean grpc;
 
@@ -48,14 +49,15 @@ final class UpstreamLeg implements UpstreamListener {
     private boolean reusable;
     private boolean retriedStale;
 
-    UpstreamLeg(Exchange exchange, ProxyEngine engine, Downstream downstream, ModulePhases phases, boolean webSocket, boolean grpc) {
+    UpstreamLeg(Exchange exchange, ProxyEngine engine, Downstream downstream, ModulePhases phases, Deadlines deadlines, boolean grpc) {
         this.exchange = exchange;
         this.engine = engine;
         this.ctx = exchange.context();
         this.downstream = downstream;
         this.loop = downstream.eventLoop();
         this.phases = phases;
-        this.webSocket = webSocket;
+        this.deadlines = deadlines;
+        this.webSocket = WebSocketUpgrade.isRequested(ctx.request());
         this.grpc = grpc;
     }
 
@@ -103,7 +105,7 @@ final class UpstreamLeg implements UpstreamListener {
                 upstreams.report(peer, false);
             }
             if (current) {
-                exchange.connectFailed(acquired.cause());
+                exchange.nextAttempt(acquired.cause());
             }
         } catch (RuntimeException e) {
             exchange.crashed(e);
@@ -148,7 +150,8 @@ final class UpstreamLeg implements UpstreamListener {
     }
 
     /** Sends a request body piece, or queues it while the head is in its phase; returns whether it went. */
-    boolean sendBody(HttpContent chunk) {
+    boolean sendRequestBody(HttpContent chunk) {
+        ctx.bytesIn += chunk.content().readableBytes();
         if (!requestSent) {
             if (pendingBody == null) {
                 pendingBody = new ArrayDeque<>(4);
@@ -186,10 +189,10 @@ final class UpstreamLeg implements UpstreamListener {
         }
     }
 
-    /** Stops or resumes reading the response (the client's connection filled up or drained). */
-    void readResponse(boolean read) {
-        if (connection != null) {
-            connection.channel().config().setAutoRead(read);
+    /** The client's connection drained: a streaming response no module holds is read again. */
+    void clientWritable() {
+        if (connection != null && exchange.state() == ExchangeState.STREAMING && !phases.holding(false)) {
+            connection.channel().config().setAutoRead(true);
         }
     }
 
@@ -224,17 +227,25 @@ final class UpstreamLeg implements UpstreamListener {
         int code = response.status().code();
         if (code >= 100 && code < 200) {
             informationalTail = true;
-            if (code == 101) {
-                exchange.switchingProtocols(response);
+            if (code == 101 && !WebSocketUpgrade.accepted(webSocket, response)) {
+                exchange.fail(ProxyError.of(ProxyError.Kind.BAD_RESPONSE));
+            } else if (code == 101) {
+                deadlines.responseArrived();
+                WebSocketUpgrade.prepareForClient(response);
+                exchange.responseHead(response, true);
             } else if (!downstream.isHttp10()) {
                 ForwardedHeaders.removeHopByHop(response.headers());
                 downstream.sendInformational(response);
             }
             return;
         }
-        responseBodyFollows = !exchange.isHead() && code != 204 && code != 304;
+        deadlines.responseArrived();
+        if (ctx.upstreams != null) {
+            ctx.upstreams.report(ctx.peer, true);
+        }
+        responseBodyFollows = !ctx.headRequest() && code != 204 && code != 304;
         reusable = UpstreamConnection.reusableAfter(response, responseBodyFollows);
-        exchange.responseHead(response);
+        exchange.responseHead(response, false);
     }
 
     private void onResponseContent(HttpContent content) {
@@ -260,11 +271,42 @@ final class UpstreamLeg implements UpstreamListener {
         return responseBodyFollows;
     }
 
-    /** The response head went to the client: the body pieces that came meanwhile go through their phases. */
-    void releaseQueuedResponse() {
+    /** The response head went to the client: the body pieces that came meanwhile go through their phases, then reading resumes. */
+    void streamResponse() {
         HttpContent queued;
         while (pendingResponse != null && exchange.state() == ExchangeState.STREAMING && (queued = pendingResponse.poll()) != null) {
             phases.runBody(false, queued);
+        }
+        if (exchange.state() == ExchangeState.STREAMING && !phases.holding(false)) {
+            holdSource(false, false);
+        }
+    }
+
+    /**
+     * A response body piece out of its phases goes to the client; reading pauses while the client's
+     * connection is full, and the last piece lets the connection go.
+     */
+    void sendResponseBody(HttpContent chunk) {
+        ctx.bytesOut += chunk.content().readableBytes();
+        downstream.sendBody(chunk);
+        if (chunk instanceof LastHttpContent) {
+            UpstreamConnection c = connection;
+            connection = null;
+            if (reusable && exchange.requestFullyRead()) {
+                c.release();
+            } else {
+                c.discard();
+            }
+            exchange.complete();
+            return;
+        }
+        long now = engine.clock().nanoTime();
+        deadlines.bodyMoved(now, ctx.peer, false);
+        if (!downstream.isWritable()) {
+            if (connection != null) {
+                connection.channel().config().setAutoRead(false);
+            }
+            deadlines.clientStalled(now);
         }
     }
 
@@ -288,6 +330,7 @@ final class UpstreamLeg implements UpstreamListener {
                 discard();
                 retriedStale = true;
                 requestSent = false;
+                deadlines.responseArrived();
                 exchange.retryUnprocessed();
                 return;
             }
@@ -310,17 +353,6 @@ final class UpstreamLeg implements UpstreamListener {
 
     // ---- letting the connection go ----------------------------------------------------------------
 
-    /** The response ended: the connection goes back to the pool if it can serve another request. */
-    void responseDone() {
-        UpstreamConnection c = connection;
-        connection = null;
-        if (reusable && exchange.requestFullyRead()) {
-            c.release();
-        } else {
-            c.discard();
-        }
-    }
-
     /**
      * The client left: an origin answering a complete request may finish it, and the connection is
      * kept; any other connection is closed.
@@ -329,7 +361,7 @@ final class UpstreamLeg implements UpstreamListener {
      */
     void clientLeft(boolean headSeen) {
         if (connection != null && requestSent && exchange.requestFullyRead() && !connection.isHttp2()) {
-            connection.drainThenRelease(headSeen ? reusable : null, exchange.isHead());
+            connection.drainThenRelease(headSeen ? reusable : null, ctx.headRequest());
             connection = null;
         }
         discard();
@@ -340,6 +372,14 @@ final class UpstreamLeg implements UpstreamListener {
         UpstreamConnection c = connection;
         connection = null;
         return c;
+    }
+
+    /** The exchange failed: an error that blames the upstream counts against the peer, and the connection goes. */
+    void failed(ProxyError error) {
+        if (error.blamesUpstream() && error.source() != ProxyError.Source.UPSTREAM_CONNECT && ctx.upstreams != null) {
+            ctx.upstreams.report(ctx.peer, false); // connect failures were reported as they happened
+        }
+        discard();
     }
 
     /** Closes the connection, if there is one: nothing more of this exchange goes over it. */

@@ -1,6 +1,5 @@
 package river.proxy;
 
-import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
@@ -44,15 +43,14 @@ public final class Exchange {
     private boolean requestFullyRead;
 
     Exchange(ProxyEngine engine, Downstream downstream, HttpRequest request, InetSocketAddress client, boolean secure) {
-        EventLoop loop = downstream.eventLoop();
         this.engine = engine;
         this.downstream = downstream;
         this.clock = engine.clock();
         this.ctx = new RequestContext(engine.service(), client, secure, request, clock.nanoTime());
-        this.phases = new ModulePhases(this, engine.modules(), ctx, loop);
+        this.phases = new ModulePhases(this, engine.modules(), ctx, downstream.eventLoop());
         this.deadlines = new Deadlines(engine.slowClients(), engine.settings(), downstream);
         this.grpc = GrpcCalls.isGrpc(request);
-        this.leg = new UpstreamLeg(this, engine, downstream, phases, deadlines, grpc);
+        this.leg = new UpstreamLeg(this, engine, downstream, phases, deadlines, attempts, grpc);
     }
 
     public RequestContext context() {
@@ -167,10 +165,7 @@ public final class Exchange {
                 return;
             }
             moveTo(ExchangeState.SELECTING);
-            if (ctx.upstreams == null) {
-                ctx.upstreams = engine.selector();
-            }
-            peer = attempts.choose(ctx, engine.modules());
+            peer = attempts.choose(ctx, engine.modules(), engine.selector());
         } catch (PeerAttempts.ModuleFailure f) {
             phases.failed(f.module, f.phase, f.getCause());
             return;
@@ -185,12 +180,6 @@ public final class Exchange {
         }
     }
 
-    /** The request never reached the origin (a stale pooled connection, a refused stream): once more. */
-    void retryUnprocessed() {
-        attempts.forgetLast(ctx);
-        nextAttempt(null);
-    }
-
     // ---- sending ----------------------------------------------------------------------------------
 
     /** The upstream-request phase is done: the head goes up, and with it the body read so far. */
@@ -201,7 +190,7 @@ public final class Exchange {
         moveTo(whole ? ExchangeState.AWAITING_HEAD : ExchangeState.SENDING);
         if (!whole) {
             downstream.setReading(leg.writable() && !phases.holding(true));
-            bodyMoved(now);
+            deadlines.bodyMoved(now, ctx.peer, true);
         }
     }
 
@@ -213,7 +202,7 @@ public final class Exchange {
             if (chunk instanceof LastHttpContent && state == ExchangeState.SENDING) {
                 moveTo(ExchangeState.AWAITING_HEAD);
             }
-            bodyMoved(clock.nanoTime());
+            deadlines.bodyMoved(clock.nanoTime(), ctx.peer, state == ExchangeState.SENDING);
         }
     }
 
@@ -267,7 +256,7 @@ public final class Exchange {
         deadlines.headSent(now);
         moveTo(ExchangeState.STREAMING);
         downstream.sendHead(response, leg.responseBodyFollows());
-        bodyMoved(now);
+        deadlines.bodyMoved(now, ctx.peer, false);
         leg.streamResponse();
     }
 
@@ -308,10 +297,6 @@ public final class Exchange {
             crashed(e);
             return 0;
         }
-    }
-
-    private void bodyMoved(long now) {
-        deadlines.bodyMoved(now, ctx.peer, state == ExchangeState.SENDING);
     }
 
     // ---- endings ----------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ final class UpstreamLeg implements UpstreamListener {
     private final EventLoop loop;
     private final ModulePhases phases;
     private final Deadlines deadlines;
+    private final PeerAttempts attempts;
     private final boolean webSocket;
     private final boolean grpc;
 
@@ -49,7 +50,8 @@ final class UpstreamLeg implements UpstreamListener {
     private boolean reusable;
     private boolean retriedStale;
 
-    UpstreamLeg(Exchange exchange, ProxyEngine engine, Downstream downstream, ModulePhases phases, Deadlines deadlines, boolean grpc) {
+    UpstreamLeg(Exchange exchange, ProxyEngine engine, Downstream downstream, ModulePhases phases, Deadlines deadlines, PeerAttempts attempts,
+            boolean grpc) {
         this.exchange = exchange;
         this.engine = engine;
         this.ctx = exchange.context();
@@ -57,6 +59,7 @@ final class UpstreamLeg implements UpstreamListener {
         this.loop = downstream.eventLoop();
         this.phases = phases;
         this.deadlines = deadlines;
+        this.attempts = attempts;
         this.webSocket = WebSocketUpgrade.isRequested(ctx.request());
         this.grpc = grpc;
     }
@@ -331,7 +334,8 @@ final class UpstreamLeg implements UpstreamListener {
                 retriedStale = true;
                 requestSent = false;
                 deadlines.responseArrived();
-                exchange.retryUnprocessed();
+                attempts.forgetLast(ctx);
+                exchange.nextAttempt(null);
                 return;
             }
             exchange.fail(ProxyError.of(ProxyError.Kind.UPSTREAM_CLOSED, cause));

@@ -117,7 +117,7 @@ final class ModulePhases {
                 return;
             }
         }
-        exchange.nextAttempt(null);
+        exchange.nextAttempt(null); // the request phases let it through: the first attempt
     }
 
     private void resumeRequest(int at, ProxyModule module, int next, Verdict verdict, Throwable error) {

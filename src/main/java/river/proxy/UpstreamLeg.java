@@ -18,12 +18,13 @@ import river.upstream.UpstreamListener;
 
 /**
  * The upstream half of one exchange: borrowing or opening its connection, sending the request head
- * and body up, and taking the origin's events back (1xx heads, the final head, body pieces queued
- * while the head is in its phases, failures, writability), until the connection is released,
- * drained or discarded. It owns the connection and what is queued on either side of it, and no
- * state: each lifecycle step is decided by {@link Exchange}, which it calls back on the client's
- * event loop. Apart so that Exchange reads as the request's lifecycle and this as the plumbing of
- * one connection; one per exchange, created with it, and the listener the pool is given.
+ * and body up, taking the origin's events back (1xx heads, the final head, failures, writability),
+ * streaming the response body on to the client at the pace the client takes it, and finally
+ * releasing, draining or discarding the connection. It owns the connection, what is queued on either
+ * side of it, and the rule that repeats a request a stale pooled connection never delivered. It holds
+ * no lifecycle state: each step is decided by {@link Exchange}, which it calls back on the client's
+ * event loop. Apart so that Exchange reads as the request's lifecycle and this as the plumbing of one
+ * connection; one per exchange, created with it, and the listener the pool is given.
  */
 final class UpstreamLeg implements UpstreamListener {
     private final Exchange exchange;

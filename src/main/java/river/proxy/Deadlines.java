@@ -1,19 +1,32 @@
 package river.proxy;
 
+import java.util.concurrent.TimeUnit;
+import river.upstream.Peer;
+
 /**
  * The deadlines of one exchange as plain fields, so that setting or moving one costs no timer
  * operation on the request path: the response head's, the body's idle bound (either direction), and
- * the slow-client bounds. The client connection's one timer asks {@link #check} at the earliest
- * deadline it was told of; times are the engine clock's nanoseconds.
+ * the slow-client bounds. A new deadline only asks the client connection's one timer for a wake-up
+ * ({@link Downstream#wakeAt}); the timer then asks {@link #check} at the earliest deadline it was told
+ * of. Times are the engine clock's nanoseconds.
  */
 final class Deadlines {
 
     /** What {@link #check} found past due. */
     enum Expired {
-        NONE, RESPONSE, BODY, CLIENT
+        NONE(null), RESPONSE(ProxyError.Kind.UPSTREAM_TIMEOUT), BODY(ProxyError.Kind.BODY_TIMEOUT), CLIENT(ProxyError.Kind.CLIENT_TOO_SLOW);
+
+        /** The error the exchange fails with. */
+        final ProxyError.Kind kind;
+
+        Expired(ProxyError.Kind kind) {
+            this.kind = kind;
+        }
     }
 
     private final SlowClientGuard slowClients;
+    private final EngineSettings settings;
+    private final Downstream downstream;
     /** When the response head must have arrived, or 0. */
     private long response;
     private boolean watchingBody;
@@ -25,14 +38,34 @@ final class Deadlines {
     /** The next deadline after a {@link #check} that found none expired, or 0. */
     private long next;
 
-    Deadlines(SlowClientGuard slowClients) {
+    Deadlines(SlowClientGuard slowClients, EngineSettings settings, Downstream downstream) {
         this.slowClients = slowClients;
+        this.settings = settings;
+        this.downstream = downstream;
     }
 
-    /** The request went upstream: its response head is due in {@code timeoutNanos}; returns when. */
-    long expectResponse(long now, long timeoutNanos) {
-        response = now + timeoutNanos;
-        return response;
+    /**
+     * The request went to {@code peer}: its response head is due within the connector's read timeout,
+     * else the service's response timeout.
+     */
+    void expectResponse(long now, Peer peer) {
+        int readMs = peer.timeouts().readMs();
+        response = now + TimeUnit.MILLISECONDS.toNanos(readMs > 0 ? readMs : settings.upstreamResponseTimeoutMs());
+        downstream.wakeAt(response);
+    }
+
+    /**
+     * How long a body may stall: the connector's write timeout while the request body is going up,
+     * its read timeout while the response streams, else the service's body timeout.
+     *
+     * @param peer the peer of the current attempt, or null before there is one
+     */
+    private long bodyIdleNanos(Peer peer, boolean sending) {
+        int ms = 0;
+        if (peer != null) {
+            ms = sending ? peer.timeouts().writeMs() : peer.timeouts().readMs();
+        }
+        return TimeUnit.MILLISECONDS.toNanos(ms > 0 ? ms : settings.bodyIdleTimeoutMs());
     }
 
     void responseArrived() {
@@ -43,23 +76,25 @@ final class Deadlines {
         headSentAt = now;
     }
 
-    /** A body moved; returns the wake-up to ask for when this starts the watch, else 0. */
-    long bodyMoved(long now, long idleNanos) {
+    /**
+     * A body moved; the first move starts the idle watch.
+     *
+     * @param sending whether it is the request body going up (else the response's coming down)
+     */
+    void bodyMoved(long now, Peer peer, boolean sending) {
         lastBodyActivity = now;
-        if (watchingBody) {
-            return 0;
+        if (!watchingBody) {
+            watchingBody = true;
+            downstream.wakeAt(now + bodyIdleNanos(peer, sending));
         }
-        watchingBody = true;
-        return now + idleNanos;
     }
 
-    /** The client stopped taking the response; returns the wake-up to ask for, or 0 when nothing bounds it. */
-    long clientStalled(long now) {
-        if (clientStalledSince != 0 || !slowClients.active()) {
-            return 0;
+    /** The client stopped taking the response: the slow-client bounds (if any) start counting. */
+    void clientStalled(long now) {
+        if (clientStalledSince == 0 && slowClients.active()) {
+            clientStalledSince = now;
+            downstream.wakeAt(slowClients.firstCheck(now));
         }
-        clientStalledSince = now;
-        return slowClients.firstCheck(now);
     }
 
     void clientWritable() {
@@ -67,13 +102,13 @@ final class Deadlines {
     }
 
     /**
-     * What is past due at {@code now}, or NONE with {@link #next} set.
-     *
-     * @param awaitingResponse whether the response head is still awaited
-     * @param bodyMoving whether a body is streaming (the request's up, or the response's down)
-     * @param idleNanos how long that body may stall
+     * What is past due at {@code now}, or NONE with {@link #next} set. The response head is awaited
+     * while sending or awaiting it; a body streams while sending (up) or streaming (down).
      */
-    Expired check(long now, boolean awaitingResponse, boolean bodyMoving, long idleNanos, long bytesOut) {
+    Expired check(long now, ExchangeState state, Peer peer, long bytesOut) {
+        boolean sending = state == ExchangeState.SENDING;
+        boolean awaitingResponse = sending || state == ExchangeState.AWAITING_HEAD;
+        boolean bodyMoving = sending || state == ExchangeState.STREAMING;
         next = 0;
         if (awaitingResponse && response != 0) {
             if (now - response >= 0) {
@@ -88,7 +123,7 @@ final class Deadlines {
             next = earlier(next, now + SlowClientGuard.RECHECK_NANOS);
         }
         if (watchingBody && bodyMoving) {
-            long bodyDeadline = lastBodyActivity + idleNanos;
+            long bodyDeadline = lastBodyActivity + bodyIdleNanos(peer, sending);
             if (now - bodyDeadline >= 0) {
                 return Expired.BODY;
             }

@@ -41,6 +41,12 @@ final class ModulePhases {
         this.loop = loop;
     }
 
+    /** A module threw (or its stage failed): the request fails with a module error (500), never blaming the upstream. */
+    void failed(ProxyModule module, String phase, Throwable cause) {
+        logFailure(module, phase, cause);
+        exchange.fail(ProxyError.ofModule(module.name(), cause));
+    }
+
     /** Logs a module's failure: the first of an exchange as a warning with the module's name, later ones at debug. */
     void logFailure(ProxyModule module, String phase, Throwable cause) {
         if (!failureLogged) {
@@ -48,6 +54,31 @@ final class ModulePhases {
             ProxyEngine.LOG.warn("module {} failed in {} for {} {}", module.name(), phase, ctx.request().method(), ctx.path(), cause);
         } else {
             ProxyEngine.LOG.debug("module {} failed again in {}", module.name(), phase, cause);
+        }
+    }
+
+    // ---- error and logging phases -----------------------------------------------------------------
+
+    /** Runs onError in reverse module order; each module may replace the answer. A throwing module is skipped. */
+    Verdict.Respond runError(ProxyError error, Verdict.Respond response) {
+        for (int i = modules.length - 1; i >= 0; i--) {
+            try {
+                response = modules[i].onError(ctx, error, response);
+            } catch (RuntimeException e) {
+                logFailure(modules[i], "onError", e);
+            }
+        }
+        return response;
+    }
+
+    /** Runs onLogging in module order, each module contained: logging must reach every module. */
+    void runLogging() {
+        for (ProxyModule m : modules) {
+            try {
+                m.onLogging(ctx);
+            } catch (RuntimeException e) {
+                ProxyEngine.LOG.warn("module {} failed in onLogging", m.name(), e);
+            }
         }
     }
 
@@ -60,7 +91,7 @@ final class ModulePhases {
             try {
                 stage = modules[i].onRequest(ctx);
             } catch (RuntimeException e) {
-                exchange.moduleFailed(modules[i], "onRequest", e);
+                failed(modules[i], "onRequest", e);
                 return;
             }
             if (stage == Verdict.CONTINUE_NOW) {
@@ -78,7 +109,7 @@ final class ModulePhases {
             try {
                 verdict = future.join();
             } catch (CompletionException e) {
-                exchange.moduleFailed(modules[i], "onRequest", e.getCause());
+                failed(modules[i], "onRequest", e.getCause());
                 return;
             }
             if (verdict instanceof Verdict.Respond respond) {
@@ -86,7 +117,7 @@ final class ModulePhases {
                 return;
             }
         }
-        exchange.requestPhasesDone();
+        exchange.nextAttempt(null); // the request phases let it through: the first attempt
     }
 
     private void resumeRequest(int at, ProxyModule module, int next, Verdict verdict, Throwable error) {
@@ -97,7 +128,7 @@ final class ModulePhases {
                     respond.discard();
                 }
             } else if (error != null) {
-                exchange.moduleFailed(module, "onRequest", error);
+                failed(module, "onRequest", error);
             } else if (verdict instanceof Verdict.Respond respond) {
                 exchange.answer(respond);
             } else {
@@ -110,7 +141,11 @@ final class ModulePhases {
 
     // ---- head phases ------------------------------------------------------------------------------
 
-    /** Runs a head phase from module {@code step} on; ends in {@link Exchange#headPhaseDone}. */
+    /**
+     * Runs a head phase from module {@code step} on. The upstream request goes on to be sent; the
+     * upstream response, cleared of hop-by-hop headers, goes on to the response phase; the response
+     * to {@link Exchange#responsePhasesDone}.
+     */
     void runHead(Head phase, int step, HttpMessage message) {
         int n = modules.length;
         for (; step < n; step++) {
@@ -126,7 +161,7 @@ final class ModulePhases {
                 exchange.reject(r);
                 return;
             } catch (RuntimeException e) {
-                exchange.moduleFailed(module, phase.name(), e);
+                failed(module, phase.name(), e);
                 return;
             }
             if (stage == ProxyModule.DONE) {
@@ -144,7 +179,14 @@ final class ModulePhases {
                 return;
             }
         }
-        exchange.headPhaseDone(phase, message);
+        switch (phase) {
+            case UPSTREAM_REQUEST -> exchange.sendRequestHead((HttpRequest) message);
+            case UPSTREAM_RESPONSE -> {
+                ForwardedHeaders.forClient((HttpResponse) message);
+                runHead(Head.RESPONSE, 0, message);
+            }
+            case RESPONSE -> exchange.responsePhasesDone((HttpResponse) message);
+        }
     }
 
     private void resumeHead(int at, Head phase, ProxyModule module, int next, HttpMessage message, Throwable error) {
@@ -156,7 +198,7 @@ final class ModulePhases {
             if (cause instanceof Rejected r) {
                 exchange.reject(r);
             } else if (cause != null) {
-                exchange.moduleFailed(module, phase.name(), cause);
+                failed(module, phase.name(), cause);
             } else {
                 runHead(phase, next, message);
             }
@@ -202,7 +244,7 @@ final class ModulePhases {
                 return;
             } catch (RuntimeException e) {
                 in.release();
-                exchange.moduleFailed(module, toUpstream ? "onRequestBody" : "onResponseBody", e);
+                failed(module, toUpstream ? "onRequestBody" : "onResponseBody", e);
                 return;
             }
             if (chunk instanceof ProxyModule.PendingChunk pending) {
@@ -239,7 +281,7 @@ final class ModulePhases {
             }
             hold.holding = false;
             if (error != null) {
-                exchange.moduleFailed(module, toUpstream ? "onRequestBody" : "onResponseBody", error);
+                failed(module, toUpstream ? "onRequestBody" : "onResponseBody", error);
                 return;
             }
             runBody(toUpstream, next, chunk);
@@ -258,7 +300,15 @@ final class ModulePhases {
     private static void release(BodyHold hold) {
         if (hold != null) {
             hold.holding = false;
-            Exchange.releaseAll(hold.waiting);
+            releaseAll(hold.waiting);
+        }
+    }
+
+    /** Releases every body piece in {@code queue} (which may be null). */
+    static void releaseAll(ArrayDeque<HttpContent> queue) {
+        HttpContent c;
+        while (queue != null && (c = queue.poll()) != null) {
+            c.release();
         }
     }
 

@@ -3,6 +3,7 @@ package river.proxy;
 import java.util.ArrayList;
 import java.util.List;
 import river.upstream.Peer;
+import river.upstream.PeerSelector;
 
 /**
  * The peers one request is sent to: the selector's choice, which the modules' {@code upstreamPeer}
@@ -16,8 +17,15 @@ final class PeerAttempts {
     /** The peers tried so far; created at the first retry (a first attempt needs no list). */
     private List<Peer> tried;
 
-    /** The peer for the next attempt, recorded in the context; null when there is none. */
-    Peer choose(RequestContext ctx, ProxyModule[] modules) {
+    /**
+     * The peer for the next attempt, recorded in the context; null when there is none.
+     *
+     * @param serviceUpstreams the service's own selector, for a request no routing phase sent elsewhere
+     */
+    Peer choose(RequestContext ctx, ProxyModule[] modules, PeerSelector serviceUpstreams) {
+        if (ctx.upstreams == null) {
+            ctx.upstreams = serviceUpstreams;
+        }
         if (ctx.attempts > 0 && tried == null) {
             tried = new ArrayList<>(MAX_ATTEMPTS);
             tried.add(ctx.peer);

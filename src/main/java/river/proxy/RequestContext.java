@@ -48,6 +48,17 @@ public final class RequestContext {
         this.path = q < 0 ? uri : uri.substring(0, q);
     }
 
+    /** The response head went to the client at {@code now} (the engine clock's nanoseconds). */
+    void responded(HttpResponseStatus sent, long now) {
+        status = sent;
+        responseHeadNanos = now - startNanos;
+    }
+
+    /** Whether this is a HEAD request, whose response has no body whatever its headers say. */
+    boolean headRequest() {
+        return request.method().equals(io.netty.handler.codec.http.HttpMethod.HEAD);
+    }
+
     /** Sends this request to {@code upstreams} instead of the service's connectors (routing). */
     public void routeTo(river.upstream.PeerSelector upstreams) {
         this.upstreams = upstreams;

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import river.testsupport.Eventually;
 import river.testsupport.RiverHarness;
 import river.testsupport.TestOrigin;
 import river.testsupport.TestPki;
@@ -101,8 +102,11 @@ class Http2UpstreamTest {
         int concurrent = 20;
         List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
         for (int i = 0; i < concurrent; i++) {
-            calls.add(client.sendAsync(HttpRequest.newBuilder(uri("h2only", "/slow?ms=300")).build(), HttpResponse.BodyHandlers.ofString()));
+            calls.add(client.sendAsync(HttpRequest.newBuilder(uri("h2only", "/held")).build(), HttpResponse.BodyHandlers.ofString()));
         }
+        // All twenty are open at the origin at once (it holds them): more than one connection's streams.
+        Eventually.await(() -> h2Origin.heldRequests() == concurrent, 30_000);
+        h2Origin.releaseHeld();
         for (var call : calls) {
             assertThat(call.get(30, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
         }

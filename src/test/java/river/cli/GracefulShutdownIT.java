@@ -68,6 +68,9 @@ class GracefulShutdownIT {
 
     @Test
     void sigintExitsWithoutWaitingForTheRequestInFlight() throws Exception {
+        // A shell starts background jobs with SIGINT ignored, and River (a child) inherits that: the
+        // signal cannot be tested then.
+        org.junit.jupiter.api.Assumptions.assumeFalse(sigintIgnored(), "SIGINT is ignored in this test's process tree");
         try (TestOrigin origin = new TestOrigin()) {
             Files.writeString(dir.resolve("river.kdl"), config(1, origin));
             try (RiverProcess.Running river = RiverProcess.startLogged(dir, dir, List.of(), "--config-kdl", "river.kdl")) {
@@ -82,5 +85,15 @@ class GracefulShutdownIT {
                 assertThat(Files.readString(river.stderr())).contains("SIGINT: exiting now").doesNotContain("SIGTERM");
             }
         }
+    }
+
+    /** Whether this JVM was started with SIGINT ignored (bit 1 of SigIgn in /proc/self/status). */
+    private static boolean sigintIgnored() throws java.io.IOException {
+        for (String line : Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+            if (line.startsWith("SigIgn:")) {
+                return (Long.parseUnsignedLong(line.substring(7).trim(), 16) & 0x2L) != 0;
+            }
+        }
+        return false;
     }
 }

@@ -72,16 +72,12 @@ public final class Dnsmasq implements AutoCloseable {
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(dir.resolve("dnsmasq.out").toFile()).start();
         // Ready once it says it started (it has bound its port by then); bounded, and it must not exit.
         Path out = dir.resolve("dnsmasq.out");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!Files.readString(out).contains("started")) {
-            if (!process.isAlive()) {
-                process.waitFor();
-                throw new IOException("dnsmasq exited (" + process.exitValue() + "): " + Files.readString(out));
-            }
-            if (System.nanoTime() > deadline) {
+        if (!FileWait.awaitContains(out, "started", process::isAlive)) {
+            if (process.isAlive()) {
                 throw new IOException("dnsmasq did not start in 30 s: " + Files.readString(out));
             }
-            Thread.sleep(20);
+            process.waitFor();
+            throw new IOException("dnsmasq exited (" + process.exitValue() + "): " + Files.readString(out));
         }
     }
 

@@ -72,13 +72,9 @@ public final class RiverProcess {
          */
         public void awaitOutput(String text, boolean accessLog) throws IOException, InterruptedException {
             Path file = accessLog ? stdout : stderr;
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-            while (!java.nio.file.Files.readString(file).contains(text)) {
-                if (System.nanoTime() > deadline || !process.isAlive()) {
-                    throw new AssertionError("river " + (process.isAlive() ? "did not write" : "exited without writing") + " \"" + text + "\":\n"
-                            + java.nio.file.Files.readString(file));
-                }
-                Thread.sleep(20);
+            if (!FileWait.awaitContains(file, text, process::isAlive)) {
+                throw new AssertionError("river " + (process.isAlive() ? "did not write" : "exited without writing") + " \"" + text + "\":\n"
+                        + java.nio.file.Files.readString(file));
             }
         }
 

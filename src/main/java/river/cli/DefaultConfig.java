@@ -66,7 +66,7 @@ final class DefaultConfig {
                         // redis "redis://127.0.0.1:6379" key-prefix="river"
                     }
                     timeouts connect-ms=5000 request-header-ms=10000 keepalive-idle-ms=60000 \\
-                        upstream-response-ms=60000 body-idle-ms=60000 tunnel-idle-ms=300000
+                        upstream-response-ms=60000 body-idle-ms=60000 tunnel-idle-ms=300000 tls-handshake-ms=10000
                     limits max-request-line-bytes=8192 max-request-header-bytes=16384
                     upstream-pool idle-timeout-ms=60000 max-idle-per-upstream=128
                 }

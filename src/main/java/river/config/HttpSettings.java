@@ -13,6 +13,7 @@ package river.config;
  * @param poolIdleTimeoutMs how long an idle upstream connection is kept for reuse
  * @param poolMaxIdlePerUpstream how many idle connections are kept per connector
  * @param tunnelIdleTimeoutMs longest silence on a WebSocket tunnel before both sides are closed
+ * @param tlsHandshakeTimeoutMs time a client has to complete the TLS handshake
  */
 public record HttpSettings(
         int connectTimeoutMs,
@@ -24,9 +25,10 @@ public record HttpSettings(
         int maxRequestHeaderBytes,
         int poolIdleTimeoutMs,
         int poolMaxIdlePerUpstream,
-        int tunnelIdleTimeoutMs) {
+        int tunnelIdleTimeoutMs,
+        int tlsHandshakeTimeoutMs) {
 
     public static HttpSettings defaults() {
-        return new HttpSettings(5_000, 10_000, 60_000, 60_000, 60_000, 8_192, 16_384, 60_000, 128, 300_000);
+        return new HttpSettings(5_000, 10_000, 60_000, 60_000, 60_000, 8_192, 16_384, 60_000, 128, 300_000, 10_000);
     }
 }

@@ -211,7 +211,7 @@ final class KdlConfigReader extends KdlSchemaReader {
             }
         }
         if (timeouts != null) {
-            allowedProperties(timeouts, "timeouts", "connect-ms", "request-header-ms", "keepalive-idle-ms", "upstream-response-ms", "body-idle-ms", "tunnel-idle-ms");
+            allowedProperties(timeouts, "timeouts", "connect-ms", "request-header-ms", "keepalive-idle-ms", "upstream-response-ms", "body-idle-ms", "tunnel-idle-ms", "tls-handshake-ms");
         }
         if (limits != null) {
             allowedProperties(limits, "limits", "max-request-line-bytes", "max-request-header-bytes");
@@ -230,7 +230,8 @@ final class KdlConfigReader extends KdlSchemaReader {
                 setting(pool, "idle-timeout-ms", d.poolIdleTimeoutMs()),
                 pool == null || pool.property("max-idle-per-upstream").isEmpty() ? d.poolMaxIdlePerUpstream()
                         : orDefault(nonNegativeInt(pool.property("max-idle-per-upstream").get().value(), "max-idle-per-upstream"), d.poolMaxIdlePerUpstream()),
-                setting(timeouts, "tunnel-idle-ms", d.tunnelIdleTimeoutMs()));
+                setting(timeouts, "tunnel-idle-ms", d.tunnelIdleTimeoutMs()),
+                setting(timeouts, "tls-handshake-ms", d.tlsHandshakeTimeoutMs()));
     }
 
     private int setting(KdlNode node, String key, int defaultValue) {

@@ -2,6 +2,7 @@ package river.http;
 
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
@@ -15,6 +16,11 @@ import river.proxy.ProxyEngine;
 final class Http2Pipeline {
     /** Streams a client may have open at once on one connection. */
     static final int MAX_CONCURRENT_STREAMS = 128;
+    /**
+     * SETTINGS and PING acknowledgements queued for a peer that does not read before the connection
+     * is closed; our control-frame budget trips long before on a peer that floods.
+     */
+    static final int MAX_QUEUED_CONTROL_FRAMES = 1000;
 
     private Http2Pipeline() {}
 
@@ -26,14 +32,30 @@ final class Http2Pipeline {
     static void install(ChannelPipeline pipeline, ProxyEngine engine, Http1Settings settings, boolean secure) {
         InetSocketAddress client = ClientAddress.of(pipeline.channel());
         Http2Drain drain = new Http2Drain();
+        Http2AbuseGuard guard = new Http2AbuseGuard(Http2AbuseGuard.Budgets.defaults(), pipeline.channel().eventLoop().ticker());
+        Http2ConnectionTimeouts timeouts = new Http2ConnectionTimeouts(
+                settings.requestHeaderTimeoutMs(), settings.keepaliveIdleTimeoutMs(), settings.requestHeaderTimeoutMs());
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+                .initialSettings(Http2Settings.defaultSettings()
+                        .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                        .connectProtocolEnabled(true)
+                        .maxHeaderListSize(settings.maxRequestHeaderBytes()))
+                .validateHeaders(true)
+                // Netty's own mitigations, set explicitly so they are River's documented defaults:
+                // received resets (Rapid Reset), resets River sends for errors, empty DATA and small
+                // CONTINUATION floods, and the queue of SETTINGS/PING acks a peer that does not read builds.
+                .decoderEnforceMaxRstFramesPerWindow(200, 30)
+                .encoderEnforceMaxRstFramesPerWindow(200, 30)
+                .decoderEnforceMaxConsecutiveEmptyDataFrames(2)
+                .decoderEnforceMaxSmallContinuationFrames(10)
+                .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
+                .frameLogger(guard)
+                .build();
+        guard.watch(codec);
+        timeouts.watch(codec);
         pipeline.addLast(
-                Http2FrameCodecBuilder.forServer()
-                        .initialSettings(Http2Settings.defaultSettings()
-                                .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
-                                .connectProtocolEnabled(true)
-                                .maxHeaderListSize(settings.maxRequestHeaderBytes()))
-                        .validateHeaders(true)
-                        .build(),
+                timeouts,
+                codec,
                 new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {

@@ -16,6 +16,9 @@ import river.proxy.ProxyEngine;
 public final class PriorKnowledgeDetector extends ByteToMessageDecoder {
     private static final ByteBuf PREFACE = Http2CodecUtil.connectionPrefaceBuf();
 
+    /** Connections closed before they had said which protocol they speak; read by tests. */
+    static final java.util.concurrent.atomic.LongAdder SLOW_CLOSED = new java.util.concurrent.atomic.LongAdder();
+
     private final ProxyEngine engine;
     private final Http1ServerInitializer http1;
     private final Http1Settings settings;
@@ -24,6 +27,23 @@ public final class PriorKnowledgeDetector extends ByteToMessageDecoder {
         this.engine = engine;
         this.http1 = http1;
         this.settings = settings;
+    }
+
+    /** Closes a connection that has not sent enough bytes to choose a protocol within the header timeout. */
+    private io.netty.util.concurrent.ScheduledFuture<?> deadline;
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        // A preface sent a byte at a time must not hold the connection open: bytes alone do not extend this.
+        deadline = ctx.executor().schedule(() -> {
+            SLOW_CLOSED.increment();
+            ctx.close();
+        }, settings.requestHeaderTimeoutMs(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        deadline.cancel(false);
     }
 
     @Override

@@ -63,13 +63,19 @@ public final class ServerTls {
         return handshakes.sum();
     }
 
-    /** The handler that starts TLS on a new connection, choosing the certificate by SNI if there are several. */
-    public ChannelHandler newHandler(ByteBufAllocator alloc) {
+    /**
+     * The handler that starts TLS on a new connection, choosing the certificate by SNI if there are
+     * several. A handshake (from the first byte, ClientHello included) not done within
+     * {@code handshakeTimeoutMs} closes the connection.
+     */
+    public ChannelHandler newHandler(ByteBufAllocator alloc, long handshakeTimeoutMs) {
         handshakes.increment();
         if (all.size() == 1) {
-            return fallback.context.newHandler(alloc);
+            io.netty.handler.ssl.SslHandler handler = fallback.context.newHandler(alloc);
+            handler.setHandshakeTimeoutMillis(handshakeTimeoutMs);
+            return handler;
         }
-        return new SniHandler(this::contextFor);
+        return new SniHandler(this::contextFor, handshakeTimeoutMs);
     }
 
     /** The context for a requested server name: exact match, then a wildcard one label up, then the default. */

@@ -192,7 +192,7 @@ public final class RiverServer implements AutoCloseable {
                             ch.pipeline().addLast("proxy-header", new river.http.ClientAddress.ProxyHeaderReader());
                         }
                         if (tls != null) {
-                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc()));
+                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), http.tlsHandshakeTimeoutMs()));
                             ch.pipeline().addLast(new river.http.ProtocolSelector(engine, http1, h1));
                         } else if (listener.h2c()) {
                             ch.pipeline().addLast(new river.http.PriorKnowledgeDetector(engine, http1, h1));

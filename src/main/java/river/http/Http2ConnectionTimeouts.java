@@ -49,6 +49,7 @@ final class Http2ConnectionTimeouts extends ChannelDuplexHandler {
     private Http2ConnectionHandler codec;
     private ChannelHandlerContext ctx;
     private ScheduledFuture<?> timer;
+    private long timerAt;
 
     // The frame scanner: bytes of the preface still to skip, the partial frame header, the payload left.
     private int prefaceLeft = PREFACE;
@@ -127,9 +128,9 @@ final class Http2ConnectionTimeouts extends ChannelDuplexHandler {
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf bytes) {
-            boolean wasInHead = headBegan >= 0;
+            boolean wasStalled = stalledSince() >= 0;
             scan(bytes, now());
-            if (!wasInHead && headBegan >= 0) {
+            if (!wasStalled && stalledSince() >= 0) {
                 schedule();
             }
         }
@@ -175,6 +176,14 @@ final class Http2ConnectionTimeouts extends ChannelDuplexHandler {
         }
     }
 
+    /**
+     * Since when the connection has been in the middle of a head: a header block begun, or a frame
+     * header not yet complete (which may be one); -1 if neither.
+     */
+    private long stalledSince() {
+        return headBegan >= 0 ? headBegan : headerFill > 0 ? frameBegan : -1;
+    }
+
     private void schedule() {
         if (closed || !ctx.channel().isActive()) {
             return;
@@ -183,15 +192,17 @@ final class Http2ConnectionTimeouts extends ChannelDuplexHandler {
         if (idleSince >= 0) {
             deadline = idleSince + (servedAny ? idleNanos : firstRequestNanos);
         }
-        if (headBegan >= 0) {
-            deadline = Math.min(deadline, headBegan + headerNanos);
+        long stalled = stalledSince();
+        if (stalled >= 0) {
+            deadline = Math.min(deadline, stalled + headerNanos);
         }
-        if (deadline == Long.MAX_VALUE) {
-            return;
+        if (deadline == Long.MAX_VALUE || timer != null && timerAt <= deadline) {
+            return; // nothing to time, or the pending check comes first and reschedules
         }
         if (timer != null) {
             timer.cancel(false);
         }
+        timerAt = deadline;
         timer = ctx.executor().schedule(this::expire, Math.max(0, deadline - now()), TimeUnit.NANOSECONDS);
     }
 
@@ -208,7 +219,8 @@ final class Http2ConnectionTimeouts extends ChannelDuplexHandler {
             return;
         }
         long now = now();
-        if (headBegan >= 0 && now - headBegan >= headerNanos) {
+        long stalled = stalledSince();
+        if (stalled >= 0 && now - stalled >= headerNanos) {
             HEADER_CLOSED.increment();
             close(Http2Error.ENHANCE_YOUR_CALM);
         } else if (idleSince >= 0 && now - idleSince >= (servedAny ? idleNanos : firstRequestNanos)) {

@@ -79,9 +79,12 @@ final class Http2AbuseGuard extends Http2FrameLogger {
         this.windowStart = ticker.nanoTime();
     }
 
-    /** The codec this guard watches; set once it is built, before any frame flows. */
-    void watch(Http2ConnectionHandler codec) {
+    private GoAwayLastStream lastStream;
+
+    /** The codec this guard watches, and who corrects its GOAWAYs; set once built, before any frame flows. */
+    void watch(Http2ConnectionHandler codec, GoAwayLastStream lastStream) {
         this.codec = codec;
+        this.lastStream = lastStream;
     }
 
     boolean tripped() {
@@ -199,6 +202,13 @@ final class Http2AbuseGuard extends Http2FrameLogger {
         responses++;
     }
 
-    // The rest of what the frame logger is told (settings acks, ping acks, GOAWAY, unknown frames,
-    // push promises) costs River nothing it must bound here; the base class only logs at TRACE.
+    @Override
+    public void logGoAway(Direction direction, ChannelHandlerContext ctx, int lastStreamId, long errorCode, ByteBuf debugData) {
+        if (direction == Direction.OUTBOUND && lastStream != null) {
+            lastStream.goAwayComing(lastStreamId);
+        }
+    }
+
+    // The rest of what the frame logger is told (settings acks, ping acks, unknown frames,
+    // push promises, GOAWAY received) costs River nothing it must bound here; the base class only logs at TRACE.
 }

@@ -51,10 +51,13 @@ final class Http2Pipeline {
                 .encoderEnforceMaxQueuedControlFrames(MAX_QUEUED_CONTROL_FRAMES)
                 .frameLogger(guard)
                 .build();
-        guard.watch(codec);
+        GoAwayLastStream lastStream = new GoAwayLastStream();
+        lastStream.watch(codec);
+        guard.watch(codec, lastStream);
         timeouts.watch(codec);
         pipeline.addLast(
                 timeouts,
+                lastStream,
                 codec,
                 new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override

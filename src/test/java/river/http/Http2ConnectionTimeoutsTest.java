@@ -74,6 +74,11 @@ class Http2ConnectionTimeoutsTest {
 
     /** The error code of the GOAWAY River wrote, or -1 if it wrote none. */
     private long goAwayError() {
+        return goAway(false);
+    }
+
+    /** The error code, or with {@code lastStream} the last-stream-id, of the GOAWAY written; -1 if none. */
+    private long goAway(boolean lastStream) {
         ByteBuf all = Unpooled.buffer();
         for (Object o; (o = channel.readOutbound()) != null; ) {
             if (o instanceof ByteBuf b) {
@@ -87,8 +92,9 @@ class Http2ConnectionTimeoutsTest {
                 int type = all.readByte();
                 all.skipBytes(5);
                 if (type == 0x7) {
-                    all.skipBytes(4);
-                    return all.readUnsignedInt();
+                    long last = all.readUnsignedInt();
+                    long error = all.readUnsignedInt();
+                    return lastStream ? last : error;
                 }
                 all.skipBytes(length);
             }
@@ -151,5 +157,26 @@ class Http2ConnectionTimeoutsTest {
         advance(1);
         assertThat(channel.isOpen()).isFalse();
         assertThat(goAwayError()).isEqualTo(Http2Error.NO_ERROR.code());
+    }
+
+    @Test
+    void aHardConnectionErrorsGoAwayNamesTheLastStreamTakenNotTheLargestId() throws Exception {
+        channel = new EmbeddedChannel();
+        GoAwayLastStream lastStream = new GoAwayLastStream();
+        Http2AbuseGuard guard = new Http2AbuseGuard(Http2AbuseGuard.Budgets.defaults(), channel.eventLoop().ticker());
+        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer().frameLogger(guard).build();
+        lastStream.watch(codec);
+        guard.watch(codec, lastStream);
+        channel.pipeline().addLast(lastStream, codec);
+        channel.writeInbound(preface());
+        channel.writeInbound(headersFrame(1, false), headersFrame(3, false));
+        ByteBuf badSettings = Unpooled.buffer();
+        frame(badSettings, 0x4, 0, 0, Unpooled.buffer().writeZero(5)); // not a multiple of 6: FRAME_SIZE_ERROR
+        // The codec answers the error, then passes it on down the pipeline, where the embedded channel rethrows it.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> channel.writeInbound(badSettings))
+                .isInstanceOf(io.netty.handler.codec.http2.Http2Exception.class);
+        channel.runPendingTasks();
+        assertThat(channel.isOpen()).isFalse();
+        assertThat(goAway(true)).isEqualTo(3);
     }
 }

@@ -2,7 +2,6 @@ package river.http;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http2.Http2ConnectionHandler;
 import io.netty.handler.codec.http2.Http2Error;
@@ -80,11 +79,16 @@ final class Http2AbuseGuard extends Http2FrameLogger {
     }
 
     private GoAwayLastStream lastStream;
+    private LingeringClose linger;
 
-    /** The codec this guard watches, and who corrects its GOAWAYs; set once built, before any frame flows. */
-    void watch(Http2ConnectionHandler codec, GoAwayLastStream lastStream) {
+    /**
+     * The codec this guard watches, who corrects its GOAWAYs, and who ends the connection after one;
+     * set once built, before any frame flows.
+     */
+    void watch(Http2ConnectionHandler codec, GoAwayLastStream lastStream, LingeringClose linger) {
         this.codec = codec;
         this.lastStream = lastStream;
+        this.linger = linger;
     }
 
     boolean tripped() {
@@ -115,12 +119,13 @@ final class Http2AbuseGuard extends Http2FrameLogger {
         // Attacker-driven: debug only, the counter is what operators and tests read.
         LOG.debug("HTTP/2 connection {} over budget ({}): GOAWAY(ENHANCE_YOUR_CALM) and close", ctx.channel(), why);
         int lastStream = codec.connection().remote().lastStreamCreated();
+        // The GOAWAY must reach the peer: closing with its frames unread would reset the connection
+        // and the peer would lose it. So: GOAWAY, FIN, then the peer's bytes are discarded until it
+        // closes, for a bounded time. Every stream's exchange ends when the connection closes.
         ByteBuf debug = Unpooled.copiedBuffer("over budget: " + why, java.nio.charset.StandardCharsets.US_ASCII);
         codec.goAway(ctx, lastStream, Http2Error.ENHANCE_YOUR_CALM.code(), debug, ctx.newPromise())
-                .addListener(ChannelFutureListener.CLOSE);
+                .addListener(written -> linger.begin());
         ctx.flush();
-        // Close through the handlers before the codec: the codec's own close would wait for the streams.
-        ctx.close();
     }
 
     // ---- what the peer sends ------------------------------------------------------------------------

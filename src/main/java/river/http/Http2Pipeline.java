@@ -53,9 +53,11 @@ final class Http2Pipeline {
                 .build();
         GoAwayLastStream lastStream = new GoAwayLastStream();
         lastStream.watch(codec);
-        guard.watch(codec, lastStream);
+        LingeringClose linger = new LingeringClose();
+        guard.watch(codec, lastStream, linger);
         timeouts.watch(codec);
         pipeline.addLast(
+                linger,
                 timeouts,
                 lastStream,
                 codec,

@@ -24,7 +24,9 @@ class Http2AbuseGuardTest {
         channel = new EmbeddedChannel();
         Http2AbuseGuard guard = new Http2AbuseGuard(Http2AbuseGuard.Budgets.defaults(), ticker);
         Http2FrameCodec codec = Http2FrameCodecBuilder.forServer().frameLogger(guard).build();
-        guard.watch(codec, new GoAwayLastStream());
+        LingeringClose linger = new LingeringClose();
+        guard.watch(codec, new GoAwayLastStream(), linger);
+        channel.pipeline().addLast(linger);
         channel.pipeline().addLast(codec);
         ByteBuf preface = Unpooled.buffer().writeBytes(Http2CodecUtil.connectionPrefaceBuf());
         frame(preface, 0x4, 0, Unpooled.EMPTY_BUFFER);

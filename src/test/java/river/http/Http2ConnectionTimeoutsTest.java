@@ -166,7 +166,7 @@ class Http2ConnectionTimeoutsTest {
         Http2AbuseGuard guard = new Http2AbuseGuard(Http2AbuseGuard.Budgets.defaults(), channel.eventLoop().ticker());
         Http2FrameCodec codec = Http2FrameCodecBuilder.forServer().frameLogger(guard).build();
         lastStream.watch(codec);
-        guard.watch(codec, lastStream);
+        guard.watch(codec, lastStream, new LingeringClose());
         channel.pipeline().addLast(lastStream, codec);
         channel.writeInbound(preface());
         channel.writeInbound(headersFrame(1, false), headersFrame(3, false));

@@ -67,7 +67,10 @@ final class DefaultConfig {
                     }
                     timeouts connect-ms=5000 request-header-ms=10000 keepalive-idle-ms=60000 \\
                         upstream-response-ms=60000 body-idle-ms=60000 tunnel-idle-ms=300000 tls-handshake-ms=10000
-                    limits max-request-line-bytes=8192 max-request-header-bytes=16384
+                    // 0 turns a limit off where docs/hardening.md allows it.
+                    limits max-request-line-bytes=8192 max-request-header-bytes=16384 max-request-headers=100 \\
+                        max-request-body-bytes=0 max-connections=10000 max-connections-per-address=0 \\
+                        max-connection-rate-per-address=0 max-concurrent-streams=128 max-pipelined-requests=32
                     upstream-pool idle-timeout-ms=60000 max-idle-per-upstream=128
                 }
             }

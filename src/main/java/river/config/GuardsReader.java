@@ -431,4 +431,49 @@ final class GuardsReader extends KdlSchemaReader {
                 values.getOrDefault("max-header-bytes", 0), values.getOrDefault("read-timeout-ms", 0), values.getOrDefault("write-timeout-ms", 0),
                 values.getOrDefault("drain-timeout-ms", 0), values.getOrDefault("min-send-rate-bytes", 0), status, body);
     }
+
+    // ---- limits (the connection-level keys; HttpSettings holds the rest) ----------------------------
+
+    /** The client limits of a service's {@code limits} node (which the engine settings also read), or the defaults. */
+    ClientLimits clientLimits(KdlNode node) {
+        ClientLimits d = ClientLimits.defaults();
+        if (node == null) {
+            return d;
+        }
+        return new ClientLimits(
+                limit(node, "max-connections", d.maxConnections(), true),
+                limit(node, "max-connections-per-address", d.maxConnectionsPerAddress(), true),
+                limit(node, "max-connection-rate-per-address", d.maxConnectionRatePerAddress(), true),
+                limit(node, "max-concurrent-streams", d.maxConcurrentStreams(), false),
+                limit(node, "max-pipelined-requests", d.maxPipelinedRequests(), true),
+                limit(node, "max-request-headers", d.maxRequestHeaders(), false),
+                byteLimit(node, "max-request-body-bytes", d.maxRequestBodyBytes()));
+    }
+
+    private int limit(KdlNode node, String key, int defaultValue, boolean zeroAllowed) {
+        Optional<KdlProperty> p = node.property(key);
+        if (p.isEmpty()) {
+            return defaultValue;
+        }
+        Integer v = zeroAllowed ? nonNegativeInt(p.get().value(), key) : positiveInt(p.get().value(), key);
+        return v == null ? defaultValue : v;
+    }
+
+    /** A byte count that may pass 2 GiB (a request body); 0 for no limit. */
+    private long byteLimit(KdlNode node, String key, long defaultValue) {
+        Optional<KdlProperty> p = node.property(key);
+        if (p.isEmpty()) {
+            return defaultValue;
+        }
+        KdlValue value = p.get().value();
+        if (value instanceof KdlValue.Num n && n.isInteger()) {
+            java.math.BigInteger i = (java.math.BigInteger) n.value();
+            if (i.signum() >= 0 && i.bitLength() < 63) {
+                return i.longValue();
+            }
+        }
+        problems.add(where(value.position()), key + " expects a non-negative integer, found "
+                + (value instanceof KdlValue.Num n ? n.value() : value.kindName()));
+        return defaultValue;
+    }
 }

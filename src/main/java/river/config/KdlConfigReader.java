@@ -192,7 +192,8 @@ final class KdlConfigReader extends KdlSchemaReader {
                 Optional.ofNullable(clientIpNode == null ? null : guards.clientIp(clientIpNode)),
                 Optional.ofNullable(overloadNode == null ? null : guards.overload(overloadNode)),
                 connectionFiltersNode == null ? List.of() : guards.connectionFilters(connectionFiltersNode),
-                rateLimiting.redis());
+                rateLimiting.redis(),
+                guards.clientLimits(sections.get("limits")));
         HttpSettings http = httpSettings(sections.get("timeouts"), sections.get("limits"), sections.get("upstream-pool"));
         if (handler == null) {
             return null;
@@ -214,7 +215,7 @@ final class KdlConfigReader extends KdlSchemaReader {
             allowedProperties(timeouts, "timeouts", "connect-ms", "request-header-ms", "keepalive-idle-ms", "upstream-response-ms", "body-idle-ms", "tunnel-idle-ms", "tls-handshake-ms");
         }
         if (limits != null) {
-            allowedProperties(limits, "limits", "max-request-line-bytes", "max-request-header-bytes");
+            allowedProperties(limits, "limits", ClientLimits.keysAnd("max-request-line-bytes", "max-request-header-bytes"));
         }
         if (pool != null) {
             allowedProperties(pool, "upstream-pool", "idle-timeout-ms", "max-idle-per-upstream");

@@ -10,12 +10,19 @@ import java.util.Optional;
  *
  * @param connectionFilters block/allow CIDR filters applied at accept time, in order
  * @param redis where fleet-wide rate-limit buckets live, if anywhere
+ * @param limits connections per client address and per service, streams and requests per connection,
+ *     header count and body size
  */
 public record RequestGuards(Normalization normalization, Optional<ClientIp> clientIp, Optional<Overload> overload,
-        List<FilterConfig> connectionFilters, Optional<RedisLimits> redis) {
+        List<FilterConfig> connectionFilters, Optional<RedisLimits> redis, ClientLimits limits) {
 
     public RequestGuards {
         connectionFilters = List.copyOf(connectionFilters);
+    }
+
+    public RequestGuards(Normalization normalization, Optional<ClientIp> clientIp, Optional<Overload> overload,
+            List<FilterConfig> connectionFilters, Optional<RedisLimits> redis) {
+        this(normalization, clientIp, overload, connectionFilters, redis, ClientLimits.defaults());
     }
 
     public static RequestGuards defaults() {

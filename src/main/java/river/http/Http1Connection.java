@@ -46,6 +46,14 @@ final class Http1Connection extends ExchangeDownstream {
     private final Http1Settings settings;
     private final boolean secure;
     private final ArrayDeque<HttpObject> queued = new ArrayDeque<>();
+    /** Request heads in {@link #queued}: requests pipelined behind the one being answered. */
+    private int queuedRequests;
+    private int maxPipelined;
+    /**
+     * The client pipelined more than {@code max-pipelined-requests}: everything after the last request
+     * taken is dropped, and the connection closes once the requests taken are answered.
+     */
+    private boolean pipelineFull;
     private InetSocketAddress client;
 
     private boolean currentTakesBody;
@@ -78,6 +86,7 @@ final class Http1Connection extends ExchangeDownstream {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         super.handlerAdded(ctx);
+        maxPipelined = ConnectionLimits.of(ctx.channel()).maxPipelinedRequests();
         // Read when the first request arrives: a PROXY header may not have been decoded yet.
     }
 
@@ -98,12 +107,20 @@ final class Http1Connection extends ExchangeDownstream {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (closing) {
+        if (closing || pipelineFull) {
             ReferenceCountUtil.release(msg);
             return;
         }
         if (msg instanceof HttpRequest request) {
             if (current != null || !queued.isEmpty()) {
+                if (queuedRequests >= maxPipelined) {
+                    LOG.debug("client {} pipelined more than {} requests; answering those and closing", client, maxPipelined);
+                    pipelineFull = true;
+                    ReferenceCountUtil.release(request);
+                    channel.config().setAutoRead(false);
+                    return;
+                }
+                queuedRequests++;
                 enqueue(request);
                 return;
             }
@@ -234,7 +251,7 @@ final class Http1Connection extends ExchangeDownstream {
 
     @Override
     public void setReading(boolean reading) {
-        if (reading && (!queued.isEmpty() || closing)) {
+        if (reading && (!queued.isEmpty() || closing || pipelineFull)) {
             return;
         }
         super.setReading(reading);
@@ -256,7 +273,8 @@ final class Http1Connection extends ExchangeDownstream {
                 head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             }
         }
-        boolean close = !keepAlive || closeAfterResponse;
+        // The last request taken from an over-full pipeline: the client must resend the rest elsewhere.
+        boolean close = !keepAlive || closeAfterResponse || (pipelineFull && queuedRequests == 0);
         if (close) {
             closeAfterResponse = true;
             head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -284,7 +302,7 @@ final class Http1Connection extends ExchangeDownstream {
     @Override
     public void responseComplete(boolean requestFullyRead) {
         current = null;
-        if (closeAfterResponse || !requestFullyRead || currentTakesBody) {
+        if (closeAfterResponse || !requestFullyRead || currentTakesBody || (pipelineFull && queuedRequests == 0)) {
             // Unread body bytes would be taken for the next request: close once the response is out.
             closing = true;
             releaseQueued();
@@ -311,6 +329,7 @@ final class Http1Connection extends ExchangeDownstream {
     /** Starts the next pipelined request, and feeds it the pieces already read. */
     private void drainQueue() {
         HttpObject first = queued.poll();
+        queuedRequests--;
         if (!(first instanceof HttpRequest request)) {
             ReferenceCountUtil.release(first);
             closeNow();
@@ -423,6 +442,7 @@ final class Http1Connection extends ExchangeDownstream {
     }
 
     private void releaseQueued() {
+        queuedRequests = 0;
         HttpObject m;
         while ((m = queued.poll()) != null) {
             ReferenceCountUtil.release(m);

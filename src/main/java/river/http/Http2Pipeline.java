@@ -37,7 +37,7 @@ final class Http2Pipeline {
                 settings.requestHeaderTimeoutMs(), settings.keepaliveIdleTimeoutMs(), settings.requestHeaderTimeoutMs());
         Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
-                        .maxConcurrentStreams(MAX_CONCURRENT_STREAMS)
+                        .maxConcurrentStreams(ConnectionLimits.of(pipeline.channel()).maxConcurrentStreams())
                         .connectProtocolEnabled(true)
                         .maxHeaderListSize(settings.maxRequestHeaderBytes()))
                 .validateHeaders(true)

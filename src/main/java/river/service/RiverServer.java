@@ -10,6 +10,9 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import river.config.FilterConfig;
+import river.config.PathControlConfig;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -33,6 +36,8 @@ import river.modules.normalize.NormalizationModule;
 import river.modules.overload.OverloadModule;
 import river.modules.ratelimit.RateLimitModule;
 import river.server.AcceptFilter;
+import river.server.ConnectionLimiter;
+import river.http.ConnectionLimits;
 import river.modules.routing.Route;
 import river.modules.routing.RoutingModule;
 import river.observe.AccessLog;
@@ -114,7 +119,7 @@ public final class RiverServer implements AutoCloseable {
             river.upstream.PeerSelector selector = null;
             RequestGuards guards = service.guards();
             ServiceHandler handler = service.handler();
-            guards.overload().ifPresent(o -> modules.add(new OverloadModule(o)));
+            withHeaderCount(guards.overload(), guards.limits().maxRequestHeaders()).ifPresent(o -> modules.add(new OverloadModule(o)));
             if (guards.normalization().any()) {
                 modules.add(new NormalizationModule(guards.normalization()));
             }
@@ -122,8 +127,9 @@ public final class RiverServer implements AutoCloseable {
             // Java 17 cannot switch exhaustively over a sealed type: the last branch refuses a kind added
             // without a branch here, and ServiceHandlerKindsTest starts a service of every kind.
             if (handler instanceof ServiceHandler.Proxy || handler instanceof ServiceHandler.Routed) {
-                if (PathControlModule.isNeeded(service.pathControl())) {
-                    modules.add(new PathControlModule(service.pathControl()));
+                PathControlConfig pathControl = withBodyLimit(service.pathControl(), guards.limits().maxRequestBodyBytes());
+                if (PathControlModule.isNeeded(pathControl)) {
+                    modules.add(new PathControlModule(pathControl));
                 }
                 if (!service.rateLimits().isEmpty()) {
                     RateLimitModule limits = new RateLimitModule(service.rateLimits(), guards.redis());
@@ -169,6 +175,8 @@ public final class RiverServer implements AutoCloseable {
             Http1Settings h1 = new Http1Settings(headerTimeoutMs, http.keepaliveIdleTimeoutMs(),
                     http.maxRequestLineBytes(), http.maxRequestHeaderBytes());
             AcceptFilter acceptFilter = AcceptFilter.of(guards.connectionFilters());
+            ConnectionLimiter limiter = ConnectionLimiter.of(service.name(), guards.limits());
+            ConnectionLimits connectionLimits = new ConnectionLimits(guards.limits().maxConcurrentStreams(), guards.limits().maxPipelinedRequests());
             for (ListenerConfig listener : service.listeners()) {
                 ServerTls tls = listener.tls().isPresent()
                         ? new ServerTls(listener.tls().get(), listener.address().toString(), listener.offerH2()) : null;
@@ -186,6 +194,10 @@ public final class RiverServer implements AutoCloseable {
                             ch.close();
                             return;
                         }
+                        if (!limiter.admit(ch, !listener.proxyProtocol())) {
+                            return;
+                        }
+                        ConnectionLimits.set(ch, connectionLimits);
                         connections.add(ch);
                         if (listener.proxyProtocol()) {
                             ch.pipeline().addLast("proxy-protocol", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
@@ -202,10 +214,11 @@ public final class RiverServer implements AutoCloseable {
                     }
                 });
                 bound.add(channel);
+                limiter.listening(channel);
                 LOG.info("service {} listening on {}{}", service.name(), describe(channel),
                         tls == null ? "" : " (TLS by " + tls.implementation() + ")");
             }
-            return new RunningService(service.name(), group, pool, bound, wiring, acceptFilter);
+            return new RunningService(service.name(), group, pool, bound, wiring, acceptFilter, limiter);
         } catch (IOException | InterruptedException | RuntimeException e) {
             bound.forEach(Channel::close);
             if (wiring != null) {
@@ -214,6 +227,49 @@ public final class RiverServer implements AutoCloseable {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
             throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The overload guard with {@code limits max-request-headers} folded in: the stricter count wins.
+     * The overload module already answers a head with too many fields 431, on HTTP/1.x and HTTP/2 alike.
+     */
+    static Optional<RequestGuards.Overload> withHeaderCount(Optional<RequestGuards.Overload> overload, int maxHeaders) {
+        if (maxHeaders <= 0) {
+            return overload;
+        }
+        if (overload.isEmpty()) {
+            return Optional.of(new RequestGuards.Overload(0, maxHeaders, 0, 0, 0, 0, 0, 503, ""));
+        }
+        RequestGuards.Overload o = overload.get();
+        int headers = o.maxHeaders() > 0 ? Math.min(o.maxHeaders(), maxHeaders) : maxHeaders;
+        return Optional.of(new RequestGuards.Overload(o.maxConcurrentRequests(), headers, o.maxHeaderBytes(), o.readTimeoutMs(),
+                o.writeTimeoutMs(), o.drainTimeoutMs(), o.minSendRateBytes(), o.status(), o.body()));
+    }
+
+    /**
+     * Path-control with {@code limits max-request-body-bytes} as its request-body {@code max-size} when
+     * that is stricter than the one configured: one place counts bodies, whether they come with a
+     * Content-Length (refused before any is read), chunked, or as HTTP/2 DATA frames.
+     */
+    static PathControlConfig withBodyLimit(PathControlConfig pathControl, long maxBytes) {
+        if (maxBytes <= 0) {
+            return pathControl;
+        }
+        List<FilterConfig> body = new ArrayList<>();
+        boolean stricter = false;
+        for (FilterConfig f : pathControl.requestBody()) {
+            if (f instanceof FilterConfig.MaxSize max && max.maxBytes() <= maxBytes) {
+                stricter = true;
+            }
+            if (!(f instanceof FilterConfig.MaxSize max) || max.maxBytes() <= maxBytes) {
+                body.add(f);
+            }
+        }
+        if (!stricter) {
+            body.add(0, new FilterConfig.MaxSize(maxBytes, 413));
+        }
+        return new PathControlConfig(pathControl.requestFilters(), pathControl.upstreamRequest(), pathControl.upstreamResponse(),
+                pathControl.responseFilters(), body, pathControl.responseBody());
     }
 
     private static String describe(Channel channel) {

@@ -14,10 +14,12 @@ public final class RunningService {
     private final List<Channel> listeners;
     private final UpstreamWiring upstreams;
     private final river.server.AcceptFilter acceptFilter;
+    private final river.server.ConnectionLimiter limiter;
 
     RunningService(String name, EventLoopGroup group, ConnectionPool pool, List<Channel> listeners, UpstreamWiring upstreams,
-            river.server.AcceptFilter acceptFilter) {
+            river.server.AcceptFilter acceptFilter, river.server.ConnectionLimiter limiter) {
         this.acceptFilter = acceptFilter;
+        this.limiter = limiter;
         this.name = name;
         this.group = group;
         this.pool = pool;
@@ -28,6 +30,11 @@ public final class RunningService {
     /** Connections closed at accept time by connection-filters. */
     public long connectionsRefused() {
         return acceptFilter == null ? 0 : acceptFilter.refused();
+    }
+
+    /** The service's connection limits and their counters. */
+    public river.server.ConnectionLimiter limiter() {
+        return limiter;
     }
 
     /** Stops discovery and health checks (at shutdown). */

@@ -272,4 +272,28 @@ class ConfigValidationTest {
         assertSingleError(service(LISTENER + CONNECTOR + "    path-control {\n      upstream-request {\n        filter kind=\"block-cidr-range\" addrs=\"10.0.0.0/8\"\n      }\n    }"),
                 11, 21, "cannot be used in upstream-request");
     }
+
+    @Test
+    void clientLimitsAreReadBesideTheEngineLimitsAndDefaultOtherwise() throws ConfigException {
+        RiverConfig c = new ConfigLoader(dir).parse(service(LISTENER + CONNECTOR
+                + "    limits max-request-header-bytes=32768 max-connections=50 max-connections-per-address=4 \\\n"
+                + "        max-connection-rate-per-address=2 max-concurrent-streams=16 max-pipelined-requests=0 \\\n"
+                + "        max-request-headers=20 max-request-body-bytes=5000000000"),
+                "river.kdl", ConfigFormat.KDL, SystemOverrides.none());
+        ServiceConfig web = c.services().get(0);
+        assertThat(web.guards().limits()).isEqualTo(new ClientLimits(50, 4, 2, 16, 0, 20, 5_000_000_000L));
+        assertThat(web.http().maxRequestHeaderBytes()).isEqualTo(32768);
+        RiverConfig plain = new ConfigLoader(dir).parse(service(LISTENER + CONNECTOR), "river.kdl", ConfigFormat.KDL, SystemOverrides.none());
+        assertThat(plain.services().get(0).guards().limits()).isEqualTo(ClientLimits.defaults());
+    }
+
+    @Test
+    void clientLimitErrorsNameTheirPlace() {
+        assertSingleError(service(LISTENER + CONNECTOR + "    limits max-concurrent-streams=0"), 9, 35,
+                "max-concurrent-streams expects a positive integer");
+        assertSingleError(service(LISTENER + CONNECTOR + "    limits max-request-body-bytes=-1"), 9, 35,
+                "max-request-body-bytes expects a non-negative integer");
+        assertSingleError(service(LISTENER + CONNECTOR + "    limits max-connection-per-address=1"), 9, 12,
+                "unknown property \"max-connection-per-address\"", "max-connections-per-address");
+    }
 }

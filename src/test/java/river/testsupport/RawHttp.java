@@ -21,7 +21,12 @@ public final class RawHttp implements AutoCloseable {
     private final OutputStream out;
 
     public RawHttp(int port) throws IOException {
-        socket = new Socket("127.0.0.1", port);
+        this("127.0.0.1", port);
+    }
+
+    /** A connection from {@code localAddress} (127.0.0.2 is a second client on Linux loopback). */
+    public RawHttp(String localAddress, int port) throws IOException {
+        socket = new Socket(java.net.InetAddress.getLoopbackAddress(), port, java.net.InetAddress.getByName(localAddress), 0);
         socket.setSoTimeout(30_000); // only stops a hung test: every read waits for an event
         in = socket.getInputStream();
         out = socket.getOutputStream();

@@ -105,6 +105,9 @@ public final class ConnectionLimiter {
      */
     private void reconcile() {
         for (Channel listener : listeners) {
+            if (!listener.isOpen()) {
+                continue; // closed at shutdown; its loop may be gone too
+            }
             listener.eventLoop().execute(() -> {
                 boolean accept = open.get() < maxConnections;
                 if (listener.config().isAutoRead() != accept) {

@@ -49,7 +49,7 @@ class ClientLimitsTest {
                     requests {
                         listeners { "127.0.0.1:0" h2c=true; }
                         connectors { "%1$s"; }
-                        limits max-pipelined-requests=2 max-request-headers=8 max-request-body-bytes=100
+                        limits max-pipelined-requests=2 max-request-headers=8 max-request-body-bytes=100 max-concurrent-streams=7
                     }
                 }
                 """.formatted(origin.address()));
@@ -184,6 +184,16 @@ class ClientLimitsTest {
         String url = "http://127.0.0.1:" + river.port("requests") + "/echo";
         assertThat(curl("x".repeat(300), "--data-binary", "@-", url)).isEqualTo("2 413");
         assertThat(curl("x".repeat(300), "-T", "-", url)).isEqualTo("2 413");
+    }
+
+    @Test
+    void anHttp2ConnectionIsOfferedTheConfiguredNumberOfConcurrentStreams() throws Exception {
+        // nghttp (nghttp2-client) speaks h2c with prior knowledge and prints the SETTINGS River sends.
+        Process p = new ProcessBuilder("nghttp", "-nv", "http://127.0.0.1:" + river.port("requests") + "/echo")
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(out).contains("SETTINGS_MAX_CONCURRENT_STREAMS(0x03):7]");
     }
 
     /** curl over HTTP/2 with prior knowledge, {@code stdin} as the body; prints "version status". */

@@ -32,6 +32,8 @@ final class Http2StreamHandler extends ExchangeDownstream {
     private final InetSocketAddress client;
     private final boolean secure;
     private boolean takesBody;
+    /** The write of the current response's last part, while the response is being completed. */
+    private io.netty.channel.ChannelFuture lastWrite;
     private long tickAt = Long.MAX_VALUE;
     /** The pending deadline check; cancelled when the stream ends, so a finished stream is not kept alive. */
     private io.netty.util.concurrent.ScheduledFuture<?> tickTask;
@@ -144,7 +146,13 @@ final class Http2StreamHandler extends ExchangeDownstream {
 
     @Override
     public void sendBody(HttpContent content) {
-        channel.writeAndFlush(content, channel.voidPromise());
+        if (content instanceof LastHttpContent) {
+            // Kept so a reset that must follow the response waits for it: Netty writes RST_STREAM at
+            // once, ahead of DATA still queued in flow control, which would cut the response off.
+            lastWrite = channel.writeAndFlush(content);
+        } else {
+            channel.writeAndFlush(content, channel.voidPromise());
+        }
     }
 
     @Override
@@ -159,10 +167,20 @@ final class Http2StreamHandler extends ExchangeDownstream {
     @Override
     public void responseComplete(boolean requestFullyRead) {
         current = null;
+        io.netty.channel.ChannelFuture sentLast = lastWrite;
+        lastWrite = null;
         cancelTick();
         if (!requestFullyRead || takesBody) {
-            // The client is still sending a body nobody will read: reset the stream once the response is out.
-            channel.writeAndFlush(io.netty.buffer.Unpooled.EMPTY_BUFFER).addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+            // The client is still sending a body nobody will read: once the response is out (the reset
+            // queues behind it), RST_STREAM(NO_ERROR) tells it to stop (RFC 9113 §8.1).
+            io.netty.channel.ChannelFuture sent = sentLast;
+            Runnable reset = () -> channel.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(io.netty.handler.codec.http2.Http2Error.NO_ERROR))
+                    .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+            if (sent == null) {
+                reset.run();
+            } else {
+                sent.addListener(f -> reset.run());
+            }
         }
     }
 

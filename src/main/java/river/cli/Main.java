@@ -19,6 +19,7 @@ public final class Main {
 
     public static void main(String[] args) {
         applyNettyDefaults();
+        applyTlsDefaults();
         System.exit(run(args, System.getenv(), Path.of("").toAbsolutePath(), System.out, System.err));
     }
 
@@ -32,6 +33,16 @@ public final class Main {
     static void applyNettyDefaults() {
         System.getProperties().putIfAbsent("io.netty.allocator.type", "pooled");
         System.getProperties().putIfAbsent("io.netty.leakDetection.level", "disabled");
+    }
+
+    /**
+     * The JDK's TLS (used when BoringSSL does not load, or with -Driver.tls=jdk) lets a TLS 1.2
+     * client ask for a renegotiation, a cheap way to make the server do a full handshake again
+     * (testssl.sh: "Secure Client-Initiated Renegotiation VULNERABLE, DoS threat"); BoringSSL never
+     * allows it. The JDK reads this property once, before its first TLS context, hence here.
+     */
+    static void applyTlsDefaults() {
+        System.getProperties().putIfAbsent("jdk.tls.rejectClientInitiatedRenegotiation", "true");
     }
 
     /** Runs River with the given environment and working directory; returns the exit status. */

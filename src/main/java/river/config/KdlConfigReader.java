@@ -265,7 +265,8 @@ final class KdlConfigReader extends KdlSchemaReader {
 
     private ListenerConfig listener(KdlNode node) {
         noArguments(node);
-        allowedProperties(node, "listener", "cert-path", "key-path", "offer-h2", "h2c", "proxy-protocol", "tls-min-version", "tls-ciphers");
+        allowedProperties(node, "listener", "cert-path", "key-path", "offer-h2", "h2c", "proxy-protocol", "tls-min-version", "tls-ciphers",
+                "ocsp-response-path");
         ListenAddress address = rules.listenAddress(node.name(), where(node.position()));
         Optional<KdlProperty> cert = node.property("cert-path");
         Optional<KdlProperty> key = node.property("key-path");
@@ -274,7 +275,7 @@ final class KdlConfigReader extends KdlSchemaReader {
             problems.add(where(given.position()), "listener \"" + node.name() + "\": cert-path and key-path must be given together");
         }
         boolean tls = cert.isPresent() && key.isPresent();
-        for (String tlsOnly : List.of("offer-h2", "tls-min-version", "tls-ciphers")) {
+        for (String tlsOnly : List.of("offer-h2", "tls-min-version", "tls-ciphers", "ocsp-response-path")) {
             node.property(tlsOnly).filter(p -> !tls).ifPresent(p -> problems.add(where(p.position()),
                     "listener \"" + node.name() + "\": " + tlsOnly + " needs TLS; set cert-path and key-path"));
         }
@@ -292,8 +293,11 @@ final class KdlConfigReader extends KdlSchemaReader {
                     .map(p -> rules.tlsCiphers(stringOrEmpty(p), where(p.value().position())))
                     .orElse(List.of());
             List<TlsSettings.SniCertificate> sni = sniCertificates(node);
-            if (certPath != null && keyPath != null && minVersion != null && ciphers != null && sni != null) {
-                tlsSettings = Optional.of(new TlsSettings(certPath, keyPath, minVersion, ciphers, sni));
+            Optional<KdlProperty> ocsp = node.property("ocsp-response-path");
+            Path ocspPath = ocsp.map(this::ocspResponse).orElse(null);
+            if (certPath != null && keyPath != null && minVersion != null && ciphers != null && sni != null
+                    && (ocsp.isEmpty() || ocspPath != null)) {
+                tlsSettings = Optional.of(new TlsSettings(certPath, keyPath, minVersion, ciphers, sni, Optional.ofNullable(ocspPath)));
             }
         } else if (!node.children().isEmpty()) {
             problems.add(where(node.children().get(0).position()),
@@ -305,6 +309,12 @@ final class KdlConfigReader extends KdlSchemaReader {
         node.property("h2c").filter(p -> tls && h2c).ifPresent(p -> problems.add(where(p.position()),
                 "listener \"" + node.name() + "\": h2c is for cleartext listeners; with TLS, HTTP/2 is negotiated through offer-h2"));
         return address == null ? null : new ListenerConfig(address, tlsSettings, offerH2, proxyProtocol, h2c);
+    }
+
+    /** An {@code ocsp-response-path} property: a readable file holding a DER OCSP response; null after an error. */
+    private Path ocspResponse(KdlProperty property) {
+        String s = stringOrNull(property);
+        return s == null ? null : rules.ocspResponseFile(s, property.key(), where(property.value().position()));
     }
 
     /** The listener's {@code sni "NAME" cert-path=… key-path=…} children; null after an error. */
@@ -319,7 +329,7 @@ final class KdlConfigReader extends KdlSchemaReader {
                 continue;
             }
             noChildren(child);
-            String name = string(singleArgument(child, "cert-path", "key-path"), "sni");
+            String name = string(singleArgument(child, "cert-path", "key-path", "ocsp-response-path"), "sni");
             String host = name == null ? null : rules.serverName(name.startsWith("*.") ? name.substring(2) : name, "sni",
                     where(child.arguments().get(0).position()));
             Optional<KdlProperty> cert = child.property("cert-path");
@@ -331,15 +341,17 @@ final class KdlConfigReader extends KdlSchemaReader {
             }
             Path certPath = readable(cert.get());
             Path keyPath = readable(key.get());
+            Optional<KdlProperty> ocsp = child.property("ocsp-response-path");
+            Path ocspPath = ocsp.map(this::ocspResponse).orElse(null);
             if (host != null && !names.add(name.toLowerCase(java.util.Locale.ROOT))) {
                 problems.add(where(child.position()), "sni \"" + name + "\" is given twice on this listener");
                 ok = false;
             }
-            if (host == null || certPath == null || keyPath == null) {
+            if (host == null || certPath == null || keyPath == null || (ocsp.isPresent() && ocspPath == null)) {
                 ok = false;
                 continue;
             }
-            out.add(new TlsSettings.SniCertificate(name.toLowerCase(java.util.Locale.ROOT), certPath, keyPath));
+            out.add(new TlsSettings.SniCertificate(name.toLowerCase(java.util.Locale.ROOT), certPath, keyPath, Optional.ofNullable(ocspPath)));
         }
         return ok ? out : null;
     }

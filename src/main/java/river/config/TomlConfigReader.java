@@ -174,7 +174,7 @@ final class TomlConfigReader {
                     Path certPath = cert == null ? null : rules.readableFile(cert, "cert_path", locate(child(tlsAt, "cert_path")));
                     Path keyPath = key == null ? null : rules.readableFile(key, "key_path", locate(child(tlsAt, "key_path")));
                     if (certPath != null && keyPath != null) {
-                        tls = Optional.of(new TlsSettings(certPath, keyPath, TlsSettings.DEFAULT_MIN_VERSION, List.of(), List.of()));
+                        tls = Optional.of(new TlsSettings(certPath, keyPath, TlsSettings.DEFAULT_MIN_VERSION, List.of(), List.of(), Optional.empty()));
                     }
                 }
                 Boolean offerH2 = optionalBool(value, valueAt, "offer_h2");

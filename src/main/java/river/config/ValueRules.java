@@ -93,6 +93,21 @@ final class ValueRules {
         return p;
     }
 
+    /** A readable file holding one DER OCSP response (see {@link TlsSettings#readOcspResponse}). */
+    Path ocspResponseFile(String path, String option, Problems.Where where) {
+        Path p = readableFile(path, option, where);
+        if (p == null) {
+            return null;
+        }
+        try {
+            TlsSettings.readOcspResponse(p);
+        } catch (java.io.IOException e) {
+            problems.add(where, option + " \"" + path + "\": " + e.getMessage());
+            return null;
+        }
+        return p;
+    }
+
     /** A path that must be absolute (River's rule for pid-file and upgrade-socket). */
     Path absolutePath(String path, String option, Problems.Where where) {
         if (!path.startsWith("/")) {

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import river.config.TlsSettings;
@@ -38,10 +39,10 @@ public final class ServerTls {
     public ServerTls(TlsSettings settings, String listener, boolean offerH2) throws IOException {
         this.listener = listener;
         this.offerH2 = offerH2;
-        this.fallback = new Certificate(settings, settings.certPath(), settings.keyPath());
+        this.fallback = new Certificate(settings, settings.certPath(), settings.keyPath(), settings.ocspResponsePath());
         all.add(fallback);
         for (TlsSettings.SniCertificate sni : settings.sni()) {
-            Certificate c = new Certificate(settings, sni.certPath(), sni.keyPath());
+            Certificate c = new Certificate(settings, sni.certPath(), sni.keyPath(), sni.ocspResponsePath());
             all.add(c);
             if (sni.serverName().startsWith("*.")) {
                 wildcard.put(sni.serverName().substring(2), c);
@@ -104,36 +105,46 @@ public final class ServerTls {
         }
     }
 
-    /** One certificate and key pair with the context built from them. */
+    /**
+     * One certificate and key pair (and OCSP response, if any) with the context built from them;
+     * an OCSP response is refreshed by its responder every few days, so its file is watched too.
+     */
     private final class Certificate {
         private final TlsSettings settings;
         private final Path certPath;
         private final Path keyPath;
+        private final Optional<Path> ocspPath;
         private volatile SslContext context;
-        private FileTime certModified;
-        private FileTime keyModified;
+        private List<FileTime> modified;
 
-        Certificate(TlsSettings settings, Path certPath, Path keyPath) throws IOException {
+        Certificate(TlsSettings settings, Path certPath, Path keyPath, Optional<Path> ocspPath) throws IOException {
             this.settings = settings;
             this.certPath = certPath;
             this.keyPath = keyPath;
-            this.certModified = Files.getLastModifiedTime(certPath);
-            this.keyModified = Files.getLastModifiedTime(keyPath);
-            this.context = TlsContexts.server(settings, certPath, keyPath, offerH2);
+            this.ocspPath = ocspPath;
+            this.modified = modifiedTimes();
+            this.context = TlsContexts.server(settings, certPath, keyPath, ocspPath, offerH2);
+        }
+
+        private List<FileTime> modifiedTimes() throws IOException {
+            List<FileTime> times = new ArrayList<>(List.of(Files.getLastModifiedTime(certPath), Files.getLastModifiedTime(keyPath)));
+            if (ocspPath.isPresent()) {
+                times.add(Files.getLastModifiedTime(ocspPath.get()));
+            }
+            return times;
         }
 
         void reloadIfChanged() {
             try {
-                FileTime cert = Files.getLastModifiedTime(certPath);
-                FileTime key = Files.getLastModifiedTime(keyPath);
-                if (cert.equals(certModified) && key.equals(keyModified)) {
+                List<FileTime> now = modifiedTimes();
+                if (now.equals(modified)) {
                     return;
                 }
-                SslContext next = TlsContexts.server(settings, certPath, keyPath, offerH2);
-                certModified = cert;
-                keyModified = key;
+                SslContext next = TlsContexts.server(settings, certPath, keyPath, ocspPath, offerH2);
+                modified = now;
                 context = next;
-                LOG.info("listener {}: new certificate {} in use for new connections", listener, certPath);
+                LOG.info("listener {}: new certificate {}{} in use for new connections", listener, certPath,
+                        ocspPath.map(p -> " with OCSP response " + p).orElse(""));
             } catch (IOException | RuntimeException e) {
                 LOG.error("listener {}: could not load the changed certificate {}, keeping the previous one: {}", listener, certPath, e.getMessage());
             }

@@ -2,18 +2,24 @@ package river.server;
 
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.DelegatingSslContext;
 import io.netty.handler.ssl.OpenSsl;
+import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
 import river.config.TlsSettings;
 
 /**
  * Server TLS contexts from a listener's settings: BoringSSL (netty-tcnative) when it loads, the
- * JDK's TLS otherwise; TLS 1.2 and 1.3 only (or 1.3 only), forward-secret AEAD suites only.
+ * JDK's TLS otherwise; TLS 1.2 and 1.3 only (or 1.3 only), forward-secret AEAD suites only, and an
+ * OCSP response stapled when one is configured (BoringSSL only).
  */
 public final class TlsContexts {
     private static final List<String> TLS13_CIPHERS = List.of(
@@ -31,22 +37,39 @@ public final class TlsContexts {
 
     /** What implements a context's TLS, for the startup log: "BoringSSL" (OpenSSL's name for it) or "JDK". */
     static String implementation(SslContext context) {
+        if (context instanceof Stapled stapled) {
+            context = stapled.delegate;
+        }
         return context instanceof io.netty.handler.ssl.ReferenceCountedOpenSslContext ? OpenSsl.versionString() : "JDK";
     }
 
     /**
      * A server context for one certificate with the listener's protocol settings; ALPN offers h2
-     * (when {@code offerH2}) and http/1.1.
+     * (when {@code offerH2}) and http/1.1. With {@code ocspResponse}, every handshake whose client
+     * asks for the certificate's status (status_request) gets that response stapled.
      */
-    public static SslContext server(TlsSettings tls, java.nio.file.Path certPath, java.nio.file.Path keyPath, boolean offerH2)
+    public static SslContext server(TlsSettings tls, Path certPath, Path keyPath, Optional<Path> ocspResponse, boolean offerH2)
             throws IOException {
+        byte[] ocsp = null;
+        if (ocspResponse.isPresent()) {
+            if (provider() != SslProvider.OPENSSL || !OpenSsl.isOcspSupported()) {
+                throw new IOException("ocsp-response-path " + ocspResponse.get() + ": OCSP stapling needs BoringSSL (netty-tcnative), "
+                        + "and this River uses the JDK's TLS" + (OpenSsl.isAvailable() ? " (-Driver.tls=jdk)" : ""));
+            }
+            try {
+                ocsp = TlsSettings.readOcspResponse(ocspResponse.get());
+            } catch (IOException e) {
+                throw new IOException("ocsp-response-path " + ocspResponse.get() + ": " + e.getMessage(), e);
+            }
+        }
         List<String> tls12 = tls.ciphers().isEmpty() ? TlsSettings.TLS12_CIPHERS : tls.ciphers();
         List<String> ciphers = new java.util.ArrayList<>(TLS13_CIPHERS);
         ciphers.addAll(tls12);
         String[] protocols = tls.minVersion().equals("1.3") ? new String[] {"TLSv1.3"} : new String[] {"TLSv1.3", "TLSv1.2"};
         try {
-            return SslContextBuilder.forServer(certPath.toFile(), keyPath.toFile())
+            SslContext context = SslContextBuilder.forServer(certPath.toFile(), keyPath.toFile())
                     .sslProvider(provider())
+                    .enableOcsp(ocsp != null)
                     .protocols(protocols)
                     .ciphers(ciphers)
                     .applicationProtocolConfig(new ApplicationProtocolConfig(
@@ -56,8 +79,29 @@ public final class TlsContexts {
                             offerH2 ? new String[] {ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1}
                                     : new String[] {ApplicationProtocolNames.HTTP_1_1}))
                     .build();
+            return ocsp == null ? context : new Stapled(context, ocsp);
         } catch (SSLException | IllegalArgumentException e) {
             throw new IOException("TLS certificate " + certPath + " / key " + keyPath + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A BoringSSL context that staples one OCSP response: BoringSSL takes the response per engine,
+     * so each new engine gets it before its handshake starts (SniHandler's engines too).
+     */
+    private static final class Stapled extends DelegatingSslContext {
+        private final SslContext delegate;
+        private final byte[] response;
+
+        Stapled(SslContext delegate, byte[] response) {
+            super(delegate);
+            this.delegate = delegate;
+            this.response = response;
+        }
+
+        @Override
+        protected void initEngine(SSLEngine engine) {
+            ((ReferenceCountedOpenSslEngine) engine).setOcspResponse(response);
         }
     }
 }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-/** River's Netty defaults apply only where the operator set nothing. */
+/** River's Netty (and JDK TLS) defaults apply only where the operator set nothing. */
 class NettyDefaultsTest {
 
     @Test
@@ -26,6 +26,22 @@ class NettyDefaultsTest {
         } finally {
             restore("io.netty.allocator.type", allocator);
             restore("io.netty.leakDetection.level", leaks);
+        }
+    }
+
+    @Test
+    void jdkTlsRefusesClientInitiatedRenegotiationUnlessTheOperatorAllowsIt() {
+        String key = "jdk.tls.rejectClientInitiatedRenegotiation";
+        String before = System.getProperty(key);
+        try {
+            System.clearProperty(key);
+            Main.applyTlsDefaults();
+            assertThat(System.getProperty(key)).isEqualTo("true");
+            System.setProperty(key, "false");
+            Main.applyTlsDefaults();
+            assertThat(System.getProperty(key)).isEqualTo("false");
+        } finally {
+            restore(key, before);
         }
     }
 

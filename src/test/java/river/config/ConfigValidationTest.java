@@ -125,6 +125,44 @@ class ConfigValidationTest {
                 4, 34, "cert-path \"nope.crt\": no readable file");
     }
 
+    private static String ocspListener(String file) {
+        return service("    listeners {\n      \"127.0.0.1:8443\" cert-path=\"test.crt\" key-path=\"test.key\" ocsp-response-path=\"" + file
+                + "\"\n    }\n" + CONNECTOR);
+    }
+
+    @Test
+    void ocspResponseMustBeAWholeDerFile() throws Exception {
+        // Column 84: where the value of ocsp-response-path starts.
+        assertSingleError(ocspListener("nope.der"), 4, 84, "ocsp-response-path \"nope.der\": no readable file");
+        assertSingleError(ocspListener("test.crt"), 4, 84, "ocsp-response-path \"test.crt\"", "not a DER-encoded OCSP response");
+        Files.write(dir.resolve("truncated.der"), new byte[] {0x30, (byte) 0x82, 0x01, 0x00, 0x0a, 0x01, 0x00});
+        assertSingleError(ocspListener("truncated.der"), 4, 84, "not a whole DER-encoded OCSP response (7 bytes, the encoding says 260)");
+        Files.write(dir.resolve("huge.der"), new byte[TlsSettings.MAX_OCSP_RESPONSE_BYTES + 1]);
+        assertSingleError(ocspListener("huge.der"), 4, 84, "larger than 65536 bytes");
+    }
+
+    @Test
+    void ocspResponseIsReadForTheListenerAndEachSniCertificate() throws Exception {
+        Files.write(dir.resolve("good.der"), new byte[] {0x30, 0x03, 0x0a, 0x01, 0x06});
+        RiverConfig c = new ConfigLoader(dir).parse(service("    listeners {\n      \"127.0.0.1:8443\" cert-path=\"test.crt\" key-path=\"test.key\""
+                + " ocsp-response-path=\"good.der\" {\n        sni \"a.example\" cert-path=\"test.crt\" key-path=\"test.key\""
+                + " ocsp-response-path=\"good.der\"\n        sni \"b.example\" cert-path=\"test.crt\" key-path=\"test.key\"\n      }\n    }\n"
+                + CONNECTOR), "river.kdl", ConfigFormat.KDL, SystemOverrides.none());
+        TlsSettings tls = c.services().get(0).listeners().get(0).tls().orElseThrow();
+        assertThat(tls.ocspResponsePath()).contains(dir.resolve("good.der"));
+        assertThat(tls.sni()).extracting(TlsSettings.SniCertificate::ocspResponsePath)
+                .containsExactly(java.util.Optional.of(dir.resolve("good.der")), java.util.Optional.empty());
+        assertSingleError(service("    listeners {\n      \"127.0.0.1:8443\" cert-path=\"test.crt\" key-path=\"test.key\" {\n"
+                + "        sni \"a.example\" cert-path=\"test.crt\" key-path=\"test.key\" ocsp-response-path=\"test.key\"\n      }\n    }\n"
+                + CONNECTOR), 5, 85, "ocsp-response-path \"test.key\"", "not a DER-encoded OCSP response");
+    }
+
+    @Test
+    void ocspResponseNeedsTls() {
+        assertSingleError(service("    listeners {\n      \"127.0.0.1:8080\" ocsp-response-path=\"test.crt\"\n    }\n" + CONNECTOR),
+                4, 24, "ocsp-response-path needs TLS");
+    }
+
     @Test
     void h2ProtoWithoutTlsIsRejected() {
         assertSingleError(service(LISTENER + "    connectors {\n      \"127.0.0.1:9000\" proto=\"h2-only\"\n    }"),

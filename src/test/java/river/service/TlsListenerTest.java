@@ -223,6 +223,116 @@ class TlsListenerTest {
     }
 
     @Test
+    void configuredOcspResponsesAreStapledPerCertificateAndReplacedWithoutRestart() throws Exception {
+        Path certs = Files.createDirectories(dir.resolve("ocsp"));
+        TestPki.Pair site = TestPki.serverWithOcsp("localhost").copyTo(certs, "site");
+        TestPki.Pair other = TestPki.serverWithOcsp("other.example").copyTo(certs, "other");
+        TestPki.ocspResponse(site, false, certs.resolve("site.der"));
+        TestPki.ocspResponse(other, true, certs.resolve("other.der"));
+        String ca = TestPki.caCertificate().toString();
+        System.setProperty("river.certificateCheckMs", "100");
+        try (LogCapture reloads = LogCapture.of("river.server.ServerTls");
+                RiverHarness stapling = RiverHarness.start("""
+                services {
+                    proxy {
+                        listeners {
+                            "127.0.0.1:0" cert-path="ocsp/site.crt" key-path="ocsp/site.key" ocsp-response-path="ocsp/site.der" {
+                                sni "other.example" cert-path="ocsp/other.crt" key-path="ocsp/other.key" ocsp-response-path="ocsp/other.der"
+                                sni "plain.example" cert-path="test.crt" key-path="test.key"
+                            }
+                        }
+                        connectors {
+                            "%s"
+                        }
+                    }
+                }
+                """.formatted(origin.address()), dir)) {
+            int port = stapling.port("proxy");
+            assertThat(sClient(port, "-status", "-servername", "localhost", "-CAfile", ca, "-tls1_2"))
+                    .contains("OCSP Response Status: successful", "Cert Status: good", "Verify return code: 0 (ok)");
+            assertThat(sClient(port, "-status", "-servername", "localhost", "-CAfile", ca, "-tls1_3"))
+                    .contains("OCSP Response Status: successful", "Cert Status: good");
+            assertThat(sClient(port, "-status", "-servername", "other.example", "-CAfile", ca)).contains("CN = other.example", "Cert Status: revoked");
+            assertThat(sClient(port, "-status", "-servername", "plain.example")).contains("OCSP response: no response sent");
+            // A client that does not ask gets no response.
+            assertThat(sClient(port, "-servername", "localhost")).doesNotContain("OCSP");
+
+            // The responder's next answer, renamed over the old one as a cron job does.
+            TestPki.ocspResponse(site, true, certs.resolve("next.der"));
+            Files.move(certs.resolve("next.der"), certs.resolve("site.der"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            reloads.await("with OCSP response " + certs.resolve("site.der") + " in use for new connections");
+            assertThat(sClient(port, "-status", "-servername", "localhost", "-CAfile", ca)).contains("Cert Status: revoked");
+
+            // A half-written file is not stapled: the previous response stays.
+            int failuresBefore = reloads.count("could not load the changed certificate");
+            Files.write(certs.resolve("site.der"), java.util.Arrays.copyOf(Files.readAllBytes(certs.resolve("other.der")), 100));
+            reloads.await("could not load the changed certificate", failuresBefore + 1);
+            assertThat(sClient(port, "-status", "-servername", "localhost", "-CAfile", ca)).contains("Cert Status: revoked", "CN = localhost");
+        } finally {
+            System.clearProperty("river.certificateCheckMs");
+        }
+    }
+
+    @Test
+    void ocspStaplingWithTheJdksTlsIsRefusedAtStartup() throws Exception {
+        Path certs = Files.createDirectories(dir.resolve("ocsp-jdk"));
+        TestPki.Pair site = TestPki.serverWithOcsp("localhost").copyTo(certs, "site");
+        TestPki.ocspResponse(site, false, certs.resolve("site.der"));
+        System.setProperty("river.tls", "jdk");
+        try {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> RiverHarness.start(RiverHarness.proxyConfig(1, "", origin.address())
+                    .replace("\"127.0.0.1:0\"", "\"127.0.0.1:0\" cert-path=\"ocsp-jdk/site.crt\" key-path=\"ocsp-jdk/site.key\""
+                            + " ocsp-response-path=\"ocsp-jdk/site.der\""), dir).close())
+                    .hasStackTraceContaining("OCSP stapling needs BoringSSL");
+        } finally {
+            System.clearProperty("river.tls");
+        }
+    }
+
+    @Test
+    void hstsIsSentByTheServiceThatSetsItOnEveryAnswer() throws Exception {
+        try (RiverHarness hsts = RiverHarness.start("""
+                services {
+                    hsts {
+                        listeners {
+                            "127.0.0.1:0" cert-path="test.crt" key-path="test.key"
+                        }
+                        connectors {
+                            "%s"
+                        }
+                        path-control {
+                            request-filters {
+                                filter kind="redirect" pattern="^/old$" location="/new"
+                            }
+                            response-filters {
+                                filter kind="upsert-header" key="strict-transport-security" value="max-age=31536000; includeSubDomains"
+                            }
+                        }
+                    }
+                }
+                """.formatted(origin.address()), dir)) {
+            HttpClient client = trustingClient();
+            for (HttpClient.Version version : HttpClient.Version.values()) {
+                HttpResponse<String> proxied = client.send(HttpRequest.newBuilder(
+                        URI.create("https://127.0.0.1:" + hsts.port("hsts") + "/echo")).version(version).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(proxied.statusCode()).isEqualTo(200);
+                assertThat(proxied.version()).isEqualTo(version);
+                assertThat(proxied.headers().allValues("strict-transport-security")).as(version.name())
+                        .containsExactly("max-age=31536000; includeSubDomains");
+            }
+            // River's own answer carries it too.
+            HttpResponse<String> redirect = client.send(HttpRequest.newBuilder(
+                    URI.create("https://127.0.0.1:" + hsts.port("hsts") + "/old")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(redirect.statusCode()).isEqualTo(302);
+            assertThat(redirect.headers().allValues("strict-transport-security")).containsExactly("max-age=31536000; includeSubDomains");
+        }
+        // A service that does not set it sends none.
+        HttpResponse<String> plain = trustingClient().send(HttpRequest.newBuilder(
+                URI.create("https://127.0.0.1:" + river.port("proxy") + "/echo")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(plain.headers().allValues("strict-transport-security")).isEmpty();
+    }
+
+    @Test
     void servesFilesThroughTls() throws Exception {
         HttpResponse<byte[]> r = trustingClient().send(HttpRequest.newBuilder(
                 URI.create("https://127.0.0.1:" + river.port("files") + "/big.bin")).build(), HttpResponse.BodyHandlers.ofByteArray());

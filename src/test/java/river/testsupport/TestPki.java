@@ -50,8 +50,21 @@ public final class TestPki {
      * (the common name too, if none) as subjectAltName; made once per JVM for each distinct request.
      */
     public static Pair server(String commonName, String... dnsNames) throws IOException, InterruptedException {
+        return issue(commonName, dnsNames, "");
+    }
+
+    /**
+     * Like {@link #server}, with an OCSP responder address in the certificate (authorityInfoAccess,
+     * as a public CA's certificates have); nothing answers there: a test staples a response from
+     * {@link #ocspResponse} instead.
+     */
+    public static Pair serverWithOcsp(String commonName, String... dnsNames) throws IOException, InterruptedException {
+        return issue(commonName, dnsNames, "authorityInfoAccess=OCSP;URI:http://127.0.0.1:9/ocsp\n");
+    }
+
+    private static Pair issue(String commonName, String[] dnsNames, String moreExtensions) throws IOException, InterruptedException {
         List<String> names = dnsNames.length == 0 ? List.of(commonName) : Arrays.asList(dnsNames);
-        String id = commonName + "|" + String.join(",", names);
+        String id = commonName + "|" + String.join(",", names) + "|" + moreExtensions;
         Pair existing = ISSUED.get(id);
         if (existing != null) {
             return existing;
@@ -69,7 +82,7 @@ public final class TestPki {
             Path ext = dir.resolve(base + ".ext");
             Files.writeString(ext, "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
                     + "extendedKeyUsage=serverAuth\nsubjectAltName="
-                    + names.stream().map(n -> "DNS:" + n).collect(Collectors.joining(",")) + "\n");
+                    + names.stream().map(n -> "DNS:" + n).collect(Collectors.joining(",")) + "\n" + moreExtensions);
             openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + commonName,
                     "-keyout", key.toString(), "-out", csr.toString());
             openssl("x509", "-req", "-in", csr.toString(), "-CA", issuer.cert().toString(), "-CAkey", issuer.key().toString(),
@@ -79,6 +92,33 @@ public final class TestPki {
             ISSUED.put(id, pair);
             return pair;
         }
+    }
+
+    /**
+     * A fresh DER OCSP response, signed by the test CA, saying {@code certificate} is good (or
+     * revoked) for the next day: what an operator's cron job fetches from the CA's responder
+     * (openssl ocsp) for River to staple. Written to {@code out}.
+     */
+    public static Path ocspResponse(Pair certificate, boolean revoked, Path out) throws IOException, InterruptedException {
+        Pair issuer = ca();
+        Path work = Files.createTempDirectory(dir, "ocsp");
+        String serial = openssl("x509", "-in", certificate.cert().toString(), "-noout", "-serial").strip().replace("serial=", "");
+        String subject = openssl("x509", "-in", certificate.cert().toString(), "-noout", "-subject", "-nameopt", "compat")
+                .strip().replace("subject=", "");
+        // openssl ca's database: status, expiry, revocation time, serial, file, subject.
+        String expiry = java.time.format.DateTimeFormatter.ofPattern("yyMMddHHmmss'Z'").withZone(java.time.ZoneOffset.UTC)
+                .format(java.time.Instant.now().plus(java.time.Duration.ofDays(2)));
+        String revokedAt = revoked ? java.time.format.DateTimeFormatter.ofPattern("yyMMddHHmmss'Z'")
+                .withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now().minusSeconds(3600)) : "";
+        Files.writeString(work.resolve("index.txt"), (revoked ? "R" : "V") + "\t" + expiry + "\t" + revokedAt + "\t" + serial
+                + "\tunknown\t" + subject + "\n");
+        Path request = work.resolve("request.der");
+        openssl("ocsp", "-issuer", issuer.cert().toString(), "-cert", certificate.cert().toString(), "-no_nonce",
+                "-reqout", request.toString());
+        openssl("ocsp", "-index", work.resolve("index.txt").toString(), "-rsigner", issuer.cert().toString(), "-rkey",
+                issuer.key().toString(), "-CA", issuer.cert().toString(), "-reqin", request.toString(), "-ndays", "1",
+                "-respout", out.toString());
+        return out;
     }
 
     /** River's own test certificate and key (self-signed, CN "NOT FOR ACTUAL USE"), from the compat assets. */
@@ -116,7 +156,8 @@ public final class TestPki {
         return ca;
     }
 
-    private static void openssl(String... args) throws IOException, InterruptedException {
+    /** Runs the openssl tool; returns what it wrote. */
+    private static String openssl(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of("openssl"));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -124,6 +165,7 @@ public final class TestPki {
         if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IOException("openssl " + String.join(" ", args) + " failed:\n" + out);
         }
+        return out;
     }
 
     private static void deleteDirectory() {

@@ -19,7 +19,7 @@ import argparse, csv, json, re, statistics, sys
 # series: (REL, ABS) in the series' unit (KiB, count or bytes)
 LIMITS = {
     "rss_kib": (0.10, 16384),
-    "heap_after_gc_kib": (0.10, 2048),
+    "heap_after_gc_kib": (0.05, 1024),
     "fds": (0.0, 16),
     "threads": (0.0, 2),
     "pending_tasks": (0.0, 16),

@@ -64,6 +64,8 @@ printf 'Hello world\n' > "$W/www/hello"
 head -c 65536 /dev/urandom > "$W/www/64k"
 head -c 1048576 /dev/urandom > "$W/www/1m"
 cp "$W/www/1m" "$W/www/slow/1m"
+# nginx started as root serves files as nobody: a private directory (a test's temporary one) must open up.
+chmod 755 "$W" "$W/www" "$W/www/slow"; chmod 644 "$W/www/hello" "$W/www/64k" "$W/www/1m" "$W/www/slow/1m"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
   -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$W/key.pem" -out "$W/cert.pem" >/dev/null 2>&1
 tmp="client_body_temp_path $W/origin/cbt; proxy_temp_path $W/origin/pt; fastcgi_temp_path $W/origin/ft; uwsgi_temp_path $W/origin/ut; scgi_temp_path $W/origin/st;"

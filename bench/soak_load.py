@@ -344,7 +344,7 @@ async def main():
     ap.add_argument("--stats", required=True)
     A = ap.parse_args()
     end = time.monotonic() + A.duration
-    await asyncio.gather(*(run(*s, end) for s in SCENARIOS))
-    await report(end)
+    await asyncio.gather(report(end), *(run(*s, end) for s in SCENARIOS))
+    await report(end)  # the final counts, once every scenario has stopped
 
 asyncio.run(main())

@@ -67,6 +67,8 @@ public final class RiverServer implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService certificateWatch;
     /** What must be closed at shutdown besides event loops (Redis clients). */
     private final List<AutoCloseable> closeables = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** river:type=Runtime (event-loop queues, Netty direct memory); set once every service has started. */
+    private river.observe.RuntimeProbe probe;
 
     private RiverServer(Transport transport) {
         this.transport = transport;
@@ -96,6 +98,7 @@ public final class RiverServer implements AutoCloseable {
             server.close();
             throw e;
         }
+        server.probe = river.observe.RuntimeProbe.register(server.services.stream().map(RunningService::group).toList());
         return server;
     }
 
@@ -321,6 +324,9 @@ public final class RiverServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (probe != null) {
+            probe.close();
+        }
         stopAccepting();
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         for (RunningService s : services) {

@@ -10,7 +10,7 @@ work=${BENCH_WORK:-/tmp}
 conf="$work/river-w${PROXY_WORKERS:-1}.kdl"
 tls_listener=""
 if [ -n "${TLS_CERT:-}" ] && [ -n "${TLS_KEY:-}" ]; then
-  tls_listener="\"127.0.0.1:8443\" cert-path=\"$TLS_CERT\" key-path=\"$TLS_KEY\""
+  tls_listener="\"127.0.0.1:${TLS_PORT:-8443}\" cert-path=\"$TLS_CERT\" key-path=\"$TLS_KEY\""
 fi
 cat > "$conf" <<KDL
 system {

@@ -59,42 +59,12 @@ CLK=$(getconf CLK_TCK)
 log() { echo "[$(date +%T)] $*" | tee -a "$LOG" >&2; }
 rec() { printf '%s\t%s\t%s\t%s\n' "$RUN" "$PROXY" "$1" "$2" >> "$RAW"; }
 
-# ---------------------------------------------------------------- process utils
-STARTED=()   # every PID we started, for cleanup
-tree_pids() {  # root pid -> root + all descendants
-  ps -e -o pid=,ppid= | awk -v r="$1" '{p[$1]=$2} END{n=1; s[r]=1; ch=1;
-    while(ch){ch=0; for(x in p) if(!(x in s) && (p[x] in s)){s[x]=1; ch=1}} for(x in s) print x}'
-}
-cpu_ticks() { local t=0 p v; for p in $(tree_pids "$1"); do
-    v=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | awk '{print $12+$13}'); t=$((t+${v:-0})); done; echo $t; }
-rss_kib() { local t=0 p v; for p in $(tree_pids "$1"); do
-    v=$(awk '/^VmRSS:/{print $2}' /proc/$p/status 2>/dev/null); t=$((t+${v:-0})); done; echo $t; }
-nproc_tree() { tree_pids "$1" | wc -l; }
-stop_pid() {  # stop a process we started (and its descendants), by PID
-  local pid=$1 kids i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kids=$(tree_pids "$pid" | grep -vx "$pid")
-  kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
-  for k in $kids; do kill -0 "$k" 2>/dev/null && kill -KILL "$k" 2>/dev/null; done
-  wait "$pid" 2>/dev/null
-  return 0
-}
-cleanup() { local p; for p in "${STARTED[@]}"; do stop_pid "$p"; done; }
+. "$HERE/lib.sh"   # process utilities and the nginx configurations
 trap 'cleanup' EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-# ---- foreign-load guard: another tenant on this 2-core box can steal CPU.
-# FOREIGN = CPU used by processes NOT started by this script, in % of one core,
-# over the window guard_begin..guard_end (system busy ticks minus our own tree
-# minus reaped children of this shell, e.g. wrk/h2load).
+# ---- waiting for a quiet machine (the FOREIGN guard is in lib.sh)
 QUIET_PCT=${QUIET_PCT:-10}
-sys_busy() { awk '/^cpu /{print $2+$3+$4+$9}' /proc/stat; }  # user+nice+system+steal (softirq of our own loopback traffic excluded)
-ours_all() { local s; s=$(sed 's/.*) //' /proc/$$/stat | awk '{print $12+$13+$14+$15}'); echo $(( s + $(cpu_ticks $$) - $(sed 's/.*) //' /proc/$$/stat | awk '{print $12+$13}') )); }
-guard_begin() { G_B0=$(sys_busy); G_O0=$(ours_all); G_T0=$(date +%s.%N); }
-guard_end() { local b1 o1 t1; o1=$(ours_all); b1=$(sys_busy); t1=$(date +%s.%N)
-  FOREIGN=$(awk -v b=$((b1-G_B0)) -v o=$((o1-G_O0)) -v k="$CLK" -v a="$G_T0" -v c="$t1" 'BEGIN{f=(b-o)/k/(c-a)*100; if(f<0)f=0; printf "%.0f", f}'); }
 wait_quiet() { local i; for i in $(seq ${QUIET_TRIES:-6}); do guard_begin; sleep 1; guard_end
     [ "$FOREIGN" -le "$QUIET_PCT" ] && return 0
     [ "$i" = 1 ] && log "  waiting for foreign CPU load to drop (now ${FOREIGN}% of a core)"; sleep $((1 + RANDOM % 3)); done
@@ -103,11 +73,6 @@ wait_quiet() { local i; for i in $(seq ${QUIET_TRIES:-6}); do guard_begin; sleep
 measured() { local att; for att in $(seq ${MEASURE_TRIES:-2}); do wait_quiet; guard_begin; "$@"; guard_end
     [ "$FOREIGN" -le "$QUIET_PCT" ] && return 0; log "  foreign CPU ${FOREIGN}% during '$1' (attempt $att)"; done; }
 
-port_busy() { ss -Hltn "sport = :$1" | grep -q LISTEN; }
-wait_http() {  # url timeout_s
-  local i; for i in $(seq $(( $2 * 10 ))); do
-    curl -sk -m 1 -o /dev/null -w '%{http_code}' "$1" 2>/dev/null | grep -q 200 && return 0; sleep 0.1; done; return 1; }
-wait_free() { local i; for i in $(seq 100); do port_busy "$1" || return 0; sleep 0.1; done; return 1; }
 accepts() { curl -s -m 2 http://127.0.0.1:$STATUS_PORT/status | awk 'NR==3{print $1}'; }
 
 # ---------------------------------------------------------------- files & configs
@@ -121,62 +86,9 @@ setup() {
     -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" \
     -keyout "$W/key.pem" -out "$W/cert.pem" >/dev/null 2>&1
   cat "$W/cert.pem" "$W/key.pem" > "$W/combined.pem"; chmod 644 "$W"/*.pem
-  local tmp="client_body_temp_path T/cbt; proxy_temp_path T/pt; fastcgi_temp_path T/ft; uwsgi_temp_path T/ut; scgi_temp_path T/st;"
-
-  cat > "$W/origin/nginx.conf" <<EOF
-worker_processes 1;
-pid $W/origin/nginx.pid;
-lock_file $W/origin/nginx.lock;
-error_log $W/origin/logs/error.log warn;
-worker_rlimit_nofile 20000;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  ${tmp//T/$W/origin}
-  keepalive_timeout 300s;
-  keepalive_requests 1000000;   # origin never forces upstream reconnects
-  sendfile on;
-  default_type application/octet-stream;
-  server {
-    listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
-    root $W/www;
-    location / { }
-  }
-  server {
-    listen 127.0.0.1:$STATUS_PORT;
-    location = /status { stub_status; }
-  }
-}
-EOF
+  nginx_origin_conf "$W/origin" "$W/www" "$ORIGIN_PORT" "$STATUS_PORT" > "$W/origin/nginx.conf"
   for nw in 1 2; do
-  cat > "$W/nginx/nginx$nw.conf" <<EOF
-worker_processes $nw;
-pid $W/nginx/nginx.pid;
-lock_file $W/nginx/nginx.lock;
-error_log $W/nginx/error.log warn;
-worker_rlimit_nofile 20000;
-events { worker_connections 16384; }
-http {
-  access_log off;
-  ${tmp//T/$W/nginx}
-  keepalive_requests 1000000;   # client side; default 1000 also caps h2 streams per conn (h2load stalls)
-  upstream origin {
-    server 127.0.0.1:$ORIGIN_PORT;
-    keepalive 64;
-  }
-  server {
-    listen 127.0.0.1:$PROXY_PORT backlog=4096;
-    listen 127.0.0.1:$TLS_PORT ssl http2 backlog=4096;
-    ssl_certificate $W/cert.pem;
-    ssl_certificate_key $W/key.pem;
-    location / {
-      proxy_pass http://origin;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-    }
-  }
-}
-EOF
+  nginx_proxy_conf "$W/nginx" "$nw" "$PROXY_PORT" "$ORIGIN_PORT" "$TLS_PORT" "$W/cert.pem" "$W/key.pem" > "$W/nginx/nginx$nw.conf"
   cat > "$W/haproxy/haproxy$nw.cfg" <<EOF
 global
   nbthread $nw

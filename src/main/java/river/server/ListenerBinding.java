@@ -24,7 +24,30 @@ public final class ListenerBinding {
      */
     public static Channel bind(ListenAddress address, EventLoopGroup group, Transport transport, ChannelHandler initializer)
             throws IOException, InterruptedException {
+        return bind(address, group, transport, initializer, InheritedListeners.none());
+    }
+
+    /**
+     * Adopts the inherited socket bound to the address when there is one (it is already listening:
+     * it is registered, never bound again, so not one queued connection is lost), else binds it.
+     */
+    public static Channel bind(ListenAddress address, EventLoopGroup group, Transport transport, ChannelHandler initializer,
+            InheritedListeners inherited) throws IOException, InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap().group(group).childHandler(initializer);
+        java.util.Optional<InheritedListeners.Inherited> adopted = inherited.take(address);
+        if (adopted.isPresent()) {
+            if (transport != Transport.EPOLL) {
+                throw new IOException("an inherited listener (" + adopted.get() + ") needs the epoll transport");
+            }
+            int fd = adopted.get().fd();
+            boolean tcp = address instanceof ListenAddress.Tcp;
+            bootstrap.channelFactory(() -> tcp ? new io.netty.channel.epoll.EpollServerSocketChannel(fd)
+                    : new io.netty.channel.epoll.EpollServerDomainSocketChannel(fd, true));
+            if (tcp) {
+                bootstrap.childOption(ChannelOption.TCP_NODELAY, true).childOption(ChannelOption.SO_KEEPALIVE, true);
+            }
+            return bootstrap.register().sync().channel();
+        }
         SocketAddress socketAddress;
         if (address instanceof ListenAddress.Tcp tcp) {
             bootstrap.channel(transport.serverChannel())

@@ -44,6 +44,7 @@ import river.observe.AccessLog;
 import river.proxy.EngineSettings;
 import river.proxy.ProxyEngine;
 import river.proxy.ProxyModule;
+import river.server.InheritedListeners;
 import river.server.ListenerBinding;
 import river.server.ServerTls;
 import river.server.Transport;
@@ -89,11 +90,24 @@ public final class RiverServer implements AutoCloseable {
 
     /** Starts every service; on any failure, stops what was started and rethrows. */
     public static RiverServer start(RiverConfig config) throws IOException, InterruptedException {
+        return start(config, InheritedListeners.none());
+    }
+
+    /**
+     * Starts every service, adopting the inherited listening socket bound to a listener's address
+     * (an upgrade's or systemd's) and binding the others; inherited sockets no listener names are
+     * closed (they are copies).
+     */
+    public static RiverServer start(RiverConfig config, InheritedListeners inherited) throws IOException, InterruptedException {
         RiverServer server = new RiverServer(Transport.best());
         try {
             for (ServiceConfig service : config.services()) {
-                server.services.add(server.startService(service, config.system()));
+                server.services.add(server.startService(service, config.system(), inherited));
             }
+            for (InheritedListeners.Inherited unused : inherited.unclaimed()) {
+                LOG.info("inherited listener {} is not in the configuration: closed", unused);
+            }
+            inherited.closeUnclaimed();
         } catch (IOException | InterruptedException | RuntimeException e) {
             server.close();
             throw e;
@@ -111,7 +125,7 @@ public final class RiverServer implements AutoCloseable {
         return transport.name().toLowerCase(java.util.Locale.ROOT);
     }
 
-    private RunningService startService(ServiceConfig service, river.config.SystemConfig system) throws IOException, InterruptedException {
+    private RunningService startService(ServiceConfig service, river.config.SystemConfig system, InheritedListeners inherited) throws IOException, InterruptedException {
         EventLoopGroup group = transport.newGroup(system.threadsPerService(), service.name());
         List<Channel> bound = new ArrayList<>();
         ConnectionPool pool = null;
@@ -187,6 +201,7 @@ public final class RiverServer implements AutoCloseable {
                     certificates.add(tls);
                 }
                 Http1ServerInitializer http1 = new Http1ServerInitializer(engine, h1, tls != null);
+                boolean adopting = inherited.offers(listener.address());
                 Channel channel = ListenerBinding.bind(listener.address(), group, transport, new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
@@ -215,10 +230,11 @@ public final class RiverServer implements AutoCloseable {
                             ch.pipeline().addLast(http1);
                         }
                     }
-                });
+                }, inherited);
                 bound.add(channel);
                 limiter.listening(channel);
-                LOG.info("service {} listening on {}{}", service.name(), describe(channel),
+                LOG.info("service {} {} {}{}", service.name(), adopting ? "adopted the inherited listener" : "listening on",
+                        describe(channel, listener.address()),
                         tls == null ? "" : " (TLS by " + tls.implementation() + ")");
             }
             return new RunningService(service.name(), group, pool, bound, wiring, acceptFilter, limiter);
@@ -275,8 +291,12 @@ public final class RiverServer implements AutoCloseable {
                 pathControl.responseFilters(), body, pathControl.responseBody());
     }
 
-    private static String describe(Channel channel) {
+    private static String describe(Channel channel, river.config.ListenAddress configured) {
         Object address = channel.localAddress();
+        if (address == null) {
+            // An adopted unix socket: Netty knows only addresses it bound itself.
+            return configured.toString();
+        }
         if (address instanceof java.net.InetSocketAddress inet) {
             String host = inet.getAddress().getHostAddress();
             return (host.contains(":") ? "[" + host + "]" : host) + ":" + inet.getPort();

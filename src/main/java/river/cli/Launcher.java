@@ -11,7 +11,8 @@ import sun.misc.Signal;
 
 /**
  * Starts the configured services and runs until a signal: SIGTERM stops accepting, lets in-flight
- * requests finish within the grace period and exits 0; SIGINT exits at once.
+ * requests finish within the grace period and exits 0; SIGINT exits at once; SIGHUP reloads the
+ * configuration in place.
  */
 final class Launcher {
     private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
@@ -36,6 +37,8 @@ final class Launcher {
         }
         LOG.info("River started: {} service(s) on {} transport, {} thread(s) each",
                 config.services().size(), server.transportName(), config.system().threadsPerService());
+        // SIGHUP: in-place reload of the same file (ReloadSignal); the JVM runs from the directory Main resolves against.
+        ReloadSignal.install(server, settings, java.nio.file.Path.of("").toAbsolutePath());
         CountDownLatch stopped = new CountDownLatch(1);
         Duration grace = Duration.ofSeconds(config.system().gracePeriodSeconds());
         Signal.handle(new Signal("TERM"), s -> new Thread(() -> {

@@ -57,6 +57,14 @@ public final class ConnectionLimiter {
     }
 
     /**
+     * Stops pausing and resuming the listeners it was given: a reload handed them to another limiter.
+     * The connections it admitted are still counted until they close.
+     */
+    public void forgetListeners() {
+        listeners.clear();
+    }
+
+    /**
      * Whether a just-accepted connection may be served; a refused one is closed here. An admitted one is
      * counted until it closes.
      *

@@ -1,75 +1,85 @@
 package river.service;
 
 import io.netty.channel.Channel;
-import io.netty.channel.EventLoopGroup;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.ChannelInitializer;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
-import river.config.FilterConfig;
-import river.config.PathControlConfig;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import river.balance.UpstreamGroup;
-import river.config.RouteConfig;
-import river.config.HttpSettings;
+import river.config.ConfigError;
+import river.config.ConfigException;
+import river.config.FilterConfig;
 import river.config.ListenerConfig;
-import river.config.RiverConfig;
-import river.config.ServiceConfig;
-import river.config.ServiceHandler;
-import river.http.Http1ServerInitializer;
-import river.http.Http1Settings;
-import river.modules.files.FileServerModule;
+import river.config.PathControlConfig;
 import river.config.RequestGuards;
-import river.modules.clientip.ClientIpModule;
-import river.modules.filters.PathControlModule;
-import river.modules.normalize.NormalizationModule;
-import river.modules.overload.OverloadModule;
-import river.modules.ratelimit.RateLimitModule;
-import river.server.AcceptFilter;
-import river.server.ConnectionLimiter;
-import river.http.ConnectionLimits;
-import river.modules.routing.Route;
-import river.modules.routing.RoutingModule;
-import river.observe.AccessLog;
-import river.proxy.EngineSettings;
-import river.proxy.ProxyEngine;
-import river.proxy.ProxyModule;
+import river.config.RiverConfig;
 import river.server.InheritedListeners;
 import river.server.ListenerBinding;
 import river.server.ServerTls;
 import river.server.Transport;
-import river.upstream.ConnectionPool;
 
 /**
  * Builds and runs every service of a configuration, as River's {@code main.rs} wires its services:
  * one event-loop group of {@code threads-per-service} threads per service, its listeners bound on
  * it, its upstream pool shared by those threads, and its engine composed from modules.
+ *
+ * <p>What a configuration builds is a {@link Generation}; {@link #reload} builds the next one and
+ * swaps it in for new connections. Listening sockets belong to the server, not to a generation: one
+ * whose service and address stay is never closed, and its child initializer reads the generation
+ * current when a connection is accepted. A connection is served by that generation until it closes.
  */
 public final class RiverServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RiverServer.class);
-    /** How long a service waits at start for its first DNS lookups and health checks before accepting anyway. */
-    private static final long STARTUP_DISCOVERY_WAIT_MS = 10_000;
 
-    private final List<RunningService> services = new ArrayList<>();
+    /** Reads the configuration again (the file River started with, with the same overrides), for {@link #reload(ConfigSource)}. */
+    @FunctionalInterface
+    public interface ConfigSource {
+        RiverConfig load() throws ConfigException;
+    }
+
     private final ChannelGroup connections = new DefaultChannelGroup("river-connections", GlobalEventExecutor.INSTANCE);
     private final ThreadPoolExecutor blocking;
     private final Transport transport;
-    private final List<ServerTls> certificates = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Runs the certificate watch, the end of a retired generation's grace period and its release. */
     private final java.util.concurrent.ScheduledExecutorService certificateWatch;
-    /** What must be closed at shutdown besides event loops (Redis clients). */
-    private final List<AutoCloseable> closeables = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The generation new connections get. */
+    private final AtomicReference<Generation> current = new AtomicReference<>();
+    /** Generations no longer current that still serve connections; guarded by {@link #generationLock}. */
+    private final List<Generation> retired = new ArrayList<>();
+    /** Guards {@link #retired} and the swap of {@link #current}; held briefly, also from event loops. */
+    private final Object generationLock = new Object();
+    /** Every listening socket, by service and address; changed only under the reload's lock. */
+    private final Map<Generation.ListenerKey, BoundListener> listeners = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Reloads attempted, and generations built (the first at start); guarded by {@code this}. */
+    private int reloads;
+    private int generations;
     /** river:type=Runtime (event-loop queues, Netty direct memory); set once every service has started. */
-    private river.observe.RuntimeProbe probe;
+    private volatile river.observe.RuntimeProbe probe;
+
+    /** A listening socket and the generation its next accepted connection is served by. */
+    private static final class BoundListener {
+        final Generation.ListenerKey key;
+        volatile Generation generation;
+        Channel channel;
+
+        BoundListener(Generation.ListenerKey key, Generation generation) {
+            this.key = key;
+            this.generation = generation;
+        }
+    }
 
     private RiverServer(Transport transport) {
         this.transport = transport;
@@ -85,7 +95,7 @@ public final class RiverServer implements AutoCloseable {
             return t;
         });
         long every = Long.getLong("river.certificateCheckMs", 5_000);
-        certificateWatch.scheduleWithFixedDelay(() -> certificates.forEach(ServerTls::reloadIfChanged), every, every, TimeUnit.MILLISECONDS);
+        certificateWatch.scheduleWithFixedDelay(() -> certificates().forEach(ServerTls::reloadIfChanged), every, every, TimeUnit.MILLISECONDS);
     }
 
     /** Starts every service; on any failure, stops what was started and rethrows. */
@@ -101,8 +111,15 @@ public final class RiverServer implements AutoCloseable {
     public static RiverServer start(RiverConfig config, InheritedListeners inherited) throws IOException, InterruptedException {
         RiverServer server = new RiverServer(Transport.best());
         try {
-            for (ServiceConfig service : config.services()) {
-                server.services.add(server.startService(service, config.system(), inherited));
+            Generation first = Generation.build(1, config, null, server.transport, server.blocking);
+            server.generations = 1;
+            server.current.set(first);
+            for (ServiceGeneration service : first.services()) {
+                for (ListenerConfig listener : service.config().listeners()) {
+                    BoundListener bound = server.bind(first, service, listener, inherited);
+                    server.listeners.put(bound.key, bound);
+                    service.limiter().listening(bound.channel);
+                }
             }
             for (InheritedListeners.Inherited unused : inherited.unclaimed()) {
                 LOG.info("inherited listener {} is not in the configuration: closed", unused);
@@ -112,140 +129,264 @@ public final class RiverServer implements AutoCloseable {
             server.close();
             throw e;
         }
-        server.probe = river.observe.RuntimeProbe.register(server.services.stream().map(RunningService::group).toList());
+        server.registerProbe();
         return server;
     }
 
+    /** Binds (or adopts) one listener of {@code service}; its connections go to the generation current when each is accepted. */
+    private BoundListener bind(Generation generation, ServiceGeneration service, ListenerConfig listener, InheritedListeners inherited)
+            throws IOException, InterruptedException {
+        BoundListener bound = new BoundListener(new Generation.ListenerKey(service.name(), listener.address()), generation);
+        boolean adopting = inherited.offers(listener.address());
+        try {
+            bound.channel = ListenerBinding.bind(listener.address(), service.group(), transport, new ChannelInitializer<Channel>() {
+                @Override
+                protected void initChannel(Channel ch) {
+                    accepted(bound, ch);
+                }
+            }, inherited);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
+        }
+        ServiceGeneration.ListenerPlan plan = service.listener(listener.address());
+        LOG.info("service {} {} {}{}", service.name(), adopting ? "adopted the inherited listener" : "listening on",
+                describe(bound.channel, listener.address()),
+                plan.tls() == null ? "" : " (TLS by " + plan.tls().implementation() + ")");
+        return bound;
+    }
+
+    /** A connection accepted on {@code bound}: admitted, counted against its generation, and set up as that generation says. */
+    private void accepted(BoundListener bound, Channel ch) {
+        // A reload may swap generations between reading one and counting the connection against it,
+        // and the old one may be released at that moment: then the next read finds the new one.
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Generation generation = bound.generation;
+            ServiceGeneration service = generation.service(bound.key.service());
+            ServiceGeneration.ListenerPlan plan = service == null ? null : service.listener(bound.key.address());
+            if (plan == null) {
+                break;
+            }
+            if (!generation.adopt(ch)) {
+                continue;
+            }
+            if (!service.admit(ch, plan)) {
+                return;
+            }
+            connections.add(ch);
+            plan.initPipeline(ch);
+            return;
+        }
+        ch.close();
+    }
+
+    /**
+     * Reads the configuration again and reloads it (see {@link #reload(RiverConfig)}); a configuration
+     * that does not validate is reported with its located errors and changes nothing.
+     */
+    public synchronized ReloadOutcome reload(ConfigSource source) {
+        int n = ++reloads;
+        long started = System.nanoTime();
+        RiverConfig config;
+        try {
+            config = source.load();
+        } catch (ConfigException e) {
+            return failed(n, started, e.errors().stream().map(ConfigError::toString).toList());
+        }
+        return apply(n, started, config);
+    }
+
+    /**
+     * Builds a new generation from {@code config} and swaps it in for new connections: listeners of the
+     * same service and address are kept, new ones bound, removed ones closed (their connections finish
+     * on the old generation); the old generation is released once its last connection has ended, or
+     * closed after the grace period. When anything fails before the swap, nothing changes and the
+     * current generation keeps serving.
+     */
+    public synchronized ReloadOutcome reload(RiverConfig config) {
+        return apply(++reloads, System.nanoTime(), config);
+    }
+
+    private ReloadOutcome apply(int n, long started, RiverConfig config) {
+        Generation old = current.get();
+        Generation next;
+        try {
+            next = Generation.build(generations + 1, config, old, transport, blocking);
+        } catch (IOException | RuntimeException e) {
+            return failed(n, started, List.of(String.valueOf(e.getMessage())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return failed(n, started, List.of("interrupted while building the new configuration"));
+        }
+        Map<Generation.ListenerKey, ListenerConfig> wanted = next.listeners();
+        List<Generation.ListenerKey> kept = new ArrayList<>();
+        List<Generation.ListenerKey> removed = new ArrayList<>();
+        for (Generation.ListenerKey key : listeners.keySet()) {
+            (wanted.containsKey(key) ? kept : removed).add(key);
+        }
+        List<BoundListener> added = new ArrayList<>();
+        try {
+            for (Map.Entry<Generation.ListenerKey, ListenerConfig> e : wanted.entrySet()) {
+                if (listeners.containsKey(e.getKey())) {
+                    continue;
+                }
+                // A socket lives on its service's event loops: an address that moves to another service
+                // is closed before it is bound again (connections arriving in between are refused).
+                for (Generation.ListenerKey gone : removed) {
+                    BoundListener b = listeners.get(gone);
+                    if (gone.address().equals(e.getKey().address()) && b.channel.isOpen()) {
+                        b.channel.close().awaitUninterruptibly();
+                    }
+                }
+                added.add(bind(next, next.service(e.getKey().service()), e.getValue(), InheritedListeners.none()));
+            }
+        } catch (IOException | RuntimeException e) {
+            added.forEach(b -> b.channel.close().awaitUninterruptibly());
+            next.free(old.resources());
+            return failed(n, started, List.of(String.valueOf(e.getMessage())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            added.forEach(b -> b.channel.close().awaitUninterruptibly());
+            next.free(old.resources());
+            return failed(n, started, List.of("interrupted while binding the new listeners"));
+        }
+        synchronized (generationLock) {
+            generations = next.number();
+            current.set(next);
+            retired.add(old);
+        }
+        for (Generation.ListenerKey key : kept) {
+            BoundListener b = listeners.get(key);
+            b.generation = next;
+            handOverLimits(old.service(key.service()), next.service(key.service()), b.channel);
+        }
+        for (BoundListener b : added) {
+            listeners.put(b.key, b);
+            next.service(b.key.service()).limiter().listening(b.channel);
+        }
+        for (Generation.ListenerKey key : removed) {
+            BoundListener b = listeners.remove(key);
+            b.channel.close().awaitUninterruptibly();
+            LOG.info("service {} no longer listening on {}", key.service(), key.address());
+        }
+        for (ServiceGeneration before : old.services()) {
+            ServiceGeneration after = next.service(before.name());
+            if (after != null && after.pool() == before.pool() && after.wiring() != before.wiring() && before.wiring() != null) {
+                // The pool lives on under new upstream groups: the old groups' discovery must not prune it.
+                before.wiring().pool(null);
+            }
+        }
+        if (!old.services().stream().map(ServiceGeneration::group).toList().equals(next.services().stream().map(ServiceGeneration::group).toList())) {
+            registerProbe();
+        }
+        old.retire(TimeUnit.SECONDS.toMillis(config.system().gracePeriodSeconds()), certificateWatch,
+                g -> certificateWatch.execute(() -> released(g)));
+        int servicesAdded = 0;
+        int servicesChanged = 0;
+        for (ServiceGeneration s : next.services()) {
+            ServiceGeneration before = old.service(s.name());
+            if (before == null) {
+                servicesAdded++;
+            } else if (!before.config().equals(s.config())) {
+                servicesChanged++;
+            }
+        }
+        int servicesRemoved = (int) old.services().stream().filter(s -> next.service(s.name()) == null).count();
+        ReloadOutcome outcome = new ReloadOutcome(n, true, elapsedMs(started), next.number(), servicesAdded, servicesRemoved, servicesChanged,
+                kept.size(), added.size(), removed.size(), List.of());
+        LOG.info("{}", outcome.describe());
+        return outcome;
+    }
+
+    /** A kept listener whose service got new connection limits: the new limiter pauses and resumes it from now on. */
+    private static void handOverLimits(ServiceGeneration before, ServiceGeneration after, Channel listener) {
+        if (before.limiter() != after.limiter()) {
+            before.limiter().forgetListeners();
+            after.limiter().listening(listener);
+            listener.config().setAutoRead(true);
+        }
+    }
+
+    private ReloadOutcome failed(int n, long started, List<String> errors) {
+        ReloadOutcome outcome = new ReloadOutcome(n, false, elapsedMs(started), current.get().number(), 0, 0, 0, 0, 0, 0, errors);
+        LOG.error("{}", outcome.describe());
+        return outcome;
+    }
+
+    private static long elapsedMs(long started) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+    }
+
+    /** A retired generation's last connection has ended (or its grace period is over): close what no live generation uses. */
+    private void released(Generation g) {
+        Set<Object> stillUsed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        synchronized (generationLock) {
+            retired.remove(g);
+            Generation now = current.get();
+            if (now != null) {
+                stillUsed.addAll(now.resources());
+            }
+            retired.forEach(r -> stillUsed.addAll(r.resources()));
+        }
+        g.free(stillUsed);
+        LOG.info("{} released: its last connection has ended", g);
+    }
+
+    /** The generation serving new connections (1 at start, one more per successful reload). */
+    public int generation() {
+        return current.get().number();
+    }
+
+    /** Connections served by generations that are no longer current. */
+    public int retiredConnections() {
+        synchronized (generationLock) {
+            return retired.stream().mapToInt(Generation::connectionCount).sum();
+        }
+    }
+
+    private List<Generation> liveGenerations() {
+        synchronized (generationLock) {
+            List<Generation> all = new ArrayList<>(retired);
+            Generation now = current.get();
+            if (now != null) {
+                all.add(now);
+            }
+            return all;
+        }
+    }
+
+    private List<ServerTls> certificates() {
+        List<ServerTls> all = new ArrayList<>();
+        liveGenerations().forEach(g -> all.addAll(g.certificates()));
+        return all;
+    }
+
+    private void registerProbe() {
+        if (probe != null) {
+            probe.close();
+        }
+        probe = river.observe.RuntimeProbe.register(current.get().services().stream().map(ServiceGeneration::group).toList());
+    }
+
+    /** The services of the current generation, in configuration order. */
     public List<RunningService> services() {
-        return List.copyOf(services);
+        Generation g = current.get();
+        List<RunningService> all = new ArrayList<>();
+        for (ServiceGeneration s : g.services()) {
+            List<Channel> channels = new ArrayList<>();
+            for (ListenerConfig l : s.config().listeners()) {
+                BoundListener b = listeners.get(new Generation.ListenerKey(s.name(), l.address()));
+                if (b != null) {
+                    channels.add(b.channel);
+                }
+            }
+            all.add(new RunningService(s.name(), s.group(), s.pool(), channels, s.wiring(), s.acceptFilter(), s.limiter()));
+        }
+        return all;
     }
 
     /** "epoll" or "nio", for the start-up line; a name rather than the enum so the command line needs no server types. */
     public String transportName() {
         return transport.name().toLowerCase(java.util.Locale.ROOT);
-    }
-
-    private RunningService startService(ServiceConfig service, river.config.SystemConfig system, InheritedListeners inherited) throws IOException, InterruptedException {
-        EventLoopGroup group = transport.newGroup(system.threadsPerService(), service.name());
-        List<Channel> bound = new ArrayList<>();
-        ConnectionPool pool = null;
-        UpstreamWiring wiring = null;
-        try {
-            HttpSettings http = service.http();
-            List<ProxyModule> modules = new ArrayList<>();
-            river.upstream.PeerSelector selector = null;
-            RequestGuards guards = service.guards();
-            ServiceHandler handler = service.handler();
-            withHeaderCount(guards.overload(), guards.limits().maxRequestHeaders()).ifPresent(o -> modules.add(new OverloadModule(o)));
-            if (guards.normalization().any()) {
-                modules.add(new NormalizationModule(guards.normalization()));
-            }
-            guards.clientIp().ifPresent(c -> modules.add(new ClientIpModule(c)));
-            // Java 17 cannot switch exhaustively over a sealed type: the last branch refuses a kind added
-            // without a branch here, and ServiceHandlerKindsTest starts a service of every kind.
-            if (handler instanceof ServiceHandler.Proxy || handler instanceof ServiceHandler.Routed) {
-                PathControlConfig pathControl = withBodyLimit(service.pathControl(), guards.limits().maxRequestBodyBytes());
-                if (PathControlModule.isNeeded(pathControl)) {
-                    modules.add(new PathControlModule(pathControl));
-                }
-                if (!service.rateLimits().isEmpty()) {
-                    RateLimitModule limits = new RateLimitModule(service.rateLimits(), guards.redis());
-                    closeables.add(limits);
-                    limits.awaitReady(2_000);
-                    modules.add(limits);
-                }
-                wiring = new UpstreamWiring(service.name(), group, transport, system.dnsServers());
-                if (handler instanceof ServiceHandler.Proxy proxy) {
-                    selector = wiring.group(service.name(), proxy);
-                } else {
-                    ServiceHandler.Routed routed = (ServiceHandler.Routed) handler;
-                    List<Route> routes = new ArrayList<>();
-                    for (RouteConfig r : routed.routes()) {
-                        UpstreamGroup upstreams = wiring.group(service.name() + " route " + r.path(), r.upstream());
-                        routes.add(Route.of(r, upstreams));
-                    }
-                    modules.add(new RoutingModule(routes, routed.noRouteStatus(), routed.noRouteBody()));
-                }
-                pool = new ConnectionPool(group, transport.clientChannel(), http.connectTimeoutMs(), http.poolMaxIdlePerUpstream(),
-                        http.poolIdleTimeoutMs(), http.maxRequestHeaderBytes() * 4);
-                wiring.pool(pool);
-                wiring.start(STARTUP_DISCOVERY_WAIT_MS);
-            } else if (handler instanceof ServiceHandler.FileServer files) {
-                modules.add(new FileServerModule(files.basePath(), blocking));
-            } else {
-                throw new IllegalStateException("unhandled kind of service handler: " + handler);
-            }
-            if (system.accessLog()) {
-                modules.add(new AccessLog());
-            }
-            long clientWriteMs = guards.overload().map(o -> (long) o.writeTimeoutMs()).orElse(0L);
-            long minSendRate = guards.overload().map(o -> (long) o.minSendRateBytes()).orElse(0L);
-            ProxyEngine engine = new ProxyEngine(service.name(), modules, selector, pool,
-                    new EngineSettings(http.upstreamResponseTimeoutMs(), http.bodyIdleTimeoutMs(), http.tunnelIdleTimeoutMs(), clientWriteMs, minSendRate));
-            int headerTimeoutMs = http.requestHeaderTimeoutMs();
-            if (guards.overload().isPresent()) {
-                RequestGuards.Overload o = guards.overload().get();
-                if (o.readTimeoutMs() > 0) {
-                    headerTimeoutMs = Math.min(headerTimeoutMs, o.readTimeoutMs());
-                }
-            }
-            Http1Settings h1 = new Http1Settings(headerTimeoutMs, http.keepaliveIdleTimeoutMs(),
-                    http.maxRequestLineBytes(), http.maxRequestHeaderBytes());
-            AcceptFilter acceptFilter = AcceptFilter.of(guards.connectionFilters());
-            ConnectionLimiter limiter = ConnectionLimiter.of(service.name(), guards.limits());
-            ConnectionLimits connectionLimits = new ConnectionLimits(guards.limits().maxConcurrentStreams(), guards.limits().maxPipelinedRequests());
-            for (ListenerConfig listener : service.listeners()) {
-                ServerTls tls = listener.tls().isPresent()
-                        ? new ServerTls(listener.tls().get(), listener.address().toString(), listener.offerH2()) : null;
-                if (tls != null) {
-                    certificates.add(tls);
-                }
-                Http1ServerInitializer http1 = new Http1ServerInitializer(engine, h1, tls != null);
-                boolean adopting = inherited.offers(listener.address());
-                Channel channel = ListenerBinding.bind(listener.address(), group, transport, new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        if (acceptFilter != null && !acceptFilter.admits(ch.remoteAddress())) {
-                            // Refused before any TLS or HTTP work is done for it.
-                            acceptFilter.countRefused();
-                            ch.config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
-                            ch.close();
-                            return;
-                        }
-                        if (!limiter.admit(ch, !listener.proxyProtocol())) {
-                            return;
-                        }
-                        ConnectionLimits.set(ch, connectionLimits);
-                        connections.add(ch);
-                        if (listener.proxyProtocol()) {
-                            ch.pipeline().addLast("proxy-protocol", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
-                            ch.pipeline().addLast("proxy-header", new river.http.ClientAddress.ProxyHeaderReader());
-                        }
-                        if (tls != null) {
-                            ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), http.tlsHandshakeTimeoutMs()));
-                            ch.pipeline().addLast(new river.http.ProtocolSelector(engine, http1, h1));
-                        } else if (listener.h2c()) {
-                            ch.pipeline().addLast(new river.http.PriorKnowledgeDetector(engine, http1, h1));
-                        } else {
-                            ch.pipeline().addLast(http1);
-                        }
-                    }
-                }, inherited);
-                bound.add(channel);
-                limiter.listening(channel);
-                LOG.info("service {} {} {}{}", service.name(), adopting ? "adopted the inherited listener" : "listening on",
-                        describe(channel, listener.address()),
-                        tls == null ? "" : " (TLS by " + tls.implementation() + ")");
-            }
-            return new RunningService(service.name(), group, pool, bound, wiring, acceptFilter, limiter);
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            bound.forEach(Channel::close);
-            if (wiring != null) {
-                wiring.close();
-            }
-            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-            throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
-        }
     }
 
     /**
@@ -306,8 +447,10 @@ public final class RiverServer implements AutoCloseable {
 
     /** Stops accepting new connections on every listener. */
     public void stopAccepting() {
-        for (RunningService s : services) {
-            s.listeners().forEach(ch -> ch.close().awaitUninterruptibly());
+        for (BoundListener b : listeners.values()) {
+            if (b.channel != null) {
+                b.channel.close().awaitUninterruptibly();
+            }
         }
     }
 
@@ -332,9 +475,9 @@ public final class RiverServer implements AutoCloseable {
         close();
     }
 
-    /** TLS handshakes begun on every listener so far. */
+    /** TLS handshakes begun on every listener of the live generations so far. */
     public long tlsHandshakesStarted() {
-        return certificates.stream().mapToLong(ServerTls::handshakesStarted).sum();
+        return certificates().stream().mapToLong(ServerTls::handshakesStarted).sum();
     }
 
     /** Client connections with a request, an HTTP/2 stream or an HTTP/2 tunnel in progress. */
@@ -349,18 +492,30 @@ public final class RiverServer implements AutoCloseable {
         }
         stopAccepting();
         connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
-        for (RunningService s : services) {
-            s.stopUpstreamWork();
-            if (s.pool() != null) {
+        // Generations share what a reload took over: each object is stopped once, users before what they use.
+        Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        List<ServiceGeneration> services = new ArrayList<>();
+        for (Generation g : liveGenerations()) {
+            services.addAll(g.services());
+        }
+        for (ServiceGeneration s : services) {
+            if (s.wiring() != null && seen.add(s.wiring())) {
+                s.wiring().close();
+            }
+        }
+        for (ServiceGeneration s : services) {
+            if (s.pool() != null && seen.add(s.pool())) {
                 s.pool().closeIdle();
             }
-            s.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
-        for (AutoCloseable c : closeables) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                LOG.debug("closing {} failed", c, e);
+        for (ServiceGeneration s : services) {
+            if (seen.add(s.group())) {
+                s.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            }
+        }
+        for (ServiceGeneration s : services) {
+            if (s.rateLimits() != null && seen.add(s.rateLimits())) {
+                s.rateLimits().close();
             }
         }
         blocking.shutdownNow();

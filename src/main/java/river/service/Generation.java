@@ -1,0 +1,237 @@
+package river.service;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import river.config.ListenAddress;
+import river.config.ListenerConfig;
+import river.config.RiverConfig;
+import river.config.ServiceConfig;
+import river.config.ServiceHandler;
+import river.modules.ratelimit.RateLimitModule;
+import river.server.ConnectionLimiter;
+import river.server.ServerTls;
+import river.server.Transport;
+import river.upstream.ConnectionPool;
+
+/**
+ * One configuration made runnable: every service's engine and modules, selectors, limits, health
+ * checks, discovery and pools, built once from a {@link RiverConfig} and never changed. The server
+ * swaps the current generation atomically on reload; a connection is served all its life by the
+ * generation that was current when it was accepted. A generation counts its connections and is
+ * released (its health checks and discovery stopped, its pools and event loops closed, unless the
+ * next generation took them over) when it is no longer current and its last connection has ended.
+ */
+final class Generation {
+    private static final Logger LOG = LoggerFactory.getLogger(Generation.class);
+
+    private final int number;
+    private final RiverConfig config;
+    private final Map<String, ServiceGeneration> services;
+    private final ChannelGroup connections;
+    /** One for being current, one per connection; at zero the generation is released. */
+    private final AtomicInteger references = new AtomicInteger(1);
+    private final AtomicBoolean released = new AtomicBoolean();
+    /** Called once, with this generation, when it has been released. */
+    private volatile java.util.function.Consumer<Generation> onReleased = g -> {};
+
+    private Generation(int number, RiverConfig config, Map<String, ServiceGeneration> services) {
+        this.number = number;
+        this.config = config;
+        this.services = Collections.unmodifiableMap(services);
+        this.connections = new DefaultChannelGroup("river-generation-" + number, GlobalEventExecutor.INSTANCE);
+    }
+
+    /**
+     * Builds generation {@code number} from {@code config}, taking over from {@code previous} (null at
+     * start) the event loops of every service that stays, and the pools, upstream groups, connection
+     * limiters and rate limiters whose configuration is equal. On failure, what was built new is closed
+     * and {@code previous} is untouched.
+     */
+    static Generation build(int number, RiverConfig config, Generation previous, Transport transport, Executor blocking)
+            throws IOException, InterruptedException {
+        Map<String, ServiceGeneration> services = new LinkedHashMap<>();
+        Generation built = new Generation(number, config, services);
+        try {
+            for (ServiceConfig service : config.services()) {
+                ServiceGeneration before = previous == null ? null : previous.services.get(service.name());
+                services.put(service.name(), ServiceGeneration.build(service, config.system(), before, transport, blocking));
+            }
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            built.free(previous == null ? Set.of() : previous.resources());
+            throw e;
+        }
+        return built;
+    }
+
+    int number() {
+        return number;
+    }
+
+    RiverConfig config() {
+        return config;
+    }
+
+    /** The services in configuration order. */
+    List<ServiceGeneration> services() {
+        return List.copyOf(services.values());
+    }
+
+    ServiceGeneration service(String name) {
+        return services.get(name);
+    }
+
+    /** The listeners of this generation, keyed by service and address. */
+    Map<ListenerKey, ListenerConfig> listeners() {
+        Map<ListenerKey, ListenerConfig> all = new LinkedHashMap<>();
+        for (ServiceGeneration s : services.values()) {
+            for (ListenerConfig l : s.config().listeners()) {
+                all.put(new ListenerKey(s.name(), l.address()), l);
+            }
+        }
+        return all;
+    }
+
+    /** A listener as the reload matches them: the same address of the same service. */
+    record ListenerKey(String service, ListenAddress address) {
+        @Override
+        public String toString() {
+            return service + " " + address;
+        }
+    }
+
+    /**
+     * Counts a just-accepted connection against this generation until it closes; false (the
+     * connection must be closed) when the generation was already released.
+     */
+    boolean adopt(Channel ch) {
+        int n;
+        do {
+            n = references.get();
+            if (n <= 0) {
+                return false;
+            }
+        } while (!references.compareAndSet(n, n + 1));
+        connections.add(ch);
+        ch.closeFuture().addListener(f -> unreference());
+        return true;
+    }
+
+    /** Connections this generation serves now. */
+    int connectionCount() {
+        return connections.size();
+    }
+
+    /**
+     * No longer current: HTTP/2 connections are sent GOAWAY (their clients open new connections, which
+     * the new generation serves, while open streams finish here); HTTP/1.1 connections stay on this
+     * generation until they close. Released when the last one ends, or after {@code graceMs}, when
+     * what is left is closed.
+     */
+    void retire(long graceMs, java.util.concurrent.ScheduledExecutorService timer, java.util.function.Consumer<Generation> whenReleased) {
+        this.onReleased = whenReleased;
+        connections.forEach(river.http.ConnectionDrain::begin);
+        unreference();
+        if (!released.get()) {
+            timer.schedule(() -> {
+                if (!released.get()) {
+                    LOG.info("generation {}: grace period over, closing its {} remaining connection(s)", number, connections.size());
+                    connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+                }
+            }, graceMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void unreference() {
+        if (references.decrementAndGet() == 0 && released.compareAndSet(false, true)) {
+            onReleased.accept(this);
+        }
+    }
+
+    boolean isReleased() {
+        return released.get();
+    }
+
+    /** Every runtime object this generation uses that outlives a request (compared by identity). */
+    Set<Object> resources() {
+        Set<Object> all = Collections.newSetFromMap(new IdentityHashMap<>());
+        services.values().forEach(s -> s.addResources(all));
+        return all;
+    }
+
+    /** Every TLS context of the listeners of this generation, for the certificate watch. */
+    List<ServerTls> certificates() {
+        List<ServerTls> all = new ArrayList<>();
+        services.values().forEach(s -> all.addAll(s.certificates()));
+        return all;
+    }
+
+    /** Closes what this generation owns and {@code stillUsed} does not hold (a later generation took it over). */
+    void free(Set<Object> stillUsed) {
+        released.set(true);
+        for (ServiceGeneration s : services.values()) {
+            s.free(stillUsed);
+        }
+    }
+
+    /**
+     * What a service's upstream pool depends on besides its event loops: a pool built with equal
+     * settings is the same pool.
+     */
+    record PoolSettings(int connectTimeoutMs, int maxIdlePerUpstream, int idleTimeoutMs, int maxResponseHeadBytes) {
+        static PoolSettings of(ServiceConfig s) {
+            var http = s.http();
+            return new PoolSettings(http.connectTimeoutMs(), http.poolMaxIdlePerUpstream(), http.poolIdleTimeoutMs(), http.maxRequestHeaderBytes() * 4);
+        }
+    }
+
+    /** Whether the services' upstreams (connectors, load balancing, routes, DNS servers) are configured equally. */
+    static boolean sameUpstreams(ServiceConfig a, List<String> dnsA, ServiceConfig b, List<String> dnsB) {
+        return a.handler().equals(b.handler()) && dnsA.equals(dnsB) && isProxy(a.handler());
+    }
+
+    static boolean isProxy(ServiceHandler handler) {
+        return handler instanceof ServiceHandler.Proxy || handler instanceof ServiceHandler.Routed;
+    }
+
+    /** Closes a resource of this generation unless a later one still uses it. */
+    static void closeUnlessUsed(Object resource, Set<Object> stillUsed) {
+        if (resource == null || stillUsed.contains(resource)) {
+            return;
+        }
+        try {
+            if (resource instanceof UpstreamWiring w) {
+                w.close();
+            } else if (resource instanceof ConnectionPool p) {
+                p.closeIdle();
+            } else if (resource instanceof RateLimitModule r) {
+                r.close();
+            } else if (resource instanceof EventLoopGroup g) {
+                g.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            LOG.debug("closing {} failed", resource, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "generation " + number;
+    }
+}

@@ -1,0 +1,328 @@
+package river.service;
+
+import io.netty.channel.Channel;
+import io.netty.channel.EventLoopGroup;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import river.balance.UpstreamGroup;
+import river.config.HttpSettings;
+import river.config.ListenAddress;
+import river.config.ListenerConfig;
+import river.config.PathControlConfig;
+import river.config.RequestGuards;
+import river.config.RouteConfig;
+import river.config.ServiceConfig;
+import river.config.ServiceHandler;
+import river.config.SystemConfig;
+import river.http.ConnectionLimits;
+import river.http.Http1ServerInitializer;
+import river.http.Http1Settings;
+import river.modules.clientip.ClientIpModule;
+import river.modules.files.FileServerModule;
+import river.modules.filters.PathControlModule;
+import river.modules.normalize.NormalizationModule;
+import river.modules.overload.OverloadModule;
+import river.modules.ratelimit.RateLimitModule;
+import river.modules.routing.Route;
+import river.modules.routing.RoutingModule;
+import river.observe.AccessLog;
+import river.proxy.EngineSettings;
+import river.proxy.ProxyEngine;
+import river.proxy.ProxyModule;
+import river.server.AcceptFilter;
+import river.server.ConnectionLimiter;
+import river.server.ServerTls;
+import river.server.Transport;
+import river.upstream.ConnectionPool;
+
+/**
+ * One service as one generation runs it: its engine and modules, its upstream groups and pool, its
+ * accept-time filters and limits, and how each of its listeners sets up a connection. The event loops
+ * belong to the service for as long as it exists: a generation that keeps the service takes them over.
+ */
+final class ServiceGeneration {
+    private static final Logger LOG = LoggerFactory.getLogger(ServiceGeneration.class);
+    /** How long a service waits for its first DNS lookups and health checks before accepting anyway. */
+    private static final long STARTUP_DISCOVERY_WAIT_MS = 10_000;
+
+    private final ServiceConfig config;
+    private final List<String> dnsServers;
+    private final EventLoopGroup group;
+    private final int threads;
+    private final ConnectionPool pool;
+    private final UpstreamWiring wiring;
+    private final RateLimitModule rateLimits;
+    private final AcceptFilter acceptFilter;
+    private final ConnectionLimiter limiter;
+    private final Map<ListenAddress, ListenerPlan> listeners;
+
+    private ServiceGeneration(ServiceConfig config, List<String> dnsServers, EventLoopGroup group, int threads, ConnectionPool pool,
+            UpstreamWiring wiring, RateLimitModule rateLimits, AcceptFilter acceptFilter, ConnectionLimiter limiter,
+            Map<ListenAddress, ListenerPlan> listeners) {
+        this.config = config;
+        this.dnsServers = dnsServers;
+        this.group = group;
+        this.threads = threads;
+        this.pool = pool;
+        this.wiring = wiring;
+        this.rateLimits = rateLimits;
+        this.acceptFilter = acceptFilter;
+        this.limiter = limiter;
+        this.listeners = listeners;
+    }
+
+    /**
+     * Builds the service, reusing from {@code before} (the same service in the previous generation, or
+     * null) its event loops, and each of pool, upstream groups, limiter and rate limiter whose
+     * configuration is unchanged. On failure, closes only what it built.
+     */
+    static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking)
+            throws IOException, InterruptedException {
+        EventLoopGroup group;
+        int threads;
+        if (before != null) {
+            // The listening sockets and pools live on these loops: a changed thread count applies to
+            // services added later and to the next upgrade or restart, never by closing a listener.
+            group = before.group;
+            threads = before.threads;
+            if (threads != system.threadsPerService()) {
+                LOG.warn("service {}: threads-per-service {} is not applied by a reload; it keeps its {} thread(s) until an upgrade or restart",
+                        service.name(), system.threadsPerService(), threads);
+            }
+        } else {
+            group = transport.newGroup(system.threadsPerService(), service.name());
+            threads = system.threadsPerService();
+        }
+        ConnectionPool pool = null;
+        UpstreamWiring wiring = null;
+        RateLimitModule rateLimits = null;
+        List<ServerTls> tlsBuilt = new ArrayList<>();
+        try {
+            HttpSettings http = service.http();
+            List<ProxyModule> modules = new ArrayList<>();
+            river.upstream.PeerSelector selector = null;
+            RequestGuards guards = service.guards();
+            ServiceHandler handler = service.handler();
+            RiverServer.withHeaderCount(guards.overload(), guards.limits().maxRequestHeaders()).ifPresent(o -> modules.add(new OverloadModule(o)));
+            if (guards.normalization().any()) {
+                modules.add(new NormalizationModule(guards.normalization()));
+            }
+            guards.clientIp().ifPresent(c -> modules.add(new ClientIpModule(c)));
+            // Java 17 cannot switch exhaustively over a sealed type: the last branch refuses a kind added
+            // without a branch here, and ServiceHandlerKindsTest starts a service of every kind.
+            if (handler instanceof ServiceHandler.Proxy || handler instanceof ServiceHandler.Routed) {
+                PathControlConfig pathControl = RiverServer.withBodyLimit(service.pathControl(), guards.limits().maxRequestBodyBytes());
+                if (PathControlModule.isNeeded(pathControl)) {
+                    modules.add(new PathControlModule(pathControl));
+                }
+                if (!service.rateLimits().isEmpty()) {
+                    if (before != null && before.rateLimits != null && before.config.rateLimits().equals(service.rateLimits())
+                            && before.config.guards().redis().equals(guards.redis())) {
+                        rateLimits = before.rateLimits; // its buckets keep their tokens across the reload
+                    } else {
+                        rateLimits = new RateLimitModule(service.rateLimits(), guards.redis());
+                        rateLimits.awaitReady(2_000);
+                    }
+                    modules.add(rateLimits);
+                }
+                boolean samePool = before != null && before.pool != null
+                        && Generation.PoolSettings.of(before.config).equals(Generation.PoolSettings.of(service));
+                pool = samePool ? before.pool : new ConnectionPool(group, transport.clientChannel(), http.connectTimeoutMs(),
+                        http.poolMaxIdlePerUpstream(), http.poolIdleTimeoutMs(), http.maxRequestHeaderBytes() * 4);
+                boolean sameWiring = samePool && before.wiring != null
+                        && Generation.sameUpstreams(before.config, before.dnsServers, service, system.dnsServers());
+                List<UpstreamGroup> groups;
+                if (sameWiring) {
+                    // Same connectors, balancing and routes: the groups, their discovery and health keep running.
+                    wiring = before.wiring;
+                    groups = wiring.groups();
+                } else {
+                    wiring = new UpstreamWiring(service.name(), group, transport, system.dnsServers());
+                    groups = new ArrayList<>();
+                    if (handler instanceof ServiceHandler.Proxy proxy) {
+                        groups.add(wiring.group(service.name(), proxy));
+                    } else {
+                        for (RouteConfig r : ((ServiceHandler.Routed) handler).routes()) {
+                            groups.add(wiring.group(service.name() + " route " + r.path(), r.upstream()));
+                        }
+                    }
+                    wiring.pool(pool);
+                    wiring.start(STARTUP_DISCOVERY_WAIT_MS);
+                }
+                if (handler instanceof ServiceHandler.Proxy) {
+                    selector = groups.get(0);
+                } else {
+                    ServiceHandler.Routed routed = (ServiceHandler.Routed) handler;
+                    List<Route> routes = new ArrayList<>();
+                    for (int i = 0; i < routed.routes().size(); i++) {
+                        routes.add(Route.of(routed.routes().get(i), groups.get(i)));
+                    }
+                    modules.add(new RoutingModule(routes, routed.noRouteStatus(), routed.noRouteBody()));
+                }
+            } else if (handler instanceof ServiceHandler.FileServer files) {
+                modules.add(new FileServerModule(files.basePath(), blocking));
+            } else {
+                throw new IllegalStateException("unhandled kind of service handler: " + handler);
+            }
+            if (system.accessLog()) {
+                modules.add(new AccessLog());
+            }
+            long clientWriteMs = guards.overload().map(o -> (long) o.writeTimeoutMs()).orElse(0L);
+            long minSendRate = guards.overload().map(o -> (long) o.minSendRateBytes()).orElse(0L);
+            ProxyEngine engine = new ProxyEngine(service.name(), modules, selector, pool,
+                    new EngineSettings(http.upstreamResponseTimeoutMs(), http.bodyIdleTimeoutMs(), http.tunnelIdleTimeoutMs(), clientWriteMs, minSendRate));
+            int headerTimeoutMs = http.requestHeaderTimeoutMs();
+            if (guards.overload().isPresent()) {
+                RequestGuards.Overload o = guards.overload().get();
+                if (o.readTimeoutMs() > 0) {
+                    headerTimeoutMs = Math.min(headerTimeoutMs, o.readTimeoutMs());
+                }
+            }
+            Http1Settings h1 = new Http1Settings(headerTimeoutMs, http.keepaliveIdleTimeoutMs(),
+                    http.maxRequestLineBytes(), http.maxRequestHeaderBytes());
+            AcceptFilter acceptFilter = AcceptFilter.of(guards.connectionFilters());
+            ConnectionLimiter limiter = before != null && before.config.guards().limits().equals(guards.limits())
+                    ? before.limiter : ConnectionLimiter.of(service.name(), guards.limits());
+            ConnectionLimits connectionLimits = new ConnectionLimits(guards.limits().maxConcurrentStreams(), guards.limits().maxPipelinedRequests());
+            Map<ListenAddress, ListenerPlan> plans = new LinkedHashMap<>();
+            for (ListenerConfig listener : service.listeners()) {
+                ServerTls tls = listener.tls().isPresent()
+                        ? new ServerTls(listener.tls().get(), listener.address().toString(), listener.offerH2()) : null;
+                if (tls != null) {
+                    tlsBuilt.add(tls);
+                }
+                plans.put(listener.address(), new ListenerPlan(listener, tls, engine, h1, new Http1ServerInitializer(engine, h1, tls != null),
+                        http.tlsHandshakeTimeoutMs(), connectionLimits));
+            }
+            return new ServiceGeneration(service, system.dnsServers(), group, threads, pool, wiring, rateLimits, acceptFilter, limiter, plans);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            if (wiring != null && (before == null || wiring != before.wiring)) {
+                wiring.close();
+            }
+            if (pool != null && (before == null || pool != before.pool)) {
+                pool.closeIdle();
+            }
+            if (rateLimits != null && (before == null || rateLimits != before.rateLimits)) {
+                rateLimits.close();
+            }
+            if (before == null) {
+                group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS);
+            }
+            throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** How one listener of this generation sets up an accepted connection. */
+    record ListenerPlan(ListenerConfig listener, ServerTls tls, ProxyEngine engine, Http1Settings h1, Http1ServerInitializer http1,
+            int tlsHandshakeTimeoutMs, ConnectionLimits connectionLimits) {
+        void initPipeline(Channel ch) {
+            ConnectionLimits.set(ch, connectionLimits);
+            if (listener.proxyProtocol()) {
+                ch.pipeline().addLast("proxy-protocol", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
+                ch.pipeline().addLast("proxy-header", new river.http.ClientAddress.ProxyHeaderReader());
+            }
+            if (tls != null) {
+                ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), tlsHandshakeTimeoutMs));
+                ch.pipeline().addLast(new river.http.ProtocolSelector(engine, http1, h1));
+            } else if (listener.h2c()) {
+                ch.pipeline().addLast(new river.http.PriorKnowledgeDetector(engine, http1, h1));
+            } else {
+                ch.pipeline().addLast(http1);
+            }
+        }
+    }
+
+    /**
+     * Admits a connection accepted on {@code address} (connection filters, then limits): false when it
+     * was refused and closed.
+     */
+    boolean admit(Channel ch, ListenerPlan plan) {
+        if (acceptFilter != null && !acceptFilter.admits(ch.remoteAddress())) {
+            // Refused before any TLS or HTTP work is done for it.
+            acceptFilter.countRefused();
+            ch.config().setOption(io.netty.channel.ChannelOption.SO_LINGER, 0);
+            ch.close();
+            return false;
+        }
+        return limiter.admit(ch, !plan.listener().proxyProtocol());
+    }
+
+    ListenerPlan listener(ListenAddress address) {
+        return listeners.get(address);
+    }
+
+    String name() {
+        return config.name();
+    }
+
+    ServiceConfig config() {
+        return config;
+    }
+
+    EventLoopGroup group() {
+        return group;
+    }
+
+    ConnectionPool pool() {
+        return pool;
+    }
+
+    UpstreamWiring wiring() {
+        return wiring;
+    }
+
+    RateLimitModule rateLimits() {
+        return rateLimits;
+    }
+
+    AcceptFilter acceptFilter() {
+        return acceptFilter;
+    }
+
+    ConnectionLimiter limiter() {
+        return limiter;
+    }
+
+    List<ServerTls> certificates() {
+        List<ServerTls> all = new ArrayList<>();
+        for (ListenerPlan p : listeners.values()) {
+            if (p.tls() != null) {
+                all.add(p.tls());
+            }
+        }
+        return all;
+    }
+
+    void addResources(Set<Object> into) {
+        into.add(group);
+        if (pool != null) {
+            into.add(pool);
+        }
+        if (wiring != null) {
+            into.add(wiring);
+        }
+        if (rateLimits != null) {
+            into.add(rateLimits);
+        }
+        into.add(limiter);
+    }
+
+    /** Stops and closes, in dependency order, what no later generation uses. */
+    void free(Set<Object> stillUsed) {
+        if (wiring != null && !stillUsed.contains(wiring) && stillUsed.contains(pool)) {
+            // The pool lives on with other upstream groups: this generation's discovery must no longer prune it.
+            wiring.pool(null);
+        }
+        Generation.closeUnlessUsed(wiring, stillUsed);
+        Generation.closeUnlessUsed(pool, stillUsed);
+        Generation.closeUnlessUsed(rateLimits, stillUsed);
+        Generation.closeUnlessUsed(group, stillUsed);
+    }
+}

@@ -23,7 +23,11 @@ import river.testsupport.TestOrigin;
  * listeners never closed, pools of unchanged upstreams kept, an invalid configuration changing nothing.
  */
 class ReloadTest {
-    /** A proxy service listening on {@code listeners}, in front of {@code origin}, tagging its answers with {@code generation}. */
+    /**
+     * A proxy service listening on {@code listeners}, in front of {@code origin}, tagging its answers with
+     * {@code generation}. One thread: the pool's connection released after an answer is then always
+     * back before the next request, so a new upstream connection means the reload opened it.
+     */
     static String config(String generation, TestOrigin origin, int graceSeconds, String... listeners) {
         StringBuilder l = new StringBuilder();
         for (String address : listeners) {
@@ -31,7 +35,7 @@ class ReloadTest {
         }
         return """
                 system {
-                  threads-per-service 2
+                  threads-per-service 1
                   grace-period-seconds %d
                 }
                 services {

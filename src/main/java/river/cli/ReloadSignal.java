@@ -5,7 +5,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import river.config.ConfigLoader;
 import river.service.RiverServer;
-import sun.misc.Signal;
 
 /**
  * SIGHUP reloads the configuration in place: the file River started with is read again, with the same
@@ -23,7 +22,7 @@ final class ReloadSignal {
             t.setDaemon(true);
             return t;
         });
-        Signal.handle(new Signal("HUP"), s -> reloads.execute(() -> {
+        Signals.on("HUP", () -> reloads.execute(() -> {
             // TODO(lead): SystemdNotify.reloading() here and SystemdNotify.ready() after, once the systemd branch is merged.
             server.reload(() -> loader.load(settings.configFile(), settings.format(), settings.overrides()));
         }));

@@ -27,7 +27,10 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
     /** Counts a stream the client opened until its channel closes. Called on the event loop. */
     void streamOpened(Http2StreamChannel stream) {
         openStreams++;
-        stream.closeFuture().addListener(f -> openStreams--);
+        stream.closeFuture().addListener(f -> {
+            openStreams--;
+            closeIfDone();
+        });
     }
 
     /** Whether a stream is still open (readable from any thread). */
@@ -41,7 +44,15 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
             if (!goAwaySent && ctx.channel().isActive()) {
                 goAwaySent = true;
                 ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR), ctx.voidPromise());
+                closeIfDone();
             }
         });
+    }
+
+    /** After GOAWAY, the connection closes once its last stream has ended. On the event loop. */
+    private void closeIfDone() {
+        if (goAwaySent && openStreams == 0 && ctx.channel().isActive()) {
+            ctx.channel().close();
+        }
     }
 }

@@ -139,14 +139,16 @@ final class Generation {
     }
 
     /**
-     * No longer current: HTTP/2 connections are sent GOAWAY (their clients open new connections, which
-     * the new generation serves, while open streams finish here); HTTP/1.1 connections stay on this
-     * generation until they close. Released when the last one ends, or after {@code graceMs}, when
-     * what is left is closed.
+     * No longer current: every connection is asked to move to the new generation once what it has in
+     * progress is done. HTTP/2 connections are sent GOAWAY (open streams finish here, the client's next
+     * requests go on a new connection); an HTTP/1.1 connection's response in progress, or its next one,
+     * says {@code Connection: close}; an idle keep-alive connection is left alone until the grace
+     * period ends, so no client finds it closed under a request; tunnels run on. Released when the
+     * last connection ends, or after {@code graceMs}, when what is left is closed.
      */
     void retire(long graceMs, java.util.concurrent.ScheduledExecutorService timer, java.util.function.Consumer<Generation> whenReleased) {
         this.onReleased = whenReleased;
-        connections.forEach(river.http.ConnectionDrain::begin);
+        connections.forEach(ch -> river.http.ConnectionDrain.begin(ch, graceMs));
         unreference();
         if (!released.get()) {
             timer.schedule(() -> {

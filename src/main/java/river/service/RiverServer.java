@@ -50,6 +50,10 @@ public final class RiverServer implements AutoCloseable {
         RiverConfig load() throws ConfigException;
     }
 
+    /** Listeners handed over to the instance that upgraded this one: never closed here. */
+    private final java.util.Set<Channel> handedOver = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Set when River stops accepting (shutdown, upgrade): a reload then changes nothing. */
+    private volatile boolean stopped;
     private final ChannelGroup connections = new DefaultChannelGroup("river-connections", GlobalEventExecutor.INSTANCE);
     private final ThreadPoolExecutor blocking;
     private final Transport transport;
@@ -207,6 +211,9 @@ public final class RiverServer implements AutoCloseable {
     }
 
     private ReloadOutcome apply(int n, long started, RiverConfig config) {
+        if (stopped) {
+            return failed(n, started, List.of("River is stopping (shutdown or upgrade)"));
+        }
         Generation old = current.get();
         Generation next;
         try {
@@ -445,34 +452,56 @@ public final class RiverServer implements AutoCloseable {
         return "unix:" + address;
     }
 
-    /** Stops accepting new connections on every listener. */
+    /** Stops accepting new connections on every listener (except those handed over: they are the new instance's now). */
     public void stopAccepting() {
+        stopped = true;
         for (BoundListener b : listeners.values()) {
-            if (b.channel != null) {
+            if (b.channel != null && !handedOver.contains(b.channel)) {
                 b.channel.close().awaitUninterruptibly();
             }
         }
     }
 
+    /** Every service's listening sockets, in configuration order: what an upgrade hands over. */
+    public List<Channel> listeningChannels() {
+        return services().stream().flatMap(s -> s.listeners().stream()).toList();
+    }
+
     /**
-     * Stops accepting, lets open connections finish their requests for up to {@code grace}, then
-     * closes everything. HTTP/2 connections are sent GOAWAY first, and their open streams (requests
-     * and WebSocket tunnels) are waited for like HTTP/1.x requests.
+     * After a hand-over: stops accepting on the listeners the new instance adopted without closing them
+     * (the socket is shared with it: closing a unix listener would remove its file), so connections
+     * waiting in their queues are the new instance's; closes the listeners it did not adopt.
      */
-    public void shutdownGracefully(Duration grace) {
+    public void handOver(java.util.Collection<Channel> adopted) {
+        handedOver.addAll(adopted);
+        for (Channel ch : adopted) {
+            ch.deregister().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
         stopAccepting();
-        connections.forEach(river.http.ConnectionDrain::begin);
-        LOG.info("no longer accepting connections; {} connection(s) with a request in progress", busyConnections());
-        long deadline = System.nanoTime() + grace.toNanos();
-        while (System.nanoTime() < deadline && busyConnections() > 0) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+    }
+
+    /**
+     * Stops accepting, asks every connection to finish what it has in progress and close (HTTP/2
+     * GOAWAY; HTTP/1.1 {@code Connection: close} on the response in flight, idle keep-alive connections
+     * closed at moments spread over {@code closeSpread}; tunnels run on), waits until the last has
+     * closed or {@code grace} is over, then closes everything that remains.
+     */
+    public void shutdownGracefully(Duration grace, Duration closeSpread) {
+        stopAccepting();
+        long spreadMs = closeSpread.toMillis();
+        java.util.SplittableRandom random = new java.util.SplittableRandom();
+        io.netty.channel.group.ChannelGroupFuture allClosed = connections.newCloseFuture();
+        connections.forEach(ch -> river.http.ConnectionDrain.begin(ch, spreadMs <= 0 ? 0 : random.nextLong(spreadMs + 1)));
+        LOG.info("no longer accepting connections; {} open connection(s), {} with a request in progress",
+                connections.size(), busyConnections());
+        if (!allClosed.awaitUninterruptibly(grace.toMillis())) {
+            LOG.info("grace period over: closing {} connection(s), {} with a request in progress", connections.size(), busyConnections());
         }
         close();
+    }
+
+    public void shutdownGracefully(Duration grace) {
+        shutdownGracefully(grace, Duration.ZERO);
     }
 
     /** TLS handshakes begun on every listener of the live generations so far. */

@@ -91,28 +91,47 @@ class ReloadTest {
     }
 
     @Test
-    void keepAliveConnectionStaysOnItsGenerationUntilItClosesThenTheGenerationIsReleased() throws Exception {
+    void keepAliveConnectionFinishesOnItsGenerationWithConnectionCloseThenTheGenerationIsReleased() throws Exception {
         try (TestOrigin origin = new TestOrigin(); TestOrigin second = new TestOrigin();
                 RiverHarness river = RiverHarness.start(config("one", origin, 3600, "127.0.0.1:0"));
                 LogCapture log = LogCapture.of("river.service")) {
             int port = river.port("proxy");
             try (RawHttp keepAlive = new RawHttp(port)) {
                 keepAlive.send("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n");
-                assertThat(keepAlive.read().headers()).containsEntry("x-generation", "one");
+                assertThat(keepAlive.read().headers()).containsEntry("x-generation", "one").doesNotContainKey("connection");
 
                 assertThat(river.server().reload(parse(config("two", second, 3600, "127.0.0.1:0"))).ok()).isTrue();
 
                 assertThat(get(port, "/echo").headers()).containsEntry("x-generation", "two");
                 assertThat(second.requestsReceived()).as("the changed upstream serves the new generation").isEqualTo(1);
+                assertThat(river.server().retiredConnections()).as("the idle keep-alive connection was left open").isEqualTo(1);
                 keepAlive.send("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n");
-                assertThat(keepAlive.read().headers()).as("a connection is served by the generation it was accepted by")
-                        .containsEntry("x-generation", "one");
+                RawHttp.Response last = keepAlive.read();
+                assertThat(last.headers()).as("a connection is served by the generation it was accepted by, and told to move on")
+                        .containsEntry("x-generation", "one").containsEntry("connection", "close");
                 assertThat(origin.requestsReceived()).isEqualTo(2);
-                assertThat(river.server().retiredConnections()).isEqualTo(1);
-                assertThat(log.count("generation 1 released")).isZero();
+                assertThat(keepAlive.closedByPeer()).isTrue();
             }
             log.await("generation 1 released: its last connection has ended");
             assertThat(river.server().retiredConnections()).isZero();
+        }
+    }
+
+    @Test
+    void connectionsLeftWhenTheGracePeriodEndsAreClosed() throws Exception {
+        try (TestOrigin origin = new TestOrigin(); RiverHarness river = RiverHarness.start(config("one", origin, 1, "127.0.0.1:0"));
+                LogCapture log = LogCapture.of("river.service")) {
+            try (RawHttp idle = new RawHttp(river.port("proxy"))) {
+                idle.timeout(30_000);
+                idle.send("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n");
+                idle.read();
+
+                assertThat(river.server().reload(parse(config("two", origin, 1, "127.0.0.1:0"))).ok()).isTrue();
+
+                log.await("generation 1 released");
+                assertThat(idle.closedByPeer()).isTrue();
+                assertThat(river.server().retiredConnections()).isZero();
+            }
         }
     }
 

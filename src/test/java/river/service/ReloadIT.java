@@ -85,6 +85,7 @@ class ReloadIT {
         assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(river.process().pid())).start().waitFor()).isZero();
     }
 
+    /** Started as bin/river starts it (-Xrs): the signal reaches River through its own native handler. */
     @Test
     void sighupUnderLoadChangesFilterUpstreamAndListenersWithoutOneFailedRequest() throws Exception {
         int kept = Ports.free();
@@ -93,7 +94,7 @@ class ReloadIT {
         Path file = dir.resolve("river.kdl");
         try (TestOrigin first = new TestOrigin(); TestOrigin second = new TestOrigin()) {
             Files.writeString(file, ReloadTest.config("one", first, 3600, "127.0.0.1:" + kept, "127.0.0.1:" + removed));
-            try (RiverProcess.Running river = RiverProcess.startLogged(dir, dir, List.of(), "--config-kdl", "river.kdl")) {
+            try (RiverProcess.Running river = RiverProcess.startLogged(dir, dir, List.of("-Xrs"), "--config-kdl", "river.kdl")) {
                 river.awaitListening(2);
                 AtomicBoolean stop = new AtomicBoolean();
                 Tally keepAlive = new Tally("keep-alive");

@@ -12,6 +12,7 @@ import river.config.ConfigFormat;
 import river.config.ConfigLoader;
 import river.config.RiverConfig;
 import river.config.SystemOverrides;
+import river.testsupport.Eventually;
 import river.testsupport.LogCapture;
 import river.testsupport.Ports;
 import river.testsupport.RawHttp;
@@ -118,19 +119,22 @@ class ReloadTest {
     }
 
     @Test
-    void connectionsLeftWhenTheGracePeriodEndsAreClosed() throws Exception {
+    void aRequestStillRunningWhenTheGracePeriodEndsIsCutAndTheGenerationReleased() throws Exception {
         try (TestOrigin origin = new TestOrigin(); RiverHarness river = RiverHarness.start(config("one", origin, 1, "127.0.0.1:0"));
                 LogCapture log = LogCapture.of("river.service")) {
-            try (RawHttp idle = new RawHttp(river.port("proxy"))) {
-                idle.timeout(30_000);
-                idle.send("GET /echo HTTP/1.1\r\nHost: h\r\n\r\n");
-                idle.read();
+            try (RawHttp held = new RawHttp(river.port("proxy"))) {
+                held.timeout(30_000);
+                held.send("GET /held HTTP/1.1\r\nHost: h\r\n\r\n");
+                Eventually.await(() -> origin.heldRequests() == 1, 30_000);
 
                 assertThat(river.server().reload(parse(config("two", origin, 1, "127.0.0.1:0"))).ok()).isTrue();
 
+                log.await("generation 1: grace period over, closing its 1 remaining connection(s)");
                 log.await("generation 1 released");
-                assertThat(idle.closedByPeer()).isTrue();
+                assertThat(held.closedByPeer()).isTrue();
                 assertThat(river.server().retiredConnections()).isZero();
+            } finally {
+                origin.releaseHeld();
             }
         }
     }

@@ -54,6 +54,8 @@ public final class RiverServer implements AutoCloseable {
     private final java.util.Set<Channel> handedOver = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Set when River stops accepting (shutdown, upgrade): a reload then changes nothing. */
     private volatile boolean stopped;
+    /** Set by {@link #close}: from then on it alone stops what the generations hold. */
+    private volatile boolean closed;
     private final ChannelGroup connections = new DefaultChannelGroup("river-connections", GlobalEventExecutor.INSTANCE);
     private final ThreadPoolExecutor blocking;
     private final Transport transport;
@@ -285,8 +287,13 @@ public final class RiverServer implements AutoCloseable {
         if (!old.services().stream().map(ServiceGeneration::group).toList().equals(next.services().stream().map(ServiceGeneration::group).toList())) {
             registerProbe();
         }
-        old.retire(TimeUnit.SECONDS.toMillis(config.system().gracePeriodSeconds()), certificateWatch,
-                g -> certificateWatch.execute(() -> released(g)));
+        old.retire(TimeUnit.SECONDS.toMillis(config.system().gracePeriodSeconds()), certificateWatch, g -> {
+            try {
+                certificateWatch.execute(() -> released(g));
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                // The server is closing: close() stops what every generation holds.
+            }
+        });
         int servicesAdded = 0;
         int servicesChanged = 0;
         for (ServiceGeneration s : next.services()) {
@@ -325,6 +332,9 @@ public final class RiverServer implements AutoCloseable {
 
     /** A retired generation's last connection has ended (or its grace period is over): close what no live generation uses. */
     private void released(Generation g) {
+        if (closed) {
+            return;
+        }
         Set<Object> stillUsed = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         synchronized (generationLock) {
             retired.remove(g);
@@ -516,6 +526,7 @@ public final class RiverServer implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
         if (probe != null) {
             probe.close();
         }

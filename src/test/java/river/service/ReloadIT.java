@@ -81,6 +81,26 @@ class ReloadIT {
         Eventually.await(() -> t.ok.get() >= from + more, 30_000);
     }
 
+    /** One request on a new connection, its answer or failure tallied; a refused connection is the caller's to judge. */
+    private static void requestOnNewConnection(int port, Tally tally) throws ConnectException {
+        RawHttp raw;
+        try {
+            raw = new RawHttp(port);
+        } catch (ConnectException refused) {
+            throw refused;
+        } catch (java.io.IOException e) {
+            tally.fail(e.toString());
+            return;
+        }
+        try (raw) {
+            raw.timeout(30_000);
+            raw.send("GET /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+            tally.answered(raw.read());
+        } catch (java.io.IOException e) {
+            tally.fail(e.toString());
+        }
+    }
+
     private static void signal(RiverProcess.Running river, String signal) throws Exception {
         assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(river.process().pid())).start().waitFor()).isZero();
     }
@@ -128,11 +148,9 @@ class ReloadIT {
                 }, "keep-alive-client");
                 Thread perRequestClient = new Thread(() -> {
                     for (int i = 0; i < 1_000_000 && !stop.get(); i++) {
-                        try (RawHttp raw = new RawHttp(kept)) {
-                            raw.timeout(30_000);
-                            raw.send("GET /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
-                            perRequest.answered(raw.read());
-                        } catch (Exception e) {
+                        try {
+                            requestOnNewConnection(kept, perRequest);
+                        } catch (ConnectException e) {
                             perRequest.fail(e.toString());
                         }
                     }
@@ -141,22 +159,11 @@ class ReloadIT {
                 // the listener refuses connections; a refused connection is the end, not a failure.
                 Thread removedClient = new Thread(() -> {
                     for (int i = 0; i < 1_000_000 && !stop.get(); i++) {
-                        RawHttp raw;
                         try {
-                            raw = new RawHttp(removed);
+                            requestOnNewConnection(removed, removedListener);
                         } catch (ConnectException refused) {
                             removedGone.set(true);
                             return;
-                        } catch (Exception e) {
-                            removedListener.fail(e.toString());
-                            continue;
-                        }
-                        try (raw) {
-                            raw.timeout(30_000);
-                            raw.send("GET /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
-                            removedListener.answered(raw.read());
-                        } catch (Exception e) {
-                            removedListener.fail(e.toString());
                         }
                     }
                 }, "removed-listener-client");

@@ -61,6 +61,8 @@ public final class RiverServer implements AutoCloseable {
     private static final long STARTUP_DISCOVERY_WAIT_MS = 10_000;
 
     private final List<RunningService> services = new ArrayList<>();
+    /** How long closing what remains may take at shutdown (graceful-shutdown-timeout-seconds). */
+    private volatile long closeTimeoutSeconds = river.config.Lifecycle.DEFAULTS.gracefulShutdownTimeoutSeconds();
     /** Listeners handed over to the instance that upgraded this one: never closed here. */
     private final java.util.Set<Channel> handedOver = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final ChannelGroup connections = new DefaultChannelGroup("river-connections", GlobalEventExecutor.INSTANCE);
@@ -102,6 +104,7 @@ public final class RiverServer implements AutoCloseable {
      */
     public static RiverServer start(RiverConfig config, InheritedListeners inherited) throws IOException, InterruptedException {
         RiverServer server = new RiverServer(Transport.best());
+        server.closeTimeoutSeconds = Math.max(1, config.system().lifecycle().gracefulShutdownTimeoutSeconds());
         try {
             for (ServiceConfig service : config.services()) {
                 server.services.add(server.startService(service, config.system(), inherited));
@@ -371,13 +374,13 @@ public final class RiverServer implements AutoCloseable {
             probe.close();
         }
         stopAccepting();
-        connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        connections.close().awaitUninterruptibly(closeTimeoutSeconds, TimeUnit.SECONDS);
         for (RunningService s : services) {
             s.stopUpstreamWork();
             if (s.pool() != null) {
                 s.pool().closeIdle();
             }
-            s.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            s.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(closeTimeoutSeconds, TimeUnit.SECONDS);
         }
         for (AutoCloseable c : closeables) {
             try {

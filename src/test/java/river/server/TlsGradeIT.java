@@ -34,7 +34,8 @@ import river.testsupport.TestPki;
  * checked for what matters: only TLS 1.2 and 1.3, forward-secret AEAD suites only, no client
  * renegotiation, no compression, no known vulnerability; HSTS sent where a response filter sets it;
  * an OCSP response stapled where one is configured. Findings about the certificate itself (the
- * tests' own, self-signed) are the operator's business and not judged here.
+ * tests' own, self-signed) are the operator's business and not judged here. docs/tls.md records
+ * the findings of testssl's full run.
  */
 class TlsGradeIT {
     /** Longest one testssl run may take (it takes well under a minute here) before it is killed. */
@@ -124,7 +125,8 @@ class TlsGradeIT {
                 String what = finding(soft, findings, vulnerability);
                 soft.assertThat(severity(findings, vulnerability)).as(vulnerability + ": " + what).isNotIn("HIGH", "CRITICAL");
             }
-            // Nothing else testssl judges HIGH or CRITICAL either, but the test certificate's own findings.
+            // Nothing else testssl judges HIGH or CRITICAL either. Certificate findings (from -S, not run
+            // here) would judge the tests' self-signed certificate, the operator's business: kept out.
             soft.assertThat(findings.values()).as("HIGH/CRITICAL findings")
                     .filteredOn(f -> f.path("severity").asText().matches("HIGH|CRITICAL"))
                     .filteredOn(f -> !f.path("id").asText().startsWith("cert"))

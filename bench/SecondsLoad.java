@@ -30,6 +30,8 @@ public final class SecondsLoad {
         AtomicLongArray failed = new AtomicLongArray(seconds + 1);
         AtomicLongArray reconnects = new AtomicLongArray(seconds + 1);
         long start = System.nanoTime();
+        // Second 0 on the wall clock, so that a script can place its own events on the same axis.
+        System.err.println("start-epoch-ms " + System.currentTimeMillis());
         long end = start + seconds * 1_000_000_000L;
         AtomicLong errors = new AtomicLong();
         Thread[] threads = new Thread[connections];

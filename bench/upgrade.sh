@@ -62,7 +62,8 @@ RIVER_JAR=$JAR "$HERE/../bin/river" --config-kdl "$W/river.kdl" > "$W/a.log" 2>&
 wait_http "http://127.0.0.1:$PROXY_PORT/hello" 30 || { echo "River did not start" >&2; cat "$W/a.log"; exit 1; }
 
 java "$HERE/SecondsLoad.java" "$PROXY_PORT" "$SECONDS_TOTAL" "$CONNS" /hello > "$W/seconds.tsv" 2> "$W/load.err" & L=$!
-T0=$(date +%s.%N)
+for i in $(seq 300); do grep -q "start-epoch-ms" "$W/load.err" && break; sleep 0.1; done
+T0=$(awk '/start-epoch-ms/{printf "%.3f", $2/1000}' "$W/load.err")
 sleep "$AT"
 config two > "$W/river.kdl"
 if [ "$MODE" = upgrade ]; then

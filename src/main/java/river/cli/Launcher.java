@@ -84,7 +84,7 @@ final class Launcher {
             LOG.info("SIGINT: exiting now");
             Runtime.getRuntime().halt(130);
         });
-        handleQuit(() -> {
+        handleQuit(system.upgradeSocket().isPresent(), () -> {
             if (system.upgradeSocket().isEmpty()) {
                 LOG.warn("SIGQUIT: no upgrade-socket is configured; nothing to hand over to, still serving");
                 return;
@@ -140,9 +140,14 @@ final class Launcher {
      * The JVM takes SIGQUIT for its thread dumps unless started with {@code -Xrs} (bin/river does): without
      * it River cannot be upgraded by signal, and says so once at start.
      */
-    private static void handleQuit(Runnable onQuit) {
+    private static void handleQuit(boolean upgradeConfigured, Runnable onQuit) {
         if (!Signals.on("QUIT", onQuit)) {
-            LOG.warn("SIGQUIT is the JVM's (thread dumps): start River with -Xrs, as bin/river does, to upgrade it with SIGQUIT");
+            String text = "SIGQUIT is the JVM's (thread dumps): start River with -Xrs, as bin/river does, to upgrade it with SIGQUIT";
+            if (upgradeConfigured) {
+                LOG.warn(text);
+            } else {
+                LOG.debug(text);
+            }
         }
     }
 }

@@ -147,15 +147,19 @@ public final class ListenerHandover {
     }
 
     /** The new side of one hand-over connection. */
-    private static final class Receiver extends SimpleChannelInboundHandler<Object> {
-        private final CompletableFuture<Receipt> received;
+    private static final class Receiver extends Side<Object, Receipt> {
         private final EventLoopGroup group;
         private final List<InheritedListeners.Inherited> sockets = new ArrayList<>();
         private int expected = -1;
 
         Receiver(CompletableFuture<Receipt> received, EventLoopGroup group) {
-            this.received = received;
+            super(Object.class, received);
             this.group = group;
+        }
+
+        @Override
+        String leftEarly() {
+            return "the running instance left after " + sockets.size() + " of " + Math.max(expected, 0) + " sockets";
         }
 
         @Override
@@ -181,7 +185,7 @@ public final class ListenerHandover {
 
         private void completeIfAll(ChannelHandlerContext ctx) {
             if (sockets.size() == expected) {
-                received.complete(new Receipt(sockets, ctx.channel(), group));
+                result.complete(new Receipt(sockets, ctx.channel(), group));
             }
         }
 
@@ -194,17 +198,6 @@ public final class ListenerHandover {
             }
         }
 
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            received.completeExceptionally(cause);
-            ctx.close();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            received.completeExceptionally(new IOException("the running instance left after " + sockets.size()
-                    + " of " + Math.max(expected, 0) + " sockets"));
-        }
     }
 
     // ---- the old instance -----------------------------------------------------------------------
@@ -256,14 +249,18 @@ public final class ListenerHandover {
     }
 
     /** The old side of the hand-over connection. */
-    private static final class Sender extends SimpleChannelInboundHandler<ByteBuf> {
+    private static final class Sender extends Side<ByteBuf, String> {
         private final List<Channel> listeners;
-        private final CompletableFuture<String> answer;
         private boolean sent;
 
         Sender(List<Channel> listeners, CompletableFuture<String> answer) {
+            super(ByteBuf.class, answer);
             this.listeners = listeners;
-            this.answer = answer;
+        }
+
+        @Override
+        String leftEarly() {
+            return "the new instance closed the hand-over without serving";
         }
 
         @Override
@@ -278,18 +275,31 @@ public final class ListenerHandover {
                 ctx.flush();
                 return;
             }
-            answer.complete(line);
+            result.complete(line);
         }
+    }
+
+    /** Either end of a hand-over connection: what it waits for, failed when the connection fails or ends first. */
+    private abstract static class Side<I, T> extends SimpleChannelInboundHandler<I> {
+        final CompletableFuture<T> result;
+
+        Side(Class<I> type, CompletableFuture<T> result) {
+            super(type);
+            this.result = result;
+        }
+
+        /** Why the connection ended before the result, for the log. */
+        abstract String leftEarly();
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            answer.completeExceptionally(cause);
+            result.completeExceptionally(cause);
             ctx.close();
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            answer.completeExceptionally(new IOException("the new instance closed the hand-over without serving"));
+            result.completeExceptionally(new IOException(leftEarly()));
         }
     }
 }

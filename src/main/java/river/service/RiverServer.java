@@ -50,6 +50,8 @@ public final class RiverServer implements AutoCloseable {
         RiverConfig load() throws ConfigException;
     }
 
+    /** How long closing what remains may take at shutdown (graceful-shutdown-timeout-seconds). */
+    private volatile long closeTimeoutSeconds = river.config.Lifecycle.DEFAULTS.gracefulShutdownTimeoutSeconds();
     /** Listeners handed over to the instance that upgraded this one: never closed here. */
     private final java.util.Set<Channel> handedOver = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Set when River stops accepting (shutdown, upgrade): a reload then changes nothing. */
@@ -116,6 +118,7 @@ public final class RiverServer implements AutoCloseable {
      */
     public static RiverServer start(RiverConfig config, InheritedListeners inherited) throws IOException, InterruptedException {
         RiverServer server = new RiverServer(Transport.best());
+        server.closeTimeoutSeconds = Math.max(1, config.system().lifecycle().gracefulShutdownTimeoutSeconds());
         try {
             Generation first = Generation.build(1, config, null, server.transport, server.blocking);
             server.generations = 1;
@@ -258,6 +261,7 @@ public final class RiverServer implements AutoCloseable {
             next.free(old.resources());
             return failed(n, started, List.of("interrupted while binding the new listeners"));
         }
+        closeTimeoutSeconds = Math.max(1, config.system().lifecycle().gracefulShutdownTimeoutSeconds());
         synchronized (generationLock) {
             generations = next.number();
             current.set(next);
@@ -531,7 +535,7 @@ public final class RiverServer implements AutoCloseable {
             probe.close();
         }
         stopAccepting();
-        connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        connections.close().awaitUninterruptibly(closeTimeoutSeconds, TimeUnit.SECONDS);
         // Generations share what a reload took over: each object is stopped once, users before what they use.
         Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         List<ServiceGeneration> services = new ArrayList<>();
@@ -550,7 +554,7 @@ public final class RiverServer implements AutoCloseable {
         }
         for (ServiceGeneration s : services) {
             if (seen.add(s.group())) {
-                s.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+                s.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(closeTimeoutSeconds, TimeUnit.SECONDS);
             }
         }
         for (ServiceGeneration s : services) {

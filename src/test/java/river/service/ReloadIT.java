@@ -156,7 +156,8 @@ class ReloadIT {
                     }
                 }, "per-request-client");
                 // A client of the listener the reload removes: its requests must all be answered until
-                // the listener refuses connections; a refused connection is the end, not a failure.
+                // the listener refuses connections; a refused connection is the end, not a failure. The
+                // connection it may have queued, unaccepted, at the moment of the close is reset (below).
                 Thread removedClient = new Thread(() -> {
                     for (int i = 0; i < 1_000_000 && !stop.get(); i++) {
                         try {
@@ -254,7 +255,13 @@ class ReloadIT {
                 assertThat(keepAlive.failed.get()).as(keepAlive.toString()).isZero();
                 assertThat(perRequest.failed.get()).as(perRequest.toString()).isZero();
                 assertThat(webSocket.failed.get()).as(webSocket.toString()).isZero();
-                assertThat(removedListener.failed.get()).as(removedListener.toString()).isZero();
+                // The one connection this sequential client may have had in the listener's queue, not yet
+                // accepted, when the listener closed is reset by the kernel (documented in operations.md);
+                // anything else is a failure.
+                long resetAtClose = removedListener.failures.stream().filter(f -> f.contains("Connection reset")).count();
+                System.out.println("ReloadIT removed listener: connections reset by the kernel as the listener closed: " + resetAtClose);
+                assertThat(resetAtClose).as(removedListener.toString()).isLessThanOrEqualTo(1);
+                assertThat(removedListener.failed.get() - resetAtClose).as(removedListener.toString()).isZero();
                 river.assertNoLeaks(kept);
             }
         }

@@ -164,6 +164,34 @@ class ReloadTest {
     }
 
     @Test
+    void listenersWrittenWithTheSameAddressKeepTheirOwnSettingsThroughAReload() throws Exception {
+        try (TestOrigin origin = new TestOrigin()) {
+            // Two "127.0.0.1:0" listeners: the first plain, the second expecting a PROXY protocol header.
+            String kdl = config("one", origin, 30, "127.0.0.1:0", "127.0.0.1:0")
+                    .replace("\"127.0.0.1:0\"\n    }", "\"127.0.0.1:0\" proxy-protocol=true\n    }");
+            assertThat(kdl).contains("proxy-protocol=true");
+            try (RiverHarness river = RiverHarness.start(kdl)) {
+                for (String generation : List.of("one", "two")) {
+                    if (generation.equals("two")) {
+                        ReloadOutcome outcome = river.server().reload(parse(kdl.replace("value=\"one\"", "value=\"two\"")));
+                        assertThat(outcome.describe()).contains("listeners 2 kept, 0 added, 0 removed");
+                    }
+                    List<java.net.SocketAddress> bound = river.service("proxy").boundAddresses();
+                    int plain = ((java.net.InetSocketAddress) bound.get(0)).getPort();
+                    int proxied = ((java.net.InetSocketAddress) bound.get(1)).getPort();
+                    assertThat(get(plain, "/echo").headers()).containsEntry("x-generation", generation);
+                    try (RawHttp raw = new RawHttp(proxied)) {
+                        raw.send("PROXY TCP4 10.1.2.3 127.0.0.1 5555 80\r\nGET /echo HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n");
+                        RawHttp.Response r = raw.read();
+                        assertThat(r.headers()).containsEntry("x-generation", generation);
+                        assertThat(r.text()).contains("10.1.2.3");
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
     void invalidConfigurationIsReportedWithItsLineAndTheOldGenerationKeepsServing() throws Exception {
         try (TestOrigin origin = new TestOrigin(); RiverHarness river = RiverHarness.start(config("one", origin, 30, "127.0.0.1:0"));
                 LogCapture log = LogCapture.of("river.service")) {

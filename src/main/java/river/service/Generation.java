@@ -101,18 +101,30 @@ final class Generation {
     Map<ListenerKey, ListenerConfig> listeners() {
         Map<ListenerKey, ListenerConfig> all = new LinkedHashMap<>();
         for (ServiceGeneration s : services.values()) {
-            for (ListenerConfig l : s.config().listeners()) {
-                all.put(new ListenerKey(s.name(), l.address()), l);
-            }
+            all.putAll(ListenerKey.of(s.config()));
         }
         return all;
     }
 
-    /** A listener as the reload matches them: the same address of the same service. */
-    record ListenerKey(String service, ListenAddress address) {
+    /**
+     * A listener as the reload matches them: the same address of the same service. {@code occurrence}
+     * tells apart listeners written with the same address (several {@code "127.0.0.1:0"}): the n-th
+     * stays the n-th.
+     */
+    record ListenerKey(String service, ListenAddress address, int occurrence) {
+        /** The keys of a service's listeners, in configuration order. */
+        static Map<ListenerKey, ListenerConfig> of(ServiceConfig service) {
+            Map<ListenerKey, ListenerConfig> keys = new LinkedHashMap<>();
+            Map<ListenAddress, Integer> seen = new java.util.HashMap<>();
+            for (ListenerConfig l : service.listeners()) {
+                keys.put(new ListenerKey(service.name(), l.address(), seen.merge(l.address(), 1, Integer::sum) - 1), l);
+            }
+            return keys;
+        }
+
         @Override
         public String toString() {
-            return service + " " + address;
+            return service + " " + address + (occurrence == 0 ? "" : " (#" + (occurrence + 1) + ")");
         }
     }
 

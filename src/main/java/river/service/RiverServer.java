@@ -124,8 +124,8 @@ public final class RiverServer implements AutoCloseable {
             server.generations = 1;
             server.current.set(first);
             for (ServiceGeneration service : first.services()) {
-                for (ListenerConfig listener : service.config().listeners()) {
-                    BoundListener bound = server.bind(first, service, listener, inherited);
+                for (Map.Entry<Generation.ListenerKey, ListenerConfig> keyed : Generation.ListenerKey.of(service.config()).entrySet()) {
+                    BoundListener bound = server.bind(first, service, keyed.getKey(), keyed.getValue(), inherited);
                     server.listeners.put(bound.key, bound);
                     service.limiter().listening(bound.channel);
                 }
@@ -143,9 +143,9 @@ public final class RiverServer implements AutoCloseable {
     }
 
     /** Binds (or adopts) one listener of {@code service}; its connections go to the generation current when each is accepted. */
-    private BoundListener bind(Generation generation, ServiceGeneration service, ListenerConfig listener, InheritedListeners inherited)
-            throws IOException, InterruptedException {
-        BoundListener bound = new BoundListener(new Generation.ListenerKey(service.name(), listener.address()), generation);
+    private BoundListener bind(Generation generation, ServiceGeneration service, Generation.ListenerKey key, ListenerConfig listener,
+            InheritedListeners inherited) throws IOException, InterruptedException {
+        BoundListener bound = new BoundListener(key, generation);
         boolean adopting = inherited.offers(listener.address());
         try {
             bound.channel = ListenerBinding.bind(listener.address(), service.group(), transport, new ChannelInitializer<Channel>() {
@@ -157,7 +157,7 @@ public final class RiverServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
         }
-        ServiceGeneration.ListenerPlan plan = service.listener(listener.address());
+        ServiceGeneration.ListenerPlan plan = service.listener(key);
         LOG.info("service {} {} {}{}", service.name(), adopting ? "adopted the inherited listener" : "listening on",
                 describe(bound.channel, listener.address()),
                 plan.tls() == null ? "" : " (TLS by " + plan.tls().implementation() + ")");
@@ -171,7 +171,7 @@ public final class RiverServer implements AutoCloseable {
         for (int attempt = 0; attempt < 3; attempt++) {
             Generation generation = bound.generation;
             ServiceGeneration service = generation.service(bound.key.service());
-            ServiceGeneration.ListenerPlan plan = service == null ? null : service.listener(bound.key.address());
+            ServiceGeneration.ListenerPlan plan = service == null ? null : service.listener(bound.key);
             if (plan == null) {
                 break;
             }
@@ -249,7 +249,7 @@ public final class RiverServer implements AutoCloseable {
                         b.channel.close().awaitUninterruptibly();
                     }
                 }
-                added.add(bind(next, next.service(e.getKey().service()), e.getValue(), InheritedListeners.none()));
+                added.add(bind(next, next.service(e.getKey().service()), e.getKey(), e.getValue(), InheritedListeners.none()));
             }
         } catch (IOException | RuntimeException e) {
             added.forEach(b -> b.channel.close().awaitUninterruptibly());
@@ -394,8 +394,8 @@ public final class RiverServer implements AutoCloseable {
         List<RunningService> all = new ArrayList<>();
         for (ServiceGeneration s : g.services()) {
             List<Channel> channels = new ArrayList<>();
-            for (ListenerConfig l : s.config().listeners()) {
-                BoundListener b = listeners.get(new Generation.ListenerKey(s.name(), l.address()));
+            for (Generation.ListenerKey key : Generation.ListenerKey.of(s.config()).keySet()) {
+                BoundListener b = listeners.get(key);
                 if (b != null) {
                     channels.add(b.channel);
                 }

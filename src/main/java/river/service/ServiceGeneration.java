@@ -13,7 +13,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import river.balance.UpstreamGroup;
 import river.config.HttpSettings;
-import river.config.ListenAddress;
 import river.config.ListenerConfig;
 import river.config.PathControlConfig;
 import river.config.RequestGuards;
@@ -61,11 +60,11 @@ final class ServiceGeneration {
     private final RateLimitModule rateLimits;
     private final AcceptFilter acceptFilter;
     private final ConnectionLimiter limiter;
-    private final Map<ListenAddress, ListenerPlan> listeners;
+    private final Map<Generation.ListenerKey, ListenerPlan> listeners;
 
     private ServiceGeneration(ServiceConfig config, List<String> dnsServers, EventLoopGroup group, int threads, ConnectionPool pool,
             UpstreamWiring wiring, RateLimitModule rateLimits, AcceptFilter acceptFilter, ConnectionLimiter limiter,
-            Map<ListenAddress, ListenerPlan> listeners) {
+            Map<Generation.ListenerKey, ListenerPlan> listeners) {
         this.config = config;
         this.dnsServers = dnsServers;
         this.group = group;
@@ -191,14 +190,15 @@ final class ServiceGeneration {
             ConnectionLimiter limiter = before != null && before.config.guards().limits().equals(guards.limits())
                     ? before.limiter : ConnectionLimiter.of(service.name(), guards.limits());
             ConnectionLimits connectionLimits = new ConnectionLimits(guards.limits().maxConcurrentStreams(), guards.limits().maxPipelinedRequests());
-            Map<ListenAddress, ListenerPlan> plans = new LinkedHashMap<>();
-            for (ListenerConfig listener : service.listeners()) {
+            Map<Generation.ListenerKey, ListenerPlan> plans = new LinkedHashMap<>();
+            for (Map.Entry<Generation.ListenerKey, ListenerConfig> keyed : Generation.ListenerKey.of(service).entrySet()) {
+                ListenerConfig listener = keyed.getValue();
                 ServerTls tls = listener.tls().isPresent()
                         ? new ServerTls(listener.tls().get(), listener.address().toString(), listener.offerH2()) : null;
                 if (tls != null) {
                     tlsBuilt.add(tls);
                 }
-                plans.put(listener.address(), new ListenerPlan(listener, tls, engine, h1, new Http1ServerInitializer(engine, h1, tls != null),
+                plans.put(keyed.getKey(), new ListenerPlan(listener, tls, engine, h1, new Http1ServerInitializer(engine, h1, tls != null),
                         http.tlsHandshakeTimeoutMs(), connectionLimits));
             }
             return new ServiceGeneration(service, system.dnsServers(), group, threads, pool, wiring, rateLimits, acceptFilter, limiter, plans);
@@ -254,8 +254,8 @@ final class ServiceGeneration {
         return limiter.admit(ch, !plan.listener().proxyProtocol());
     }
 
-    ListenerPlan listener(ListenAddress address) {
-        return listeners.get(address);
+    ListenerPlan listener(Generation.ListenerKey key) {
+        return listeners.get(key);
     }
 
     String name() {

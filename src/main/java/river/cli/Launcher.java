@@ -23,23 +23,37 @@ final class Launcher {
             err.println("river: --upgrade (listener hand-over) is not available yet");
             return Main.USAGE;
         }
-        if (config.system().daemonize()) {
-            err.println("river: --daemonize is not available yet; run River under a service manager");
-            return Main.USAGE;
+        // Daemon mode, pid file, systemd (issue 14, items 4-5): the logic is in Daemon and Readiness.
+        if (config.system().daemonize() && !Daemon.isBackgroundProcess()) {
+            return Daemon.startInBackground(settings.logFile(), err);
+        }
+        java.util.List<river.server.InheritedListeners.Inherited> activated;
+        try {
+            activated = Readiness.beforeStart(config.system(), settings.upgrade(), System.getenv());
+        } catch (java.io.IOException e) {
+            err.println("river: " + e.getMessage());
+            return Main.INVALID_CONFIG;
         }
         RiverServer server;
         try {
-            server = RiverServer.start(config);
+            server = RiverServer.start(config, river.server.InheritedListeners.of(activated));
         } catch (Exception e) {
             err.println("river: could not start: " + e.getMessage());
             return Main.INVALID_CONFIG;
         }
         LOG.info("River started: {} service(s) on {} transport, {} thread(s) each",
                 config.services().size(), server.transportName(), config.system().threadsPerService());
+        try {
+            Readiness.serving(config.system());
+        } catch (java.io.IOException e) {
+            err.println("river: could not write the pid file: " + e.getMessage());
+            return Main.INVALID_CONFIG;
+        }
         CountDownLatch stopped = new CountDownLatch(1);
         Duration grace = Duration.ofSeconds(config.system().gracePeriodSeconds());
         Signal.handle(new Signal("TERM"), s -> new Thread(() -> {
             LOG.info("SIGTERM: draining in-flight requests (grace period {} s)", grace.toSeconds());
+            Readiness.stopping();
             server.shutdownGracefully(grace);
             LOG.info("stopped");
             stopped.countDown();

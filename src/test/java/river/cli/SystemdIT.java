@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import river.testsupport.FileWait;
 import river.testsupport.NotifySocket;
 import river.testsupport.Ports;
 import river.testsupport.RawHttp;
@@ -66,6 +67,29 @@ class SystemdIT {
                 assertThat(river.process().exitValue()).isZero();
                 assertThat(systemd.received()).hasSize(2);
             }
+        }
+    }
+
+    @Test
+    void aBlockingSocketRiverCannotChangeIsRefusedNamingTheDescriptorAndTheFix() throws Exception {
+        int port = Ports.free();
+        Files.writeString(dir.resolve("river.kdl"), RiverHarness.proxyConfig(1, "", "127.0.0.1:9").replace("127.0.0.1:0", "127.0.0.1:" + port));
+        // On the class path, not as the jar: the manifest's Add-Opens does not apply, so River cannot set O_NONBLOCK.
+        Path err = dir.resolve("river.err");
+        Process river = new ProcessBuilder("systemd-socket-activate", "-l", "127.0.0.1:" + port,
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", RiverProcess.jar().toString(),
+                "river.cli.Main", "--config-kdl", "river.kdl")
+                .directory(dir.toFile()).redirectErrorStream(true).redirectOutput(err.toFile()).start();
+        try {
+            assertThat(FileWait.awaitContains(err, "as 3.", river::isAlive)).isTrue();
+            try (java.net.Socket first = new java.net.Socket("127.0.0.1", port)) {
+                assertThat(river.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            }
+            assertThat(river.exitValue()).isEqualTo(1);
+            assertThat(Files.readString(err)).contains("descriptor 3 from systemd is in blocking mode and River could not change it",
+                    "set NonBlocking=yes in the .socket unit");
+        } finally {
+            river.destroyForcibly();
         }
     }
 

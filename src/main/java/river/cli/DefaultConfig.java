@@ -11,6 +11,9 @@ final class DefaultConfig {
                 threads-per-service 8
                 daemonize false
                 grace-period-seconds 30
+                graceful-shutdown-timeout-seconds 5
+                upgrade-timeout-seconds 60
+                close-spread-ms 1000
                 access-log "stdout"
                 // pid-file "/run/river.pid"            (required when daemonize is true)
                 // upgrade-socket "/run/river-upgrade.sock"

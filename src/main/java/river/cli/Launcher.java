@@ -1,17 +1,26 @@
 package river.cli;
 
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import river.config.RiverConfig;
+import river.config.SystemConfig;
+import river.server.InheritedListeners;
+import river.server.ListenerHandover;
 import river.service.RiverServer;
-import sun.misc.Signal;
 
 /**
  * Starts the configured services and runs until a signal: SIGTERM stops accepting, lets in-flight
- * requests finish within the grace period and exits 0; SIGINT exits at once.
+ * requests finish within the grace period and exits 0; SIGQUIT hands the listeners to a new instance
+ * waiting on the upgrade socket, then drains the same way; SIGINT exits at once. With
+ * {@code --upgrade}, River first waits on the upgrade socket for the running instance's listeners.
  */
 final class Launcher {
     private static final Logger LOG = LoggerFactory.getLogger(Launcher.class);
@@ -19,48 +28,91 @@ final class Launcher {
     private Launcher() {}
 
     static int start(RiverConfig config, LaunchSettings settings, PrintStream out, PrintStream err) {
-        if (settings.upgrade()) {
-            err.println("river: --upgrade (listener hand-over) is not available yet");
-            return Main.USAGE;
-        }
+        SystemConfig system = config.system();
         // Daemon mode, pid file, systemd (issue 14, items 4-5): the logic is in Daemon and Readiness.
-        if (config.system().daemonize() && !Daemon.isBackgroundProcess()) {
+        if (system.daemonize() && !Daemon.isBackgroundProcess()) {
             return Daemon.startInBackground(settings.logFile(), err);
         }
-        java.util.List<river.server.InheritedListeners.Inherited> activated;
+        List<InheritedListeners.Inherited> activated;
         try {
-            activated = Readiness.beforeStart(config.system(), settings.upgrade(), System.getenv());
+            activated = Readiness.beforeStart(system, settings.upgrade(), System.getenv());
         } catch (java.io.IOException e) {
             err.println("river: " + e.getMessage());
             return Main.INVALID_CONFIG;
         }
+        Optional<ListenerHandover.Receipt> receipt = Optional.empty();
+        if (settings.upgrade()) {
+            if (system.upgradeSocket().isEmpty()) {
+                err.println("river: --upgrade needs --upgrade-socket PATH (or upgrade-socket in the system block)");
+                return Main.USAGE;
+            }
+            Path socket = system.upgradeSocket().get();
+            int waitSeconds = system.lifecycle().upgradeTimeoutSeconds();
+            try {
+                receipt = Optional.of(ListenerHandover.receive(socket, Duration.ofSeconds(waitSeconds)));
+            } catch (TimeoutException e) {
+                err.println("river: upgrade: no running River handed over its listeners on " + socket + " within " + waitSeconds + " s");
+                return Main.INVALID_CONFIG;
+            } catch (Exception e) {
+                err.println("river: upgrade: " + e.getMessage());
+                return Main.INVALID_CONFIG;
+            }
+            LOG.info("upgrade: received {} listening socket(s): {}", receipt.get().sockets().size(), receipt.get().sockets());
+        }
+        List<InheritedListeners.Inherited> handedOver = receipt.map(ListenerHandover.Receipt::sockets).orElse(List.of());
+        InheritedListeners inherited = InheritedListeners.of(
+                java.util.stream.Stream.concat(handedOver.stream(), activated.stream()).toList());
         RiverServer server;
         try {
-            server = RiverServer.start(config, river.server.InheritedListeners.of(activated));
+            server = RiverServer.start(config, inherited);
         } catch (Exception e) {
+            receipt.ifPresent(r -> r.failed(e.getMessage()));
             err.println("river: could not start: " + e.getMessage());
             return Main.INVALID_CONFIG;
         }
-        LOG.info("River started: {} service(s) on {} transport, {} thread(s) each",
-                config.services().size(), server.transportName(), config.system().threadsPerService());
         try {
-            Readiness.serving(config.system());
+            Readiness.serving(system); // pid file, READY=1, --daemonize's foreground: before an old instance lets go
         } catch (java.io.IOException e) {
+            receipt.ifPresent(r -> r.failed("could not write the pid file: " + e.getMessage()));
             err.println("river: could not write the pid file: " + e.getMessage());
             return Main.INVALID_CONFIG;
         }
+        receipt.ifPresent(r -> r.serving(inherited.claimed()));
+        LOG.info("River started: {} service(s) on {} transport, {} thread(s) each",
+                config.services().size(), server.transportName(), system.threadsPerService());
         CountDownLatch stopped = new CountDownLatch(1);
-        Duration grace = Duration.ofSeconds(config.system().gracePeriodSeconds());
-        Signal.handle(new Signal("TERM"), s -> new Thread(() -> {
-            LOG.info("SIGTERM: draining in-flight requests (grace period {} s)", grace.toSeconds());
-            Readiness.stopping();
-            server.shutdownGracefully(grace);
-            LOG.info("stopped");
-            stopped.countDown();
-        }, "river-shutdown").start());
-        Signal.handle(new Signal("INT"), s -> {
+        AtomicBoolean stopping = new AtomicBoolean();
+        Duration grace = Duration.ofSeconds(system.gracePeriodSeconds());
+        Signals.on("TERM", () -> {
+            if (stopping.compareAndSet(false, true)) {
+                new Thread(() -> {
+                    LOG.info("SIGTERM: draining in-flight requests (grace period {} s)", grace.toSeconds());
+                    Readiness.stopping();
+                    server.shutdownGracefully(grace);
+                    LOG.info("stopped");
+                    stopped.countDown();
+                }, "river-shutdown").start();
+            }
+        });
+        Signals.on("INT", () -> {
             LOG.info("SIGINT: exiting now");
             Runtime.getRuntime().halt(130);
+        });
+        handleQuit(system.upgradeSocket().isPresent(), () -> {
+            if (system.upgradeSocket().isEmpty()) {
+                LOG.warn("SIGQUIT: no upgrade-socket is configured; nothing to hand over to, still serving");
+                return;
+            }
+            if (!stopping.compareAndSet(false, true)) {
+                return;
+            }
+            new Thread(() -> {
+                if (upgradeTo(server, system)) {
+                    stopped.countDown();
+                } else {
+                    stopping.set(false);
+                }
+            }, "river-upgrade").start();
         });
         try {
             stopped.await();
@@ -68,5 +120,48 @@ final class Launcher {
             Thread.currentThread().interrupt();
         }
         return Main.OK;
+    }
+
+    /**
+     * SIGQUIT: hands every listener to the instance waiting on the upgrade socket; once it serves, stops
+     * accepting and drains. Returns false, still serving, when the new instance is not there or fails.
+     */
+    private static boolean upgradeTo(RiverServer server, SystemConfig system) {
+        Path socket = system.upgradeSocket().get();
+        Duration wait = Duration.ofSeconds(system.lifecycle().upgradeTimeoutSeconds());
+        LOG.info("SIGQUIT: handing {} listener(s) over on {}", server.listeningChannels().size(), socket);
+        ListenerHandover.Outcome outcome;
+        try {
+            outcome = ListenerHandover.send(socket, server.listeningChannels(), wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+        if (!outcome.serving()) {
+            LOG.error("upgrade failed: {}; still serving", outcome.reason());
+            return false;
+        }
+        server.handOver(outcome.adopted());
+        Duration grace = Duration.ofSeconds(system.gracePeriodSeconds());
+        LOG.info("upgrade: the new instance serves on {} adopted listener(s); draining (grace period {} s)",
+                outcome.adopted().size(), grace.toSeconds());
+        server.shutdownGracefully(grace, Duration.ofMillis(system.lifecycle().closeSpreadMs()));
+        LOG.info("stopped after the upgrade");
+        return true;
+    }
+
+    /**
+     * The JVM takes SIGQUIT for its thread dumps unless started with {@code -Xrs} (bin/river does): without
+     * it River cannot be upgraded by signal, and says so once at start.
+     */
+    private static void handleQuit(boolean upgradeConfigured, Runnable onQuit) {
+        if (!Signals.on("QUIT", onQuit)) {
+            String text = "SIGQUIT is the JVM's (thread dumps): start River with -Xrs, as bin/river does, to upgrade it with SIGQUIT";
+            if (upgradeConfigured) {
+                LOG.warn(text);
+            } else {
+                LOG.debug(text);
+            }
+        }
     }
 }

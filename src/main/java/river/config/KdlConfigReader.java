@@ -69,9 +69,13 @@ final class KdlConfigReader extends KdlSchemaReader {
         int grace = SystemConfig.DEFAULT_GRACE_PERIOD_SECONDS;
         boolean accessLog = true;
         List<String> dnsServers = List.of();
+        int upgradeTimeout = Lifecycle.DEFAULTS.upgradeTimeoutSeconds();
+        int closeSpread = Lifecycle.DEFAULTS.closeSpreadMs();
+        int shutdownTimeout = Lifecycle.DEFAULTS.gracefulShutdownTimeoutSeconds();
         Set<String> seen = new HashSet<>();
         for (KdlNode child : node.children()) {
-            if (!seen.add(child.name()) && isKnown(child.name(), "threads-per-service", "daemonize", "pid-file", "upgrade-socket", "grace-period-seconds", "access-log", "dns-servers")) {
+            if (!seen.add(child.name()) && isKnown(child.name(), "threads-per-service", "daemonize", "pid-file", "upgrade-socket", "grace-period-seconds", "access-log", "dns-servers",
+                    "upgrade-timeout-seconds", "close-spread-ms", "graceful-shutdown-timeout-seconds")) {
                 duplicate(child);
             }
             switch (child.name()) {
@@ -88,6 +92,18 @@ final class KdlConfigReader extends KdlSchemaReader {
                 case "grace-period-seconds" -> {
                     Integer n = nonNegativeInt(singleArgument(child), child.name());
                     grace = n == null ? grace : n;
+                }
+                case "upgrade-timeout-seconds" -> {
+                    Integer n = positiveInt(singleArgument(child), child.name());
+                    upgradeTimeout = n == null ? upgradeTimeout : n;
+                }
+                case "close-spread-ms" -> {
+                    Integer n = nonNegativeInt(singleArgument(child), child.name());
+                    closeSpread = n == null ? closeSpread : n;
+                }
+                case "graceful-shutdown-timeout-seconds" -> {
+                    Integer n = nonNegativeInt(singleArgument(child), child.name());
+                    shutdownTimeout = n == null ? shutdownTimeout : n;
                 }
                 case "access-log" -> {
                     String where = string(singleArgument(child), child.name());
@@ -112,10 +128,12 @@ final class KdlConfigReader extends KdlSchemaReader {
                     dnsServers = servers;
                 }
                 default -> unknownNode(child, "in system",
-                        "threads-per-service, daemonize, pid-file, upgrade-socket, grace-period-seconds, access-log, dns-servers");
+                        "threads-per-service, daemonize, pid-file, upgrade-socket, grace-period-seconds, upgrade-timeout-seconds, "
+                                + "close-spread-ms, graceful-shutdown-timeout-seconds, access-log, dns-servers");
             }
         }
-        return new SystemConfig(threads, daemonize, pidFile, upgradeSocket, grace, accessLog, dnsServers);
+        return new SystemConfig(threads, daemonize, pidFile, upgradeSocket, grace, accessLog, dnsServers,
+                new Lifecycle(upgradeTimeout, closeSpread, shutdownTimeout));
     }
 
     private Path absolutePath(KdlNode node) {

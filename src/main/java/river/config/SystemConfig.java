@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param gracePeriodSeconds how long in-flight requests may run after SIGTERM before River exits
  * @param accessLog whether a line per request is written to standard output
  * @param dnsServers the name servers ({@code ip:port}) discovery asks; empty for the system's (/etc/resolv.conf)
+ * @param lifecycle upgrade wait, idle-connection close spread and the final shutdown bound
  */
 public record SystemConfig(
         int threadsPerService,
@@ -21,7 +22,8 @@ public record SystemConfig(
         Optional<Path> upgradeSocket,
         int gracePeriodSeconds,
         boolean accessLog,
-        java.util.List<String> dnsServers) {
+        java.util.List<String> dnsServers,
+        Lifecycle lifecycle) {
     public static final int DEFAULT_THREADS_PER_SERVICE = 8;
     public static final int DEFAULT_GRACE_PERIOD_SECONDS = 30;
 
@@ -31,7 +33,7 @@ public record SystemConfig(
 
     public SystemConfig(int threadsPerService, boolean daemonize, Optional<Path> pidFile, Optional<Path> upgradeSocket,
             int gracePeriodSeconds, boolean accessLog) {
-        this(threadsPerService, daemonize, pidFile, upgradeSocket, gracePeriodSeconds, accessLog, java.util.List.of());
+        this(threadsPerService, daemonize, pidFile, upgradeSocket, gracePeriodSeconds, accessLog, java.util.List.of(), Lifecycle.DEFAULTS);
     }
 
     /** The settings used when a file has no {@code system} block. */

@@ -25,6 +25,7 @@ public record SystemOverrides(
                 upgradeSocket.or(file::upgradeSocket),
                 file.gracePeriodSeconds(),
                 file.accessLog(),
-                file.dnsServers());
+                file.dnsServers(),
+                file.lifecycle());
     }
 }

@@ -4,18 +4,30 @@ import io.netty.channel.Channel;
 
 /**
  * What a graceful stop asks of each client connection, whichever protocol it speaks: whether it still
- * has a request (or an HTTP/2 stream) in progress, and a signal to take no new ones. HTTP/1.x needs no
- * signal: its connections are closed once idle. HTTP/2 connections are sent GOAWAY.
+ * has a request (or an HTTP/2 stream, or a tunnel) in progress, and a signal to take no new ones and
+ * close once done.
  */
 public final class ConnectionDrain {
     private ConnectionDrain() {}
 
-    /** Tells the client to start nothing new on this connection (HTTP/2 GOAWAY); callable from any thread. */
-    public static void begin(Channel ch) {
-        Http2Drain h2 = ch.pipeline().get(Http2Drain.class);
-        if (h2 != null) {
-            h2.goAway();
-        }
+    /**
+     * Tells the client to start nothing new on this connection, and has the connection close itself once
+     * what it has in progress is done: HTTP/2 GOAWAY, then close when its last stream ends; HTTP/1.x
+     * {@code Connection: close} on the response in progress, an idle connection closed after
+     * {@code idleCloseDelayMs}; a tunnel runs on until either side ends it. Callable from any thread.
+     */
+    public static void begin(Channel ch, long idleCloseDelayMs) {
+        ch.eventLoop().execute(() -> {
+            Http2Drain h2 = ch.pipeline().get(Http2Drain.class);
+            if (h2 != null) {
+                h2.goAway();
+                return;
+            }
+            Http1Connection h1 = ch.pipeline().get(Http1Connection.class);
+            if (h1 != null) {
+                h1.drain(idleCloseDelayMs);
+            }
+        });
     }
 
     /** Whether the connection has a request, stream or HTTP/2 tunnel in progress (readable from any thread). */
@@ -25,6 +37,7 @@ public final class ConnectionDrain {
             return h1.busy();
         }
         Http2Drain h2 = ch.pipeline().get(Http2Drain.class);
-        return h2 != null && h2.busy();
+        // An HTTP/1.1 upgrade became a tunnel: its Http1Connection left the pipeline.
+        return h2 != null ? h2.busy() : ch.pipeline().get("tunnel") != null;
     }
 }

@@ -27,9 +27,12 @@ final class GoAwayLastStream extends ChannelOutboundHandlerAdapter {
         this.codec = codec;
     }
 
-    /** The codec is about to write a GOAWAY naming {@code lastStreamId}. */
-    void goAwayComing(int lastStreamId) {
-        expected = lastStreamId == Integer.MAX_VALUE;
+    /**
+     * The codec is about to write a GOAWAY naming {@code lastStreamId}. A graceful stop's first GOAWAY
+     * (NO_ERROR, 2^31-1: "stop opening streams", RFC 9113 §6.8) is meant as it is and left alone.
+     */
+    void goAwayComing(int lastStreamId, long errorCode) {
+        expected = lastStreamId == Integer.MAX_VALUE && errorCode != io.netty.handler.codec.http2.Http2Error.NO_ERROR.code();
     }
 
     @Override

@@ -64,6 +64,10 @@ final class Http1Connection extends ExchangeDownstream {
 
     private boolean awaitingHead = true;
     private boolean headStarted;
+    /** Bytes of the next request head have arrived (a request is on its way: a drain must not cut it). */
+    private boolean headBytes;
+    /** A graceful stop began: the response in progress is the connection's last. */
+    private boolean draining;
     /** When the client must have sent a complete request head (System.nanoTime), or 0. */
     private long headDeadline;
     /** When the pending timer tick fires, or Long.MAX_VALUE when none is pending. */
@@ -77,6 +81,9 @@ final class Http1Connection extends ExchangeDownstream {
 
     /** Called by the decoder for every read: a request's first byte starts its head timer. */
     void onBytes() {
+        if (awaitingHead) {
+            headBytes = true;
+        }
         if (awaitingHead && !headStarted) {
             headStarted = true;
             armHeadTimer(settings.requestHeaderTimeoutMs());
@@ -96,6 +103,29 @@ final class Http1Connection extends ExchangeDownstream {
         headStarted = true;
         armHeadTimer(settings.requestHeaderTimeoutMs());
         ctx.fireChannelActive();
+    }
+
+    /**
+     * A graceful stop: the response in progress (or the next, if a request is on its way) says
+     * {@code Connection: close} and is the last; an idle connection is closed after {@code idleCloseDelayMs},
+     * so that a draining instance's clients do not all reconnect at the same moment. On the event loop.
+     */
+    void drain(long idleCloseDelayMs) {
+        if (draining || closing) {
+            return;
+        }
+        draining = true;
+        channel.eventLoop().schedule(() -> {
+            if (isIdle()) {
+                LOG.debug("draining: closing idle connection {}", client);
+                closeNow();
+            }
+        }, idleCloseDelayMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** Nothing in progress, nothing queued, and no byte of a next request received. */
+    private boolean isIdle() {
+        return current == null && queued.isEmpty() && awaitingHead && !headBytes;
     }
 
     /** Whether a request is in progress or waiting; read by the shutdown thread. */
@@ -153,6 +183,7 @@ final class Http1Connection extends ExchangeDownstream {
         cancelHeadTimer();
         awaitingHead = false;
         headStarted = false;
+        headBytes = false;
         if (request.decoderResult().isFailure()) {
             Throwable cause = request.decoderResult().cause();
             HttpResponseStatus status = cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
@@ -274,7 +305,7 @@ final class Http1Connection extends ExchangeDownstream {
             }
         }
         // The last request taken from an over-full pipeline: the client must resend the rest elsewhere.
-        boolean close = !keepAlive || closeAfterResponse || (pipelineFull && queuedRequests == 0);
+        boolean close = !keepAlive || closeAfterResponse || (draining && queuedRequests == 0) || (pipelineFull && queuedRequests == 0);
         if (close) {
             closeAfterResponse = true;
             head.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
@@ -313,6 +344,13 @@ final class Http1Connection extends ExchangeDownstream {
         headStarted = false;
         if (!queued.isEmpty()) {
             drainQueue();
+            return;
+        }
+        if (draining) {
+            // Said Connection: close already when the head went out; here only if the head was sent
+            // before the drain began: this was still the last response.
+            closing = true;
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
             return;
         }
         armHeadTimer(settings.keepaliveIdleTimeoutMs());

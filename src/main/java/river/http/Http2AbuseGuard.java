@@ -210,7 +210,7 @@ final class Http2AbuseGuard extends Http2FrameLogger {
     @Override
     public void logGoAway(Direction direction, ChannelHandlerContext ctx, int lastStreamId, long errorCode, ByteBuf debugData) {
         if (direction == Direction.OUTBOUND && lastStream != null) {
-            lastStream.goAwayComing(lastStreamId);
+            lastStream.goAwayComing(lastStreamId, errorCode);
         }
     }
 

@@ -3,7 +3,9 @@ package river.http;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
+import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.Http2Error;
+import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 
 /**
@@ -17,7 +19,10 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
     /** Written on the connection's event loop only (streams share it); volatile for the shutdown thread. */
     private volatile int openStreams;
     private ChannelHandlerContext ctx;
+    /** The PING payload of a graceful stop's round trip ("RIVERBYE"). */
+    private static final long DRAIN_PING = 0x5249564552425945L;
     private boolean goAwaySent;
+    private boolean finalGoAwaySent;
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
@@ -27,7 +32,10 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
     /** Counts a stream the client opened until its channel closes. Called on the event loop. */
     void streamOpened(Http2StreamChannel stream) {
         openStreams++;
-        stream.closeFuture().addListener(f -> openStreams--);
+        stream.closeFuture().addListener(f -> {
+            openStreams--;
+            closeIfDone();
+        });
     }
 
     /** Whether a stream is still open (readable from any thread). */
@@ -35,13 +43,38 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
         return openStreams > 0;
     }
 
-    /** Sends GOAWAY (NO_ERROR) once; the streams already taken go on. Callable from any thread. */
+    /**
+     * Starts a graceful GOAWAY once, in two steps as RFC 9113 §6.8 advises: a first GOAWAY naming stream
+     * 2^31-1 tells the client to open no more streams without refusing those already on their way, and a
+     * PING measures one round trip; when its ACK comes back, every stream the client opened before it
+     * read the first GOAWAY has arrived, and the final GOAWAY names the last one taken. The streams taken
+     * go on; the connection closes after the last. Callable from any thread.
+     */
     void goAway() {
         ctx.executor().execute(() -> {
             if (!goAwaySent && ctx.channel().isActive()) {
                 goAwaySent = true;
-                ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR), ctx.voidPromise());
+                ctx.write(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR).setExtraStreamIds(Integer.MAX_VALUE), ctx.voidPromise());
+                ctx.writeAndFlush(new DefaultHttp2PingFrame(DRAIN_PING), ctx.voidPromise());
             }
         });
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof Http2PingFrame ping && ping.ack() && ping.content() == DRAIN_PING && goAwaySent && !finalGoAwaySent) {
+            finalGoAwaySent = true;
+            ctx.writeAndFlush(new DefaultHttp2GoAwayFrame(Http2Error.NO_ERROR), ctx.voidPromise());
+            closeIfDone();
+            return;
+        }
+        ctx.fireChannelRead(msg);
+    }
+
+    /** After GOAWAY, the connection closes once its last stream has ended. On the event loop. */
+    private void closeIfDone() {
+        if (finalGoAwaySent && openStreams == 0 && ctx.channel().isActive()) {
+            ctx.channel().close();
+        }
     }
 }

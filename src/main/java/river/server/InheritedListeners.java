@@ -33,6 +33,7 @@ public final class InheritedListeners {
     }
 
     private final List<Inherited> unclaimed;
+    private final List<Inherited> claimed = new ArrayList<>();
 
     private InheritedListeners(List<Inherited> sockets) {
         this.unclaimed = new ArrayList<>(sockets);
@@ -73,10 +74,17 @@ public final class InheritedListeners {
     public Optional<Inherited> take(ListenAddress address) {
         for (int i = 0; i < unclaimed.size(); i++) {
             if (sameAddress(unclaimed.get(i).address(), address)) {
-                return Optional.of(unclaimed.remove(i));
+                Inherited taken = unclaimed.remove(i);
+                claimed.add(taken);
+                return Optional.of(taken);
             }
         }
         return Optional.empty();
+    }
+
+    /** The inherited sockets a listener adopted. */
+    public List<Inherited> claimed() {
+        return List.copyOf(claimed);
     }
 
     /** Whether an unclaimed inherited socket is bound to {@code address}. */

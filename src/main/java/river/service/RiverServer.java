@@ -61,6 +61,10 @@ public final class RiverServer implements AutoCloseable {
     private static final long STARTUP_DISCOVERY_WAIT_MS = 10_000;
 
     private final List<RunningService> services = new ArrayList<>();
+    /** How long closing what remains may take at shutdown (graceful-shutdown-timeout-seconds). */
+    private volatile long closeTimeoutSeconds = river.config.Lifecycle.DEFAULTS.gracefulShutdownTimeoutSeconds();
+    /** Listeners handed over to the instance that upgraded this one: never closed here. */
+    private final java.util.Set<Channel> handedOver = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final ChannelGroup connections = new DefaultChannelGroup("river-connections", GlobalEventExecutor.INSTANCE);
     private final ThreadPoolExecutor blocking;
     private final Transport transport;
@@ -100,6 +104,7 @@ public final class RiverServer implements AutoCloseable {
      */
     public static RiverServer start(RiverConfig config, InheritedListeners inherited) throws IOException, InterruptedException {
         RiverServer server = new RiverServer(Transport.best());
+        server.closeTimeoutSeconds = Math.max(1, config.system().lifecycle().gracefulShutdownTimeoutSeconds());
         try {
             for (ServiceConfig service : config.services()) {
                 server.services.add(server.startService(service, config.system(), inherited));
@@ -304,32 +309,53 @@ public final class RiverServer implements AutoCloseable {
         return "unix:" + address;
     }
 
-    /** Stops accepting new connections on every listener. */
+    /** Stops accepting new connections on every listener (except those handed over: they are the new instance's now). */
     public void stopAccepting() {
         for (RunningService s : services) {
-            s.listeners().forEach(ch -> ch.close().awaitUninterruptibly());
+            s.listeners().stream().filter(ch -> !handedOver.contains(ch)).forEach(ch -> ch.close().awaitUninterruptibly());
         }
     }
 
+    /** Every service's listening sockets, in configuration order: what an upgrade hands over. */
+    public List<Channel> listeningChannels() {
+        return services.stream().flatMap(s -> s.listeners().stream()).toList();
+    }
+
     /**
-     * Stops accepting, lets open connections finish their requests for up to {@code grace}, then
-     * closes everything. HTTP/2 connections are sent GOAWAY first, and their open streams (requests
-     * and WebSocket tunnels) are waited for like HTTP/1.x requests.
+     * After a hand-over: stops accepting on the listeners the new instance adopted without closing them
+     * (the socket is shared with it: closing a unix listener would remove its file), so connections
+     * waiting in their queues are the new instance's; closes the listeners it did not adopt.
      */
-    public void shutdownGracefully(Duration grace) {
+    public void handOver(java.util.Collection<Channel> adopted) {
+        handedOver.addAll(adopted);
+        for (Channel ch : adopted) {
+            ch.deregister().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
         stopAccepting();
-        connections.forEach(river.http.ConnectionDrain::begin);
-        LOG.info("no longer accepting connections; {} connection(s) with a request in progress", busyConnections());
-        long deadline = System.nanoTime() + grace.toNanos();
-        while (System.nanoTime() < deadline && busyConnections() > 0) {
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+    }
+
+    /**
+     * Stops accepting, asks every connection to finish what it has in progress and close (HTTP/2
+     * GOAWAY; HTTP/1.1 {@code Connection: close} on the response in flight, idle keep-alive connections
+     * closed at moments spread over {@code closeSpread}; tunnels run on), waits until the last has
+     * closed or {@code grace} is over, then closes everything that remains.
+     */
+    public void shutdownGracefully(Duration grace, Duration closeSpread) {
+        stopAccepting();
+        long spreadMs = closeSpread.toMillis();
+        java.util.SplittableRandom random = new java.util.SplittableRandom();
+        io.netty.channel.group.ChannelGroupFuture allClosed = connections.newCloseFuture();
+        connections.forEach(ch -> river.http.ConnectionDrain.begin(ch, spreadMs <= 0 ? 0 : random.nextLong(spreadMs + 1)));
+        LOG.info("no longer accepting connections; {} open connection(s), {} with a request in progress",
+                connections.size(), busyConnections());
+        if (!allClosed.awaitUninterruptibly(grace.toMillis())) {
+            LOG.info("grace period over: closing {} connection(s), {} with a request in progress", connections.size(), busyConnections());
         }
         close();
+    }
+
+    public void shutdownGracefully(Duration grace) {
+        shutdownGracefully(grace, Duration.ZERO);
     }
 
     /** TLS handshakes begun on every listener so far. */
@@ -348,13 +374,13 @@ public final class RiverServer implements AutoCloseable {
             probe.close();
         }
         stopAccepting();
-        connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        connections.close().awaitUninterruptibly(closeTimeoutSeconds, TimeUnit.SECONDS);
         for (RunningService s : services) {
             s.stopUpstreamWork();
             if (s.pool() != null) {
                 s.pool().closeIdle();
             }
-            s.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+            s.group().shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(closeTimeoutSeconds, TimeUnit.SECONDS);
         }
         for (AutoCloseable c : closeables) {
             try {

@@ -52,7 +52,7 @@ class GracefulShutdownIT {
                 int port = river.awaitListening(1).get(0);
                 CompletableFuture<RawHttp.Response> inFlight = heldRequest(port, origin);
                 river.process().destroy(); // SIGTERM
-                river.awaitOutput("no longer accepting connections; 1 connection(s) with a request in progress", false);
+                river.awaitOutput("no longer accepting connections; 1 open connection(s), 1 with a request in progress", false);
                 assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
                 assertThat(river.process().isAlive()).as("still draining").isTrue();
                 origin.releaseHeld();

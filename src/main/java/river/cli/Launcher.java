@@ -70,13 +70,6 @@ final class Launcher {
             err.println("river: could not start: " + e.getMessage());
             return Main.INVALID_CONFIG;
         }
-        try {
-            Readiness.serving(system); // pid file, READY=1, --daemonize's foreground: before an old instance lets go
-        } catch (java.io.IOException e) {
-            receipt.ifPresent(r -> r.failed("could not write the pid file: " + e.getMessage()));
-            err.println("river: could not write the pid file: " + e.getMessage());
-            return Main.INVALID_CONFIG;
-        }
         receipt.ifPresent(r -> r.serving(inherited.claimed()));
         LOG.info("River started: {} service(s) on {} transport, {} thread(s) each",
                 config.services().size(), server.transportName(), system.threadsPerService());
@@ -114,6 +107,14 @@ final class Launcher {
                 }
             }, "river-upgrade").start();
         });
+        try {
+            Readiness.serving(system); // pid file, READY=1, --daemonize's foreground: once the signals are River's
+        } catch (java.io.IOException e) {
+            err.println("river: could not write the pid file: " + e.getMessage());
+            if (receipt.isEmpty()) {
+                return Main.INVALID_CONFIG;
+            } // after an upgrade the old instance is draining already: serve on without the file
+        }
         try {
             stopped.await();
         } catch (InterruptedException e) {

@@ -25,7 +25,7 @@ import java.util.concurrent.TimeoutException;
  * /dev/null and standard output to the log file. Until it serves, the background process's standard
  * error is a pipe to the foreground one, which repeats every line and exits 0 when the background
  * process says it serves, or 1 when it exits first (its error has been repeated) or does not serve
- * within {@link #STARTUP_TIMEOUT}. Once serving, the background process sends its diagnostics to the
+ * within {@link #STARTUP_TIMEOUT} (plus, for {@code --upgrade}, the wait for the old instance). Once serving, the background process sends its diagnostics to the
  * log file too.
  */
 final class Daemon {
@@ -54,7 +54,7 @@ final class Daemon {
      * The foreground half: starts the background process and waits until it serves. Returns the exit
      * status of the foreground process.
      */
-    static int startInBackground(Path logFile, PrintStream err) {
+    static int startInBackground(Path logFile, Duration extraWait, PrintStream err) {
         if (SocketActivation.passedTo(System.getenv(), ProcessHandle.current().pid())) {
             err.println("river: --daemonize with socket activation: systemd already runs River in the background;"
                     + " use Type=notify without --daemonize");
@@ -85,11 +85,11 @@ final class Daemon {
         relay.start();
         long pid;
         try {
-            pid = serving.get(STARTUP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            pid = serving.get(STARTUP_TIMEOUT.plus(extraWait).toSeconds(), TimeUnit.SECONDS);
         } catch (TimeoutException e) {
             child.destroy();
             err.println("river: the background process (pid " + child.pid() + ") did not serve within "
-                    + STARTUP_TIMEOUT.toSeconds() + " s: stopped");
+                    + STARTUP_TIMEOUT.plus(extraWait).toSeconds() + " s: stopped");
             return Main.INVALID_CONFIG;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

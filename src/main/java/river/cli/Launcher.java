@@ -31,7 +31,8 @@ final class Launcher {
         SystemConfig system = config.system();
         // Daemon mode, pid file, systemd (issue 14, items 4-5): the logic is in Daemon and Readiness.
         if (system.daemonize() && !Daemon.isBackgroundProcess()) {
-            return Daemon.startInBackground(settings.logFile(), err);
+            return Daemon.startInBackground(settings.logFile(),
+                    Duration.ofSeconds(settings.upgrade() ? system.lifecycle().upgradeTimeoutSeconds() : 0), err);
         }
         List<InheritedListeners.Inherited> activated;
         try {

@@ -29,7 +29,8 @@ final class Readiness {
     /**
      * River serves on every listener: writes the pid file (replacing the old instance's after an
      * upgrade), tells systemd READY=1 with MAINPID, and lets the foreground process of
-     * {@code --daemonize} exit 0. Every start path calls it once, after its listeners are bound.
+     * {@code --daemonize} exit 0. Every start path calls it once, after its listeners are bound and its signal handlers installed
+     * (so a SIGTERM sent the moment the pid file appears drains rather than kills).
      */
     static void serving(SystemConfig system) throws IOException {
         if (system.pidFile().isPresent()) {

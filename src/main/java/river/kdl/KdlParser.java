@@ -879,7 +879,11 @@ public final class KdlParser {
                 if (!plain.contains(".") && !plain.contains("e") && !plain.contains("E")) {
                     return new KdlValue.Num(new BigInteger(sign + plain), 10, null, type, position);
                 }
-                return new KdlValue.Num(new BigDecimal(sign + plain), 10, canonicalDecimal(sign, plain), type, position);
+                try {
+                    return new KdlValue.Num(new BigDecimal(sign + plain), 10, canonicalDecimal(sign, plain), type, position);
+                } catch (NumberFormatException e) {
+                    return null; // an exponent beyond what BigDecimal holds (±2^31): "invalid number" at its place
+                }
             }
             BigInteger value = new BigInteger(sign + digits.replace("_", ""), radix);
             return new KdlValue.Num(value, radix, null, type, position);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.haproxy.HAProxyMessage;
 import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.util.ReferenceCountUtil;
@@ -46,10 +47,10 @@ class ProxyProtocolFuzzTest {
             Object first = alone.readInbound();
             accepted = first instanceof HAProxyMessage;
             ReferenceCountUtil.release(first);
-        } catch (RuntimeException refused) {
-            accepted = false;
-        } finally {
             alone.finishAndReleaseAll();
+        } catch (DecoderException refused) {
+            alone.releaseInbound();
+            return false;
         }
         return accepted;
     }

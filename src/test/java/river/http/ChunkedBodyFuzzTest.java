@@ -140,8 +140,13 @@ class ChunkedBodyFuzzTest {
             return size;
         }
 
-        /** trailer-section CRLF: field lines (a token, a colon, a clean value), then an empty line. */
+        /**
+         * trailer-section CRLF: field lines (a token, a colon, a clean value), then an empty line. A line
+         * that starts with SP or HTAB continues the field before it (obs-fold, which RFC 9112 §5.2 lets
+         * a recipient replace with spaces).
+         */
         private boolean trailers() {
+            boolean field = false;
             while (true) {
                 String line = line();
                 if (line == null) {
@@ -150,6 +155,13 @@ class ChunkedBodyFuzzTest {
                 if (line.isEmpty()) {
                     return true;
                 }
+                if (field && (line.charAt(0) == ' ' || line.charAt(0) == '\t')) {
+                    if (!clean(line, 0)) {
+                        return false;
+                    }
+                    continue;
+                }
+                field = true;
                 int colon = line.indexOf(':');
                 if (colon <= 0) {
                     return false;
@@ -161,13 +173,21 @@ class ChunkedBodyFuzzTest {
                         return false;
                     }
                 }
-                for (int i = colon + 1; i < line.length(); i++) {
-                    char c = line.charAt(i);
-                    if ((c < 0x20 && c != '\t') || c == 0x7f) {
-                        return false;
-                    }
+                if (!clean(line, colon + 1)) {
+                    return false;
                 }
             }
+        }
+
+        /** Whether a field value from {@code from} on is free of control characters but HTAB. */
+        private static boolean clean(String line, int from) {
+            for (int i = from; i < line.length(); i++) {
+                char c = line.charAt(i);
+                if ((c < 0x20 && c != '\t') || c == 0x7f) {
+                    return false;
+                }
+            }
+            return true;
         }
     }
 }

@@ -60,20 +60,36 @@ final class ExtendedConnect extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * Whether a request's first HEADERS lacks what RFC 9113 §8.3.1 requires: a {@code :method}; for
+     * Whether a request's first HEADERS lacks what RFC 9113 §8.3.1 requires: a {@code :method} that is a
+     * token; for
      * CONNECT without {@code :protocol} (§8.5) an {@code :authority} and neither {@code :scheme} nor
      * {@code :path}; for any other request a {@code :scheme} and a non-empty {@code :path}. The
      * conversion to HTTP/1 would otherwise fail on the stream with a bare exception.
      */
     static boolean malformed(Http2Headers headers) {
         CharSequence method = headers.method();
-        if (method == null || method.length() == 0) {
+        if (method == null || !isToken(method)) {
             return true;
         }
         if (HttpMethod.CONNECT.asciiName().contentEquals(method) && headers.get(PROTOCOL) == null) {
             return headers.authority() == null || headers.scheme() != null || headers.path() != null;
         }
         return headers.scheme() == null || headers.path() == null || headers.path().length() == 0;
+    }
+
+    /** RFC 9110 §5.6.2: a method is a token (Netty's HttpMethod refuses anything else, with an exception). */
+    private static boolean isToken(CharSequence s) {
+        if (s.length() == 0) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

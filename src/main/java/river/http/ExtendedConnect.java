@@ -63,7 +63,8 @@ final class ExtendedConnect extends ChannelInboundHandlerAdapter {
      * Whether a request's first HEADERS lacks what RFC 9113 §8.3.1 requires: a {@code :method} that is a
      * token; for
      * CONNECT without {@code :protocol} (§8.5) an {@code :authority} and neither {@code :scheme} nor
-     * {@code :path}; for any other request a {@code :scheme} and a non-empty {@code :path}. The
+     * {@code :path}; for any other request a {@code :scheme} and a non-empty {@code :path} free of spaces
+     * and control characters. The
      * conversion to HTTP/1 would otherwise fail on the stream with a bare exception.
      */
     static boolean malformed(Http2Headers headers) {
@@ -74,7 +75,21 @@ final class ExtendedConnect extends ChannelInboundHandlerAdapter {
         if (HttpMethod.CONNECT.asciiName().contentEquals(method) && headers.get(PROTOCOL) == null) {
             return headers.authority() == null || headers.scheme() != null || headers.path() != null;
         }
-        return headers.scheme() == null || headers.path() == null || headers.path().length() == 0;
+        return headers.scheme() == null || !isTarget(headers.path());
+    }
+
+    /** A non-empty :path with no space or control character, as for an HTTP/1 request target. */
+    private static boolean isTarget(CharSequence path) {
+        if (path == null || path.length() == 0) {
+            return false;
+        }
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** RFC 9110 §5.6.2: a method is a token (Netty's HttpMethod refuses anything else, with an exception). */

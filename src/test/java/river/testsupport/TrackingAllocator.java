@@ -55,15 +55,19 @@ public final class TrackingAllocator extends AbstractByteBufAllocator {
     public void assertAllReleased() {
         int unreleased = 0;
         long bytes = 0;
+        String first = null;
         for (ByteBuf b : handedOut) {
             if (b.refCnt() > 0) {
                 unreleased++;
                 bytes += b.capacity();
+                if (first == null) {
+                    first = io.netty.buffer.ByteBufUtil.hexDump(b, 0, Math.min(b.writerIndex(), 64));
+                }
             }
         }
         handedOut.clear();
         if (unreleased > 0) {
-            throw new AssertionError(unreleased + " buffer(s) (" + bytes + " bytes) allocated and never released");
+            throw new AssertionError(unreleased + " buffer(s) (" + bytes + " bytes) allocated and never released; the first holds " + first);
         }
     }
 }

@@ -2,7 +2,7 @@
 # Starts River as the benchmark's proxy: listens on 127.0.0.1:$PROXY_PORT (8080; and, given TLS_CERT/TLS_KEY,
 # on 127.0.0.1:$TLS_PORT, 8443, with TLS and HTTP/2), forwards to $ORIGIN, with
 # $PROXY_WORKERS event-loop threads, through bin/river. JAVA selects the JDK, RIVER_JAR the jar,
-# RIVER_JVM_OPTS extra JVM flags.
+# RIVER_JVM_OPTS extra JVM flags, RIVER_LAUNCHER another bin/river (an older one, for before/after).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 jar=${RIVER_JAR:-$here/../target/river.jar}
@@ -30,4 +30,4 @@ services {
     }
 }
 KDL
-RIVER_JAR=$jar RIVER_JAVA_OPTS=${RIVER_JVM_OPTS:-} exec "$here/../bin/river" --config-kdl "$conf"
+RIVER_JAR=$jar RIVER_JAVA_OPTS=${RIVER_JVM_OPTS:-} exec "${RIVER_LAUNCHER:-$here/../bin/river}" --config-kdl "$conf"

@@ -2,12 +2,13 @@
 """Slow readers and a new-connection probe, for slowreaders.sh (python3 standard library only).
 
   slowreaders.py burst --port P [--n 200] [--path /10m] [--chunk 16384] [--every 0.1] [--rcvbuf 16384]
-                       [--duration 20] [--probe-every 0.1] [--probe-path /hello] [--ready-file F]
+                       [--duration 20] [--probe-every 0.1] [--probe-path /hello] [--ready-file F] [--probe-log F]
       Opens N connections that each GET PATH and read it at a trickle (at most CHUNK bytes per EVERY
       seconds, with a small receive buffer so the proxy's writes back up), all from one thread. Meanwhile
       another thread opens a NEW connection every PROBE_EVERY seconds, sends GET PROBE_PATH and times
       connect -> complete response. The probe starts once every reader has its response head (or after
-      10 s), writes READY-FILE, and runs for DURATION seconds. Prints one line:
+      10 s), writes READY-FILE, and runs for DURATION seconds; PROBE-LOG gets one line per probe (its
+      start as Unix time, then milliseconds or "fail"), to lay beside a GC log or a profile. Prints one line:
         probes=N ok=N fail=N p50_ms=X p99_ms=X max_ms=X readers=N reader_mib=X window_s=X
   slowreaders.py free-ports K     -> K free loopback TCP ports, one a line
   slowreaders.py table FILE.tsv   -> markdown table of a run's rows (round, proxy, key, value)
@@ -106,13 +107,16 @@ def burst(a):
     stop = threading.Event()
     started = threading.Event()
     results = []  # seconds, or None for a failed probe
+    timeline = []  # (start as Unix time, seconds or None), for --probe-log
 
     def prober():
         started.wait(30)
         next_at = time.monotonic()
         end = next_at + a.duration
         while time.monotonic() < end and not stop.is_set():
+            at = time.time()
             results.append(probe_once(a.port, a.probe_path, a.probe_timeout))
+            timeline.append((at, results[-1]))
             next_at += a.probe_every
             time.sleep(max(0.0, next_at - time.monotonic()))
         stop.set()
@@ -149,6 +153,10 @@ def burst(a):
     alive = sum(1 for r in readers if r.has_head and not r.closed)
     for r in readers:
         r.close()
+    if a.probe_log:
+        with open(a.probe_log, "w") as f:
+            for at, x in timeline:
+                f.write(f"{at:.3f} {'fail' if x is None else f'{x * 1000:.1f}'}\n")
     ok = sorted(x * 1000 for x in results if x is not None)
     fail = len(results) - len(ok)
 
@@ -184,8 +192,9 @@ def table(path):
     keys = [("p50_ms", "probe p50, ms"), ("p99_ms", "probe p99, ms"), ("max_ms", "probe max, ms"),
             ("fail", "failed probes"), ("cpu_s", "proxy CPU s in the window"),
             ("jit_s", "of which JIT compiler threads, s"), ("cpu_per_gib", "proxy CPU s per GiB to readers"), ("reader_mib", "MiB read by the readers"),
+            ("loop_run_s", "event-loop thread on a CPU, s"), ("loop_wait_s", "event-loop thread waiting for a CPU, s"),
             ("foreign", "foreign CPU, % of a core"), ("load1", "load average (1 min) after")]
-    keys += [("cold_" + k, "first burst after start: " + label) for k, label in keys if k in ("p50_ms", "p99_ms", "max_ms", "cpu_s", "jit_s", "foreign")]
+    keys += [("cold_" + k, "first burst after start: " + label) for k, label in keys if k in ("p50_ms", "p99_ms", "max_ms", "cpu_s", "jit_s", "loop_wait_s", "foreign")]
     order = ("river-base", "river", "nginx")
     proxies = [x for x in order if x in data] + sorted(x for x in data if x not in order)
     out = ["| figure | " + " | ".join(proxies) + (" | river ÷ nginx |" if "river" in data and "nginx" in data else " |"),
@@ -204,7 +213,7 @@ def table(path):
         row = f"| {label} | " + " | ".join(cells) + " |"
         if "river" in data and "nginx" in data:
             r, n = meds.get("river"), meds.get("nginx")
-            row += f" {r / n:.2f} |" if r is not None and n and not k.endswith(("foreign", "fail", "load1")) else " – |"
+            row += f" {r / n:.2f} |" if r is not None and n and not k.endswith(("foreign", "fail", "load1", "loop_wait_s")) else " – |"
         out.append(row)
     n = max((len(v) for d in data.values() for v in d.values()), default=0)
     out.append("")
@@ -227,6 +236,7 @@ def main():
     b.add_argument("--probe-path", default="/hello")
     b.add_argument("--probe-timeout", type=float, default=15)
     b.add_argument("--ready-file")
+    b.add_argument("--probe-log")
     f = sub.add_parser("free-ports")
     f.add_argument("k", type=int)
     t = sub.add_parser("table")

@@ -4,7 +4,8 @@
 #
 # usage: slowreaders.sh [--rounds N] [--only river,nginx] [--n READERS] [--duration S] [--chunk BYTES]
 #                       [--every S] [--rcvbuf BYTES] [--prewarm S] [--out DIR] [--java PATH] [--jvm-opts 'FLAGS']
-# --only also takes river-base: River from RIVER_BASE_JAR (an older build), for before/after in one run.
+# --only also takes river-base: River from RIVER_BASE_JAR (an older build) and, if set, through
+# RIVER_BASE_LAUNCHER (an older bin/river), for before/after in one run.
 #
 # Each round starts the proxy (1 worker/thread, pinned to cpu 1; origin and clients on cpu 0), warms it
 # with wrk on /hello and a few fast downloads of /10m, then slowreaders.py opens READERS (200)
@@ -14,7 +15,10 @@
 # still compiles the paths slow readers take; the second, warm, is the comparison). Reported per
 # burst: probe p50/p99/max, failed probes, the proxy's CPU seconds (utime+stime of its process tree
 # from /proc) over the probe window and the part of it spent by JIT compiler threads, MiB the readers
-# got, and the CPU used by processes this script did not start (other tenants) with the load average.
+# got, the event-loop thread's time on a CPU and time runnable but waiting for one (schedstat: a
+# proxy's latency under load is mostly the latter), and the CPU used by processes this script did not
+# start (other tenants) with the load average.
+# Each probe's start (Unix time) and latency go to out/rROUND-PROXY-PHASE.probes, to lay beside a GC log.
 # Ports are free ones picked at start unless PROXY_PORT, ORIGIN_PORT, STATUS_PORT are set.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +37,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift 2;;
     --java) JAVA_BIN=$2; shift 2;;
     --jvm-opts) JVM_OPTS=$2; shift 2;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0;;
     *) echo "unknown arg $1" >&2; exit 2;;
   esac
 done
@@ -83,12 +87,18 @@ jit_ticks() {  # pid -> CPU ticks of the JVM's JIT compiler threads in its tree 
     case $(cat "$x/comm" 2>/dev/null) in C1\ Compiler*|C2\ Compiler*)
       v=$(sed 's/.*) //' "$x/stat" 2>/dev/null | awk '{print $12+$13}'); t=$((t+${v:-0}));; esac; done; done; echo $t; }
 
+loop_sched() {  # pid -> "run_ns wait_ns" (on a CPU, and runnable but waiting for one) of the proxy's event-loop
+  # thread: River's river-bench-* thread (1 worker), nginx's worker process (the master's child)
+  local p x best=""; for p in $(tree_pids "$1"); do for x in /proc/$p/task/*; do
+    case $(cat "$x/comm" 2>/dev/null) in river-bench-*) best=$x; break 2;; nginx) [ "$p" != "$1" ] && best=$x;; esac; done; done
+  if [ -n "$best" ]; then awk '{print $1, $2}' "$best/schedstat" 2>/dev/null; else echo "0 0"; fi; }
+
 start_proxy() {  # name -> PROXY_PID
   local outf="$W/$1/stdout.log"
   wait_free "$PROXY_PORT" || { log "port $PROXY_PORT still busy"; return 1; }
   case $1 in
     river|river-base) local jar=${RIVER_JAR:-$HERE/../target/river.jar}; [ "$1" = river-base ] && jar=$RIVER_BASE_JAR
-           RIVER_JAR=$jar PROXY_WORKERS=1 ORIGIN=127.0.0.1:$ORIGIN_PORT BENCH_WORK=$W/$1 JAVA=$JAVA_BIN RIVER_JVM_OPTS=$JVM_OPTS \
+           RIVER_LAUNCHER=$( [ "$1" = river-base ] && echo "${RIVER_BASE_LAUNCHER:-}" ) RIVER_JAR=$jar PROXY_WORKERS=1 ORIGIN=127.0.0.1:$ORIGIN_PORT BENCH_WORK=$W/$1 JAVA=$JAVA_BIN RIVER_JVM_OPTS=$JVM_OPTS \
            setsid taskset -c 1 "$HERE/river-proxy.sh" >>"$outf" 2>&1 & ;;
     nginx) setsid taskset -c 1 nginx -p "$W/nginx" -e "$W/nginx/error.log" -c "$W/nginx/nginx.conf" -g 'daemon off;' >>"$outf" 2>&1 & ;;
     *) log "unknown proxy $1"; return 1;;
@@ -103,16 +113,16 @@ start_proxy() {  # name -> PROXY_PID
 
 # burst PHASE: one slow-reader burst against the running proxy; records PHASE-prefixed figures ("" = warm).
 burst() {
-  local ph=$1 f="$W/out/r$ROUND-$PROXY-${1:-warm}.txt" ready="$W/out/r$ROUND-$PROXY-${1:-warm}.ready" c0 c1 j0 j1 t0 t1 hp i line k cpu
+  local ph=$1 f="$W/out/r$ROUND-$PROXY-${1:-warm}.txt" ready="$W/out/r$ROUND-$PROXY-${1:-warm}.ready" c0 c1 j0 j1 t0 t1 hp i line k cpu l0 l1
   rm -f "$ready"
   timeout $((DUR + 120)) taskset -c 0 $PY "$HERE/slowreaders.py" burst --port "$PROXY_PORT" --n "$N" --duration "$DUR" \
-    --chunk "$CHUNK" --every "$EVERY" --rcvbuf "$RCVBUF" --ready-file "$ready" > "$f" 2>&1 &
+    --chunk "$CHUNK" --every "$EVERY" --rcvbuf "$RCVBUF" --ready-file "$ready" --probe-log "${f%.txt}.probes" > "$f" 2>&1 &
   hp=$!; STARTED+=("$hp")
   for i in $(seq 600); do [ -s "$ready" ] && break; kill -0 $hp 2>/dev/null || break; sleep 0.05; done
-  guard_begin; c0=$(cpu_ticks "$PROXY_PID"); j0=$(jit_ticks "$PROXY_PID"); t0=$(date +%s.%N)
+  guard_begin; c0=$(cpu_ticks "$PROXY_PID"); j0=$(jit_ticks "$PROXY_PID"); l0=$(loop_sched "$PROXY_PID"); t0=$(date +%s.%N)
   # The proxy's CPU is sampled until the probe window ends (the helper prints its line then).
   for i in $(seq $(( (DUR + 90) * 20 ))); do grep -q '^probes=' "$f" 2>/dev/null && break; kill -0 $hp 2>/dev/null || break; sleep 0.05; done
-  c1=$(cpu_ticks "$PROXY_PID"); j1=$(jit_ticks "$PROXY_PID"); t1=$(date +%s.%N); guard_end
+  c1=$(cpu_ticks "$PROXY_PID"); j1=$(jit_ticks "$PROXY_PID"); l1=$(loop_sched "$PROXY_PID"); t1=$(date +%s.%N); guard_end
   wait $hp 2>/dev/null
   line=$(grep '^probes=' "$f")
   if [ -z "$line" ]; then log "  no result (see $f)"; rec "${ph}fail_run" 1; return; fi
@@ -121,6 +131,8 @@ burst() {
   rec "${ph}cpu_s" "$cpu"
   rec "${ph}cpu_per_gib" "$(awk -v c="$cpu" -v m="$(tr ' ' '\n' <<< "$line" | awk -F= '$1=="reader_mib"{print $2}')" 'BEGIN{if(m>0) printf "%.2f", c/(m/1024)}')"
   rec "${ph}jit_s" "$(awk -v c=$((j1 - j0)) -v k="$CLK" 'BEGIN{printf "%.2f", c/k}')"
+  rec "${ph}loop_run_s" "$(awk -v a="${l0% *}" -v b="${l1% *}" 'BEGIN{printf "%.2f", (b-a)/1e9}')"
+  rec "${ph}loop_wait_s" "$(awk -v a="${l0#* }" -v b="${l1#* }" 'BEGIN{printf "%.2f", (b-a)/1e9}')"
   rec "${ph}foreign" "$FOREIGN"
   rec "${ph}load1" "$(cut -d' ' -f1 /proc/loadavg)"
   log "  $PROXY ${ph:-warm}: $line cpu=${cpu}s (jit $(awk -v c=$((j1 - j0)) -v k="$CLK" 'BEGIN{printf "%.2f", c/k}')s) over $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')s foreign=${FOREIGN}% load=$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -16,7 +16,8 @@ record LaunchSettings(
         ConfigFormat format,
         boolean validateOnly,
         boolean upgrade,
-        SystemOverrides overrides) {
+        SystemOverrides overrides,
+        Path logFile) {
 
     static LaunchSettings resolve(RiverCommand cli, Map<String, String> env) throws UsageException {
         Optional<Path> kdl = Optional.ofNullable(cli.configKdl).or(() -> envPath(env, EnvironmentVariable.RIVER_CONFIG_KDL));
@@ -45,12 +46,14 @@ record LaunchSettings(
         Optional<Path> upgradeSocket = Optional.ofNullable(cli.upgradeSocket).or(() -> envPath(env, EnvironmentVariable.RIVER_UPGRADE_SOCKET));
         requireAbsolute(pidFile, "--pidfile");
         requireAbsolute(upgradeSocket, "--upgrade-socket");
+        Optional<Path> logFile = Optional.ofNullable(cli.logFile).or(() -> envPath(env, EnvironmentVariable.RIVER_LOG_FILE));
         return new LaunchSettings(
                 kdl.orElseGet(toml::get),
                 kdl.isPresent() ? ConfigFormat.KDL : ConfigFormat.TOML,
                 cli.validateConfigs,
                 upgrade,
-                new SystemOverrides(threads, daemonize, pidFile, upgradeSocket));
+                new SystemOverrides(threads, daemonize, pidFile, upgradeSocket),
+                logFile.orElse(Daemon.DEFAULT_LOG_FILE));
     }
 
     private static void requireAbsolute(Optional<Path> path, String option) throws UsageException {

@@ -30,9 +30,17 @@ final class Launcher {
 
     static int start(RiverConfig config, LaunchSettings settings, PrintStream out, PrintStream err) {
         SystemConfig system = config.system();
-        if (system.daemonize()) {
-            err.println("river: --daemonize is not available yet; run River under a service manager");
-            return Main.USAGE;
+        // Daemon mode, pid file, systemd (issue 14, items 4-5): the logic is in Daemon and Readiness.
+        if (system.daemonize() && !Daemon.isBackgroundProcess()) {
+            return Daemon.startInBackground(settings.logFile(),
+                    Duration.ofSeconds(settings.upgrade() ? system.lifecycle().upgradeTimeoutSeconds() : 0), err);
+        }
+        List<InheritedListeners.Inherited> activated;
+        try {
+            activated = Readiness.beforeStart(system, settings.upgrade(), System.getenv());
+        } catch (java.io.IOException e) {
+            err.println("river: " + e.getMessage());
+            return Main.INVALID_CONFIG;
         }
         Optional<ListenerHandover.Receipt> receipt = Optional.empty();
         if (settings.upgrade()) {
@@ -53,7 +61,9 @@ final class Launcher {
             }
             LOG.info("upgrade: received {} listening socket(s): {}", receipt.get().sockets().size(), receipt.get().sockets());
         }
-        InheritedListeners inherited = InheritedListeners.of(receipt.map(ListenerHandover.Receipt::sockets).orElse(List.of()));
+        List<InheritedListeners.Inherited> handedOver = receipt.map(ListenerHandover.Receipt::sockets).orElse(List.of());
+        InheritedListeners inherited = InheritedListeners.of(
+                java.util.stream.Stream.concat(handedOver.stream(), activated.stream()).toList());
         RiverServer server;
         try {
             server = RiverServer.start(config, inherited);
@@ -74,6 +84,7 @@ final class Launcher {
             if (stopping.compareAndSet(false, true)) {
                 new Thread(() -> {
                     LOG.info("SIGTERM: draining in-flight requests (grace period {} s)", grace.toSeconds());
+                    Readiness.stopping();
                     server.shutdownGracefully(grace);
                     LOG.info("stopped");
                     stopped.countDown();
@@ -100,6 +111,14 @@ final class Launcher {
                 }
             }, "river-upgrade").start();
         });
+        try {
+            Readiness.serving(system); // pid file, READY=1, --daemonize's foreground: once the signals are River's
+        } catch (java.io.IOException e) {
+            err.println("river: could not write the pid file: " + e.getMessage());
+            if (receipt.isEmpty()) {
+                return Main.INVALID_CONFIG;
+            } // after an upgrade the old instance is draining already: serve on without the file
+        }
         try {
             stopped.await();
         } catch (InterruptedException e) {

@@ -20,6 +20,7 @@ public final class Main {
     public static void main(String[] args) {
         applyNettyDefaults();
         applyTlsDefaults();
+        Daemon.rememberArguments(args);
         System.exit(run(args, System.getenv(), Path.of("").toAbsolutePath(), System.out, System.err));
     }
 

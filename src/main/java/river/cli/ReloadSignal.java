@@ -9,8 +9,8 @@ import river.service.RiverServer;
 /**
  * SIGHUP reloads the configuration in place: the file River started with is read again, with the same
  * command-line and environment overrides, and {@link RiverServer#reload} swaps it in or reports why it
- * cannot (the server logs the outcome). Reloads run one at a time on their own thread, so a burst of
- * signals queues rather than overlaps.
+ * cannot (the server logs the outcome), telling systemd it is reloading meanwhile. Reloads run one at
+ * a time on their own thread, so a burst of signals queues rather than overlaps.
  */
 final class ReloadSignal {
     private ReloadSignal() {}
@@ -23,8 +23,13 @@ final class ReloadSignal {
             return t;
         });
         Signals.on("HUP", () -> reloads.execute(() -> {
-            // TODO(lead): SystemdNotify.reloading() here and SystemdNotify.ready() after, once the systemd branch is merged.
-            server.reload(() -> loader.load(settings.configFile(), settings.format(), settings.overrides()));
+            // systemd (Type=notify): RELOADING=1 now, READY=1 again once it is over, whatever the outcome.
+            SystemdNotify.reloading();
+            try {
+                server.reload(() -> loader.load(settings.configFile(), settings.format(), settings.overrides()));
+            } finally {
+                SystemdNotify.ready();
+            }
         }));
     }
 }

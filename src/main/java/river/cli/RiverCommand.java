@@ -38,6 +38,9 @@ final class RiverCommand {
     @Option(names = "--pidfile", paramLabel = "PATH", description = "Absolute path of the pid file")
     Path pidFile;
 
+    @Option(names = "--log-file", paramLabel = "PATH", description = "With --daemonize: where standard output and error go (default /dev/null)")
+    Path logFile;
+
     @Option(names = "--print-default-config", description = "Print a KDL configuration with every option at its default and exit")
     boolean printDefaultConfig;
 

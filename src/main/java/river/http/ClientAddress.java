@@ -43,8 +43,19 @@ public final class ClientAddress {
      * before anything else; Netty's decoder before it closes a connection without a valid one.
      */
     public static final class ProxyHeaderReader extends ChannelInboundHandlerAdapter {
+        /**
+         * The header was refused: the connection is closing, and Netty's decoder, which stays in the
+         * pipeline, goes on decoding what it holds when the channel goes inactive; a "header" found
+         * there must neither name a client nor reach the HTTP codec.
+         */
+        private boolean refused;
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (refused) {
+                io.netty.util.ReferenceCountUtil.release(msg);
+                return;
+            }
             if (msg instanceof HAProxyMessage header) {
                 try {
                     // LOCAL (a health check from the balancer itself) and UNKNOWN carry no client.
@@ -69,6 +80,7 @@ public final class ClientAddress {
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             // No valid PROXY header: nothing on this connection can be attributed to a client.
+            refused = true;
             ctx.close();
         }
     }

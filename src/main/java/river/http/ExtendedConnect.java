@@ -19,7 +19,8 @@ import io.netty.util.ReferenceCountUtil;
  * WebSocket over HTTP/2 (RFC 8441): an extended CONNECT with {@code :protocol websocket} is turned,
  * before the HTTP/2-to-HTTP/1 conversion sees it, into the GET it stands for; the stream handler then
  * asks the upstream for an HTTP/1.1 upgrade, and on 101 the stream becomes a byte tunnel carried in
- * DATA frames ({@link DataFrameBytes}).
+ * DATA frames ({@link DataFrameBytes}). Being the stream's first handler, it also refuses a request
+ * whose pseudo-header fields are malformed before anything converts it.
  */
 final class ExtendedConnect extends ChannelInboundHandlerAdapter {
     /** Set on a stream whose request is an extended CONNECT for WebSocket. */
@@ -30,6 +31,14 @@ final class ExtendedConnect extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof Http2HeadersFrame frame) {
             Http2Headers headers = frame.headers();
+            if (malformed(headers)) {
+                // RFC 9113 §8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR; the
+                // reset counts against the connection's budgets like any the peer provokes.
+                ReferenceCountUtil.release(msg);
+                ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(io.netty.handler.codec.http2.Http2Error.PROTOCOL_ERROR))
+                        .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+                return;
+            }
             CharSequence protocol = headers.get(PROTOCOL);
             if (protocol != null && HttpMethod.CONNECT.asciiName().contentEquals(headers.method())
                     && AsciiString.contentEqualsIgnoreCase(protocol, "websocket") && headers.path() != null) {
@@ -48,6 +57,54 @@ final class ExtendedConnect extends ChannelInboundHandlerAdapter {
             ctx.pipeline().remove(this);
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * Whether a request's first HEADERS lacks what RFC 9113 §8.3.1 requires: a {@code :method} that is a
+     * token; for
+     * CONNECT without {@code :protocol} (§8.5) an {@code :authority} and neither {@code :scheme} nor
+     * {@code :path}; for any other request a {@code :scheme} and a non-empty {@code :path} free of spaces
+     * and control characters. The
+     * conversion to HTTP/1 would otherwise fail on the stream with a bare exception.
+     */
+    static boolean malformed(Http2Headers headers) {
+        CharSequence method = headers.method();
+        if (method == null || !isToken(method)) {
+            return true;
+        }
+        if (HttpMethod.CONNECT.asciiName().contentEquals(method) && headers.get(PROTOCOL) == null) {
+            return headers.authority() == null || headers.scheme() != null || headers.path() != null;
+        }
+        return headers.scheme() == null || !isTarget(headers.path());
+    }
+
+    /** A non-empty :path with no space or control character, as for an HTTP/1 request target. */
+    private static boolean isTarget(CharSequence path) {
+        if (path == null || path.length() == 0) {
+            return false;
+        }
+        for (int i = 0; i < path.length(); i++) {
+            char c = path.charAt(i);
+            if (c <= ' ' || c == 0x7f) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** RFC 9110 §5.6.2: a method is a token (Netty's HttpMethod refuses anything else, with an exception). */
+    private static boolean isToken(CharSequence s) {
+        if (s.length() == 0) {
+            return false;
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
+            if (!ok) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -6,6 +6,7 @@ import io.netty.handler.codec.http2.DefaultHttp2GoAwayFrame;
 import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2PingFrame;
+import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 
 /**
@@ -13,9 +14,11 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
  * (requests and WebSocket tunnels alike, for as long as their stream channel lives) so the drain can
  * wait for them, and sends GOAWAY when the drain begins so the client opens no new ones. Sits after
  * the multiplexer, so its GOAWAY goes through the frame codec, which fills in the last stream id the
- * connection took.
+ * connection took. Being the connection's last handler, it also ends every error the handlers before
+ * it pass on, so none reaches the pipeline's end (where Netty logs a warning per connection).
  */
 final class Http2Drain extends ChannelInboundHandlerAdapter {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Http2Drain.class);
     /** Written on the connection's event loop only (streams share it); volatile for the shutdown thread. */
     private volatile int openStreams;
     private ChannelHandlerContext ctx;
@@ -27,6 +30,19 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+    }
+
+    /**
+     * The frame codec passes on each connection error after answering it (GOAWAY, then close): a client's
+     * protocol error is the client's, not River's, and must not log a warning per connection. Anything
+     * else (a reset socket, a handler's failure) closes the connection.
+     */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        LOG.debug("HTTP/2 connection {} failed: {}", ctx.channel(), cause.toString());
+        if (!(cause instanceof Http2Exception)) {
+            ctx.close();
+        }
     }
 
     /** Counts a stream the client opened until its channel closes. Called on the event loop. */

@@ -117,10 +117,13 @@ final class Http2StreamHandler extends ExchangeDownstream {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         FAILURES.increment();
         LOG.debug("HTTP/2 stream {} from {} failed; resetting it", ctx.channel(), client, cause);
-        if (cause instanceof io.netty.handler.codec.http2.Http2FrameStreamException e && ctx.channel().isActive()) {
-            // The peer broke the protocol on this stream: reset it with the error it made, not CANCEL, so
-            // the reset counts against the connection's budgets (MadeYouReset).
-            ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(e.error()))
+        // The peer broke the protocol on this stream (a frame error, or a request the HTTP/1 conversion
+        // refuses, such as :authority and Host that differ): reset it with the error it made, not CANCEL,
+        // so the reset counts against the connection's budgets (MadeYouReset).
+        io.netty.handler.codec.http2.Http2Error error = cause instanceof io.netty.handler.codec.http2.Http2FrameStreamException e ? e.error()
+                : cause.getCause() instanceof io.netty.handler.codec.http2.Http2Exception h ? h.error() : null;
+        if (error != null && ctx.channel().isActive()) {
+            ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(error))
                     .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
             return;
         }

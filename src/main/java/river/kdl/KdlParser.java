@@ -101,7 +101,7 @@ public final class KdlParser {
             }
             List<KdlNode> nodes = nodes(false);
             if (pos < cp.length) {
-                throw error("unexpected '" + Character.toString(peek()) + "'");
+                throw error("unexpected " + quoted(peek()));
             }
             return new KdlDocument(nodes, v2 ? KdlVersion.V2 : KdlVersion.V1);
         }
@@ -226,7 +226,7 @@ public final class KdlParser {
             }
             String id = bareIdentifier();
             if (id.isEmpty()) {
-                throw error("expected a node name, found '" + Character.toString(c) + "'");
+                throw error("expected a node name, found " + quoted(c));
             }
             if (isV1Keyword(id)) {
                 throw error("'" + id + "' is a keyword and cannot be a node name");
@@ -253,7 +253,7 @@ public final class KdlParser {
             } else if (!isNumberStart() && !(v2 && c == '#')) {
                 key = v2 ? identifierString("an argument or property") : bareIdentifier();
                 if (!v2 && key.isEmpty()) {
-                    throw error("unexpected '" + Character.toString(c) + "'");
+                    throw error("unexpected " + quoted(c));
                 }
             }
             if (key != null) {
@@ -879,7 +879,11 @@ public final class KdlParser {
                 if (!plain.contains(".") && !plain.contains("e") && !plain.contains("E")) {
                     return new KdlValue.Num(new BigInteger(sign + plain), 10, null, type, position);
                 }
-                return new KdlValue.Num(new BigDecimal(sign + plain), 10, canonicalDecimal(sign, plain), type, position);
+                try {
+                    return new KdlValue.Num(new BigDecimal(sign + plain), 10, canonicalDecimal(sign, plain), type, position);
+                } catch (NumberFormatException e) {
+                    return null; // an exponent beyond what BigDecimal holds (±2^31): "invalid number" at its place
+                }
             }
             BigInteger value = new BigInteger(sign + digits.replace("_", ""), radix);
             return new KdlValue.Num(value, radix, null, type, position);
@@ -1000,7 +1004,7 @@ public final class KdlParser {
         private void requireDelimiter() throws KdlParseException {
             int c = peek();
             if (c != EOF && isV2IdentifierChar(c)) {
-                throw error("unexpected '" + Character.toString(c) + "'");
+                throw error("unexpected " + quoted(c));
             }
         }
 
@@ -1052,6 +1056,11 @@ public final class KdlParser {
 
         private int peek() {
             return pos < cp.length ? cp[pos] : EOF;
+        }
+
+        /** A code point for an error message; the end of the text is no character (and no code point). */
+        private static String quoted(int c) {
+            return c == EOF ? "end of input" : "'" + Character.toString(c) + "'";
         }
 
         private int peekAt(int ahead) {

@@ -133,7 +133,18 @@ public final class RiverProcess {
 
     /** Starts River with JVM options, its stdout and stderr written to files in {@code logs}. */
     public static Running startLogged(Path workingDirectory, Path logs, List<String> jvmOptions, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(javaBinary()));
+        return startLogged(workingDirectory, logs, List.of(), jvmOptions, Map.of(), args);
+    }
+
+    /**
+     * Starts River as {@link #startLogged(Path, Path, List, String...)} does, with extra environment
+     * variables and the command prefixed by {@code launcher} (a program that execs the rest, such as
+     * systemd-socket-activate), so that the process is River's own.
+     */
+    public static Running startLogged(Path workingDirectory, Path logs, List<String> launcher, List<String> jvmOptions,
+            Map<String, String> env, String... args) throws IOException {
+        List<String> command = new ArrayList<>(launcher);
+        command.add(javaBinary());
         command.addAll(TEST_JVM_OPTIONS);
         command.addAll(jvmOptions);
         command.addAll(List.of("-jar", jar().toString()));
@@ -143,6 +154,7 @@ public final class RiverProcess {
         ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile())
                 .redirectOutput(out.toFile()).redirectError(err.toFile());
         builder.environment().keySet().removeIf(k -> k.startsWith("RIVER_"));
+        builder.environment().putAll(env);
         return new Running(builder.start(), out, err);
     }
 

@@ -266,4 +266,37 @@ class ReloadIT {
             }
         }
     }
+
+    /** Under systemd (Type=notify) a SIGHUP reload says RELOADING=1 and then READY=1 again, even when it fails. */
+    @Test
+    void sighupTellsSystemdItIsReloadingThenReadyAgain() throws Exception {
+        Path file = dir.resolve("river.kdl");
+        try (TestOrigin origin = new TestOrigin();
+                river.testsupport.NotifySocket systemd = new river.testsupport.NotifySocket("@river-reload-it-" + ProcessHandle.current().pid())) {
+            Files.writeString(file, ReloadTest.config("one", origin, 30, "127.0.0.1:0"));
+            try (RiverProcess.Running river = RiverProcess.startLogged(dir, dir, List.of(), List.of("-Xrs"),
+                    Map.of("NOTIFY_SOCKET", systemd.name()), "--config-kdl", "river.kdl")) {
+                river.awaitListening(1);
+                systemd.await("READY=1");
+                Files.writeString(file, ReloadTest.config("one", origin, 30, "127.0.0.1:0").replace("kind=\"upsert-header\"", "kind=\"nope\""));
+                signal(river, "HUP");
+                river.awaitOutput("reload 1 failed: river.kdl:15:", false);
+                Eventually.await(() -> systemd.received().stream().filter(m -> m.contains("READY=1")).count() == 2, 30_000);
+                List<String> messages = systemd.received();
+                int reloading = indexOf(messages, "RELOADING=1");
+                assertThat(reloading).as(messages.toString()).isPositive();
+                assertThat(messages.get(reloading)).contains("MONOTONIC_USEC=");
+                assertThat(messages.subList(reloading, messages.size())).anySatisfy(m -> assertThat(m).contains("READY=1"));
+            }
+        }
+    }
+
+    private static int indexOf(List<String> messages, String text) {
+        for (int i = 0; i < messages.size(); i++) {
+            if (messages.get(i).contains(text)) {
+                return i;
+            }
+        }
+        return -1;
+    }
 }

@@ -42,20 +42,31 @@ final class Launcher {
             err.println("river: " + e.getMessage());
             return Main.INVALID_CONFIG;
         }
+        if (settings.upgrade() && system.upgradeSocket().isEmpty()) {
+            err.println("river: --upgrade needs --upgrade-socket PATH (or upgrade-socket in the system block)");
+            return Main.USAGE;
+        }
+        // Services are built before any listener: an upgrade builds them before it waits for the running
+        // instance, so the hand-over is held up by nothing but binding.
+        RiverServer server;
+        try {
+            server = RiverServer.prepare(config);
+        } catch (Exception e) {
+            err.println("river: could not start: " + e.getMessage());
+            return Main.INVALID_CONFIG;
+        }
         Optional<ListenerHandover.Receipt> receipt = Optional.empty();
         if (settings.upgrade()) {
-            if (system.upgradeSocket().isEmpty()) {
-                err.println("river: --upgrade needs --upgrade-socket PATH (or upgrade-socket in the system block)");
-                return Main.USAGE;
-            }
             Path socket = system.upgradeSocket().get();
             int waitSeconds = system.lifecycle().upgradeTimeoutSeconds();
             try {
                 receipt = Optional.of(ListenerHandover.receive(socket, Duration.ofSeconds(waitSeconds)));
             } catch (TimeoutException e) {
+                server.close();
                 err.println("river: upgrade: no running River handed over its listeners on " + socket + " within " + waitSeconds + " s");
                 return Main.INVALID_CONFIG;
             } catch (Exception e) {
+                server.close();
                 err.println("river: upgrade: " + e.getMessage());
                 return Main.INVALID_CONFIG;
             }
@@ -64,9 +75,8 @@ final class Launcher {
         List<InheritedListeners.Inherited> handedOver = receipt.map(ListenerHandover.Receipt::sockets).orElse(List.of());
         InheritedListeners inherited = InheritedListeners.of(
                 java.util.stream.Stream.concat(handedOver.stream(), activated.stream()).toList());
-        RiverServer server;
         try {
-            server = RiverServer.start(config, inherited);
+            server.listen(inherited);
         } catch (Exception e) {
             receipt.ifPresent(r -> r.failed(e.getMessage()));
             err.println("river: could not start: " + e.getMessage());

@@ -117,16 +117,42 @@ public final class RiverServer implements AutoCloseable {
      * closed (they are copies).
      */
     public static RiverServer start(RiverConfig config, InheritedListeners inherited) throws IOException, InterruptedException {
+        RiverServer server = prepare(config);
+        server.listen(inherited);
+        return server;
+    }
+
+    /**
+     * Builds every service of the configuration (modules, upstream pools, first DNS lookups and health
+     * checks) without listening yet: an upgrade does this before it waits for the running instance's
+     * sockets, so that the hand-over is not held up by it. On failure, releases what was built.
+     */
+    public static RiverServer prepare(RiverConfig config) throws IOException, InterruptedException {
         RiverServer server = new RiverServer(Transport.best());
         server.closeTimeoutSeconds = Math.max(1, config.system().lifecycle().gracefulShutdownTimeoutSeconds());
         try {
             Generation first = Generation.build(1, config, null, server.transport, server.blocking);
             server.generations = 1;
             server.current.set(first);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            server.close();
+            throw e;
+        }
+        return server;
+    }
+
+    /**
+     * Binds every listener of the prepared configuration, adopting the inherited listening socket bound
+     * to its address (an upgrade's or systemd's); inherited sockets no listener names are closed (they
+     * are copies). On failure, closes everything.
+     */
+    public void listen(InheritedListeners inherited) throws IOException, InterruptedException {
+        Generation first = current.get();
+        try {
             for (ServiceGeneration service : first.services()) {
                 for (Map.Entry<Generation.ListenerKey, ListenerConfig> keyed : Generation.ListenerKey.of(service.config()).entrySet()) {
-                    BoundListener bound = server.bind(first, service, keyed.getKey(), keyed.getValue(), inherited);
-                    server.listeners.put(bound.key, bound);
+                    BoundListener bound = bind(first, service, keyed.getKey(), keyed.getValue(), inherited);
+                    listeners.put(bound.key, bound);
                     service.limiter().listening(bound.channel);
                 }
             }
@@ -135,11 +161,10 @@ public final class RiverServer implements AutoCloseable {
             }
             inherited.closeUnclaimed();
         } catch (IOException | InterruptedException | RuntimeException e) {
-            server.close();
+            close();
             throw e;
         }
-        server.registerProbe();
-        return server;
+        registerProbe();
     }
 
     /** Binds (or adopts) one listener of {@code service}; its connections go to the generation current when each is accepted. */

@@ -37,13 +37,6 @@ public final class RunningService {
         return limiter;
     }
 
-    /** Stops discovery and health checks (at shutdown). */
-    void stopUpstreamWork() {
-        if (upstreams != null) {
-            upstreams.close();
-        }
-    }
-
     /** The upstream groups of the service (one, or one per route), for inspection. */
     public List<river.balance.UpstreamGroup> upstreamGroups() {
         return upstreams == null ? List.of() : upstreams.groups();

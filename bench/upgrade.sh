@@ -7,7 +7,7 @@
 #                  reload: SIGHUP the running River (in-place reload)
 #   --seconds      length of the load (40); --at: second of the load at which the change starts (15)
 #   --connections  keep-alive connections of bench/SecondsLoad.java (16); --threads: River's event loops (2)
-# Ports: PROXY_PORT (38180), ORIGIN_PORT (39101). Output in --out (bench/runs/upgrade-<time>/): seconds.tsv
+# CLOSE_SPREAD_MS: River's close-spread-ms (1000). Ports: PROXY_PORT (38180), ORIGIN_PORT (39101). Output in --out (bench/runs/upgrade-<time>/): seconds.tsv
 # (second, answered, resent, failed, reconnects), summary.txt, the River logs. Needs nginx, java, target/river.jar.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -39,6 +39,7 @@ system {
     threads-per-service $THREADS
     access-log "off"
     upgrade-socket "$W/upgrade.sock"
+    close-spread-ms ${CLOSE_SPREAD_MS:-1000}
 }
 services {
     bench {

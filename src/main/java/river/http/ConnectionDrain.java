@@ -12,11 +12,12 @@ public final class ConnectionDrain {
 
     /**
      * Tells the client to start nothing new on this connection, and has the connection close itself once
-     * what it has in progress is done: HTTP/2 GOAWAY, then close when its last stream ends; HTTP/1.x
-     * {@code Connection: close} on the response in progress, an idle connection closed after
-     * {@code idleCloseDelayMs}; a tunnel runs on until either side ends it. Callable from any thread.
+     * what it has in progress is done: HTTP/2 GOAWAY, then close when its last stream ends; HTTP/1.x,
+     * from {@code drainDelayMs} on, {@code Connection: close} on the response in progress, and an idle
+     * connection closed at {@code idleCloseDelayMs}; a tunnel runs on until either side ends it.
+     * Callable from any thread.
      */
-    public static void begin(Channel ch, long idleCloseDelayMs) {
+    public static void begin(Channel ch, long drainDelayMs, long idleCloseDelayMs) {
         ch.eventLoop().execute(() -> {
             Http2Drain h2 = ch.pipeline().get(Http2Drain.class);
             if (h2 != null) {
@@ -25,7 +26,7 @@ public final class ConnectionDrain {
             }
             Http1Connection h1 = ch.pipeline().get(Http1Connection.class);
             if (h1 != null) {
-                h1.drain(idleCloseDelayMs);
+                h1.drain(drainDelayMs, idleCloseDelayMs);
             }
         });
     }

@@ -68,6 +68,7 @@ final class Http1Connection extends ExchangeDownstream {
     private boolean headBytes;
     /** A graceful stop began: the response in progress is the connection's last. */
     private boolean draining;
+    private boolean drainScheduled;
     /** When the client must have sent a complete request head (System.nanoTime), or 0. */
     private long headDeadline;
     /** When the pending timer tick fires, or Long.MAX_VALUE when none is pending. */
@@ -106,21 +107,54 @@ final class Http1Connection extends ExchangeDownstream {
     }
 
     /**
-     * A graceful stop: the response in progress (or the next, if a request is on its way) says
-     * {@code Connection: close} and is the last; an idle connection is closed after {@code idleCloseDelayMs},
-     * so that a draining instance's clients do not all reconnect at the same moment. On the event loop.
+     * A graceful stop. From {@code drainDelayMs} on, the response in progress (or the next, if a request
+     * is on its way) says {@code Connection: close} and is the last; an idle connection is closed at
+     * {@code idleCloseDelayMs} (not before the first). An upgrade draws one moment per connection for
+     * both, so that clients do not all reconnect at once; a reload closes idle connections only at the
+     * end of its grace period. On the event loop.
      */
-    void drain(long idleCloseDelayMs) {
-        if (draining || closing) {
+    void drain(long drainDelayMs, long idleCloseDelayMs) {
+        if (drainScheduled || closing) {
             return;
         }
-        draining = true;
-        channel.eventLoop().schedule(() -> {
-            if (isIdle()) {
+        drainScheduled = true;
+        later(drainDelayMs, () -> draining = true);
+        later(Math.max(drainDelayMs, idleCloseDelayMs), () -> {
+            draining = true;
+            if (isIdle() && !closing) {
                 LOG.debug("draining: closing idle connection {}", client);
-                closeNow();
+                closeIdleForDrain();
             }
-        }, idleCloseDelayMs, TimeUnit.MILLISECONDS);
+        });
+    }
+
+    private void later(long delayMs, Runnable task) {
+        if (delayMs <= 0) {
+            task.run();
+        } else {
+            channel.eventLoop().schedule(task, delayMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Closes an idle keep-alive connection whose client may be sending its next request this instant:
+     * a plain close with those bytes unread would make the kernel answer with a reset. Instead the
+     * sending side is shut (after TLS's close_notify) and what still comes is read and discarded, so the
+     * client sees the end of the connection before any byte of an answer, and resends its request on a
+     * new connection, as RFC 9112 §9.3.1 lets it.
+     */
+    private void closeIdleForDrain() {
+        closing = true;
+        cancelHeadTimer();
+        releaseQueued();
+        LingeringClose linger = new LingeringClose();
+        channel.pipeline().addFirst("drain-linger", linger);
+        io.netty.handler.ssl.SslHandler tls = channel.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        if (tls != null) {
+            tls.closeOutbound().addListener(f -> linger.begin());
+        } else {
+            linger.begin();
+        }
     }
 
     /** Nothing in progress, nothing queued, and no byte of a next request received. */

@@ -160,7 +160,7 @@ final class Generation {
      */
     void retire(long graceMs, java.util.concurrent.ScheduledExecutorService timer, java.util.function.Consumer<Generation> whenReleased) {
         this.onReleased = whenReleased;
-        connections.forEach(ch -> river.http.ConnectionDrain.begin(ch, graceMs));
+        connections.forEach(ch -> river.http.ConnectionDrain.begin(ch, 0, graceMs));
         unreference();
         if (!released.get()) {
             timer.schedule(() -> {

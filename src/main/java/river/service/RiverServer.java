@@ -530,7 +530,10 @@ public final class RiverServer implements AutoCloseable {
         long spreadMs = closeSpread.toMillis();
         java.util.SplittableRandom random = new java.util.SplittableRandom();
         io.netty.channel.group.ChannelGroupFuture allClosed = connections.newCloseFuture();
-        connections.forEach(ch -> river.http.ConnectionDrain.begin(ch, spreadMs <= 0 ? 0 : random.nextLong(spreadMs + 1)));
+        connections.forEach(ch -> {
+            long at = spreadMs <= 0 ? 0 : random.nextLong(spreadMs + 1);
+            river.http.ConnectionDrain.begin(ch, at, at);
+        });
         LOG.info("no longer accepting connections; {} open connection(s), {} with a request in progress",
                 connections.size(), busyConnections());
         if (!allClosed.awaitUninterruptibly(grace.toMillis())) {

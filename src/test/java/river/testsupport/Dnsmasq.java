@@ -50,11 +50,58 @@ public final class Dnsmasq implements AutoCloseable {
         return "127.0.0.1:" + port;
     }
 
-    /** Replaces the address records: lines of "IP NAME". */
-    public void setHosts(String... lines) throws IOException {
+    /**
+     * Replaces the address records (lines of "IP NAME") and returns once dnsmasq answers with them:
+     * it re-reads its hosts file on SIGHUP, after the signal has been sent, so a test that looked up a
+     * name at once could still get the old answer.
+     */
+    public void setHosts(String... lines) throws IOException, InterruptedException {
         Files.writeString(hosts, String.join("\n", lines) + "\n");
-        process.toHandle().pid();
-        new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start();
+        Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(process.pid())).start();
+        if (!hup.waitFor(10, TimeUnit.SECONDS) || hup.exitValue() != 0) {
+            throw new IOException("could not signal dnsmasq");
+        }
+        java.util.Map<String, java.util.Set<String>> expected = new java.util.HashMap<>();
+        for (String line : lines) {
+            String[] ipAndName = line.trim().split("\\s+");
+            if (ipAndName.length == 2 && !ipAndName[0].contains(":")) {
+                expected.computeIfAbsent(ipAndName[1], n -> new java.util.TreeSet<>()).add(ipAndName[0]);
+            }
+        }
+        io.netty.channel.EventLoopGroup group = new io.netty.channel.MultiThreadIoEventLoopGroup(1, io.netty.channel.nio.NioIoHandler.newFactory());
+        try {
+            io.netty.resolver.dns.DnsNameResolver resolver = new io.netty.resolver.dns.DnsNameResolverBuilder(group.next())
+                    .datagramChannelType(io.netty.channel.socket.nio.NioDatagramChannel.class)
+                    .nameServerProvider(new io.netty.resolver.dns.SingletonDnsServerAddressStreamProvider(
+                            new java.net.InetSocketAddress("127.0.0.1", port)))
+                    .resolveCache(io.netty.resolver.dns.NoopDnsCache.INSTANCE)
+                    .resolvedAddressTypes(io.netty.resolver.ResolvedAddressTypes.IPV4_ONLY)
+                    .queryTimeoutMillis(1_000).maxQueriesPerResolve(1).build();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                for (java.util.Map.Entry<String, java.util.Set<String>> name : expected.entrySet()) {
+                    while (!answers(resolver, name.getKey()).equals(name.getValue())) {
+                        if (System.nanoTime() > deadline) {
+                            throw new IOException("dnsmasq did not answer " + name + " after SIGHUP");
+                        }
+                        Thread.sleep(20);
+                    }
+                }
+            } finally {
+                resolver.close();
+            }
+        } finally {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private static java.util.Set<String> answers(io.netty.resolver.dns.DnsNameResolver resolver, String name) throws InterruptedException {
+        io.netty.util.concurrent.Future<List<InetAddress>> all = resolver.resolveAll(name).await();
+        java.util.Set<String> ips = new java.util.TreeSet<>();
+        if (all.isSuccess()) {
+            all.getNow().forEach(a -> ips.add(a.getHostAddress()));
+        }
+        return ips;
     }
 
     /** Replaces the SRV records: each "NAME,TARGET,PORT,PRIORITY,WEIGHT" (dnsmasq's --srv-host). */

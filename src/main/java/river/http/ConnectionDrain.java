@@ -41,4 +41,18 @@ public final class ConnectionDrain {
         // An HTTP/1.1 upgrade became a tunnel: its Http1Connection left the pipeline.
         return h2 != null ? h2.busy() : ch.pipeline().get("tunnel") != null;
     }
+
+    /**
+     * Closes the connection if it is an idle HTTP/1.1 keep-alive connection, to make room at a
+     * connection cap; returns whether it looked like one (the close itself is decided on its event loop).
+     * Callable from any thread.
+     */
+    public static boolean reclaimIfIdle(Channel ch) {
+        Http1Connection h1 = ch.pipeline().get(Http1Connection.class);
+        if (h1 == null || !h1.idleKeepAlive()) {
+            return false;
+        }
+        ch.eventLoop().execute(h1::reclaim);
+        return true;
+    }
 }

@@ -66,6 +66,11 @@ final class Http1Connection extends ExchangeDownstream {
     private boolean headStarted;
     /** Bytes of the next request head have arrived (a request is on its way: a drain must not cut it). */
     private boolean headBytes;
+    /**
+     * Between requests of a keep-alive connection (a response was completed and no byte of the next
+     * request has come): a hint other threads read to find a connection worth reclaiming at the cap.
+     */
+    private volatile boolean idleKeepAlive;
     /** A graceful stop began: the response in progress is the connection's last. */
     private boolean draining;
     private boolean drainScheduled;
@@ -84,6 +89,7 @@ final class Http1Connection extends ExchangeDownstream {
     void onBytes() {
         if (awaitingHead) {
             headBytes = true;
+            idleKeepAlive = false;
         }
         if (awaitingHead && !headStarted) {
             headStarted = true;
@@ -388,7 +394,26 @@ final class Http1Connection extends ExchangeDownstream {
             return;
         }
         armHeadTimer(settings.keepaliveIdleTimeoutMs());
+        idleKeepAlive = true;
         resumeReading();
+    }
+
+    /** Whether the connection is, by its last word, an idle keep-alive connection (readable from any thread). */
+    boolean idleKeepAlive() {
+        return idleKeepAlive;
+    }
+
+    /**
+     * The service is at its connection cap: an idle keep-alive connection makes room, as nginx reuses
+     * them when it runs out, closed so that a client sending its next request this instant resends it.
+     * On the event loop; does nothing if a request has started meanwhile.
+     */
+    void reclaim() {
+        if (idleKeepAlive && isIdle() && !closing) {
+            idleKeepAlive = false;
+            LOG.debug("at the connection cap: closing idle keep-alive connection {}", client);
+            closeIdleForDrain();
+        }
     }
 
     /** Turns reading back on; a no-op when it is on, since each change costs a system call. */

@@ -38,6 +38,11 @@ public final class ConnectionLimiter {
     private final LongAdder refusedPerAddress = new LongAdder();
     private final LongAdder refusedOverCap = new LongAdder();
     private final LongAdder pauses = new LongAdder();
+    private final LongAdder reclaimed = new LongAdder();
+    /** The connections admitted and still open: where an idle one is looked for at the cap. */
+    private final java.util.Set<Channel> admitted = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** Closes a connection if it is an idle keep-alive one, and says whether it was; none: never reclaim. */
+    private volatile java.util.function.Predicate<Channel> reclaimer;
 
     ConnectionLimiter(String service, ClientLimits limits, LongSupplier nanoClock) {
         this.service = service;
@@ -49,6 +54,15 @@ public final class ConnectionLimiter {
 
     public static ConnectionLimiter of(String service, ClientLimits limits) {
         return new ConnectionLimiter(service, limits, System::nanoTime);
+    }
+
+    /**
+     * How to make room at the cap: {@code reclaimIfIdle} closes a connection that is an idle keep-alive
+     * one (and returns true), as nginx reuses keep-alive connections when it runs out of them.
+     */
+    public ConnectionLimiter reclaimingIdle(java.util.function.Predicate<Channel> reclaimIfIdle) {
+        this.reclaimer = reclaimIfIdle;
+        return this;
     }
 
     /** A listening channel of the service, paused and resumed with the cap. */
@@ -93,10 +107,13 @@ public final class ConnectionLimiter {
             connection.close();
             return false;
         }
+        admitted.add(connection);
         if (n == maxConnections) {
+            reclaimOne(connection);
             reconcile();
         }
         connection.closeFuture().addListener(f -> {
+            admitted.remove(connection);
             if (tracked) {
                 perAddress.closed(address);
             }
@@ -105,6 +122,25 @@ public final class ConnectionLimiter {
             }
         });
         return true;
+    }
+
+    /** At the cap: closes one idle keep-alive connection, if there is one, so that accepting goes on. */
+    private void reclaimOne(Channel justAdmitted) {
+        java.util.function.Predicate<Channel> r = reclaimer;
+        if (r == null) {
+            return;
+        }
+        for (Channel c : admitted) {
+            if (c != justAdmitted && r.test(c)) {
+                reclaimed.increment();
+                return;
+            }
+        }
+    }
+
+    /** Idle keep-alive connections closed to make room at the cap. */
+    public long reclaimed() {
+        return reclaimed.sum();
     }
 
     /**

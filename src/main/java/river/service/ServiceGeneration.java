@@ -188,7 +188,7 @@ final class ServiceGeneration {
                     http.maxRequestLineBytes(), http.maxRequestHeaderBytes());
             AcceptFilter acceptFilter = AcceptFilter.of(guards.connectionFilters());
             ConnectionLimiter limiter = before != null && before.config.guards().limits().equals(guards.limits())
-                    ? before.limiter : ConnectionLimiter.of(service.name(), guards.limits());
+                    ? before.limiter : ConnectionLimiter.of(service.name(), guards.limits()).reclaimingIdle(river.http.ConnectionDrain::reclaimIfIdle);
             ConnectionLimits connectionLimits = new ConnectionLimits(guards.limits().maxConcurrentStreams(), guards.limits().maxPipelinedRequests());
             Map<Generation.ListenerKey, ListenerPlan> plans = new LinkedHashMap<>();
             for (Map.Entry<Generation.ListenerKey, ListenerConfig> keyed : Generation.ListenerKey.of(service).entrySet()) {

@@ -109,9 +109,12 @@ class ClientLimitsTest {
     void atTheServiceCapNewConnectionsWaitInTheBacklogAndAreServedWhenOneCloses() throws Exception {
         int port = river.port("cap");
         io.netty.channel.Channel listener = river.service("cap").listeners().get(0);
+        long reclaimedBefore = limiter("cap").reclaimed();
         try (RawHttp first = new RawHttp("127.0.0.1", port); RawHttp second = new RawHttp("127.0.0.2", port)) {
-            assertThat(first.send(GET).read().status()).isEqualTo(200);
-            assertThat(second.send(GET).read().status()).isEqualTo(200);
+            // Both hold a request in progress: neither is an idle keep-alive connection to reclaim.
+            first.send("GET /held HTTP/1.1\r\nHost: h\r\n\r\n");
+            second.send("GET /held HTTP/1.1\r\nHost: h\r\n\r\n");
+            Eventually.await(() -> origin.heldRequests() == 2, 10_000);
             Eventually.await(() -> !listener.config().isAutoRead(), 10_000);
             try (RawHttp waiting = new RawHttp("127.0.0.1", port)) {
                 // The kernel completed the handshake; River has not accepted it and sends nothing.
@@ -119,9 +122,35 @@ class ClientLimitsTest {
                 first.close();
                 assertThat(waiting.read().status()).as("accepted once a connection closed").isEqualTo(200);
             }
+            origin.releaseHeld();
+            assertThat(second.read().status()).isEqualTo(200);
         }
         assertThat(limiter("cap").pauses()).isGreaterThanOrEqualTo(1);
         assertThat(limiter("cap").refusedOverCap()).as("graceful: nothing accepted was refused").isZero();
+        assertThat(limiter("cap").reclaimed()).as("no idle connection to reclaim").isEqualTo(reclaimedBefore);
+    }
+
+    @Test
+    void atTheServiceCapAnIdleKeepAliveConnectionMakesRoom() throws Exception {
+        int port = river.port("cap");
+        long reclaimedBefore = limiter("cap").reclaimed();
+        try (RawHttp first = new RawHttp("127.0.0.1", port)) {
+            first.timeout(10_000);
+            assertThat(first.send(GET).read().status()).isEqualTo(200);
+            // first now waits idle for its next request; second fills the cap, and nginx's way is taken:
+            // the idle keep-alive connection is closed (cleanly: its client may resend) to make room.
+            RawHttp second = new RawHttp("127.0.0.2", port);
+            second.timeout(10_000);
+            assertThat(second.send(GET).read().status()).isEqualTo(200);
+            assertThat(first.closedByPeer()).as("the idle keep-alive connection was reclaimed").isTrue();
+            try (RawHttp third = new RawHttp("127.0.0.1", port)) {
+                third.timeout(10_000);
+                assertThat(third.send(GET).read().status()).as("a new client is served at once").isEqualTo(200);
+            }
+            second.close();
+        }
+        assertThat(limiter("cap").reclaimed() - reclaimedBefore).isGreaterThanOrEqualTo(1);
+        assertThat(limiter("cap").refusedOverCap()).isZero();
     }
 
     @Test

@@ -17,10 +17,12 @@ import org.junit.jupiter.api.Test;
 import river.testsupport.TrackingAllocator;
 
 /**
- * Frames of an unknown type (RFC 9113 §5.5: ignored and discarded) never reach a stream's channel:
+ * What a stream's channel holds is released. Frames of an unknown type (RFC 9113 §5.5: ignored and discarded) never reach a stream's channel:
  * they are not flow-controlled, so one queued for a stream that is not reading would be held, unbounded,
  * until the stream ends, and one for a stream Netty's multiplexer holds no channel for is never released.
- * The latter is the fuzzer's {@code unknown-frame-on-stream-buffer-leak}.
+ * The latter is the fuzzer's {@code unknown-frame-on-stream-buffer-leak}. And a stream that is not
+ * reading is closed with its connection, not left open holding what it queued
+ * ({@code websocket-data-queued-when-connection-closes}).
  */
 class Http2StrayFrameTest {
     /** HPACK: {@code :scheme https} and {@code content-length} with an empty value, both from the static table. */
@@ -61,10 +63,7 @@ class Http2StrayFrameTest {
     void unknownFramesForAStreamThatIsNotReadingAreNotHeld() throws Exception {
         connect(true);
         // A WebSocket stream reads nothing until the upstream agrees (here it never does), and the client's side stays open.
-        Http2Headers connect = new DefaultHttp2Headers().method("CONNECT").scheme("http").path("/chat")
-                .authority("example.test");
-        connect.add(Http2Headers.PseudoHeaderName.PROTOCOL.value(), "websocket");
-        feed(frame(alloc.buffer(), 0x1, END_HEADERS, 3, hpack(connect)));
+        feed(frame(alloc.buffer(), 0x1, END_HEADERS, 3, hpack(webSocket())));
         long held = alloc.liveBytes();
         for (int i = 0; i < 100; i++) {
             feed(frame(alloc.buffer(), 0xfd, 0, 3, new byte[64]));
@@ -73,6 +72,23 @@ class Http2StrayFrameTest {
         assertThat(alloc.liveBytes()).as("bytes held for the connection").isEqualTo(held);
         assertThat(channel.pipeline().get(Http2FrameCodec.class).connection().stream(3).state().remoteSideOpen())
                 .as("the client may still send on the WebSocket stream").isTrue();
+    }
+
+    @Test
+    void dataQueuedForAStreamThatIsNotReadingIsReleasedWhenTheConnectionCloses() throws Exception {
+        connect(true);
+        feed(frame(alloc.buffer(), 0x1, END_HEADERS, 3, hpack(webSocket())));
+        feed(frame(alloc.buffer(), 0x0, 0, 3, new byte[16]));
+
+        channel.finishAndReleaseAll(); // the connection closes, the GOAWAY River wrote is released
+        alloc.assertAllReleased();
+    }
+
+    private static Http2Headers webSocket() {
+        Http2Headers connect = new DefaultHttp2Headers().method("CONNECT").scheme("http").path("/chat")
+                .authority("example.test");
+        connect.add(Http2Headers.PseudoHeaderName.PROTOCOL.value(), "websocket");
+        return connect;
     }
 
     private static byte[] hpack(Http2Headers headers) throws Exception {

@@ -8,6 +8,9 @@ import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2Exception;
 import io.netty.handler.codec.http2.Http2StreamChannel;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * One HTTP/2 client connection's part in a graceful stop: it counts the connection's open streams
@@ -21,6 +24,8 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Http2Drain.class);
     /** Written on the connection's event loop only (streams share it); volatile for the shutdown thread. */
     private volatile int openStreams;
+    /** The open streams' channels (at most the concurrent streams allowed); on the event loop only. */
+    private final Set<Http2StreamChannel> streams = new HashSet<>();
     private ChannelHandlerContext ctx;
     /** The PING payload of a graceful stop's round trip ("RIVERBYE"). */
     private static final long DRAIN_PING = 0x5249564552425945L;
@@ -48,10 +53,26 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
     /** Counts a stream the client opened until its channel closes. Called on the event loop. */
     void streamOpened(Http2StreamChannel stream) {
         openStreams++;
+        streams.add(stream);
         stream.closeFuture().addListener(f -> {
             openStreams--;
+            streams.remove(stream);
             closeIfDone();
         });
+    }
+
+    /**
+     * Closes the stream channels still open when the connection is gone. Netty's
+     * {@code AbstractHttp2StreamChannel.streamClosed} closes a stream's channel only once it has read
+     * what it queued, so one that is not reading (a WebSocket awaiting its upstream) would stay open,
+     * holding its DATA, after the connection closed; closing it releases what it queued.
+     */
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        for (Http2StreamChannel stream : new ArrayList<>(streams)) {
+            stream.close();
+        }
+        ctx.fireChannelInactive();
     }
 
     /** Whether a stream is still open (readable from any thread). */

@@ -1,5 +1,8 @@
 package river.http;
 
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
@@ -8,7 +11,9 @@ import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
+import io.netty.handler.codec.http2.Http2UnknownFrame;
 import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import river.proxy.ProxyEngine;
 
@@ -61,6 +66,7 @@ final class Http2Pipeline {
                 timeouts,
                 lastStream,
                 codec,
+                DiscardUnknownFrames.INSTANCE,
                 new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
                     @Override
                     protected void initChannel(Http2StreamChannel stream) {
@@ -72,5 +78,28 @@ final class Http2Pipeline {
                     }
                 }),
                 drain);
+    }
+
+    /**
+     * Frames of an unknown type are discarded on the connection (RFC 9113 §5.5), before the multiplexer:
+     * River's streams have no use for them, and they are not flow-controlled, so Netty's
+     * {@code AbstractHttp2StreamChannel} would queue each one, unbounded, for a stream that is not
+     * reading (a WebSocket awaiting its upstream, a request under backpressure), and
+     * {@code Http2MultiplexHandler.channelRead} never releases one for a stream it opened no channel for.
+     */
+    @ChannelHandler.Sharable
+    static final class DiscardUnknownFrames extends ChannelInboundHandlerAdapter {
+        static final DiscardUnknownFrames INSTANCE = new DiscardUnknownFrames();
+
+        private DiscardUnknownFrames() {}
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof Http2UnknownFrame) {
+                ReferenceCountUtil.release(msg);
+            } else {
+                ctx.fireChannelRead(msg);
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.local.LocalServerChannel;
 import io.netty.handler.codec.http2.DefaultHttp2Headers;
 import io.netty.handler.codec.http2.DefaultHttp2HeadersEncoder;
 import io.netty.handler.codec.http2.Http2CodecUtil;
@@ -39,7 +40,10 @@ class Http2FrameFuzzTest {
         STREAM_LOG.drain();
         AnsweringEngine answering = new AnsweringEngine();
         TrackingAllocator alloc = new TrackingAllocator();
-        EmbeddedChannel channel = new EmbeddedChannel();
+        // A listening parent, as for a connection River accepted: without one, Netty's Http2MultiplexHandler
+        // takes stream 1 for a client's upgrade stream and gives it no channel, so River's stream pipeline
+        // never saw it (and an unknown frame on it was never released).
+        EmbeddedChannel channel = EmbeddedChannel.builder().parent(new LocalServerChannel()).build();
         channel.config().setAllocator(alloc);
         Http2Pipeline.install(channel.pipeline(), answering.engine, Http1Fuzzing.SETTINGS, false);
         try {

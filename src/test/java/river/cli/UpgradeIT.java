@@ -110,6 +110,12 @@ class UpgradeIT {
             } else {
                 failures.add("no x-instance header: " + response.headers());
             }
+            progressed();
+        }
+
+        void failed(String why) {
+            failures.add(why);
+            progressed();
         }
 
         @Override
@@ -140,7 +146,7 @@ class UpgradeIT {
                     if ("connection closed before a response".equals(e.getMessage())) {
                         tally.retriedAfterIdleClose.incrementAndGet();
                     } else {
-                        tally.failures.add(e.toString());
+                        tally.failed(e.toString());
                     }
                     closeQuietly(raw);
                     raw = null;
@@ -160,7 +166,7 @@ class UpgradeIT {
                     raw.send("GET /hello HTTP/1.1\r\nHost: upgrade\r\nConnection: close\r\n\r\n");
                     tally.answered(raw.read());
                 } catch (IOException e) {
-                    tally.failures.add(e.toString());
+                    tally.failed(e.toString());
                 }
             }
         });
@@ -179,14 +185,27 @@ class UpgradeIT {
     /** Waits for a condition the load makes true, failing after 60 s or when a failure shows up. */
     private static void await(String what, BooleanSupplier condition, Tally... tallies) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!condition.getAsBoolean()) {
-            for (Tally t : tallies) {
-                assertThat(t.failures).as(what).isEmpty();
+        synchronized (PROGRESS) {
+            while (!condition.getAsBoolean()) {
+                for (Tally t : tallies) {
+                    assertThat(t.failures).as(what).isEmpty();
+                }
+                long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+                if (left <= 0) {
+                    throw new AssertionError("timed out waiting for " + what + ": " + List.of(tallies));
+                }
+                // Woken by every answer or failure a load client counts.
+                PROGRESS.wait(left);
             }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + ": " + List.of(tallies));
-            }
-            Thread.sleep(20);
+        }
+    }
+
+    /** Signalled by the tallies on every count, so that a wait wakes on the event itself. */
+    private static final Object PROGRESS = new Object();
+
+    private static void progressed() {
+        synchronized (PROGRESS) {
+            PROGRESS.notifyAll();
         }
     }
 

@@ -15,6 +15,13 @@ final class DefaultConfig {
                 upgrade-timeout-seconds 60
                 close-spread-ms 1000
                 access-log "stdout"
+                // The admin listener: GET /metrics, /health, /ready, /config; POST /reload. See docs/observability.md.
+                admin {
+                    enabled false
+                    listen "127.0.0.1:9901"
+                    metrics true
+                    // token-file "/etc/river/admin-token"   (then every request needs Authorization: Bearer <token>)
+                }
                 // pid-file "/run/river.pid"            (required when daemonize is true)
                 // upgrade-socket "/run/river-upgrade.sock"
             }

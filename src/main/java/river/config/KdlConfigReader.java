@@ -72,10 +72,13 @@ final class KdlConfigReader extends KdlSchemaReader {
         int upgradeTimeout = Lifecycle.DEFAULTS.upgradeTimeoutSeconds();
         int closeSpread = Lifecycle.DEFAULTS.closeSpreadMs();
         int shutdownTimeout = Lifecycle.DEFAULTS.gracefulShutdownTimeoutSeconds();
+        AdminConfig admin = AdminConfig.DEFAULTS;
+        LogConfig log = LogConfig.DEFAULTS;
+        TracingConfig tracing = TracingConfig.DEFAULTS;
         Set<String> seen = new HashSet<>();
         for (KdlNode child : node.children()) {
             if (!seen.add(child.name()) && isKnown(child.name(), "threads-per-service", "daemonize", "pid-file", "upgrade-socket", "grace-period-seconds", "access-log", "dns-servers",
-                    "upgrade-timeout-seconds", "close-spread-ms", "graceful-shutdown-timeout-seconds")) {
+                    "upgrade-timeout-seconds", "close-spread-ms", "graceful-shutdown-timeout-seconds", "admin", "log", "tracing")) {
                 duplicate(child);
             }
             switch (child.name()) {
@@ -127,13 +130,16 @@ final class KdlConfigReader extends KdlSchemaReader {
                     }
                     dnsServers = servers;
                 }
+                case "admin" -> admin = new AdminReader(problems, rules).admin(child);
+                case "log" -> log = new LogReader(problems, rules).log(child);
+                case "tracing" -> tracing = new TracingReader(problems, rules).tracing(child);
                 default -> unknownNode(child, "in system",
                         "threads-per-service, daemonize, pid-file, upgrade-socket, grace-period-seconds, upgrade-timeout-seconds, "
-                                + "close-spread-ms, graceful-shutdown-timeout-seconds, access-log, dns-servers");
+                                + "close-spread-ms, graceful-shutdown-timeout-seconds, access-log, dns-servers, admin, log, tracing");
             }
         }
         return new SystemConfig(threads, daemonize, pidFile, upgradeSocket, grace, accessLog, dnsServers,
-                new Lifecycle(upgradeTimeout, closeSpread, shutdownTimeout));
+                new Lifecycle(upgradeTimeout, closeSpread, shutdownTimeout), new Observability(admin, log, tracing));
     }
 
     private Path absolutePath(KdlNode node) {

@@ -14,6 +14,7 @@ import java.util.Optional;
  * @param accessLog whether a line per request is written to standard output
  * @param dnsServers the name servers ({@code ip:port}) discovery asks; empty for the system's (/etc/resolv.conf)
  * @param lifecycle upgrade wait, idle-connection close spread and the final shutdown bound
+ * @param observability the admin listener and metrics, logs and traces
  */
 public record SystemConfig(
         int threadsPerService,
@@ -23,7 +24,8 @@ public record SystemConfig(
         int gracePeriodSeconds,
         boolean accessLog,
         java.util.List<String> dnsServers,
-        Lifecycle lifecycle) {
+        Lifecycle lifecycle,
+        Observability observability) {
     public static final int DEFAULT_THREADS_PER_SERVICE = 8;
     public static final int DEFAULT_GRACE_PERIOD_SECONDS = 30;
 
@@ -33,7 +35,7 @@ public record SystemConfig(
 
     public SystemConfig(int threadsPerService, boolean daemonize, Optional<Path> pidFile, Optional<Path> upgradeSocket,
             int gracePeriodSeconds, boolean accessLog) {
-        this(threadsPerService, daemonize, pidFile, upgradeSocket, gracePeriodSeconds, accessLog, java.util.List.of(), Lifecycle.DEFAULTS);
+        this(threadsPerService, daemonize, pidFile, upgradeSocket, gracePeriodSeconds, accessLog, java.util.List.of(), Lifecycle.DEFAULTS, Observability.DEFAULTS);
     }
 
     /** The settings used when a file has no {@code system} block. */

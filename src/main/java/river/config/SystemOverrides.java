@@ -26,6 +26,7 @@ public record SystemOverrides(
                 file.gracePeriodSeconds(),
                 file.accessLog(),
                 file.dnsServers(),
-                file.lifecycle());
+                file.lifecycle(),
+                file.observability());
     }
 }

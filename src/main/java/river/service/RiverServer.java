@@ -58,6 +58,7 @@ public final class RiverServer implements AutoCloseable {
     private volatile boolean stopped;
     /** Set by {@link #close}: from then on it alone stops what the generations hold. */
     private volatile boolean closed;
+    private final river.observe.Metrics metrics = new river.observe.Metrics();
     private final ChannelGroup connections = new DefaultChannelGroup("river-connections", GlobalEventExecutor.INSTANCE);
     private final ThreadPoolExecutor blocking;
     private final Transport transport;
@@ -378,6 +379,11 @@ public final class RiverServer implements AutoCloseable {
     }
 
     /** The generation serving new connections (1 at start, one more per successful reload). */
+    /** The process's metrics, exposed by the admin listener. */
+    public river.observe.Metrics metrics() {
+        return metrics;
+    }
+
     public int generation() {
         return current.get().number();
     }

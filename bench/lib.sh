@@ -48,8 +48,12 @@ nginx_temp_paths() {  # dir -> nginx's temp-path directives, all under dir
 }
 
 # nginx_origin_conf DIR WWW PORT STATUS_PORT: the origin, serving WWW on PORT and stub_status on STATUS_PORT
+# (WWW "-": every path answers `return 200 "Hello world\n"`, no file is read)
 nginx_origin_conf() {
-  local d=$1 www=$2 port=$3 status=$4
+  local d=$1 www=$2 port=$3 status=$4 serve
+  serve="root $www;
+    location / { }"
+  [ "$www" = - ] && serve='location / { return 200 "Hello world\n"; }'
   cat <<EOC
 worker_processes 1;
 pid $d/nginx.pid;
@@ -66,8 +70,7 @@ http {
   default_type application/octet-stream;
   server {
     listen 127.0.0.1:$port backlog=4096;
-    root $www;
-    location / { }
+    $serve
   }
   server {
     listen 127.0.0.1:$status;

@@ -48,6 +48,13 @@ final class Launcher {
         }
         // Services are built before any listener: an upgrade builds them before it waits for the running
         // instance, so the hand-over is held up by nothing but binding.
+        try {
+            // Before anything logs from a service: where the log goes, its format and its levels.
+            river.service.LogWiring.applyApplicationLog(system.observability().logs());
+        } catch (RuntimeException e) {
+            err.println("river: could not set up the log: " + e.getMessage());
+            return Main.INVALID_CONFIG;
+        }
         RiverServer server;
         try {
             server = RiverServer.prepare(config);

@@ -67,7 +67,7 @@ final class KdlConfigReader extends KdlSchemaReader {
         Optional<Path> pidFile = Optional.empty();
         Optional<Path> upgradeSocket = Optional.empty();
         int grace = SystemConfig.DEFAULT_GRACE_PERIOD_SECONDS;
-        boolean accessLog = true;
+        LogConfig.Access access = LogConfig.Access.DEFAULTS;
         List<String> dnsServers = List.of();
         int upgradeTimeout = Lifecycle.DEFAULTS.upgradeTimeoutSeconds();
         int closeSpread = Lifecycle.DEFAULTS.closeSpreadMs();
@@ -108,13 +108,7 @@ final class KdlConfigReader extends KdlSchemaReader {
                     Integer n = nonNegativeInt(singleArgument(child), child.name());
                     shutdownTimeout = n == null ? shutdownTimeout : n;
                 }
-                case "access-log" -> {
-                    String where = string(singleArgument(child), child.name());
-                    if (where != null && !where.equals("stdout") && !where.equals("off")) {
-                        problems.add(where(child.arguments().get(0).position()), "access-log must be \"stdout\" or \"off\", found \"" + where + "\"");
-                    }
-                    accessLog = !"off".equals(where);
-                }
+                case "access-log" -> access = new LogReader(problems, rules).accessLog(child);
                 case "dns-servers" -> {
                     noChildren(child);
                     allowedProperties(child, "dns-servers");
@@ -138,8 +132,8 @@ final class KdlConfigReader extends KdlSchemaReader {
                                 + "close-spread-ms, graceful-shutdown-timeout-seconds, access-log, dns-servers, admin, log, tracing");
             }
         }
-        return new SystemConfig(threads, daemonize, pidFile, upgradeSocket, grace, accessLog, dnsServers,
-                new Lifecycle(upgradeTimeout, closeSpread, shutdownTimeout), new Observability(admin, log, tracing));
+        return new SystemConfig(threads, daemonize, pidFile, upgradeSocket, grace, access.enabled(), dnsServers,
+                new Lifecycle(upgradeTimeout, closeSpread, shutdownTimeout), new Observability(admin, log.withAccess(access), tracing));
     }
 
     private Path absolutePath(KdlNode node) {

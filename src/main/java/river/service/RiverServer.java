@@ -59,6 +59,9 @@ public final class RiverServer implements AutoCloseable {
     /** Set by {@link #close}: from then on it alone stops what the generations hold. */
     private volatile boolean closed;
     private final river.observe.Metrics metrics = new river.observe.Metrics();
+    /** The access log's writer (null while the access log is off), and the configuration it was made from. */
+    private volatile river.observe.AccessLogWriter accessLog;
+    private river.config.LogConfig.Access accessLogConfig;
     private final ChannelGroup connections = new DefaultChannelGroup("river-connections", GlobalEventExecutor.INSTANCE);
     private final ThreadPoolExecutor blocking;
     private final Transport transport;
@@ -132,7 +135,9 @@ public final class RiverServer implements AutoCloseable {
         RiverServer server = new RiverServer(Transport.best());
         server.closeTimeoutSeconds = Math.max(1, config.system().lifecycle().gracefulShutdownTimeoutSeconds());
         try {
-            Generation first = Generation.build(1, config, null, server.transport, server.blocking);
+            server.accessLog = LogWiring.accessLogWriter(config.system());
+            server.accessLogConfig = config.system().observability().logs().access();
+            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.accessLog);
             server.generations = 1;
             server.current.set(first);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -248,7 +253,7 @@ public final class RiverServer implements AutoCloseable {
         Generation old = current.get();
         Generation next;
         try {
-            next = Generation.build(generations + 1, config, old, transport, blocking);
+            next = Generation.build(generations + 1, config, old, transport, blocking, accessLogFor(config));
         } catch (IOException | RuntimeException e) {
             return failed(n, started, List.of(String.valueOf(e.getMessage())));
         } catch (InterruptedException e) {
@@ -293,6 +298,7 @@ public final class RiverServer implements AutoCloseable {
             current.set(next);
             retired.add(old);
         }
+        LogWiring.applyLevels(config.system().observability().logs());
         for (Generation.ListenerKey key : kept) {
             BoundListener b = listeners.get(key);
             b.generation = next;
@@ -598,5 +604,33 @@ public final class RiverServer implements AutoCloseable {
         }
         blocking.shutdownNow();
         certificateWatch.shutdownNow();
+        if (accessLog != null) {
+            accessLog.close();
+        }
+    }
+
+    /**
+     * The access log's writer for a reloaded configuration: the one River started with (a changed
+     * destination or queue size applies at the next restart or upgrade; the format applies now), or a
+     * new one if the access log was off until now.
+     */
+    private river.observe.AccessLogWriter accessLogFor(RiverConfig config) {
+        river.config.LogConfig.Access wanted = config.system().observability().logs().access();
+        if (!config.system().accessLog()) {
+            return accessLog;
+        }
+        if (accessLog == null) {
+            accessLog = LogWiring.accessLogWriter(config.system());
+            accessLogConfig = wanted;
+        } else if (!wanted.output().equals(accessLogConfig.output()) || wanted.queueLines() != accessLogConfig.queueLines()) {
+            LOG.warn("access-log {} (queue {}) is not applied by a reload; the access log keeps going to {} until a restart or upgrade",
+                    wanted.output(), wanted.queueLines(), accessLogConfig.output());
+        }
+        return accessLog;
+    }
+
+    /** The access log's writer (lines written and dropped), or null while the access log is off. */
+    public river.observe.AccessLogWriter accessLog() {
+        return accessLog;
     }
 }

@@ -82,8 +82,8 @@ final class ServiceGeneration {
      * null) its event loops, and each of pool, upstream groups, limiter and rate limiter whose
      * configuration is unchanged. On failure, closes only what it built.
      */
-    static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking)
-            throws IOException, InterruptedException {
+    static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking,
+            river.observe.AccessLogWriter accessLog) throws IOException, InterruptedException {
         EventLoopGroup group;
         int threads;
         if (before != null) {
@@ -170,8 +170,8 @@ final class ServiceGeneration {
             } else {
                 throw new IllegalStateException("unhandled kind of service handler: " + handler);
             }
-            if (system.accessLog()) {
-                modules.add(new AccessLog());
+            if (system.accessLog() && accessLog != null) {
+                modules.add(new AccessLog(LogWiring.format(system.observability().logs().access()), accessLog));
             }
             long clientWriteMs = guards.overload().map(o -> (long) o.writeTimeoutMs()).orElse(0L);
             long minSendRate = guards.overload().map(o -> (long) o.minSendRateBytes()).orElse(0L);

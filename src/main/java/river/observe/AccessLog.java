@@ -119,9 +119,9 @@ public final class AccessLog implements ProxyModule {
             string(line, json, client.getAddress().getHostAddress());
         }
         line.raw(n.method);
-        string(line, json, ctx.request().method().name());
+        wire(line, json, ctx.request().method().name());
         line.raw(n.path);
-        string(line, json, ctx.path());
+        wire(line, json, ctx.path());
         line.raw(n.status);
         if (ctx.status() == null) {
             line.raw(json ? NULL : DASH);
@@ -148,6 +148,15 @@ public final class AccessLog implements ProxyModule {
             string(line, json, ctx.error().name().toLowerCase(Locale.ROOT));
         }
         line.raw(n.end);
+    }
+
+    /** Text as received (the request's method and path): bytes that form UTF-8 are logged as their characters. */
+    private static void wire(LogLine line, boolean json, CharSequence s) {
+        if (json) {
+            line.jsonWireString(s);
+        } else {
+            line.textWireValue(s);
+        }
     }
 
     private static void string(LogLine line, boolean json, CharSequence s) {

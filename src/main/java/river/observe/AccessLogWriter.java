@@ -47,13 +47,14 @@ public final class AccessLogWriter implements AutoCloseable {
     private volatile boolean closing;
     private boolean failedOnce;
 
+    /** A writer to {@code sink} whose queue holds {@code capacity} lines, rounded up to a power of two. */
     public AccessLogWriter(Sink sink, int capacity) {
         if (capacity < 1) {
             throw new IllegalArgumentException("capacity must be positive: " + capacity);
         }
         this.sink = sink;
-        this.capacity = capacity;
-        this.queue = PlatformDependent.newFixedMpscQueue(capacity);
+        this.capacity = io.netty.util.internal.MathUtil.safeFindNextPositivePowerOfTwo(capacity);
+        this.queue = PlatformDependent.newFixedMpscQueue(this.capacity);
         this.thread = new Thread(this::run, "river-access-log");
         thread.setDaemon(true);
         thread.start();
@@ -86,7 +87,7 @@ public final class AccessLogWriter implements AutoCloseable {
         return written.sum();
     }
 
-    /** How many lines the queue holds at most. */
+    /** How many lines the queue holds at most: the capacity asked for, rounded up to a power of two. */
     public int capacity() {
         return capacity;
     }

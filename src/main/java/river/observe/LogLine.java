@@ -157,19 +157,83 @@ public final class LogLine {
     /** A JSON string, quotes included. */
     public LogLine jsonString(CharSequence s) {
         raw('"');
-        escaped(s, false);
+        escaped(s, false, false);
+        return raw('"');
+    }
+
+    /**
+     * A JSON string of text read off the wire, where each character below U+0100 is one byte as
+     * received (HTTP heads are decoded as ISO-8859-1): bytes that form UTF-8 are written as the
+     * characters they encode ({@code caf\u00c3\u00a9} → {@code caf\u00e9}), any other byte as itself.
+     */
+    public LogLine jsonWireString(CharSequence s) {
+        raw('"');
+        escaped(s, false, true);
         return raw('"');
     }
 
     /** A key=value line's value: escaped like JSON, unquoted, with the space escaped too; empty as {@code -}. */
     public LogLine textValue(CharSequence s) {
+        return textValue(s, false);
+    }
+
+    /** {@link #textValue(CharSequence)} of text read off the wire (see {@link #jsonWireString}). */
+    public LogLine textWireValue(CharSequence s) {
+        return textValue(s, true);
+    }
+
+    private LogLine textValue(CharSequence s, boolean wire) {
         if (s.length() == 0) {
             return raw('-');
         }
-        return escaped(s, true);
+        return escaped(s, true, wire);
     }
 
-    private LogLine escaped(CharSequence s, boolean escapeSpace) {
+    /** The code point of the UTF-8 sequence of byte-chars at {@code i}, its length in the top bits; -1 if none. */
+    private static long utf8At(CharSequence s, int i) {
+        int b0 = s.charAt(i);
+        int need;
+        int cp;
+        if (b0 >= 0xc2 && b0 <= 0xdf) {
+            need = 1;
+            cp = b0 & 0x1f;
+        } else if (b0 >= 0xe0 && b0 <= 0xef) {
+            need = 2;
+            cp = b0 & 0x0f;
+        } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+            need = 3;
+            cp = b0 & 0x07;
+        } else {
+            return -1;
+        }
+        if (i + need >= s.length()) {
+            return -1;
+        }
+        for (int k = 1; k <= need; k++) {
+            int b = s.charAt(i + k);
+            if (b < 0x80 || b > 0xbf) {
+                return -1;
+            }
+            cp = (cp << 6) | (b & 0x3f);
+        }
+        boolean overlong = (need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000);
+        if (overlong || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return -1;
+        }
+        return ((long) (need + 1) << 32) | cp;
+    }
+
+    private void unicodeEscape(int c) {
+        ensure(6);
+        bytes[length++] = '\\';
+        bytes[length++] = 'u';
+        bytes[length++] = HEX[(c >> 12) & 0xf];
+        bytes[length++] = HEX[(c >> 8) & 0xf];
+        bytes[length++] = HEX[(c >> 4) & 0xf];
+        bytes[length++] = HEX[c & 0xf];
+    }
+
+    private LogLine escaped(CharSequence s, boolean escapeSpace, boolean wire) {
         int n = s.length();
         ensure(n);
         for (int i = 0; i < n; i++) {
@@ -185,6 +249,20 @@ public final class LogLine {
                 raw(' ');
                 continue;
             }
+            if (wire && c >= 0xc2 && c <= 0xf4) {
+                long seq = utf8At(s, i);
+                if (seq >= 0) {
+                    int cp = (int) seq;
+                    if (cp >= 0x10000) {
+                        unicodeEscape(Character.highSurrogate(cp));
+                        unicodeEscape(Character.lowSurrogate(cp));
+                    } else {
+                        unicodeEscape(cp);
+                    }
+                    i += (int) (seq >>> 32) - 1;
+                    continue;
+                }
+            }
             ensure(6);
             bytes[length++] = '\\';
             switch (c) {
@@ -196,11 +274,8 @@ public final class LogLine {
                 case '\b' -> bytes[length++] = 'b';
                 case '\f' -> bytes[length++] = 'f';
                 default -> {
-                    bytes[length++] = 'u';
-                    bytes[length++] = HEX[(c >> 12) & 0xf];
-                    bytes[length++] = HEX[(c >> 8) & 0xf];
-                    bytes[length++] = HEX[(c >> 4) & 0xf];
-                    bytes[length++] = HEX[c & 0xf];
+                    length--;
+                    unicodeEscape(c);
                 }
             }
         }

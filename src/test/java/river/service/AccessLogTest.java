@@ -65,7 +65,9 @@ class AccessLogTest {
     }
 
     private static HttpResponse<String> get(int port, String path) throws Exception {
-        return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+        // Bounded only so that an event loop stuck on the log fails the test instead of hanging it.
+        return CLIENT.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).timeout(java.time.Duration.ofSeconds(20)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     /** Every line of the file and of its rotated siblings (NAME.date.N), oldest first. */

@@ -23,9 +23,9 @@ import org.slf4j.LoggerFactory;
 public final class AccessLogWriter implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AccessLogWriter.class);
     static final int BATCH_BYTES = 64 * 1024;
-    static final int BATCH_WAIT_MS = 2;
+    static final int BATCH_WAIT_MS = 10;
     /** Empty polls before the writer parks until a producer wakes it. */
-    private static final int IDLE_POLLS = 250;
+    private static final int IDLE_POLLS = 100;
 
     /** Where batches of lines go; called from the writer thread only. */
     public interface Sink extends AutoCloseable {

@@ -18,6 +18,14 @@ final class ConfigSummary {
                 .append(system.pidFile().map(p -> " pid-file=" + p).orElse(""))
                 .append(system.upgradeSocket().map(p -> " upgrade-socket=" + p).orElse(""))
                 .append('\n');
+        var logs = system.observability().logs();
+        var access = logs.access();
+        out.append("logs: access-log=").append(system.accessLog() ? access.output() + " format=" + access.format().name().toLowerCase(java.util.Locale.ROOT)
+                        + " queue=" + access.queueLines() : "off")
+                .append(" log=").append(logs.output()).append(" format=").append(logs.format().name().toLowerCase(java.util.Locale.ROOT))
+                .append(" level=").append(logs.level());
+        logs.loggers().forEach((name, level) -> out.append(' ').append(name).append('=').append(level));
+        out.append('\n');
         for (ServiceConfig service : config.services()) {
             out.append("service ").append(service.name()).append('\n');
             for (ListenerConfig l : service.listeners()) {

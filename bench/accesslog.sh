@@ -118,14 +118,22 @@ import sys, statistics as st
 raw, names = sys.argv[1], sys.argv[2:]
 rows = [l.rstrip('\n').split('\t') for l in open(raw) if l.strip()]
 def col(name, i): return [float(r[i]) for r in rows if r[1] == name]
-base = st.median(col(names[0], 2)) if col(names[0], 2) else None
-print("| variant | CPU s / 100k req, median (min–max) | vs %s | req/s, median (min–max) | windows |" % names[0])
-print("|---|---|---|---|---|")
+by = {}
+for r in rows:
+    by.setdefault(r[0], {})[r[1]] = float(r[2])
+def paired(n, ref):  # per round, this variant's CPU per request over ref's (adjacent windows)
+    return [v[n] / v[ref] for v in by.values() if n in v and ref in v]
+ref = "off" if "off" in names else names[0]
+print("| variant | CPU s / 100k req, median (min–max) | vs %s, medians | vs %s, per-round pairs: median (min–max) | req/s, median (min–max) | windows |" % (ref, ref))
+print("|---|---|---|---|---|---|")
+refmed = st.median(col(ref, 2)) if col(ref, 2) else None
 for n in names:
     c, r = col(n, 2), col(n, 3)
     if not c: continue
-    rel = "%+.1f %%" % ((st.median(c) / base - 1) * 100) if base else "-"
-    print("| %s | %.3f (%.3f–%.3f) | %s | %.0f (%.0f–%.0f) | %d |" % (n, st.median(c), min(c), max(c), rel, st.median(r), min(r), max(r), len(c)))
+    rel = "%+.1f %%" % ((st.median(c) / refmed - 1) * 100) if refmed else "-"
+    p = paired(n, ref)
+    pr = "%+.1f %% (%+.0f … %+.0f %%)" % ((st.median(p) - 1) * 100, (min(p) - 1) * 100, (max(p) - 1) * 100) if p and n != ref else "-"
+    print("| %s | %.3f (%.3f–%.3f) | %s | %s | %.0f (%.0f–%.0f) | %d |" % (n, st.median(c), min(c), max(c), rel, pr, st.median(r), min(r), max(r), len(c)))
 fo = [float(r[6]) for r in rows]
 print("\nforeign CPU during windows: median %.0f %%, max %.0f %% of a core" % (st.median(fo), max(fo)))
 EOF

@@ -35,6 +35,10 @@ public final class RequestContext {
     int attempts;
     /** The upstreams a routing phase chose, or null for the service's own. */
     river.upstream.PeerSelector upstreams;
+    /** The configured route that claimed the request (its path as written), or null. */
+    private String route;
+    /** Whether the client sent this request over HTTP/2 (set by the exchange from its downstream). */
+    boolean http2;
 
     RequestContext(String service, InetSocketAddress client, boolean secure, HttpRequest request, long startNanos) {
         this.service = service;
@@ -62,6 +66,25 @@ public final class RequestContext {
     /** Sends this request to {@code upstreams} instead of the service's connectors (routing). */
     public void routeTo(river.upstream.PeerSelector upstreams) {
         this.upstreams = upstreams;
+    }
+
+    /** Sends this request to {@code upstreams}, the upstreams of the configured route {@code route} (its path as written). */
+    public void routeTo(river.upstream.PeerSelector upstreams, String route) {
+        this.upstreams = upstreams;
+        this.route = route;
+    }
+
+    /** The configured route that claimed this request (its path as written, a bounded set), or null. */
+    public String route() {
+        return route;
+    }
+
+    /** The HTTP version the client spoke: "2", "1.1" or "1.0" (OpenTelemetry's network.protocol.version). */
+    public String protocolVersion() {
+        if (http2) {
+            return "2";
+        }
+        return request.protocolVersion().minorVersion() == 0 ? "1.0" : "1.1";
     }
 
     public String service() {

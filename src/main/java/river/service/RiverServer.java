@@ -379,6 +379,12 @@ public final class RiverServer implements AutoCloseable {
     }
 
     /** The generation serving new connections (1 at start, one more per successful reload). */
+    /** The current generation's tracing, or null when tracing is off (tests). */
+    river.observe.Tracing tracing() {
+        Generation g = current.get();
+        return g == null ? null : g.tracing();
+    }
+
     /** The process's metrics, exposed by the admin listener. */
     public river.observe.Metrics metrics() {
         return metrics;
@@ -594,6 +600,11 @@ public final class RiverServer implements AutoCloseable {
         for (ServiceGeneration s : services) {
             if (s.rateLimits() != null && seen.add(s.rateLimits())) {
                 s.rateLimits().close();
+            }
+        }
+        for (Generation g : liveGenerations()) {
+            if (g.tracing() != null && seen.add(g.tracing())) {
+                g.tracing().close(); // the spans of the last requests are exported
             }
         }
         blocking.shutdownNow();

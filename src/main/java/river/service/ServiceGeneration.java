@@ -82,8 +82,8 @@ final class ServiceGeneration {
      * null) its event loops, and each of pool, upstream groups, limiter and rate limiter whose
      * configuration is unchanged. On failure, closes only what it built.
      */
-    static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking)
-            throws IOException, InterruptedException {
+    static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking,
+            river.observe.Tracing tracing) throws IOException, InterruptedException {
         EventLoopGroup group;
         int threads;
         if (before != null) {
@@ -109,6 +109,9 @@ final class ServiceGeneration {
             river.upstream.PeerSelector selector = null;
             RequestGuards guards = service.guards();
             ServiceHandler handler = service.handler();
+            if (tracing != null) {
+                modules.add(tracing.module()); // first: it sees every request, and the response head the client gets
+            }
             RiverServer.withHeaderCount(guards.overload(), guards.limits().maxRequestHeaders()).ifPresent(o -> modules.add(new OverloadModule(o)));
             if (guards.normalization().any()) {
                 modules.add(new NormalizationModule(guards.normalization()));

@@ -30,7 +30,7 @@ public final class RoutingModule implements ProxyModule {
         String host = hostWithoutPort(ctx.request().headers().get(HttpHeaderNames.HOST));
         for (Route route : routes) {
             if (route.claims(path, method, host)) {
-                ctx.routeTo(route.upstreams());
+                ctx.routeTo(route.upstreams(), route.path());
                 return Verdict.CONTINUE_NOW;
             }
         }

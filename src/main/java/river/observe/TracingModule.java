@@ -138,7 +138,7 @@ final class TracingModule implements ProxyModule {
         }
         if (t.attempt != null) {
             // The last attempt's pooled connection was closed under it before any answer: it is repeated.
-            endAttempt(ctx, t, ProxyError.Kind.UPSTREAM_CLOSED.name().toLowerCase(Locale.ROOT));
+            endAttempt(t, ProxyError.Kind.UPSTREAM_CLOSED.name().toLowerCase(Locale.ROOT), now(ctx, t));
         }
         Span attempt = tracing.tracer().spanBuilder(t.method.equals("_OTHER") ? "HTTP" : t.method)
                 .setParent(t.serverContext)
@@ -161,7 +161,7 @@ final class TracingModule implements ProxyModule {
         Traced t = ctx.get(TRACED);
         if (t != null && t.attempt != null) {
             peerAttributes(t.attempt, peer);
-            endAttempt(ctx, t, error.name().toLowerCase(Locale.ROOT));
+            endAttempt(t, error.name().toLowerCase(Locale.ROOT), now(ctx, t));
         }
         return error;
     }
@@ -206,8 +206,10 @@ final class TracingModule implements ProxyModule {
         }
         ProxyError error = ctx.error();
         String errorType = error == null ? null : error.name().toLowerCase(Locale.ROOT);
+        long total = ctx.totalNanos();
+        long end = total < 0 ? now(ctx, t) : t.startEpochNanos + total; // when the request ended
         if (t.attempt != null) {
-            endAttempt(ctx, t, errorType);
+            endAttempt(t, errorType, end);
         }
         Span server = t.server;
         if (server.isRecording()) {
@@ -232,19 +234,18 @@ final class TracingModule implements ProxyModule {
                 server.setStatus(StatusCode.ERROR);
             }
         }
-        long total = ctx.totalNanos();
-        server.end(total < 0 ? now(ctx, t) : t.startEpochNanos + total, TimeUnit.NANOSECONDS);
+        server.end(end, TimeUnit.NANOSECONDS);
     }
 
-    /** Ends the attempt in progress, failed with {@code errorType} unless that is null. */
-    private void endAttempt(RequestContext ctx, Traced t, String errorType) {
+    /** Ends the attempt in progress at {@code endEpochNanos}, failed with {@code errorType} unless that is null. */
+    private static void endAttempt(Traced t, String errorType, long endEpochNanos) {
         Span attempt = t.attempt;
         t.attempt = null;
         if (errorType != null && attempt.isRecording()) {
             attempt.setAttribute(ERROR_TYPE, errorType);
             attempt.setStatus(StatusCode.ERROR);
         }
-        attempt.end(now(ctx, t), TimeUnit.NANOSECONDS);
+        attempt.end(endEpochNanos, TimeUnit.NANOSECONDS);
     }
 
     /** Now on the request's own timeline (the engine clock's arrival plus the time since), in epoch nanoseconds. */

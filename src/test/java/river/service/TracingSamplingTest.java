@@ -1,0 +1,73 @@
+package river.service;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import org.junit.jupiter.api.Test;
+import river.testsupport.OtlpReceiver;
+import river.testsupport.RiverHarness;
+import river.testsupport.TestOrigin;
+
+/** Tracing at ratio 0 (nothing exported, context still propagated) and tracing off (River adds nothing). */
+class TracingSamplingTest {
+    static final String CLIENT_TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
+    static String proxy(String system, TestOrigin origin) {
+        return system + """
+                services {
+                    proxy {
+                        listeners {
+                            "127.0.0.1:0"
+                        }
+                        connectors {
+                            "%s"
+                        }
+                    }
+                }
+                """.formatted(origin.address());
+    }
+
+    static void get(RiverHarness river, String path, String... headers) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + river.port("proxy") + path));
+        if (headers.length > 0) {
+            b.headers(headers);
+        }
+        assertThat(CLIENT.send(b.build(), HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
+    }
+
+    static String seen(TestOrigin origin, String path) {
+        return origin.seen().stream().filter(s -> s.uri().equals(path)).findFirst().orElseThrow().headers().get("traceparent");
+    }
+
+    @Test
+    void atRatioZeroNothingIsExportedButTheTraceparentStillGoesUpstreamUnsampled() throws Exception {
+        try (TestOrigin origin = new TestOrigin(); OtlpReceiver receiver = new OtlpReceiver()) {
+            RiverHarness river = RiverHarness.start(proxy("system {\n tracing {\n enabled true\n endpoint \"" + receiver.endpoint()
+                    + "\"\n sampling-ratio 0\n }\n}\n", origin));
+            try {
+                assertThat(river.server().tracing()).isNotNull();
+                get(river, "/echo/unsampled");
+            } finally {
+                river.close(); // flushes every span still queued: after it, what was not received was never exported
+            }
+            // Flags: the sampled bit (01) clear; W3C level 2's random-trace-id bit (02) may be set.
+            assertThat(seen(origin, "/echo/unsampled")).matches("00-[0-9a-f]{32}-[0-9a-f]{16}-0[02]");
+            assertThat(receiver.spans()).isEmpty();
+        }
+    }
+
+    @Test
+    void whenOffNoModuleIsInstalledAndTheClientsTraceparentPassesUnchanged() throws Exception {
+        try (TestOrigin origin = new TestOrigin(); RiverHarness river = RiverHarness.start(proxy("", origin))) {
+            assertThat(river.server().tracing()).isNull();
+            get(river, "/echo/off-with", "traceparent", CLIENT_TRACEPARENT);
+            get(river, "/echo/off-without");
+            assertThat(seen(origin, "/echo/off-with")).isEqualTo(CLIENT_TRACEPARENT);
+            assertThat(seen(origin, "/echo/off-without")).isNull();
+        }
+    }
+}

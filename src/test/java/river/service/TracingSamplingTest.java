@@ -70,4 +70,29 @@ class TracingSamplingTest {
             assertThat(seen(origin, "/echo/off-without")).isNull();
         }
     }
+
+    @Test
+    void aReloadKeepsTracingWhenItsBlockIsUnchangedAndStopsItWhenTurnedOff() throws Exception {
+        try (TestOrigin origin = new TestOrigin(); OtlpReceiver receiver = new OtlpReceiver()) {
+            String on = proxy("system {\n tracing {\n enabled true\n endpoint \"" + receiver.endpoint() + "\"\n }\n}\n", origin);
+            try (RiverHarness river = RiverHarness.start(on)) {
+                river.observe.Tracing first = river.server().tracing();
+                assertThat(first).isNotNull();
+                assertThat(river.server().reload(parse(on)).ok()).isTrue();
+                assertThat(river.server().tracing()).as("the same block: the same provider").isSameAs(first);
+                String ratioChanged = on.replace("enabled true", "enabled true\n sampling-ratio 0.5");
+                assertThat(river.server().reload(parse(ratioChanged)).ok()).isTrue();
+                assertThat(river.server().tracing()).isNotNull().isNotSameAs(first);
+                assertThat(river.server().reload(parse(proxy("", origin))).ok()).isTrue();
+                assertThat(river.server().tracing()).isNull();
+                get(river, "/echo/after-off");
+                assertThat(seen(origin, "/echo/after-off")).isNull();
+            }
+        }
+    }
+
+    static river.config.RiverConfig parse(String kdl) throws river.config.ConfigException {
+        return new river.config.ConfigLoader(java.nio.file.Path.of("")).parse(kdl, "test.kdl", river.config.ConfigFormat.KDL,
+                river.config.SystemOverrides.none());
+    }
 }

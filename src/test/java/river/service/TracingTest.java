@@ -93,8 +93,16 @@ class TracingTest {
                             "%s"
                         }
                     }
+                    dead {
+                        listeners {
+                            "127.0.0.1:0"
+                        }
+                        connectors {
+                            "127.0.0.1:%d"
+                        }
+                    }
                 }
-                """.formatted(endpoint, ratio, origin.address(), origin.address(), deadPort, origin.address());
+                """.formatted(endpoint, ratio, origin.address(), origin.address(), deadPort, origin.address(), deadPort);
     }
 
     static HttpResponse<String> get(String service, String path, String... headers) throws Exception {
@@ -243,5 +251,20 @@ class TracingTest {
             return;
         }
         throw new AssertionError("no request was retried after a connect failure");
+    }
+
+    @Test
+    void aFailedRequestCarriesItsErrorTypeOnBothSpans() throws Exception {
+        String trace = "2".repeat(32);
+        assertThat(get("dead", "/nothing-there", "traceparent", "00-" + trace + "-" + CLIENT_SPAN + "-01").statusCode()).isEqualTo(502);
+        List<Received> spans = trace(trace);
+        Received server = only(spans, SpanKind.SPAN_KIND_SERVER);
+        Received client = only(spans, SpanKind.SPAN_KIND_CLIENT);
+        assertThat(server.attribute("http.response.status_code")).isEqualTo("502");
+        assertThat(server.attribute("error.type")).isEqualTo("connect_failed");
+        assertThat(server.span().getStatus().getCode()).isEqualTo(io.opentelemetry.proto.trace.v1.Status.StatusCode.STATUS_CODE_ERROR);
+        assertThat(client.attribute("error.type")).isEqualTo("connect_failed");
+        assertThat(client.attribute("server.port")).isEqualTo(Integer.toString(deadPort));
+        assertThat(client.parentSpanId()).isEqualTo(server.spanId());
     }
 }

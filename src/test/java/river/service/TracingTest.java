@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.opentelemetry.proto.trace.v1.Span.SpanKind;
 import java.net.URI;
+import java.nio.file.Path;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -14,11 +15,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import river.testsupport.OtlpReceiver;
 import river.testsupport.OtlpReceiver.Received;
 import river.testsupport.Ports;
 import river.testsupport.RiverHarness;
 import river.testsupport.TestOrigin;
+import river.testsupport.TestPki;
 
 /**
  * Traces through the real network path: a client (Java's HttpClient, curl for HTTP/2), River with
@@ -30,7 +33,11 @@ class TracingTest {
     static final String CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
     static final String CLIENT_SPAN = "00f067aa0ba902b7";
 
+    @TempDir
+    static Path dir;
     static TestOrigin origin;
+    /** An HTTP/2 origin over TLS, which can refuse streams. */
+    static TestOrigin h2Origin;
     static OtlpReceiver receiver;
     static RiverHarness river;
     static int deadPort;
@@ -39,9 +46,11 @@ class TracingTest {
     @BeforeAll
     static void start() throws Exception {
         origin = new TestOrigin();
+        TestPki.Pair certificate = TestPki.server("origin.test");
+        h2Origin = TestOrigin.http2(certificate.cert().toFile(), certificate.key().toFile(), 10);
         receiver = new OtlpReceiver();
         deadPort = Ports.free();
-        river = RiverHarness.start(config(receiver.endpoint(), "1.0"));
+        river = RiverHarness.start(config(receiver.endpoint(), "1.0"), dir);
     }
 
     @AfterAll
@@ -51,9 +60,10 @@ class TracingTest {
         }
         receiver.close();
         origin.close();
+        h2Origin.close();
     }
 
-    static String config(URI endpoint, String ratio) {
+    static String config(URI endpoint, String ratio) throws Exception {
         return """
                 system {
                     tracing {
@@ -101,8 +111,17 @@ class TracingTest {
                             "127.0.0.1:%d"
                         }
                     }
+                    h2up {
+                        listeners {
+                            "127.0.0.1:0"
+                        }
+                        connectors {
+                            "%s" tls-sni="origin.test" ca-path="%s" proto="h2-only"
+                        }
+                    }
                 }
-                """.formatted(endpoint, ratio, origin.address(), origin.address(), deadPort, origin.address(), deadPort);
+                """.formatted(endpoint, ratio, origin.address(), origin.address(), deadPort, origin.address(), deadPort, h2Origin.address(),
+                TestPki.caCertificate());
     }
 
     static HttpResponse<String> get(String service, String path, String... headers) throws Exception {
@@ -115,6 +134,10 @@ class TracingTest {
 
     /** The traceparent the origin was sent with the request to {@code path}: {version, trace id, span id, flags}. */
     static String[] originTraceparent(String path) {
+        return originTraceparent(origin, path);
+    }
+
+    static String[] originTraceparent(TestOrigin origin, String path) {
         String tp = origin.seen().stream().filter(s -> s.uri().equals(path)).reduce((a, b) -> b).orElseThrow().headers().get("traceparent");
         assertThat(tp).as("traceparent at the origin").isNotNull().matches("00-[0-9a-f]{32}-[0-9a-f]{16}-0[0-3]");
         return tp.split("-");
@@ -266,5 +289,22 @@ class TracingTest {
         assertThat(client.attribute("error.type")).isEqualTo("connect_failed");
         assertThat(client.attribute("server.port")).isEqualTo(Integer.toString(deadPort));
         assertThat(client.parentSpanId()).isEqualTo(server.spanId());
+    }
+
+    @Test
+    void aStreamTheHttp2OriginRefusedIsRepeatedAsASecondClientSpan() throws Exception {
+        h2Origin.refuseStreams.set(1);
+        assertThat(get("h2up", "/echo/refused").statusCode()).isEqualTo(200);
+        assertThat(h2Origin.refuseStreams.get()).as("the refusal happened").isZero();
+        String[] tp = originTraceparent(h2Origin, "/echo/refused");
+        List<Received> spans = trace(tp[1]);
+        Received server = only(spans, SpanKind.SPAN_KIND_SERVER);
+        List<Received> attempts = spans.stream().filter(r -> r.kind() == SpanKind.SPAN_KIND_CLIENT).toList();
+        assertThat(attempts).hasSize(2);
+        assertThat(attempts.get(0).attribute("error.type")).isEqualTo("upstream_closed");
+        assertThat(attempts.get(1).attribute("http.request.resend_count")).isEqualTo("1");
+        assertThat(attempts.get(1).attribute("http.response.status_code")).isEqualTo("200");
+        assertThat(attempts).allSatisfy(a -> assertThat(a.parentSpanId()).isEqualTo(server.spanId()));
+        assertThat(tp[2]).as("over HTTP/2 upstream, the repeat's own span").isEqualTo(attempts.get(1).spanId());
     }
 }

@@ -105,6 +105,12 @@ class MetricsTest {
         assertThat(s.sum(UPSTREAM, "server_port", portA)).isEqualTo(a.requestsReceived());
         assertThat(s.sum(UPSTREAM, "server_port", portB)).isEqualTo(b.requestsReceived());
         assertThat(s.sum("river_upstream_connection_uses_total", "service", "proxy")).isEqualTo(11);
+        // New connections are exactly those the origins accepted; every other attempt reused one.
+        assertThat(s.sum("river_upstream_connection_uses_total", "connection", "new"))
+                .isEqualTo(a.connectionsAccepted() + b.connectionsAccepted());
+        assertThat(s.sum("river_upstream_connection_uses_total", "connection", "reused")).isGreaterThan(0);
+        assertThat(s.sum("river_upstream_connect_duration_seconds_count", "service", "proxy"))
+                .isEqualTo(a.connectionsAccepted() + b.connectionsAccepted());
         assertThat(s.sum("river_upstream_healthy", "server_port", portA)).isEqualTo(1);
         assertThat(s.sum("river_upstream_healthy", "server_port", portB)).isEqualTo(1);
         assertThat(s.sum("river_upstream_errors_total", "service", "proxy")).isZero();

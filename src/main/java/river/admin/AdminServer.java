@@ -127,12 +127,14 @@ public final class AdminServer implements AutoCloseable {
 
     /**
      * After a hand-over that adopted the admin socket: stops accepting on it without closing it (the new
-     * instance serves on it now; closing a unix socket would remove its file).
+     * instance serves on it now; closing a unix socket would remove its file) and closes the admin
+     * connections open here, so that a client's next request, on a new connection, reaches the new instance.
      */
     public void handOver(Collection<Channel> adopted) {
         if (adopted.contains(listener)) {
             handedOver = true;
             listener.deregister().awaitUninterruptibly(5, TimeUnit.SECONDS);
+            connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
     }
 

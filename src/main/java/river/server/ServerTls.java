@@ -52,6 +52,15 @@ public final class ServerTls {
         }
     }
 
+    /**
+     * Whether this listener has a certificate to serve, for readiness ({@code GET /ready}). Certificates
+     * read from files are loaded when this object is built, so always; the hook for ACME (issue 17):
+     * a listener whose certificate is being issued answers false until the first one is installed.
+     */
+    public boolean certificateReady() {
+        return true;
+    }
+
     /** The TLS implementation serving this listener ("BoringSSL" or "JDK"), for the startup log. */
     public String implementation() {
         return TlsContexts.implementation(fallback.context);

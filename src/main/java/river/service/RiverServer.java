@@ -389,12 +389,67 @@ public final class RiverServer implements AutoCloseable {
         LOG.info("{} released: its last connection has ended", g);
     }
 
-    /** The generation serving new connections (1 at start, one more per successful reload). */
     /** The process's metrics, exposed by the admin listener. */
     public river.observe.Metrics metrics() {
         return metrics;
     }
 
+    /**
+     * Whether River is ready for traffic ({@code GET /ready}), and if not, what it waits for: every
+     * listener of the current generation bound, every upstream group with active health checks through
+     * its first round, every TLS listener with a certificate ({@link ServerTls#certificateReady}); never
+     * once River stops accepting (shutdown, upgrade).
+     *
+     * @param pending what is not ready yet, one short sentence each; empty when ready
+     */
+    public record Readiness(List<String> pending) {
+        public Readiness {
+            pending = List.copyOf(pending);
+        }
+
+        public boolean ready() {
+            return pending.isEmpty();
+        }
+    }
+
+    /** What readiness waits for now; cheap enough to compute on every {@code GET /ready}. */
+    public Readiness readiness() {
+        List<String> pending = new ArrayList<>();
+        if (stopped) {
+            pending.add("River is stopping (shutdown or upgrade): it accepts no new connections");
+        }
+        Generation g = current.get();
+        for (ServiceGeneration s : g.services()) {
+            for (Generation.ListenerKey key : Generation.ListenerKey.of(s.config()).keySet()) {
+                BoundListener b = listeners.get(key);
+                if (b == null || b.channel == null || !b.channel.isOpen()) {
+                    pending.add("service " + s.name() + ": listener " + key.address() + " not bound");
+                }
+            }
+            if (s.wiring() != null) {
+                s.wiring().pending().forEach(p -> pending.add("service " + s.name() + ": " + p));
+            }
+            for (Map.Entry<Generation.ListenerKey, ServiceGeneration.ListenerPlan> plan : s.listenerPlans().entrySet()) {
+                ServerTls tls = plan.getValue().tls();
+                if (tls != null && !tls.certificateReady()) {
+                    pending.add("service " + s.name() + ": listener " + plan.getKey().address() + ": no certificate yet");
+                }
+            }
+        }
+        return new Readiness(pending);
+    }
+
+    /** The configuration the current generation was built from (what {@code GET /config} shows, redacted). */
+    public RiverConfig config() {
+        return current.get().config();
+    }
+
+    /** The socket implementation, for a listener River runs beside its services (the admin listener). */
+    public Transport transport() {
+        return transport;
+    }
+
+    /** The generation serving new connections (1 at start, one more per successful reload). */
     public int generation() {
         return current.get().number();
     }

@@ -264,6 +264,11 @@ final class ServiceGeneration {
         return listeners.get(key);
     }
 
+    /** How each listener sets up a connection, in configuration order. */
+    Map<Generation.ListenerKey, ListenerPlan> listenerPlans() {
+        return java.util.Collections.unmodifiableMap(listeners);
+    }
+
     String name() {
         return config.name();
     }

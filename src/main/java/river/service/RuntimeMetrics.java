@@ -126,7 +126,7 @@ final class RuntimeMetrics {
 
     private static void eachTls(Generation generation, TlsVisitor visitor) {
         for (ServiceGeneration s : generation.services()) {
-            for (ServiceGeneration.ListenerPlan plan : s.listenerPlans()) {
+            for (ServiceGeneration.ListenerPlan plan : s.listenerPlans().values()) {
                 if (plan.tls() != null) {
                     visitor.visit(s.name(), plan.listener().address().toString(), plan.tls());
                 }

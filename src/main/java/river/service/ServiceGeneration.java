@@ -301,10 +301,6 @@ final class ServiceGeneration {
         return limiter;
     }
 
-    java.util.Collection<ListenerPlan> listenerPlans() {
-        return listeners.values();
-    }
-
     List<ServerTls> certificates() {
         List<ServerTls> all = new ArrayList<>();
         for (ListenerPlan p : listeners.values()) {

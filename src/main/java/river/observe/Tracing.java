@@ -71,9 +71,13 @@ public final class Tracing implements AutoCloseable {
         return new Tracing(provider, endpoint);
     }
 
-    /** The module that traces a service's requests; one per service, all sharing this provider. */
-    public ProxyModule module() {
-        return new TracingModule(this);
+    /**
+     * The module that traces a service's requests; one per service, all sharing this provider.
+     *
+     * @param routePaths the service's configured route paths by index (empty for a service without routes)
+     */
+    public ProxyModule module(java.util.List<String> routePaths) {
+        return new TracingModule(this, routePaths);
     }
 
     Tracer tracer() {

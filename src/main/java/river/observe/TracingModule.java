@@ -65,9 +65,12 @@ final class TracingModule implements ProxyModule {
     private static final TextMapSetter<HttpHeaders> SET_HEADER = (carrier, key, value) -> carrier.set(key, value);
 
     private final Tracing tracing;
+    /** The service's configured route paths, by {@link RequestContext#route()} index: span names and http.route. */
+    private final String[] routePaths;
 
-    TracingModule(Tracing tracing) {
+    TracingModule(Tracing tracing, java.util.List<String> routePaths) {
         this.tracing = tracing;
+        this.routePaths = routePaths.toArray(new String[0]);
     }
 
     @Override
@@ -213,7 +216,8 @@ final class TracingModule implements ProxyModule {
         }
         Span server = t.server;
         if (server.isRecording()) {
-            String route = ctx.route();
+            int index = ctx.route();
+            String route = index >= 0 && index < routePaths.length ? routePaths[index] : null;
             server.updateName((t.method.equals("_OTHER") ? "HTTP" : t.method) + " " + (route != null ? route : ctx.service()));
             if (route != null) {
                 server.setAttribute(ROUTE, route);

@@ -20,12 +20,9 @@ public final class Route {
     /** For {@code *.example.com}: {@code .example.com}, which a claimed Host ends with; else null. */
     private final String hostSuffix;
     private final PeerSelector upstreams;
-    /** The route's path as configured (for traces: a bounded name, never the request's own path). */
-    private final String configuredPath;
 
-    private Route(Predicate<String> path, String configuredPath, Set<String> methods, String host, PeerSelector upstreams) {
+    private Route(Predicate<String> path, Set<String> methods, String host, PeerSelector upstreams) {
         this.path = path;
-        this.configuredPath = configuredPath;
         this.methods = Set.copyOf(methods);
         boolean wildcard = host != null && host.startsWith("*.");
         this.host = wildcard ? null : host;
@@ -45,15 +42,11 @@ public final class Route {
                 yield requestPath -> regex.matcher(requestPath).find();
             }
         };
-        return new Route(path, p, config.methods(), config.host().orElse(null), upstreams);
+        return new Route(path, config.methods(), config.host().orElse(null), upstreams);
     }
 
     PeerSelector upstreams() {
         return upstreams;
-    }
-
-    String path() {
-        return configuredPath;
     }
 
     /** Whether this route claims a request; {@code requestHost} is lower case, without a port. */

@@ -3,18 +3,19 @@
 # side by side in one run (rounds interleaved), CPU per proxied request (user+system of the River
 # process over the wrk run / requests served) and requests per second.
 #
-# usage: tracing.sh [--rounds N] [--dur S] [--conns C] [--out DIR]
+# usage: tracing.sh [--rounds N] [--dur S] [--conns C] [--warmup S] [--out DIR]
 # Needs target/river.jar (mvn -B -q package -DskipTests), nginx (the origin), wrk, python3.
 # River (1 event-loop thread each) runs on cpu0; wrk, the origin and the OTLP sink on cpu1.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
-ROUNDS=3; DUR=8; CONNS=32; OUT=""
+ROUNDS=3; DUR=8; CONNS=32; OUT=""; WARMUP=20
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2;;
     --dur) DUR=$2; shift 2;;
     --conns) CONNS=$2; shift 2;;
+    --warmup) WARMUP=$2; shift 2;;
     --out) OUT=$2; shift 2;;
     -h|--help) sed -n '2,9p' "$0"; exit 0;;
     *) echo "unknown arg $1" >&2; exit 2;;
@@ -58,7 +59,7 @@ done
 wait_http http://127.0.0.1:$ORIGIN_PORT/hello 10 || { echo "origin failed" >&2; exit 1; }
 for v in off ratio1 ratio001; do
   wait_http http://127.0.0.1:${PORT[$v]}/hello 60 || { echo "river $v failed" >&2; exit 1; }
-  timeout 30 taskset -c 1 wrk -t1 -c$CONNS -d10s http://127.0.0.1:${PORT[$v]}/hello > /dev/null   # JIT warm-up
+  timeout 40 taskset -c 1 wrk -t1 -c$CONNS -d${WARMUP}s http://127.0.0.1:${PORT[$v]}/hello > /dev/null   # JIT warm-up
 done
 printf 'round\tvariant\trequests\treq_per_s\tcpu_us_per_req\n' | tee "$W/results.tsv"
 for r in $(seq "$ROUNDS"); do

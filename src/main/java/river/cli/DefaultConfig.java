@@ -27,7 +27,7 @@ final class DefaultConfig {
                 tracing {
                     enabled false
                     endpoint "http://127.0.0.1:4318/v1/traces"
-                    protocol "http/protobuf"
+                    protocol "http/protobuf"         // or "grpc" (endpoint then defaults to "http://127.0.0.1:4317")
                     sampling-ratio 1.0
                     service-name "river"
                 }

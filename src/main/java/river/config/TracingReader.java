@@ -25,6 +25,7 @@ final class TracingReader extends KdlSchemaReader {
         String protocol = d.protocol();
         double ratio = d.samplingRatio();
         String serviceName = d.serviceName();
+        boolean endpointGiven = false;
         Set<String> seen = new HashSet<>();
         for (KdlNode child : node.children()) {
             if (!seen.add(child.name()) && isKnown(child.name(), NAMES)) {
@@ -39,15 +40,15 @@ final class TracingReader extends KdlSchemaReader {
                     KdlValue v = singleArgument(child);
                     URI uri = endpoint(string(v, "tracing endpoint"), v);
                     endpoint = uri == null ? endpoint : uri;
+                    endpointGiven = true;
                 }
                 case "protocol" -> {
                     KdlValue v = singleArgument(child);
                     String text = string(v, "tracing protocol");
-                    if ("grpc".equals(text)) {
-                        problems.add(where(v.position()), "tracing protocol \"grpc\" is not available in this build (it carries no OTLP gRPC sender);"
-                                + " use \"http/protobuf\" and the collector's OTLP/HTTP port (4318)");
-                    } else if (text != null && !text.equals(TracingConfig.HTTP_PROTOBUF)) {
-                        problems.add(where(v.position()), "tracing protocol must be \"http/protobuf\"; found \"" + text + "\"");
+                    if (TracingConfig.HTTP_PROTOBUF.equals(text) || TracingConfig.GRPC.equals(text)) {
+                        protocol = text;
+                    } else if (text != null) {
+                        problems.add(where(v.position()), "tracing protocol must be \"http/protobuf\" or \"grpc\"; found \"" + text + "\"");
                     }
                 }
                 case "sampling-ratio" -> {
@@ -65,6 +66,9 @@ final class TracingReader extends KdlSchemaReader {
                 }
                 default -> unknownNode(child, "in tracing", String.join(", ", NAMES));
             }
+        }
+        if (!endpointGiven && protocol.equals(TracingConfig.GRPC)) {
+            endpoint = TracingConfig.GRPC_DEFAULT_ENDPOINT;
         }
         return new TracingConfig(enabled, endpoint, protocol, ratio, serviceName);
     }

@@ -6,6 +6,7 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
 import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.opentelemetry.exporter.otlp.http.trace.OtlpHttpSpanExporter;
+import io.opentelemetry.exporter.otlp.trace.OtlpGrpcSpanExporter;
 import io.opentelemetry.sdk.common.Clock;
 import io.opentelemetry.sdk.resources.Resource;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
@@ -23,7 +24,8 @@ import river.proxy.ProxyModule;
  * The process's OpenTelemetry traces: one tracer provider, built once from {@code system { tracing }}
  * and kept across reloads that leave that block unchanged. Spans end on the event loops and go into
  * a bounded queue (full: the span is dropped and counted by the SDK, the event loop never waits); the
- * batch processor's own thread exports them over OTLP/HTTP (protobuf). Sampling is
+ * batch processor's own thread exports them over OTLP/HTTP (protobuf), or OTLP/gRPC through
+ * {@link OtlpGrpcSender} on Netty. Sampling is
  * {@code ParentBased(TraceIdRatioBased(ratio))}: a client's sampled flag is followed, new traces are
  * recorded at the configured ratio, and an unsampled request still carries a {@code traceparent}
  * upstream (flag 00). Only built when tracing is on: off, nothing here exists.
@@ -52,11 +54,17 @@ public final class Tracing implements AutoCloseable {
      * Starts tracing: spans of {@code serviceName} sampled at {@code samplingRatio} and exported to
      * {@code endpoint} (an OTLP/HTTP traces URL) at most {@code exportDelayMs} after they end.
      */
-    public static Tracing start(URI endpoint, double samplingRatio, String serviceName, long exportDelayMs) {
-        SpanExporter exporter = OtlpHttpSpanExporter.builder()
-                .setEndpoint(endpoint.toString())
-                .setTimeout(Duration.ofSeconds(10))
-                .build();
+    public static Tracing start(URI endpoint, boolean grpc, double samplingRatio, String serviceName, long exportDelayMs) {
+        SpanExporter exporter = grpc
+                ? OtlpGrpcSpanExporter.builder()
+                        .setEndpoint(endpoint.toString())
+                        .setTimeout(Duration.ofSeconds(10))
+                        .setComponentLoader(OtlpGrpcSender.LOADER)
+                        .build()
+                : OtlpHttpSpanExporter.builder()
+                        .setEndpoint(endpoint.toString())
+                        .setTimeout(Duration.ofSeconds(10))
+                        .build();
         BatchSpanProcessor batches = BatchSpanProcessor.builder(exporter)
                 .setMaxQueueSize(MAX_QUEUE)
                 .setMaxExportBatchSize(MAX_BATCH)
@@ -67,7 +75,7 @@ public final class Tracing implements AutoCloseable {
                 .setSampler(Sampler.parentBased(Sampler.traceIdRatioBased(samplingRatio)))
                 .addSpanProcessor(batches)
                 .build();
-        LOG.info("tracing on: spans of {} sampled at {} exported to {} (OTLP/HTTP)", serviceName, samplingRatio, endpoint);
+        LOG.info("tracing on: spans of {} sampled at {} exported to {} (OTLP/{})", serviceName, samplingRatio, endpoint, grpc ? "gRPC" : "HTTP");
         return new Tracing(provider, endpoint);
     }
 

@@ -91,7 +91,8 @@ final class Generation {
         if (!wanted.enabled()) {
             return null;
         }
-        return river.observe.Tracing.start(wanted.endpoint(), wanted.samplingRatio(), wanted.serviceName(),
+        return river.observe.Tracing.start(wanted.endpoint(), wanted.protocol().equals(river.config.TracingConfig.GRPC), wanted.samplingRatio(),
+                wanted.serviceName(),
                 Long.getLong("river.tracing.exportDelayMs", 1_000));
     }
 

@@ -51,6 +51,15 @@ class TracingConfigTest {
     }
 
     @Test
+    void grpcDefaultsToTheCollectorsGrpcPortUnlessAnEndpointIsGiven() throws ConfigException {
+        TracingConfig t = parse("    protocol \"grpc\"").system().observability().tracing();
+        assertThat(t.protocol()).isEqualTo("grpc");
+        assertThat(t.endpoint()).isEqualTo(URI.create("http://127.0.0.1:4317"));
+        t = parse("    endpoint \"http://collector:14317\"\n    protocol \"grpc\"").system().observability().tracing();
+        assertThat(t.endpoint()).isEqualTo(URI.create("http://collector:14317"));
+    }
+
+    @Test
     void badValuesAreLocatedAndExplained() {
         ConfigError e = error("    sampling-ratio 1.5");
         assertThat(e.line()).isEqualTo(3);
@@ -63,8 +72,7 @@ class TracingConfigTest {
         assertThat(e.column()).isEqualTo(14);
         assertThat(e.message()).contains("tracing endpoint must be an http:// or https:// URL", "127.0.0.1:4318");
         assertThat(error("    endpoint \"ftp://collector/v1/traces\"").message()).contains("http:// or https://");
-        assertThat(error("    protocol \"grpc\"").message()).contains("\"grpc\" is not available", "http/protobuf");
-        assertThat(error("    protocol \"thrift\"").message()).contains("must be \"http/protobuf\"", "thrift");
+        assertThat(error("    protocol \"thrift\"").message()).contains("must be \"http/protobuf\" or \"grpc\"", "thrift");
         assertThat(error("    service-name \"\"").message()).contains("service-name must not be empty");
         assertThat(error("    enabled \"yes\"").message()).contains("tracing enabled expects true or false");
         e = error("    ratio 0.5");

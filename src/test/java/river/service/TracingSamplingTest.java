@@ -6,12 +6,17 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import io.opentelemetry.proto.trace.v1.Span;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import river.testsupport.OtlpReceiver;
 import river.testsupport.RiverHarness;
 import river.testsupport.TestOrigin;
 
-/** Tracing at ratio 0 (nothing exported, context still propagated) and tracing off (River adds nothing). */
+/**
+ * Tracing at ratio 0 (nothing exported, context still propagated), tracing off (River adds nothing),
+ * reloads, and export over OTLP/gRPC to grpc-java's server.
+ */
 class TracingSamplingTest {
     static final String CLIENT_TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -94,5 +99,21 @@ class TracingSamplingTest {
     static river.config.RiverConfig parse(String kdl) throws river.config.ConfigException {
         return new river.config.ConfigLoader(java.nio.file.Path.of("")).parse(kdl, "test.kdl", river.config.ConfigFormat.KDL,
                 river.config.SystemOverrides.none());
+    }
+
+    @Test
+    void spansAreExportedOverGrpcToo() throws Exception {
+        try (TestOrigin origin = new TestOrigin(); OtlpReceiver receiver = OtlpReceiver.grpc();
+                RiverHarness river = RiverHarness.start(proxy("system {\n tracing {\n enabled true\n protocol \"grpc\"\n endpoint \""
+                        + receiver.endpoint() + "\"\n }\n}\n", origin))) {
+            get(river, "/echo/grpc-export");
+            String[] tp = seen(origin, "/echo/grpc-export").split("-");
+            List<OtlpReceiver.Received> spans = receiver.await(r -> r.traceId().equals(tp[1]), 2, 15_000);
+            OtlpReceiver.Received server = spans.stream().filter(r -> r.kind() == Span.SpanKind.SPAN_KIND_SERVER).findFirst().orElseThrow();
+            OtlpReceiver.Received client = spans.stream().filter(r -> r.kind() == Span.SpanKind.SPAN_KIND_CLIENT).findFirst().orElseThrow();
+            assertThat(client.parentSpanId()).isEqualTo(server.spanId());
+            assertThat(tp[2]).isEqualTo(client.spanId());
+            assertThat(server.resourceAttribute("service.name")).isEqualTo("river");
+        }
     }
 }

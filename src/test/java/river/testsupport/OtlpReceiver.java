@@ -20,8 +20,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /**
- * An OTLP/HTTP traces receiver on loopback (JDK HTTP server): decodes every export with
- * OpenTelemetry's proto classes and keeps the spans, which tests wait for by condition.
+ * An OTLP traces receiver on loopback, over HTTP (JDK HTTP server) or gRPC (grpc-java): decodes every
+ * export with OpenTelemetry's proto classes and keeps the spans, which tests wait for by condition.
  */
 public final class OtlpReceiver implements AutoCloseable {
     /** A received span, with its ids as lower-case hex (as in {@code traceparent}) and its resource. */
@@ -63,25 +63,17 @@ public final class OtlpReceiver implements AutoCloseable {
     }
 
     private final HttpServer server;
+    private final io.grpc.Server grpcServer;
     private final List<Received> spans = new ArrayList<>();
     private int exports;
 
+    /** An OTLP/HTTP receiver ({@code POST /v1/traces}). */
     public OtlpReceiver() throws IOException {
+        grpcServer = null;
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 16);
         server.createContext("/v1/traces", exchange -> {
             try (InputStream in = exchange.getRequestBody()) {
-                ExportTraceServiceRequest request = ExportTraceServiceRequest.parseFrom(in.readAllBytes());
-                synchronized (this) {
-                    exports++;
-                    for (ResourceSpans rs : request.getResourceSpansList()) {
-                        for (ScopeSpans ss : rs.getScopeSpansList()) {
-                            for (Span s : ss.getSpansList()) {
-                                spans.add(new Received(s, rs.getResource()));
-                            }
-                        }
-                    }
-                    notifyAll();
-                }
+                received(ExportTraceServiceRequest.parseFrom(in.readAllBytes()));
                 byte[] answer = ExportTraceServiceResponse.getDefaultInstance().toByteArray();
                 exchange.getResponseHeaders().set("Content-Type", "application/x-protobuf");
                 exchange.sendResponseHeaders(200, answer.length == 0 ? -1 : answer.length);
@@ -93,8 +85,70 @@ public final class OtlpReceiver implements AutoCloseable {
         server.start();
     }
 
-    /** The URL River exports to. */
+    /** An OTLP/gRPC receiver: grpc-java's server with the proto classes' {@code TraceService}. */
+    private OtlpReceiver(boolean grpc) throws IOException {
+        server = null;
+        // The service by hand (grpc-java's core, the proto classes' messages): the generated stub needs grpc-protobuf.
+        io.grpc.MethodDescriptor<ExportTraceServiceRequest, ExportTraceServiceResponse> export = io.grpc.MethodDescriptor
+                .newBuilder(marshaller(ExportTraceServiceRequest::parseFrom), marshaller(ExportTraceServiceResponse::parseFrom))
+                .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+                .setFullMethodName("opentelemetry.proto.collector.trace.v1.TraceService/Export")
+                .build();
+        grpcServer = io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .addService(io.grpc.ServerServiceDefinition.builder("opentelemetry.proto.collector.trace.v1.TraceService")
+                        .addMethod(export, io.grpc.stub.ServerCalls.asyncUnaryCall((request, answer) -> {
+                            received(request);
+                            answer.onNext(ExportTraceServiceResponse.getDefaultInstance());
+                            answer.onCompleted();
+                        }))
+                        .build())
+                .build()
+                .start();
+    }
+
+    private interface Parser<T> {
+        T parse(InputStream in) throws IOException;
+    }
+
+    private static <T extends com.google.protobuf.MessageLite> io.grpc.MethodDescriptor.Marshaller<T> marshaller(Parser<T> parser) {
+        return new io.grpc.MethodDescriptor.Marshaller<>() {
+            @Override
+            public InputStream stream(T value) {
+                return value.toByteString().newInput();
+            }
+
+            @Override
+            public T parse(InputStream in) {
+                try {
+                    return parser.parse(in);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+    }
+
+    public static OtlpReceiver grpc() throws IOException {
+        return new OtlpReceiver(true);
+    }
+
+    private synchronized void received(ExportTraceServiceRequest request) {
+        exports++;
+        for (ResourceSpans rs : request.getResourceSpansList()) {
+            for (ScopeSpans ss : rs.getScopeSpansList()) {
+                for (Span s : ss.getSpansList()) {
+                    spans.add(new Received(s, rs.getResource()));
+                }
+            }
+        }
+        notifyAll();
+    }
+
+    /** The URL River exports to: the traces path for OTLP/HTTP, the address for OTLP/gRPC. */
     public URI endpoint() {
+        if (grpcServer != null) {
+            return URI.create("http://127.0.0.1:" + ((InetSocketAddress) grpcServer.getListenSockets().get(0)).getPort());
+        }
         return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/v1/traces");
     }
 
@@ -126,6 +180,10 @@ public final class OtlpReceiver implements AutoCloseable {
 
     @Override
     public void close() {
-        server.stop(0);
+        if (grpcServer != null) {
+            grpcServer.shutdownNow();
+        } else {
+            server.stop(0);
+        }
     }
 }

@@ -183,6 +183,9 @@ final class OtlpGrpcSender implements GrpcSender {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, Http2StreamFrame frame) {
+            if (reported) {
+                return; // the outcome is known (a timeout, an oversized answer): the rest is dropped
+            }
             if (frame instanceof Http2DataFrame data) {
                 if (body.readableBytes() + data.content().readableBytes() > MAX_RESPONSE_BYTES) {
                     failed(new IOException("OTLP export response over " + MAX_RESPONSE_BYTES + " bytes"));

@@ -395,6 +395,11 @@ public final class RiverServer implements AutoCloseable {
         return g == null ? null : g.tracing();
     }
 
+    /** Counts one hand-over of the listeners to an upgraded instance, by whether the new one served. */
+    public void countUpgrade(boolean ok) {
+        metrics.upgraded(ok);
+    }
+
     /** The process's metrics, exposed by the admin listener. */
     public river.observe.Metrics metrics() {
         return metrics;

@@ -116,4 +116,25 @@ class TracingSamplingTest {
             assertThat(server.resourceAttribute("service.name")).isEqualTo("river");
         }
     }
+
+    @Test
+    void shuttingDownExportsWhatIsStillQueued() throws Exception {
+        try (TestOrigin origin = new TestOrigin(); OtlpReceiver receiver = new OtlpReceiver()) {
+            System.setProperty("river.tracing.exportDelayMs", "600000"); // no scheduled export during the test
+            RiverHarness river;
+            try {
+                river = RiverHarness.start(proxy("system {\n tracing {\n enabled true\n endpoint \"" + receiver.endpoint() + "\"\n }\n}\n", origin));
+            } finally {
+                System.clearProperty("river.tracing.exportDelayMs");
+            }
+            try {
+                get(river, "/echo/flushed");
+                assertThat(receiver.spans()).isEmpty();
+            } finally {
+                river.close();
+            }
+            String trace = seen(origin, "/echo/flushed").split("-")[1];
+            assertThat(receiver.spans()).filteredOn(r -> r.traceId().equals(trace)).hasSize(2);
+        }
+    }
 }

@@ -10,6 +10,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import river.admin.AdminServer;
+import river.config.AdminConfig;
 import river.config.RiverConfig;
 import river.config.SystemConfig;
 import river.server.InheritedListeners;
@@ -82,6 +84,9 @@ final class Launcher {
         List<InheritedListeners.Inherited> handedOver = receipt.map(ListenerHandover.Receipt::sockets).orElse(List.of());
         InheritedListeners inherited = InheritedListeners.of(
                 java.util.stream.Stream.concat(handedOver.stream(), activated.stream()).toList());
+        // The admin listener's socket is handed over (or passed by systemd) like the services' ones.
+        AdminConfig adminConfig = system.observability().admin();
+        InheritedListeners adminInherited = adminConfig.enabled() ? inherited.claimFor(adminConfig.listen()) : InheritedListeners.none();
         try {
             server.listen(inherited);
         } catch (Exception e) {
@@ -89,11 +94,24 @@ final class Launcher {
             err.println("river: could not start: " + e.getMessage());
             return Main.INVALID_CONFIG;
         }
+        // SIGHUP and POST /reload: in-place reload of the same file; the JVM runs from the directory Main resolves against.
+        ReloadSignal reloads = ReloadSignal.create(server, settings, Path.of("").toAbsolutePath());
+        Optional<AdminServer> admin = Optional.empty();
+        if (adminConfig.enabled()) {
+            try {
+                admin = Optional.of(AdminServer.start(adminConfig, server, reloads::reload, adminInherited));
+            } catch (Exception e) {
+                receipt.ifPresent(r -> r.failed(e.getMessage()));
+                server.close();
+                err.println("river: could not start: " + e.getMessage());
+                return Main.INVALID_CONFIG;
+            }
+        }
         receipt.ifPresent(r -> r.serving(inherited.claimed()));
         LOG.info("River started: {} service(s) on {} transport, {} thread(s) each",
                 config.services().size(), server.transportName(), system.threadsPerService());
-        // SIGHUP: in-place reload of the same file (ReloadSignal); the JVM runs from the directory Main resolves against.
-        ReloadSignal.install(server, settings, Path.of("").toAbsolutePath());
+        reloads.onSighup();
+        Optional<AdminServer> adminListener = admin;
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicBoolean stopping = new AtomicBoolean();
         Duration grace = Duration.ofSeconds(system.gracePeriodSeconds());
@@ -121,7 +139,7 @@ final class Launcher {
                 return;
             }
             new Thread(() -> {
-                if (upgradeTo(server, system)) {
+                if (upgradeTo(server, adminListener, system)) {
                     stopped.countDown();
                 } else {
                     stopping.set(false);
@@ -141,6 +159,8 @@ final class Launcher {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // Open through the drain (GET /ready says River is stopping); closed once it is over.
+        adminListener.ifPresent(AdminServer::close);
         return Main.OK;
     }
 
@@ -148,22 +168,26 @@ final class Launcher {
      * SIGQUIT: hands every listener to the instance waiting on the upgrade socket; once it serves, stops
      * accepting and drains. Returns false, still serving, when the new instance is not there or fails.
      */
-    private static boolean upgradeTo(RiverServer server, SystemConfig system) {
+    private static boolean upgradeTo(RiverServer server, Optional<AdminServer> admin, SystemConfig system) {
         Path socket = system.upgradeSocket().get();
         Duration wait = Duration.ofSeconds(system.lifecycle().upgradeTimeoutSeconds());
-        LOG.info("SIGQUIT: handing {} listener(s) over on {}", server.listeningChannels().size(), socket);
+        List<io.netty.channel.Channel> listeners = new java.util.ArrayList<>(server.listeningChannels());
+        admin.ifPresent(a -> listeners.add(a.listener()));
+        LOG.info("SIGQUIT: handing {} listener(s) over on {}", listeners.size(), socket);
         ListenerHandover.Outcome outcome;
         try {
-            outcome = ListenerHandover.send(socket, server.listeningChannels(), wait);
+            outcome = ListenerHandover.send(socket, listeners, wait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
         }
+        server.countUpgrade(outcome.serving());
         if (!outcome.serving()) {
             LOG.error("upgrade failed: {}; still serving", outcome.reason());
             return false;
         }
-        server.handOver(outcome.adopted());
+        admin.ifPresent(a -> a.handOver(outcome.adopted()));
+        server.handOver(outcome.adopted().stream().filter(ch -> admin.map(a -> a.listener() != ch).orElse(true)).toList());
         Duration grace = Duration.ofSeconds(system.gracePeriodSeconds());
         LOG.info("upgrade: the new instance serves on {} adopted listener(s); draining (grace period {} s)",
                 outcome.adopted().size(), grace.toSeconds());

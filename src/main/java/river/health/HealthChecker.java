@@ -82,6 +82,11 @@ public final class HealthChecker implements AutoCloseable {
         return firstRound;
     }
 
+    /** Whether the first round has ended (every server checked once, passed or failed), for readiness. */
+    public boolean firstRoundDone() {
+        return firstRound.isDone();
+    }
+
     /** Runs a round now (after the server set changed), unless one is already running. */
     public void checkNow() {
         loop.execute(this::round);

@@ -82,6 +82,15 @@ public final class InheritedListeners {
         return Optional.empty();
     }
 
+    /**
+     * Claims the inherited socket bound to {@code address}, as {@link #take} does, for a listener bound
+     * apart from the services (the admin listener): a set holding that one socket, or none. It counts
+     * among this set's {@link #claimed} ones, so the instance that handed it over keeps it open.
+     */
+    public InheritedListeners claimFor(ListenAddress address) {
+        return new InheritedListeners(take(address).map(List::of).orElse(List.of()));
+    }
+
     /** The inherited sockets a listener adopted. */
     public List<Inherited> claimed() {
         return List.copyOf(claimed);

@@ -106,6 +106,15 @@ public final class RiverServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        RuntimeMetrics.register(metrics.registry(), current::get, connections, () -> {
+            Map<Channel, String> byListener = new java.util.HashMap<>();
+            for (BoundListener b : listeners.values()) {
+                if (b.channel != null) {
+                    byListener.put(b.channel, b.key.service());
+                }
+            }
+            return byListener;
+        });
         long every = Long.getLong("river.certificateCheckMs", 5_000);
         certificateWatch.scheduleWithFixedDelay(() -> certificates().forEach(ServerTls::reloadIfChanged), every, every, TimeUnit.MILLISECONDS);
     }
@@ -137,7 +146,7 @@ public final class RiverServer implements AutoCloseable {
         try {
             server.accessLog = LogWiring.accessLogWriter(config.system());
             server.accessLogConfig = config.system().observability().logs().access();
-            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.accessLog);
+            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.metrics, server.accessLog);
             server.generations = 1;
             server.current.set(first);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -253,7 +262,7 @@ public final class RiverServer implements AutoCloseable {
         Generation old = current.get();
         Generation next;
         try {
-            next = Generation.build(generations + 1, config, old, transport, blocking, accessLogFor(config));
+            next = Generation.build(generations + 1, config, old, transport, blocking, metrics, accessLogFor(config));
         } catch (IOException | RuntimeException e) {
             return failed(n, started, List.of(String.valueOf(e.getMessage())));
         } catch (InterruptedException e) {
@@ -343,6 +352,7 @@ public final class RiverServer implements AutoCloseable {
         int servicesRemoved = (int) old.services().stream().filter(s -> next.service(s.name()) == null).count();
         ReloadOutcome outcome = new ReloadOutcome(n, true, elapsedMs(started), next.number(), servicesAdded, servicesRemoved, servicesChanged,
                 kept.size(), added.size(), removed.size(), List.of());
+        metrics.reloaded(true);
         LOG.info("{}", outcome.describe());
         return outcome;
     }
@@ -358,6 +368,7 @@ public final class RiverServer implements AutoCloseable {
 
     private ReloadOutcome failed(int n, long started, List<String> errors) {
         ReloadOutcome outcome = new ReloadOutcome(n, false, elapsedMs(started), current.get().number(), 0, 0, 0, 0, 0, 0, errors);
+        metrics.reloaded(false);
         LOG.error("{}", outcome.describe());
         return outcome;
     }
@@ -384,12 +395,78 @@ public final class RiverServer implements AutoCloseable {
         LOG.info("{} released: its last connection has ended", g);
     }
 
-    /** The generation serving new connections (1 at start, one more per successful reload). */
+    /** The current generation's tracing, or null when tracing is off (tests). */
+    river.observe.Tracing tracing() {
+        Generation g = current.get();
+        return g == null ? null : g.tracing();
+    }
+
+    /** Counts one hand-over of the listeners to an upgraded instance, by whether the new one served. */
+    public void countUpgrade(boolean ok) {
+        metrics.upgraded(ok);
+    }
+
     /** The process's metrics, exposed by the admin listener. */
     public river.observe.Metrics metrics() {
         return metrics;
     }
 
+    /**
+     * Whether River is ready for traffic ({@code GET /ready}), and if not, what it waits for: every
+     * listener of the current generation bound, every upstream group with active health checks through
+     * its first round, every TLS listener with a certificate ({@link ServerTls#certificateReady}); never
+     * once River stops accepting (shutdown, upgrade).
+     *
+     * @param pending what is not ready yet, one short sentence each; empty when ready
+     */
+    public record Readiness(List<String> pending) {
+        public Readiness {
+            pending = List.copyOf(pending);
+        }
+
+        public boolean ready() {
+            return pending.isEmpty();
+        }
+    }
+
+    /** What readiness waits for now; cheap enough to compute on every {@code GET /ready}. */
+    public Readiness readiness() {
+        List<String> pending = new ArrayList<>();
+        if (stopped) {
+            pending.add("River is stopping (shutdown or upgrade): it accepts no new connections");
+        }
+        Generation g = current.get();
+        for (ServiceGeneration s : g.services()) {
+            for (Generation.ListenerKey key : Generation.ListenerKey.of(s.config()).keySet()) {
+                BoundListener b = listeners.get(key);
+                if (b == null || b.channel == null || !b.channel.isOpen()) {
+                    pending.add("service " + s.name() + ": listener " + key.address() + " not bound");
+                }
+            }
+            if (s.wiring() != null) {
+                s.wiring().pending().forEach(p -> pending.add("service " + s.name() + ": " + p));
+            }
+            for (Map.Entry<Generation.ListenerKey, ServiceGeneration.ListenerPlan> plan : s.listenerPlans().entrySet()) {
+                ServerTls tls = plan.getValue().tls();
+                if (tls != null && !tls.certificateReady()) {
+                    pending.add("service " + s.name() + ": listener " + plan.getKey().address() + ": no certificate yet");
+                }
+            }
+        }
+        return new Readiness(pending);
+    }
+
+    /** The configuration the current generation was built from (what {@code GET /config} shows, redacted). */
+    public RiverConfig config() {
+        return current.get().config();
+    }
+
+    /** The socket implementation, for a listener River runs beside its services (the admin listener). */
+    public Transport transport() {
+        return transport;
+    }
+
+    /** The generation serving new connections (1 at start, one more per successful reload). */
     public int generation() {
         return current.get().number();
     }
@@ -600,6 +677,11 @@ public final class RiverServer implements AutoCloseable {
         for (ServiceGeneration s : services) {
             if (s.rateLimits() != null && seen.add(s.rateLimits())) {
                 s.rateLimits().close();
+            }
+        }
+        for (Generation g : liveGenerations()) {
+            if (g.tracing() != null && seen.add(g.tracing())) {
+                g.tracing().close(); // the spans of the last requests are exported
             }
         }
         blocking.shutdownNow();

@@ -83,7 +83,7 @@ final class ServiceGeneration {
      * configuration is unchanged. On failure, closes only what it built.
      */
     static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking,
-            river.observe.AccessLogWriter accessLog) throws IOException, InterruptedException {
+            river.observe.Metrics metrics, river.observe.Tracing tracing, river.observe.AccessLogWriter accessLog) throws IOException, InterruptedException {
         EventLoopGroup group;
         int threads;
         if (before != null) {
@@ -109,6 +109,9 @@ final class ServiceGeneration {
             river.upstream.PeerSelector selector = null;
             RequestGuards guards = service.guards();
             ServiceHandler handler = service.handler();
+            if (tracing != null) {
+                modules.add(tracing.module(routePaths(handler))); // first: it sees every request, and the response head the client gets
+            }
             RiverServer.withHeaderCount(guards.overload(), guards.limits().maxRequestHeaders()).ifPresent(o -> modules.add(new OverloadModule(o)));
             if (guards.normalization().any()) {
                 modules.add(new NormalizationModule(guards.normalization()));
@@ -170,6 +173,9 @@ final class ServiceGeneration {
             } else {
                 throw new IllegalStateException("unhandled kind of service handler: " + handler);
             }
+            if (system.observability().admin().recording()) {
+                modules.add(new river.observe.RequestMetrics(metrics.service(service.name(), routePaths(handler))));
+            }
             if (system.accessLog() && accessLog != null) {
                 modules.add(new AccessLog(LogWiring.format(system.observability().logs().access()), accessLog));
             }
@@ -219,6 +225,11 @@ final class ServiceGeneration {
         }
     }
 
+    /** The configured paths of a routed service's routes, by index ({@code RequestContext.route()}); empty for other services. */
+    private static List<String> routePaths(ServiceHandler handler) {
+        return handler instanceof ServiceHandler.Routed routed ? routed.routes().stream().map(RouteConfig::path).toList() : List.of();
+    }
+
     /** How one listener of this generation sets up an accepted connection. */
     record ListenerPlan(ListenerConfig listener, ServerTls tls, ProxyEngine engine, Http1Settings h1, Http1ServerInitializer http1,
             int tlsHandshakeTimeoutMs, ConnectionLimits connectionLimits) {
@@ -230,6 +241,7 @@ final class ServiceGeneration {
             }
             if (tls != null) {
                 ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), tlsHandshakeTimeoutMs));
+                ch.pipeline().addLast("tls-outcome", tls.newOutcomeCounter());
                 ch.pipeline().addLast(new river.http.ProtocolSelector(engine, http1, h1));
             } else if (listener.h2c()) {
                 ch.pipeline().addLast(new river.http.PriorKnowledgeDetector(engine, http1, h1));
@@ -256,6 +268,11 @@ final class ServiceGeneration {
 
     ListenerPlan listener(Generation.ListenerKey key) {
         return listeners.get(key);
+    }
+
+    /** How each listener sets up a connection, in configuration order. */
+    Map<Generation.ListenerKey, ListenerPlan> listenerPlans() {
+        return java.util.Collections.unmodifiableMap(listeners);
     }
 
     String name() {

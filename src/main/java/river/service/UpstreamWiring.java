@@ -248,6 +248,18 @@ final class UpstreamWiring implements AutoCloseable {
         }
     }
 
+    /** What readiness still waits for: each group whose active health checks have not finished their first round. */
+    List<String> pending() {
+        List<String> pending = new ArrayList<>();
+        checkers.forEach((group, checker) -> {
+            if (!checker.firstRoundDone()) {
+                pending.add("upstream group " + group.name() + ": first health-check round");
+            }
+        });
+        pending.sort(null);
+        return pending;
+    }
+
     @Override
     public void close() {
         discoveries.forEach(Discovery::close);

@@ -2,56 +2,24 @@ package river.observe;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.CountDownLatch;
+import java.io.ByteArrayOutputStream;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import river.testsupport.Eventually;
+import river.testsupport.StuckOutputStream;
 
 /** The writer between the event loops and the destination: bounded, never waits, counts what it drops. */
 class AccessLogWriterTest {
-    /** A destination stuck until released: the writer thread waits in write(). */
-    static final class StuckSink implements AccessLogWriter.Sink {
-        final CountDownLatch entered = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-        final ByteArrayOutputStream got = new ByteArrayOutputStream();
-        final AtomicInteger writes = new AtomicInteger();
-
-        @Override
-        public void write(byte[] bytes, int offset, int length) throws java.io.IOException {
-            entered.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                throw new java.io.InterruptedIOException();
-            }
-            synchronized (got) {
-                got.write(bytes, offset, length);
-            }
-            writes.incrementAndGet();
-        }
-
-        @Override
-        public void close() {}
-
-        String text() {
-            synchronized (got) {
-                return got.toString(StandardCharsets.US_ASCII);
-            }
-        }
-    }
-
     private static byte[] line(int i) {
         return ("line " + i + "\n").getBytes(StandardCharsets.US_ASCII);
     }
 
     @Test
     void aFullQueueDropsAndCountsEveryLineBeyondItsCapacityWithoutWaiting() throws Exception {
-        StuckSink sink = new StuckSink();
+        StuckOutputStream sink = new StuckOutputStream();
         long droppedBefore = AccessLog.dropped();
-        try (AccessLogWriter writer = new AccessLogWriter(sink, 40)) {
+        try (AccessLogWriter writer = new AccessLogWriter(AccessLogSinks.stream(sink), 40)) {
             int capacity = writer.capacity();
             assertThat(capacity).isEqualTo(64);
             assertThat(writer.offer(line(0))).isTrue();
@@ -72,7 +40,7 @@ class AccessLogWriterTest {
             for (int i = 0; i <= capacity; i++) {
                 assertThat(lines[i]).isEqualTo("line " + i);
             }
-            assertThat(sink.writes.get()).isLessThan(1 + capacity);
+            assertThat(sink.writes()).isLessThan(1 + capacity);
         }
     }
 

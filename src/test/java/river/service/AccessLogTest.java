@@ -6,7 +6,6 @@ import ch.qos.logback.classic.Level;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -31,6 +29,7 @@ import river.observe.AccessLog;
 import river.testsupport.Eventually;
 import river.testsupport.RawHttp;
 import river.testsupport.RiverHarness;
+import river.testsupport.StuckOutputStream;
 import river.testsupport.TestOrigin;
 
 /** The access log through the real River: a real origin, real clients, lines read back from where River wrote them. */
@@ -209,41 +208,10 @@ class AccessLogTest {
         }
     }
 
-    /** Standard output that takes its first write and then holds the writer until released. */
-    static final class StuckOut extends OutputStream {
-        final CountDownLatch entered = new CountDownLatch(1);
-        final CountDownLatch release = new CountDownLatch(1);
-        final java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
-
-        @Override
-        public void write(int b) throws IOException {
-            write(new byte[] {(byte) b}, 0, 1);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            entered.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                throw new java.io.InterruptedIOException();
-            }
-            synchronized (got) {
-                got.write(b, off, len);
-            }
-        }
-
-        long lines() {
-            synchronized (got) {
-                return got.toString(StandardCharsets.US_ASCII).lines().count();
-            }
-        }
-    }
-
     @Test
     void aStuckDestinationCostsLinesNeverRequests() throws Exception {
         PrintStream realOut = System.out;
-        StuckOut stuck = new StuckOut();
+        StuckOutputStream stuck = new StuckOutputStream();
         int queue = 50;
         RiverHarness river = null;
         System.setOut(new PrintStream(stuck, false));

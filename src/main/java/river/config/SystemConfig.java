@@ -11,7 +11,7 @@ import java.util.Optional;
  * @param pidFile where the daemon's pid is written
  * @param upgradeSocket the Unix socket listeners are handed over on during an upgrade
  * @param gracePeriodSeconds how long in-flight requests may run after SIGTERM before River exits
- * @param accessLog whether a line per request is written to standard output
+ * @param accessLog whether the access log is on; where and how it is written: {@code observability().logs().access()}
  * @param dnsServers the name servers ({@code ip:port}) discovery asks; empty for the system's (/etc/resolv.conf)
  * @param lifecycle upgrade wait, idle-connection close spread and the final shutdown bound
  * @param observability the admin listener and metrics, logs and traces

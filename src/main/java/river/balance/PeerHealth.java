@@ -15,6 +15,8 @@ public final class PeerHealth {
     private static final long NOT_EJECTED = Long.MIN_VALUE;
     private volatile long ejectedUntilNanos = NOT_EJECTED;
     private volatile int failuresInARow;
+    /** Passive ejections so far (written under this object's lock). */
+    private volatile long ejections;
     private long nextEjectionMs = FIRST_EJECTION_MS;
     /** Active check results in a row, counted by the checker only. */
     private int checkSuccesses;
@@ -25,6 +27,21 @@ public final class PeerHealth {
     /** @param healthyAtFirst false when active checks must pass before the peer gets traffic */
     PeerHealth(boolean healthyAtFirst) {
         this.activeHealthy = healthyAtFirst;
+    }
+
+    /** Whether the peer gets traffic now: its active checks pass and it is not ejected for failed requests. */
+    public boolean serving() {
+        return usable();
+    }
+
+    /** Whether the active checks consider the peer healthy (true for peers without checks). */
+    public boolean activeHealthy() {
+        return activeHealthy;
+    }
+
+    /** How many times failed requests have ejected the peer. */
+    public long ejections() {
+        return ejections;
     }
 
     boolean usable() {
@@ -89,6 +106,7 @@ public final class PeerHealth {
         }
         // Ejected for a while; a failure right after readmission doubles the next ejection.
         ejectedUntilNanos = now + nextEjectionMs * 1_000_000L;
+        ejections++;
         nextEjectionMs = Math.min(LONGEST_EJECTION_MS, nextEjectionMs * 2);
         failuresInARow = PASSIVE_FAILURES - 1;
         return true;

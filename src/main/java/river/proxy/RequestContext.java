@@ -29,6 +29,18 @@ public final class RequestContext {
     long bytesIn;
     long bytesOut;
     long connectNanos = -1;
+    /** When the current attempt began borrowing or dialling its connection, from arrival; -1 before any. */
+    long attemptStartNanos = -1;
+    /** When the upstream's final response head arrived, from arrival; -1 if none did. */
+    long upstreamHeadNanos = -1;
+    /** The upstream's final response status, or 0 if none arrived. */
+    int upstreamStatus;
+    /** The configured route that claimed the request (its index in the service's routes), {@link #NO_ROUTE}, or -1 before routing. */
+    int route = -1;
+    /** {@link #route()} of a request that no configured route claimed. */
+    public static final int NO_ROUTE = -2;
+    /** What refused the request, as {@code module:rule}, or null. */
+    String rejectedBy;
     long responseHeadNanos = -1;
     long endNanos = -1;
     ProxyError error;
@@ -62,6 +74,35 @@ public final class RequestContext {
     /** Sends this request to {@code upstreams} instead of the service's connectors (routing). */
     public void routeTo(river.upstream.PeerSelector upstreams) {
         this.upstreams = upstreams;
+    }
+
+    /** Sends this request to the upstreams of the service's route number {@code index} (routing). */
+    public void routeTo(river.upstream.PeerSelector upstreams, int index) {
+        this.upstreams = upstreams;
+        this.route = index;
+    }
+
+    /** Records that no configured route claims this request (routing). */
+    public void noRoute() {
+        this.route = NO_ROUTE;
+    }
+
+    /**
+     * The index of the configured route that claimed the request; {@link #NO_ROUTE} when none did; -1
+     * when no routing decided (a service without routes, or a request refused before routing).
+     */
+    public int route() {
+        return route;
+    }
+
+    /** Records that {@code rule} of {@code module} refused the request (counted by the metrics); a configured name only. */
+    public void rejectedBy(String ruleName) {
+        this.rejectedBy = ruleName;
+    }
+
+    /** The configured rule that refused the request, or null. */
+    public String rejectedBy() {
+        return rejectedBy;
     }
 
     public String service() {
@@ -150,6 +191,21 @@ public final class RequestContext {
     /** Nanoseconds from arrival until the upstream connection was ready, or -1. */
     public long connectNanos() {
         return connectNanos;
+    }
+
+    /** Nanoseconds from arrival until the last attempt began borrowing or dialling its connection, or -1. */
+    public long attemptStartNanos() {
+        return attemptStartNanos;
+    }
+
+    /** Nanoseconds from arrival until the upstream's final response head arrived, or -1. */
+    public long upstreamHeadNanos() {
+        return upstreamHeadNanos;
+    }
+
+    /** The status the upstream answered with (before any module changed it), or 0 if none arrived. */
+    public int upstreamStatus() {
+        return upstreamStatus;
     }
 
     /** Nanoseconds from arrival until the response head was sent, or -1. */

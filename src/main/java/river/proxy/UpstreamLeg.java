@@ -79,6 +79,7 @@ final class UpstreamLeg implements UpstreamListener {
 
     /** Borrows or opens a connection to {@code peer}; ends in the upstream-request phase or a failure. */
     void connect(Peer peer) {
+        ctx.attemptStartNanos = engine.clock().nanoTime() - ctx.startNanos();
         // A protocol switch takes its connection for good: open a fresh one, on this event loop.
         // A request with a body streams it on its own event loop's connections only.
         UpstreamConnection idle = webSocket || grpc ? null : engine.pool().takeIdle(peer, loop, this, exchange.requestFullyRead());
@@ -244,6 +245,8 @@ final class UpstreamLeg implements UpstreamListener {
             return;
         }
         deadlines.responseArrived();
+        ctx.upstreamStatus = code;
+        ctx.upstreamHeadNanos = engine.clock().nanoTime() - ctx.startNanos();
         if (ctx.upstreams != null) {
             ctx.upstreams.report(ctx.peer, true);
         }

@@ -68,6 +68,96 @@ public final class ServerTls {
 
     private final java.util.concurrent.atomic.LongAdder handshakes = new java.util.concurrent.atomic.LongAdder();
 
+    /** Why handshakes failed; a fixed set, so that the metric's labels stay bounded. */
+    public enum HandshakeFailure {
+        TIMEOUT, CLOSED, NO_SHARED_CIPHER, PROTOCOL_VERSION, CERTIFICATE, NOT_TLS, OTHER;
+
+        /** The reason a failed handshake's cause names, judged from its type and message. */
+        static HandshakeFailure of(Throwable cause) {
+            if (cause instanceof io.netty.handler.ssl.SslHandshakeTimeoutException) {
+                return TIMEOUT;
+            }
+            if (cause instanceof java.nio.channels.ClosedChannelException) {
+                return CLOSED;
+            }
+            if (cause instanceof io.netty.handler.ssl.NotSslRecordException) {
+                return NOT_TLS;
+            }
+            String m = String.valueOf(cause.getMessage()).toLowerCase(Locale.ROOT);
+            if (m.contains("cipher")) {
+                return NO_SHARED_CIPHER;
+            } else if (m.contains("protocol") || m.contains("version")) {
+                return PROTOCOL_VERSION;
+            } else if (m.contains("certificate")) {
+                return CERTIFICATE;
+            } else if (m.contains("closed") || m.contains("eof")) {
+                return CLOSED;
+            }
+            return OTHER;
+        }
+
+        /** The metric label: lower case. */
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    private final java.util.concurrent.atomic.LongAdder handshakesDone = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder[] handshakeFailures = new java.util.concurrent.atomic.LongAdder[HandshakeFailure.values().length];
+
+    {
+        for (int i = 0; i < handshakeFailures.length; i++) {
+            handshakeFailures[i] = new java.util.concurrent.atomic.LongAdder();
+        }
+    }
+
+    /** Handshakes completed on this listener. */
+    public long handshakesCompleted() {
+        return handshakesDone.sum();
+    }
+
+    /** Handshakes that failed for {@code reason} on this listener. */
+    public long handshakesFailed(HandshakeFailure reason) {
+        return handshakeFailures[reason.ordinal()].sum();
+    }
+
+    /**
+     * The handler, placed right after the TLS handler, that counts how the handshake ended and then
+     * leaves the pipeline.
+     */
+    public ChannelHandler newOutcomeCounter() {
+        return new io.netty.channel.ChannelInboundHandlerAdapter() {
+            @Override
+            public void userEventTriggered(io.netty.channel.ChannelHandlerContext ctx, Object evt) throws Exception {
+                if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent done) {
+                    if (done.isSuccess()) {
+                        handshakesDone.increment();
+                    } else {
+                        handshakeFailures[HandshakeFailure.of(done.cause()).ordinal()].increment();
+                    }
+                    ctx.pipeline().remove(this);
+                }
+                ctx.fireUserEventTriggered(evt);
+            }
+
+            @Override
+            public boolean isSharable() {
+                return false;
+            }
+        };
+    }
+
+    /** Each certificate's DNS names (or subject CN) with when it expires, seconds since the epoch. */
+    public Map<String, Long> expiryByName() {
+        Map<String, Long> expiry = new java.util.TreeMap<>();
+        for (Certificate c : all) {
+            for (String name : c.names) {
+                expiry.merge(name, c.notAfterEpochSeconds, Math::min);
+            }
+        }
+        return expiry;
+    }
+
     /** TLS sessions begun on this listener (connections that got as far as TLS). */
     public long handshakesStarted() {
         return handshakes.sum();
@@ -125,6 +215,8 @@ public final class ServerTls {
         private final Optional<Path> ocspPath;
         private volatile SslContext context;
         private List<FileTime> modified;
+        private volatile List<String> names = List.of();
+        private volatile long notAfterEpochSeconds;
 
         Certificate(TlsSettings settings, Path certPath, Path keyPath, Optional<Path> ocspPath) throws IOException {
             this.settings = settings;
@@ -133,6 +225,31 @@ public final class ServerTls {
             this.ocspPath = ocspPath;
             this.modified = modifiedTimes();
             this.context = TlsContexts.server(settings, certPath, keyPath, ocspPath, offerH2);
+            readExpiry();
+        }
+
+        /** Reads the leaf certificate's names and expiry, for the expiry gauge; a file it cannot read leaves them unknown. */
+        private void readExpiry() {
+            try (java.io.InputStream in = Files.newInputStream(certPath)) {
+                java.security.cert.X509Certificate leaf = (java.security.cert.X509Certificate)
+                        java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+                List<String> dns = new ArrayList<>();
+                java.util.Collection<List<?>> alt = leaf.getSubjectAlternativeNames();
+                if (alt != null) {
+                    for (List<?> entry : alt) {
+                        if (Integer.valueOf(2).equals(entry.get(0))) {
+                            dns.add(String.valueOf(entry.get(1)).toLowerCase(Locale.ROOT));
+                        }
+                    }
+                }
+                if (dns.isEmpty()) {
+                    dns.add(leaf.getSubjectX500Principal().getName());
+                }
+                names = List.copyOf(dns);
+                notAfterEpochSeconds = leaf.getNotAfter().toInstant().getEpochSecond();
+            } catch (IOException | java.security.cert.CertificateException | RuntimeException e) {
+                LOG.debug("listener {}: could not read the expiry of {}: {}", listener, certPath, e.toString());
+            }
         }
 
         private List<FileTime> modifiedTimes() throws IOException {
@@ -152,6 +269,7 @@ public final class ServerTls {
                 SslContext next = TlsContexts.server(settings, certPath, keyPath, ocspPath, offerH2);
                 modified = now;
                 context = next;
+                readExpiry();
                 LOG.info("listener {}: new certificate {}{} in use for new connections", listener, certPath,
                         ocspPath.map(p -> " with OCSP response " + p).orElse(""));
             } catch (IOException | RuntimeException e) {

@@ -64,14 +64,14 @@ final class Generation {
      * limiters and rate limiters whose configuration is equal. On failure, what was built new is closed
      * and {@code previous} is untouched.
      */
-    static Generation build(int number, RiverConfig config, Generation previous, Transport transport, Executor blocking)
-            throws IOException, InterruptedException {
+    static Generation build(int number, RiverConfig config, Generation previous, Transport transport, Executor blocking,
+            river.observe.Metrics metrics) throws IOException, InterruptedException {
         Map<String, ServiceGeneration> services = new LinkedHashMap<>();
         Generation built = new Generation(number, config, services);
         try {
             for (ServiceConfig service : config.services()) {
                 ServiceGeneration before = previous == null ? null : previous.services.get(service.name());
-                services.put(service.name(), ServiceGeneration.build(service, config.system(), before, transport, blocking));
+                services.put(service.name(), ServiceGeneration.build(service, config.system(), before, transport, blocking, metrics));
             }
         } catch (IOException | InterruptedException | RuntimeException e) {
             built.free(previous == null ? Set.of() : previous.resources());

@@ -103,6 +103,15 @@ public final class RiverServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        RuntimeMetrics.register(metrics.registry(), current::get, connections, () -> {
+            Map<Channel, String> byListener = new java.util.HashMap<>();
+            for (BoundListener b : listeners.values()) {
+                if (b.channel != null) {
+                    byListener.put(b.channel, b.key.service());
+                }
+            }
+            return byListener;
+        });
         long every = Long.getLong("river.certificateCheckMs", 5_000);
         certificateWatch.scheduleWithFixedDelay(() -> certificates().forEach(ServerTls::reloadIfChanged), every, every, TimeUnit.MILLISECONDS);
     }
@@ -132,7 +141,7 @@ public final class RiverServer implements AutoCloseable {
         RiverServer server = new RiverServer(Transport.best());
         server.closeTimeoutSeconds = Math.max(1, config.system().lifecycle().gracefulShutdownTimeoutSeconds());
         try {
-            Generation first = Generation.build(1, config, null, server.transport, server.blocking);
+            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.metrics);
             server.generations = 1;
             server.current.set(first);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -248,7 +257,7 @@ public final class RiverServer implements AutoCloseable {
         Generation old = current.get();
         Generation next;
         try {
-            next = Generation.build(generations + 1, config, old, transport, blocking);
+            next = Generation.build(generations + 1, config, old, transport, blocking, metrics);
         } catch (IOException | RuntimeException e) {
             return failed(n, started, List.of(String.valueOf(e.getMessage())));
         } catch (InterruptedException e) {
@@ -337,6 +346,7 @@ public final class RiverServer implements AutoCloseable {
         int servicesRemoved = (int) old.services().stream().filter(s -> next.service(s.name()) == null).count();
         ReloadOutcome outcome = new ReloadOutcome(n, true, elapsedMs(started), next.number(), servicesAdded, servicesRemoved, servicesChanged,
                 kept.size(), added.size(), removed.size(), List.of());
+        metrics.reloaded(true);
         LOG.info("{}", outcome.describe());
         return outcome;
     }
@@ -352,6 +362,7 @@ public final class RiverServer implements AutoCloseable {
 
     private ReloadOutcome failed(int n, long started, List<String> errors) {
         ReloadOutcome outcome = new ReloadOutcome(n, false, elapsedMs(started), current.get().number(), 0, 0, 0, 0, 0, 0, errors);
+        metrics.reloaded(false);
         LOG.error("{}", outcome.describe());
         return outcome;
     }

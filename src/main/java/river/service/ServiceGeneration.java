@@ -82,8 +82,8 @@ final class ServiceGeneration {
      * null) its event loops, and each of pool, upstream groups, limiter and rate limiter whose
      * configuration is unchanged. On failure, closes only what it built.
      */
-    static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking)
-            throws IOException, InterruptedException {
+    static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking,
+            river.observe.Metrics metrics) throws IOException, InterruptedException {
         EventLoopGroup group;
         int threads;
         if (before != null) {
@@ -170,6 +170,11 @@ final class ServiceGeneration {
             } else {
                 throw new IllegalStateException("unhandled kind of service handler: " + handler);
             }
+            if (system.observability().admin().recording()) {
+                List<String> routeLabels = handler instanceof ServiceHandler.Routed routed
+                        ? routed.routes().stream().map(RouteConfig::path).toList() : List.of();
+                modules.add(new river.observe.RequestMetrics(metrics.service(service.name(), routeLabels)));
+            }
             if (system.accessLog()) {
                 modules.add(new AccessLog());
             }
@@ -230,6 +235,7 @@ final class ServiceGeneration {
             }
             if (tls != null) {
                 ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), tlsHandshakeTimeoutMs));
+                ch.pipeline().addLast("tls-outcome", tls.newOutcomeCounter());
                 ch.pipeline().addLast(new river.http.ProtocolSelector(engine, http1, h1));
             } else if (listener.h2c()) {
                 ch.pipeline().addLast(new river.http.PriorKnowledgeDetector(engine, http1, h1));

@@ -64,6 +64,8 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
     private volatile java.util.Set<String> live;
     private final LongAdder connects = new LongAdder();
     private final LongAdder reuses = new LongAdder();
+    /** HTTP/1.1 connections open now (idle or in use), for the pool-size gauges. */
+    private final java.util.concurrent.atomic.AtomicInteger openHttp1 = new java.util.concurrent.atomic.AtomicInteger();
     /** The time idle connections are judged by (System.nanoTime; a fake one in tests). */
     private final LongSupplier clock;
     /** Connection attempts, successful or not (tests tell "never dialled" from "dialled and refused"). */
@@ -215,6 +217,7 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
                 promise.tryFailure(done.cause());
             } else if (done.getNow() instanceof UpstreamConnection connection) {
                 connects.increment();
+                countOpen(connection);
                 connection.attach(listener);
                 if (!promise.trySuccess(connection)) {
                     connection.discard();
@@ -549,6 +552,31 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
                 }
             }
         }
+    }
+
+    private void countOpen(UpstreamConnection connection) {
+        openHttp1.incrementAndGet();
+        connection.channel().closeFuture().addListener(f -> openHttp1.decrementAndGet());
+    }
+
+    /** HTTP/1.1 connections open now, idle or serving a request. */
+    public int openHttp1Connections() {
+        return openHttp1.get();
+    }
+
+    /** Streams open now on this pool's HTTP/2 connections, by peer label. */
+    public java.util.Map<String, Integer> http2StreamsByPeer() {
+        java.util.Map<String, Integer> streams = new java.util.TreeMap<>();
+        for (Map.Entry<String, PeerSessions> e : sessions.entrySet()) {
+            int n = 0;
+            for (Http2Session session : e.getValue().live) {
+                n += session.openStreams();
+            }
+            if (!e.getValue().live.isEmpty()) {
+                streams.put(e.getKey(), n);
+            }
+        }
+        return streams;
     }
 
     /** Open HTTP/2 connections now held, for all peers. */

@@ -128,6 +128,11 @@ final class Http2Session implements UpstreamConnection.Home {
         return open.get() == 0 && now - idleSince > nanos;
     }
 
+    /** Streams open now on this connection. */
+    int openStreams() {
+        return open.get();
+    }
+
     /** Whether new streams may still be opened on this connection. */
     boolean usable() {
         return !draining && parent.isActive();

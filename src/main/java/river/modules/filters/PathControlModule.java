@@ -162,14 +162,19 @@ public final class PathControlModule implements ProxyModule {
 
     @Override
     public CompletionStage<Verdict> onRequest(RequestContext ctx) {
-        for (RequestFilter f : requestFilters) {
+        for (int i = 0; i < requestFilters.length; i++) {
+            RequestFilter f = requestFilters[i];
             Verdict verdict = f.apply(ctx);
             if (verdict != null) {
+                if (f instanceof RequestFilter.Address address) {
+                    ctx.rejectedBy("request-filters filter " + (i + 1) + (address.allow() ? " (allow-cidr-range)" : " (block-cidr-range)"));
+                }
                 return CompletableFuture.completedFuture(verdict);
             }
         }
         if (requestLimit != null && HttpUtil.getContentLength(ctx.request(), -1L) > requestLimit.maxBytes()) {
             // Refused before any of the body is read.
+            ctx.rejectedBy("request-body max-size");
             return Verdict.textNow(requestLimit.status(), "");
         }
         if (BodyRewrite.wanted(requestRewrites, ctx.request().headers())) {

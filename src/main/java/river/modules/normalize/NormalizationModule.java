@@ -44,6 +44,7 @@ public final class NormalizationModule implements ProxyModule {
             return Verdict.CONTINUE_NOW;
         }
         LOG.debug("rejected {} {}: {}", ctx.request().method(), ctx.request().uri(), problem);
+        ctx.rejectedBy("normalization");
         return Verdict.textNow(status, body);
     }
 

@@ -46,12 +46,14 @@ public final class OverloadModule implements ProxyModule {
                 bytes += h.getKey().length() + h.getValue().length() + 4; // "name: value\r\n"
             }
             if ((maxHeaders > 0 && count > maxHeaders) || (maxHeaderBytes > 0 && bytes > maxHeaderBytes)) {
+                ctx.rejectedBy("overload max-headers");
                 return Verdict.textNow(HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE.code(), "");
             }
         }
         if (maxConcurrent > 0) {
             if (inFlight.incrementAndGet() > maxConcurrent) {
                 inFlight.decrementAndGet();
+                ctx.rejectedBy("overload max-concurrent-requests");
                 return Verdict.textNow(shedStatus, shedBody);
             }
             ctx.set(COUNTED, Boolean.TRUE);

@@ -38,20 +38,38 @@ public final class RateLimitModule implements ProxyModule, AutoCloseable {
     /** @param clock milliseconds, controllable by tests; {@code maintenance} runs cache evictions */
     RateLimitModule(List<RateLimitRule> rules, java.util.Optional<RequestGuards.RedisLimits> redis, LongSupplier clock, Executor maintenance) {
         this.local = new RateLimiter(rules, clock, maintenance);
+        this.ruleNames = new String[rules.size()];
+        for (int i = 0; i < rules.size(); i++) {
+            ruleNames[i] = "rate-limiting rule " + (i + 1) + " (" + kind(rules.get(i)) + ")";
+        }
         this.redis = redis.map(r -> new RedisBuckets(r.url(), r.keyPrefix(), rules.stream().map(RateLimitRule::bucket).toList())).orElse(null);
+    }
+
+    /** The metrics label of each rule: its place in the configuration and its kind. */
+    private final String[] ruleNames;
+
+    private static String kind(RateLimitRule rule) {
+        if (rule instanceof RateLimitRule.SourceIp) {
+            return "source-ip";
+        }
+        return rule instanceof RateLimitRule.SpecificUri ? "specific-uri" : "any-matching-uri";
     }
 
     @Override
     public CompletionStage<Verdict> onRequest(RequestContext ctx) {
         if (redis != null && redis.available()) {
-            return shared(ctx.path(), ctx.client());
+            return shared(ctx, ctx.path(), ctx.client());
         }
         RateLimiter.Decision d = local.check(ctx.path(), ctx.client());
-        return d.allowed() ? Verdict.CONTINUE_NOW : CompletableFuture.completedFuture(tooMany(d.retryAfterMs()));
+        if (d.allowed()) {
+            return Verdict.CONTINUE_NOW;
+        }
+        ctx.rejectedBy(ruleNames[d.rule()]);
+        return CompletableFuture.completedFuture(tooMany(d.retryAfterMs()));
     }
 
     /** Takes a token from each applicable rule's Redis bucket in turn, giving them back if one refuses. */
-    private CompletionStage<Verdict> shared(String path, InetSocketAddress client) {
+    private CompletionStage<Verdict> shared(RequestContext ctx, String path, InetSocketAddress client) {
         List<RateLimiter.Rule> rules = local.rules();
         List<Integer> applicable = new ArrayList<>();
         List<String> keys = new ArrayList<>();
@@ -66,12 +84,12 @@ public final class RateLimitModule implements ProxyModule, AutoCloseable {
             return Verdict.CONTINUE_NOW;
         }
         CompletableFuture<Verdict> result = new CompletableFuture<>();
-        take(applicable, keys, 0, new ArrayList<>(), result, path, client);
+        take(ctx, applicable, keys, 0, new ArrayList<>(), result, path, client);
         return result;
     }
 
-    private void take(List<Integer> rules, List<String> keys, int i, List<AsyncBucketProxy> taken, CompletableFuture<Verdict> result,
-            String path, InetSocketAddress client) {
+    private void take(RequestContext ctx, List<Integer> rules, List<String> keys, int i, List<AsyncBucketProxy> taken,
+            CompletableFuture<Verdict> result, String path, InetSocketAddress client) {
         if (i == rules.size()) {
             result.complete(Verdict.CONTINUE);
             return;
@@ -80,26 +98,31 @@ public final class RateLimitModule implements ProxyModule, AutoCloseable {
         try {
             bucket = redis.bucket(rules.get(i), keys.get(i));
         } catch (RuntimeException e) {
-            fallBack(e, taken, result, path, client);
+            fallBack(ctx, e, taken, result, path, client);
             return;
         }
         RedisBuckets.bounded(bucket.tryConsumeAndReturnRemaining(1)).whenComplete((probe, error) -> {
             if (error != null) {
-                fallBack(error, taken, result, path, client);
+                fallBack(ctx, error, taken, result, path, client);
             } else if (!probe.isConsumed()) {
                 taken.forEach(b -> b.addTokens(1));
+                ctx.rejectedBy(ruleNames[rules.get(i)]);
                 result.complete(tooMany(Math.max(1, probe.getNanosToWaitForRefill() / 1_000_000)));
             } else {
                 taken.add(bucket);
-                take(rules, keys, i + 1, taken, result, path, client);
+                take(ctx, rules, keys, i + 1, taken, result, path, client);
             }
         });
     }
 
-    private void fallBack(Throwable error, List<AsyncBucketProxy> taken, CompletableFuture<Verdict> result, String path, InetSocketAddress client) {
+    private void fallBack(RequestContext ctx, Throwable error, List<AsyncBucketProxy> taken, CompletableFuture<Verdict> result, String path,
+            InetSocketAddress client) {
         redis.warn("Redis did not answer a rate-limit check (" + error + "); using this River's local limits meanwhile");
         taken.forEach(b -> b.addTokens(1));
         RateLimiter.Decision d = local.check(path, client);
+        if (!d.allowed()) {
+            ctx.rejectedBy(ruleNames[d.rule()]);
+        }
         result.complete(d.allowed() ? Verdict.CONTINUE : tooMany(d.retryAfterMs()));
     }
 

@@ -29,8 +29,9 @@ final class RateLimiter {
     }
 
     /** The outcome: allowed, or refused with how long until a retry may succeed. */
-    record Decision(boolean allowed, long retryAfterMs) {
-        static final Decision ALLOW = new Decision(true, 0);
+    /** @param rule the index of the rule that refused, or -1 */
+    record Decision(boolean allowed, long retryAfterMs, int rule) {
+        static final Decision ALLOW = new Decision(true, 0, -1);
     }
 
     private final List<Rule> rules;
@@ -75,7 +76,8 @@ final class RateLimiter {
         long now = clock.getAsLong();
         TokenBucket[] taken = null;
         int n = 0;
-        for (Rule rule : rules) {
+        for (int r = 0; r < rules.size(); r++) {
+            Rule rule = rules.get(r);
             Object key = rule.key(path, client);
             if (key == null) {
                 continue;
@@ -85,7 +87,7 @@ final class RateLimiter {
                 for (int i = 0; i < n; i++) {
                     taken[i].giveBack();
                 }
-                return new Decision(false, bucket.millisUntilRefill(now));
+                return new Decision(false, bucket.millisUntilRefill(now), r);
             }
             if (taken == null) {
                 taken = new TokenBucket[rules.size()];

@@ -28,12 +28,14 @@ public final class RoutingModule implements ProxyModule {
         String path = ctx.path();
         String method = ctx.request().method().name();
         String host = hostWithoutPort(ctx.request().headers().get(HttpHeaderNames.HOST));
-        for (Route route : routes) {
+        for (int i = 0; i < routes.size(); i++) {
+            Route route = routes.get(i);
             if (route.claims(path, method, host)) {
-                ctx.routeTo(route.upstreams());
+                ctx.routeTo(route.upstreams(), i);
                 return Verdict.CONTINUE_NOW;
             }
         }
+        ctx.noRoute();
         return Verdict.textNow(noRouteStatus, noRouteBody);
     }
 

@@ -163,17 +163,28 @@ class AdminIT {
 
         // /metrics: Prometheus text 0.0.4 unless the client asks for OpenMetrics.
         assertThat(viaService(service)).isEqualTo("one");
+        // The request is recorded as it ends, just after its answer went out.
+        Eventually.await(() -> {
+            try {
+                return new river.testsupport.Scrape(admin(port, "GET", "/metrics").body()).sum("http_server_request_duration_seconds_count") == 1;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, 10_000);
         HttpResponse<String> text = admin(port, "GET", "/metrics");
         assertThat(text.statusCode()).isEqualTo(200);
         assertThat(text.headers().firstValue("content-type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
         assertThat(text.body()).doesNotContain("# EOF");
         assertTextFormat(text.body());
+        assertThat(new river.testsupport.Scrape(text.body()).sum("http_server_request_duration_seconds_count")).as(text.body()).isEqualTo(1);
         HttpResponse<String> open = admin(port, "GET", "/metrics", "Accept",
                 "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
         assertThat(open.statusCode()).isEqualTo(200);
         assertThat(open.headers().firstValue("content-type")).hasValue("application/openmetrics-text; version=1.0.0; charset=utf-8");
         assertThat(open.body()).endsWith("# EOF\n");
         assertTextFormat(open.body().substring(0, open.body().length() - "# EOF\n".length()));
+        assertThat(open.body()).contains("# TYPE http_server_request_duration_seconds histogram\n")
+                .containsPattern("(?m)^http_server_request_duration_seconds_count\\{.*\\} 1$");
 
         // /config: the effective configuration, its secrets redacted.
         HttpResponse<String> config = admin(port, "GET", "/config");
@@ -223,6 +234,9 @@ class AdminIT {
         assertThat(failure.path("generation").asInt()).isEqualTo(2);
         assertThat(failure.path("errors").get(0).asText()).matches("river\\.kdl:" + (line + 1) + ":\\d+: .*no-such-filter.*");
         assertThat(viaService(service)).isEqualTo("two");
+        river.testsupport.Scrape after = new river.testsupport.Scrape(admin(port, "GET", "/metrics").body());
+        assertThat(after.sum("river_reloads_total", "outcome", "ok")).isEqualTo(1);
+        assertThat(after.sum("river_reloads_total", "outcome", "failed")).isEqualTo(1);
         river.assertNoLeaks(service);
     }
 

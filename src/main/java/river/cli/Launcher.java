@@ -174,7 +174,7 @@ final class Launcher {
             Thread.currentThread().interrupt();
             return false;
         }
-        server.metrics().upgraded(outcome.serving());
+        server.upgraded(outcome.serving());
         if (!outcome.serving()) {
             LOG.error("upgrade failed: {}; still serving", outcome.reason());
             return false;

@@ -389,6 +389,11 @@ public final class RiverServer implements AutoCloseable {
         LOG.info("{} released: its last connection has ended", g);
     }
 
+    /** Counts a hand-over to a new instance (river_upgrades_total), for river.cli, which does not use river.observe. */
+    public void upgraded(boolean ok) {
+        metrics.upgraded(ok);
+    }
+
     /** The process's metrics, exposed by the admin listener. */
     public river.observe.Metrics metrics() {
         return metrics;

@@ -276,6 +276,26 @@ class AdminIT {
     }
 
     @Test
+    void anAdminListenerThatCannotStartStopsRiverWithItsReason() throws Exception {
+        TestOrigin origin = new TestOrigin();
+        closing.add(origin);
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Files.writeString(dir.resolve("river.kdl"), config("one",
+                    "    enabled true\n    listen \"127.0.0.1:" + taken.getLocalPort() + "\"", origin.address(), ""));
+            RiverProcess.Result busy = RiverProcess.run(dir, java.util.Map.of(), "--config-kdl", "river.kdl");
+            assertThat(busy.exitCode()).isEqualTo(1);
+            assertThat(busy.stderr()).contains("river: could not start: admin listener 127.0.0.1:" + taken.getLocalPort())
+                    .containsIgnoringCase("address already in use");
+        }
+        Files.writeString(dir.resolve("token"), "\n");
+        Files.writeString(dir.resolve("river.kdl"), config("one", "    enabled true\n    listen \"127.0.0.1:0\"\n    token-file \"token\"",
+                origin.address(), ""));
+        RiverProcess.Result empty = RiverProcess.run(dir, java.util.Map.of(), "--config-kdl", "river.kdl");
+        assertThat(empty.exitCode()).isEqualTo(1);
+        assertThat(empty.stderr()).contains("admin token-file " + dir.resolve("token") + " is empty");
+    }
+
+    @Test
     void aUnixSocketAdminIsOnlyForItsOwner() throws Exception {
         TestOrigin origin = new TestOrigin();
         closing.add(origin);

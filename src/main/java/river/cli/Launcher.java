@@ -174,7 +174,7 @@ final class Launcher {
             Thread.currentThread().interrupt();
             return false;
         }
-        server.upgraded(outcome.serving());
+        server.countUpgrade(outcome.serving());
         if (!outcome.serving()) {
             LOG.error("upgrade failed: {}; still serving", outcome.reason());
             return false;

@@ -389,8 +389,8 @@ public final class RiverServer implements AutoCloseable {
         LOG.info("{} released: its last connection has ended", g);
     }
 
-    /** Counts a hand-over to a new instance (river_upgrades_total), for river.cli, which does not use river.observe. */
-    public void upgraded(boolean ok) {
+    /** Counts one hand-over of the listeners to an upgraded instance, by whether the new one served. */
+    public void countUpgrade(boolean ok) {
         metrics.upgraded(ok);
     }
 

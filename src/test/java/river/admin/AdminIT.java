@@ -276,6 +276,31 @@ class AdminIT {
     }
 
     @Test
+    void duringTheDrainAfterSigtermReadyAnswers503() throws Exception {
+        TestOrigin origin = new TestOrigin();
+        closing.add(origin);
+        RiverProcess.Running river = start(config("one", "    enabled true\n    listen \"127.0.0.1:0\"", origin.address(), ""));
+        List<Integer> ports = river.awaitListening(2);
+        int port = ports.get(1);
+        // A request in flight keeps the drain going until the test releases it.
+        RawHttp inFlight = new RawHttp(ports.get(0));
+        closing.add(inFlight);
+        inFlight.send("GET /held HTTP/1.1\r\nHost: h\r\n\r\n");
+        Eventually.await(() -> origin.heldRequests() == 1, 10_000);
+        assertThat(send(port, "GET", "/ready").statusCode()).isEqualTo(200);
+        assertThat(new ProcessBuilder("kill", "-TERM", Long.toString(river.process().pid())).start().waitFor()).isZero();
+        river.awaitOutput("no longer accepting connections", false);
+        HttpResponse<String> draining = send(port, "GET", "/ready");
+        assertThat(draining.statusCode()).as(draining.body()).isEqualTo(503);
+        assertThat(draining.body()).contains("River is stopping");
+        assertThat(send(port, "GET", "/health").statusCode()).isEqualTo(200);
+        origin.releaseHeld();
+        assertThat(inFlight.read().status()).isEqualTo(200);
+        assertThat(river.process().waitFor(30, TimeUnit.SECONDS)).as("River exits once the drain is over").isTrue();
+        assertThat(river.process().exitValue()).isZero();
+    }
+
+    @Test
     void anAdminListenerThatCannotStartStopsRiverWithItsReason() throws Exception {
         TestOrigin origin = new TestOrigin();
         closing.add(origin);

@@ -77,4 +77,36 @@ class AdminLoopTest {
             }
         }
     }
+
+    @Test
+    void theAdminBoundsItsConnectionsAndItsRequests() throws Exception {
+        try (TestOrigin origin = new TestOrigin();
+                RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(1, "", origin.address()))) {
+            AdminConfig config = new AdminConfig(true, new ListenAddress.Tcp("127.0.0.1", 0), Optional.empty(), true);
+            try (AdminServer admin = AdminServer.start(config, river.server(), CompletableFuture::new, InheritedListeners.none())) {
+                int port = ((InetSocketAddress) admin.listener().localAddress()).getPort();
+                List<RawHttp> open = new ArrayList<>();
+                try {
+                    for (int i = 0; i < AdminServer.MAX_CONNECTIONS; i++) {
+                        RawHttp raw = new RawHttp(port);
+                        open.add(raw);
+                        raw.send("GET /health HTTP/1.1\r\nHost: admin\r\n\r\n");
+                        assertThat(raw.read().status()).isEqualTo(200);
+                    }
+                    try (RawHttp oneMore = new RawHttp(port)) {
+                        oneMore.timeout(10_000);
+                        assertThat(oneMore.socket().getInputStream().read()).as("closed at once").isEqualTo(-1);
+                    }
+                    // A request body over the bound is refused before it reaches an endpoint.
+                    open.get(0).send("POST /reload HTTP/1.1\r\nHost: admin\r\nContent-Length: " + (AdminServer.MAX_REQUEST_BYTES + 1)
+                            + "\r\n\r\n");
+                    assertThat(open.get(0).read().status()).isEqualTo(413);
+                } finally {
+                    for (RawHttp raw : open) {
+                        raw.close();
+                    }
+                }
+            }
+        }
+    }
 }

@@ -333,6 +333,19 @@ class AdminIT {
         String answer = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(curl.waitFor(20, TimeUnit.SECONDS)).isTrue();
         assertThat(answer).startsWith("HTTP/1.1 200").contains("\"ready\" : true");
+
+        // Another user, even one the file's mode would let in, is not answered: River checks the peer's uid.
+        org.junit.jupiter.api.Assumptions.assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0,
+                "switching to another user needs root");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Process other = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "curl", "-sS", "-i", "-m", "10",
+                "--unix-socket", socket.toString(), "http://admin/ready").redirectErrorStream(true).start();
+        String refused = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(other.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        // Closed as soon as accepted: curl sees a reset or an empty reply (7, 52 or 56), never an answer.
+        assertThat(other.exitValue()).as(refused).isIn(7, 52, 56);
+        assertThat(refused).doesNotContain("HTTP/1.1");
     }
 
     @Test

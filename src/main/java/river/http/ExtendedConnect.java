@@ -27,16 +27,23 @@ final class ExtendedConnect extends ChannelInboundHandlerAdapter {
     static final AttributeKey<Boolean> WEBSOCKET = AttributeKey.valueOf("river.http2.websocket");
     private static final AsciiString PROTOCOL = Http2Headers.PseudoHeaderName.PROTOCOL.value();
 
+    /** Whether the request's first HEADERS has passed; later ones are trailers. */
+    private boolean headSeen;
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof Http2HeadersFrame frame) {
+        if (msg instanceof Http2HeadersFrame frame && headSeen) {
+            // RFC 9113 §8.1: trailers carry no pseudo-header field. Netty would take one that does, with
+            // END_STREAM, for a whole new request, and fail converting it after allocating its body.
+            if (hasPseudoHeader(frame.headers())) {
+                refuse(ctx, msg);
+                return;
+            }
+        } else if (msg instanceof Http2HeadersFrame frame) {
+            headSeen = true;
             Http2Headers headers = frame.headers();
             if (malformed(headers)) {
-                // RFC 9113 §8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR; the
-                // reset counts against the connection's budgets like any the peer provokes.
-                ReferenceCountUtil.release(msg);
-                ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(io.netty.handler.codec.http2.Http2Error.PROTOCOL_ERROR))
-                        .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+                refuse(ctx, msg);
                 return;
             }
             CharSequence protocol = headers.get(PROTOCOL);
@@ -54,15 +61,29 @@ final class ExtendedConnect extends ChannelInboundHandlerAdapter {
                         new io.netty.handler.codec.http2.DefaultHttp2Headers().status("501"), true));
                 return;
             }
-            ctx.pipeline().remove(this);
         }
         ctx.fireChannelRead(msg);
     }
 
     /**
+     * RFC 9113 §8.1.1: a malformed request is a stream error of type PROTOCOL_ERROR; the reset counts
+     * against the connection's budgets like any the peer provokes.
+     */
+    private static void refuse(ChannelHandlerContext ctx, Object msg) {
+        ReferenceCountUtil.release(msg);
+        ctx.writeAndFlush(new io.netty.handler.codec.http2.DefaultHttp2ResetFrame(io.netty.handler.codec.http2.Http2Error.PROTOCOL_ERROR))
+                .addListener(io.netty.channel.ChannelFutureListener.CLOSE);
+    }
+
+    private static boolean hasPseudoHeader(Http2Headers headers) {
+        return headers.method() != null || headers.path() != null || headers.scheme() != null || headers.authority() != null
+                || headers.status() != null || headers.get(PROTOCOL) != null;
+    }
+
+    /**
      * Whether a request's first HEADERS lacks what RFC 9113 §8.3.1 requires: a {@code :method} that is a
      * token; for
-     * CONNECT without {@code :protocol} (§8.5) an {@code :authority} and neither {@code :scheme} nor
+     * CONNECT without {@code :protocol} (§8.5) an {@code :authority} free of spaces and control characters and neither {@code :scheme} nor
      * {@code :path}; for any other request a {@code :scheme} and a non-empty {@code :path} free of spaces
      * and control characters. The
      * conversion to HTTP/1 would otherwise fail on the stream with a bare exception.
@@ -73,7 +94,8 @@ final class ExtendedConnect extends ChannelInboundHandlerAdapter {
             return true;
         }
         if (HttpMethod.CONNECT.asciiName().contentEquals(method) && headers.get(PROTOCOL) == null) {
-            return headers.authority() == null || headers.scheme() != null || headers.path() != null;
+            // Its target is the :authority, which the conversion to HTTP/1 takes for the request's URI.
+            return !isTarget(headers.authority()) || headers.scheme() != null || headers.path() != null;
         }
         return headers.scheme() == null || !isTarget(headers.path());
     }

@@ -27,9 +27,10 @@ class ExampleConfigIT {
         Path config = logs.resolve("example.kdl");
         // The proxy must be told the site's port before either starts: take one that is free now.
         String site = "127.0.0.1:" + Ports.free();
-        Files.writeString(config, kdl.replace("127.0.0.1:8081", site).replace("127.0.0.1:8080", "127.0.0.1:0"));
+        Files.writeString(config, kdl.replace("127.0.0.1:8081", site).replace("127.0.0.1:8080", "127.0.0.1:0")
+                .replace("127.0.0.1:9901", "127.0.0.1:0"));
         try (RiverProcess.Running river = RiverProcess.startLogged(project, logs, List.of(), "--config-kdl", config.toString())) {
-            List<Integer> ports = river.awaitListening(2);
+            List<Integer> ports = river.awaitListening(3);
             HttpClient client = HttpClient.newHttpClient();
             HttpResponse<String> proxied = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(0) + "/")).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -43,6 +44,11 @@ class ExampleConfigIT {
             // The access log is written asynchronously: wait for the proxy's line.
             river.awaitOutput("upstream=" + site, true);
             assertThat(Files.readString(river.stdout())).contains("service=proxy", "status=200", "upstream=" + site);
+            // The admin listener (bound last) counts the proxied request.
+            HttpResponse<String> metrics = client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(2) + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(metrics.statusCode()).isEqualTo(200);
+            assertThat(metrics.body()).contains("http_server_request_duration_seconds_count{http_request_method=\"GET\",http_response_status_code=\"200\",http_route=\"default\",service=\"proxy\"}");
             river.assertNoLeaks(ports.get(0));
         }
     }

@@ -22,6 +22,15 @@ final class DefaultConfig {
                     metrics true
                     // token-file "/etc/river/admin-token"   (then every request needs Authorization: Bearer <token>)
                 }
+                // OpenTelemetry traces over OTLP/HTTP: a span per request and per upstream attempt, W3C
+                // traceparent/tracestate continued from the client and sent upstream. See docs/observability.md.
+                tracing {
+                    enabled false
+                    endpoint "http://127.0.0.1:4318/v1/traces"
+                    protocol "http/protobuf"         // or "grpc" (endpoint then defaults to "http://127.0.0.1:4317")
+                    sampling-ratio 1.0
+                    service-name "river"
+                }
                 // pid-file "/run/river.pid"            (required when daemonize is true)
                 // upgrade-socket "/run/river-upgrade.sock"
             }

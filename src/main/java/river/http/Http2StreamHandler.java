@@ -138,6 +138,11 @@ final class Http2StreamHandler extends ExchangeDownstream {
     }
 
     @Override
+    public boolean isHttp2() {
+        return true;
+    }
+
+    @Override
     public void sendInformational(HttpResponse response) {
         channel.writeAndFlush(response, channel.voidPromise());
     }

@@ -21,6 +21,11 @@ public interface Downstream {
     /** Whether the client speaks HTTP/1.0 (no 1xx, no chunked framing). */
     boolean isHttp10();
 
+    /** Whether the client speaks HTTP/2 (this is one of its streams). */
+    default boolean isHttp2() {
+        return false;
+    }
+
     /** Stops or resumes reading the request body from the client (backpressure). */
     void setReading(boolean reading);
 

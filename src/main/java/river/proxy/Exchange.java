@@ -47,6 +47,7 @@ public final class Exchange {
         this.downstream = downstream;
         this.clock = engine.clock();
         this.ctx = new RequestContext(engine.service(), client, secure, request, clock.nanoTime());
+        ctx.http2 = downstream.isHttp2();
         this.phases = new ModulePhases(this, engine.modules(), ctx, downstream.eventLoop());
         this.deadlines = new Deadlines(engine.slowClients(), engine.settings(), downstream);
         this.grpc = GrpcCalls.isGrpc(request);

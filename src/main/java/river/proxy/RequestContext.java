@@ -47,6 +47,8 @@ public final class RequestContext {
     int attempts;
     /** The upstreams a routing phase chose, or null for the service's own. */
     river.upstream.PeerSelector upstreams;
+    /** Whether the client sent this request over HTTP/2 (set by the exchange from its downstream). */
+    boolean http2;
 
     RequestContext(String service, InetSocketAddress client, boolean secure, HttpRequest request, long startNanos) {
         this.service = service;
@@ -103,6 +105,14 @@ public final class RequestContext {
     /** The configured rule that refused the request, or null. */
     public String rejectedBy() {
         return rejectedBy;
+    }
+
+    /** The HTTP version the client spoke: "2", "1.1" or "1.0" (OpenTelemetry's network.protocol.version). */
+    public String protocolVersion() {
+        if (http2) {
+            return "2";
+        }
+        return request.protocolVersion().minorVersion() == 0 ? "1.0" : "1.1";
     }
 
     public String service() {

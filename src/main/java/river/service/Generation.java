@@ -44,6 +44,8 @@ final class Generation {
     private final int number;
     private final RiverConfig config;
     private final Map<String, ServiceGeneration> services;
+    /** The process's tracing while this generation is current (taken over when its configuration is equal), or null when off. */
+    private river.observe.Tracing tracing;
     private final ChannelGroup connections;
     /** One for being current, one per connection; at zero the generation is released. */
     private final AtomicInteger references = new AtomicInteger(1);
@@ -69,9 +71,10 @@ final class Generation {
         Map<String, ServiceGeneration> services = new LinkedHashMap<>();
         Generation built = new Generation(number, config, services);
         try {
+            built.tracing = tracing(config.system().observability().tracing(), previous);
             for (ServiceConfig service : config.services()) {
                 ServiceGeneration before = previous == null ? null : previous.services.get(service.name());
-                services.put(service.name(), ServiceGeneration.build(service, config.system(), before, transport, blocking, metrics));
+                services.put(service.name(), ServiceGeneration.build(service, config.system(), before, transport, blocking, metrics, built.tracing));
             }
         } catch (IOException | InterruptedException | RuntimeException e) {
             built.free(previous == null ? Set.of() : previous.resources());
@@ -80,8 +83,26 @@ final class Generation {
         return built;
     }
 
+    /** The previous generation's tracing when its configuration is the same, a new one when tracing is on, else null. */
+    private static river.observe.Tracing tracing(river.config.TracingConfig wanted, Generation previous) {
+        if (previous != null && previous.tracing != null && previous.config.system().observability().tracing().equals(wanted)) {
+            return previous.tracing;
+        }
+        if (!wanted.enabled()) {
+            return null;
+        }
+        return river.observe.Tracing.start(wanted.endpoint(), wanted.protocol().equals(river.config.TracingConfig.GRPC), wanted.samplingRatio(),
+                wanted.serviceName(),
+                Long.getLong("river.tracing.exportDelayMs", 1_000));
+    }
+
     int number() {
         return number;
+    }
+
+    /** The process's tracing while this generation serves, or null when tracing is off. */
+    river.observe.Tracing tracing() {
+        return tracing;
     }
 
     RiverConfig config() {
@@ -186,6 +207,9 @@ final class Generation {
     Set<Object> resources() {
         Set<Object> all = Collections.newSetFromMap(new IdentityHashMap<>());
         services.values().forEach(s -> s.addResources(all));
+        if (tracing != null) {
+            all.add(tracing);
+        }
         return all;
     }
 
@@ -202,6 +226,7 @@ final class Generation {
         for (ServiceGeneration s : services.values()) {
             s.free(stillUsed);
         }
+        closeUnlessUsed(tracing, stillUsed); // after the services: their last spans are flushed
     }
 
     /**
@@ -238,6 +263,8 @@ final class Generation {
                 r.close();
             } else if (resource instanceof EventLoopGroup g) {
                 g.shutdownGracefully(0, 2, TimeUnit.SECONDS);
+            } else if (resource instanceof river.observe.Tracing t) {
+                t.close();
             }
         } catch (Exception e) {
             LOG.debug("closing {} failed", resource, e);

@@ -389,6 +389,12 @@ public final class RiverServer implements AutoCloseable {
         LOG.info("{} released: its last connection has ended", g);
     }
 
+    /** The current generation's tracing, or null when tracing is off (tests). */
+    river.observe.Tracing tracing() {
+        Generation g = current.get();
+        return g == null ? null : g.tracing();
+    }
+
     /** Counts one hand-over of the listeners to an upgraded instance, by whether the new one served. */
     public void countUpgrade(boolean ok) {
         metrics.upgraded(ok);
@@ -665,6 +671,11 @@ public final class RiverServer implements AutoCloseable {
         for (ServiceGeneration s : services) {
             if (s.rateLimits() != null && seen.add(s.rateLimits())) {
                 s.rateLimits().close();
+            }
+        }
+        for (Generation g : liveGenerations()) {
+            if (g.tracing() != null && seen.add(g.tracing())) {
+                g.tracing().close(); // the spans of the last requests are exported
             }
         }
         blocking.shutdownNow();

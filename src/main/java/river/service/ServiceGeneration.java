@@ -83,7 +83,7 @@ final class ServiceGeneration {
      * configuration is unchanged. On failure, closes only what it built.
      */
     static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking,
-            river.observe.Metrics metrics) throws IOException, InterruptedException {
+            river.observe.Metrics metrics, river.observe.Tracing tracing) throws IOException, InterruptedException {
         EventLoopGroup group;
         int threads;
         if (before != null) {
@@ -109,6 +109,9 @@ final class ServiceGeneration {
             river.upstream.PeerSelector selector = null;
             RequestGuards guards = service.guards();
             ServiceHandler handler = service.handler();
+            if (tracing != null) {
+                modules.add(tracing.module(routePaths(handler))); // first: it sees every request, and the response head the client gets
+            }
             RiverServer.withHeaderCount(guards.overload(), guards.limits().maxRequestHeaders()).ifPresent(o -> modules.add(new OverloadModule(o)));
             if (guards.normalization().any()) {
                 modules.add(new NormalizationModule(guards.normalization()));
@@ -171,9 +174,7 @@ final class ServiceGeneration {
                 throw new IllegalStateException("unhandled kind of service handler: " + handler);
             }
             if (system.observability().admin().recording()) {
-                List<String> routeLabels = handler instanceof ServiceHandler.Routed routed
-                        ? routed.routes().stream().map(RouteConfig::path).toList() : List.of();
-                modules.add(new river.observe.RequestMetrics(metrics.service(service.name(), routeLabels)));
+                modules.add(new river.observe.RequestMetrics(metrics.service(service.name(), routePaths(handler))));
             }
             if (system.accessLog()) {
                 modules.add(new AccessLog());
@@ -222,6 +223,11 @@ final class ServiceGeneration {
             }
             throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The configured paths of a routed service's routes, by index ({@code RequestContext.route()}); empty for other services. */
+    private static List<String> routePaths(ServiceHandler handler) {
+        return handler instanceof ServiceHandler.Routed routed ? routed.routes().stream().map(RouteConfig::path).toList() : List.of();
     }
 
     /** How one listener of this generation sets up an accepted connection. */

@@ -24,8 +24,8 @@ import river.proxy.ProxyModule;
  * The process's OpenTelemetry traces: one tracer provider, built once from {@code system { tracing }}
  * and kept across reloads that leave that block unchanged. Spans end on the event loops and go into
  * a bounded queue (full: the span is dropped and counted by the SDK, the event loop never waits); the
- * batch processor's own thread exports them over OTLP/HTTP (protobuf), or OTLP/gRPC through
- * {@link OtlpGrpcSender} on Netty. Sampling is
+ * batch processor's own thread exports them over OTLP/HTTP (protobuf) or OTLP/gRPC, through the
+ * exporter's default sender (OkHttp). Sampling is
  * {@code ParentBased(TraceIdRatioBased(ratio))}: a client's sampled flag is followed, new traces are
  * recorded at the configured ratio, and an unsampled request still carries a {@code traceparent}
  * upstream (flag 00). Only built when tracing is on: off, nothing here exists.
@@ -59,7 +59,6 @@ public final class Tracing implements AutoCloseable {
                 ? OtlpGrpcSpanExporter.builder()
                         .setEndpoint(endpoint.toString())
                         .setTimeout(Duration.ofSeconds(10))
-                        .setComponentLoader(OtlpGrpcSender.LOADER)
                         .build()
                 : OtlpHttpSpanExporter.builder()
                         .setEndpoint(endpoint.toString())

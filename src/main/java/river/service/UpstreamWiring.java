@@ -49,6 +49,9 @@ final class UpstreamWiring implements AutoCloseable {
     private final List<UpstreamGroup> groups = new ArrayList<>();
     private final List<Discovery> discoveries = new ArrayList<>();
     private final Map<UpstreamGroup, HealthChecker> checkers = new HashMap<>();
+    /** The group each discovery keeps current, and its first lookups once started (for readiness). */
+    private final Map<Discovery, UpstreamGroup> discovered = new HashMap<>();
+    private final Map<UpstreamGroup, io.netty.util.concurrent.Future<Void>> firstLookups = new java.util.concurrent.ConcurrentHashMap<>();
     private DnsNameResolver resolver;
     /** The event loop the resolver and discovery run on. */
     private io.netty.channel.EventLoop resolverLoop;
@@ -125,7 +128,9 @@ final class UpstreamWiring implements AutoCloseable {
         }
         if (!sources.isEmpty()) {
             DnsNameResolver dns = resolver();
-            discoveries.add(new Discovery(service, group, literal, sources, dns, resolverLoop, this::serversChanged));
+            Discovery discovery = new Discovery(service, group, literal, sources, dns, resolverLoop, this::serversChanged);
+            discoveries.add(discovery);
+            discovered.put(discovery, group);
         }
         if (spec != null && spec.tlsSni() != null && defaultCheckTls == null) {
             // Built here, not on the checker's event loop: it reads the system's trust store.
@@ -231,7 +236,11 @@ final class UpstreamWiring implements AutoCloseable {
     void start(long maxWaitMs) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxWaitMs);
         List<io.netty.util.concurrent.Future<Void>> first = new ArrayList<>();
-        discoveries.forEach(d -> first.add(d.start()));
+        for (Discovery d : discoveries) {
+            io.netty.util.concurrent.Future<Void> lookups = d.start();
+            firstLookups.put(discovered.get(d), lookups);
+            first.add(lookups);
+        }
         awaitAll(first, deadline);
         first.clear();
         checkers.values().forEach(c -> first.add(c.start()));
@@ -248,9 +257,17 @@ final class UpstreamWiring implements AutoCloseable {
         }
     }
 
-    /** What readiness still waits for: each group whose active health checks have not finished their first round. */
+    /**
+     * What readiness still waits for: each group whose DNS discovery has not finished its first lookups,
+     * or whose active health checks have not finished their first round.
+     */
     List<String> pending() {
         List<String> pending = new ArrayList<>();
+        firstLookups.forEach((group, lookups) -> {
+            if (!lookups.isDone()) {
+                pending.add("upstream group " + group.name() + ": first DNS lookup");
+            }
+        });
         checkers.forEach((group, checker) -> {
             if (!checker.firstRoundDone()) {
                 pending.add("upstream group " + group.name() + ": first health-check round");

@@ -163,17 +163,28 @@ class AdminIT {
 
         // /metrics: Prometheus text 0.0.4 unless the client asks for OpenMetrics.
         assertThat(viaService(service)).isEqualTo("one");
+        // The request is recorded as it ends, just after its answer went out.
+        Eventually.await(() -> {
+            try {
+                return new river.testsupport.Scrape(admin(port, "GET", "/metrics").body()).sum("http_server_request_duration_seconds_count") == 1;
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        }, 10_000);
         HttpResponse<String> text = admin(port, "GET", "/metrics");
         assertThat(text.statusCode()).isEqualTo(200);
         assertThat(text.headers().firstValue("content-type")).hasValue("text/plain; version=0.0.4; charset=utf-8");
         assertThat(text.body()).doesNotContain("# EOF");
         assertTextFormat(text.body());
+        assertThat(new river.testsupport.Scrape(text.body()).sum("http_server_request_duration_seconds_count")).as(text.body()).isEqualTo(1);
         HttpResponse<String> open = admin(port, "GET", "/metrics", "Accept",
                 "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1");
         assertThat(open.statusCode()).isEqualTo(200);
         assertThat(open.headers().firstValue("content-type")).hasValue("application/openmetrics-text; version=1.0.0; charset=utf-8");
         assertThat(open.body()).endsWith("# EOF\n");
         assertTextFormat(open.body().substring(0, open.body().length() - "# EOF\n".length()));
+        assertThat(open.body()).contains("# TYPE http_server_request_duration_seconds histogram\n")
+                .containsPattern("(?m)^http_server_request_duration_seconds_count\\{.*\\} 1$");
 
         // /config: the effective configuration, its secrets redacted.
         HttpResponse<String> config = admin(port, "GET", "/config");
@@ -223,6 +234,9 @@ class AdminIT {
         assertThat(failure.path("generation").asInt()).isEqualTo(2);
         assertThat(failure.path("errors").get(0).asText()).matches("river\\.kdl:" + (line + 1) + ":\\d+: .*no-such-filter.*");
         assertThat(viaService(service)).isEqualTo("two");
+        river.testsupport.Scrape after = new river.testsupport.Scrape(admin(port, "GET", "/metrics").body());
+        assertThat(after.sum("river_reloads_total", "outcome", "ok")).isEqualTo(1);
+        assertThat(after.sum("river_reloads_total", "outcome", "failed")).isEqualTo(1);
         river.assertNoLeaks(service);
     }
 
@@ -262,6 +276,51 @@ class AdminIT {
     }
 
     @Test
+    void duringTheDrainAfterSigtermReadyAnswers503() throws Exception {
+        TestOrigin origin = new TestOrigin();
+        closing.add(origin);
+        RiverProcess.Running river = start(config("one", "    enabled true\n    listen \"127.0.0.1:0\"", origin.address(), ""));
+        List<Integer> ports = river.awaitListening(2);
+        int port = ports.get(1);
+        // A request in flight keeps the drain going until the test releases it.
+        RawHttp inFlight = new RawHttp(ports.get(0));
+        closing.add(inFlight);
+        inFlight.send("GET /held HTTP/1.1\r\nHost: h\r\n\r\n");
+        Eventually.await(() -> origin.heldRequests() == 1, 10_000);
+        assertThat(send(port, "GET", "/ready").statusCode()).isEqualTo(200);
+        assertThat(new ProcessBuilder("kill", "-TERM", Long.toString(river.process().pid())).start().waitFor()).isZero();
+        river.awaitOutput("no longer accepting connections", false);
+        HttpResponse<String> draining = send(port, "GET", "/ready");
+        assertThat(draining.statusCode()).as(draining.body()).isEqualTo(503);
+        assertThat(draining.body()).contains("River is stopping");
+        assertThat(send(port, "GET", "/health").statusCode()).isEqualTo(200);
+        origin.releaseHeld();
+        assertThat(inFlight.read().status()).isEqualTo(200);
+        assertThat(river.process().waitFor(30, TimeUnit.SECONDS)).as("River exits once the drain is over").isTrue();
+        assertThat(river.process().exitValue()).isZero();
+    }
+
+    @Test
+    void anAdminListenerThatCannotStartStopsRiverWithItsReason() throws Exception {
+        TestOrigin origin = new TestOrigin();
+        closing.add(origin);
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            Files.writeString(dir.resolve("river.kdl"), config("one",
+                    "    enabled true\n    listen \"127.0.0.1:" + taken.getLocalPort() + "\"", origin.address(), ""));
+            RiverProcess.Result busy = RiverProcess.run(dir, java.util.Map.of(), "--config-kdl", "river.kdl");
+            assertThat(busy.exitCode()).isEqualTo(1);
+            assertThat(busy.stderr()).contains("river: could not start: admin listener 127.0.0.1:" + taken.getLocalPort())
+                    .containsIgnoringCase("address already in use");
+        }
+        Files.writeString(dir.resolve("token"), "\n");
+        Files.writeString(dir.resolve("river.kdl"), config("one", "    enabled true\n    listen \"127.0.0.1:0\"\n    token-file \"token\"",
+                origin.address(), ""));
+        RiverProcess.Result empty = RiverProcess.run(dir, java.util.Map.of(), "--config-kdl", "river.kdl");
+        assertThat(empty.exitCode()).isEqualTo(1);
+        assertThat(empty.stderr()).contains("admin token-file " + dir.resolve("token") + " is empty");
+    }
+
+    @Test
     void aUnixSocketAdminIsOnlyForItsOwner() throws Exception {
         TestOrigin origin = new TestOrigin();
         closing.add(origin);
@@ -274,6 +333,19 @@ class AdminIT {
         String answer = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(curl.waitFor(20, TimeUnit.SECONDS)).isTrue();
         assertThat(answer).startsWith("HTTP/1.1 200").contains("\"ready\" : true");
+
+        // Another user, even one the file's mode would let in, is not answered: River checks the peer's uid.
+        org.junit.jupiter.api.Assumptions.assumeTrue(new com.sun.security.auth.module.UnixSystem().getUid() == 0,
+                "switching to another user needs root");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+        Process other = new ProcessBuilder("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "curl", "-sS", "-i", "-m", "10",
+                "--unix-socket", socket.toString(), "http://admin/ready").redirectErrorStream(true).start();
+        String refused = new String(other.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(other.waitFor(20, TimeUnit.SECONDS)).isTrue();
+        // Closed as soon as accepted: curl sees a reset or an empty reply (7, 52 or 56), never an answer.
+        assertThat(other.exitValue()).as(refused).isIn(7, 52, 56);
+        assertThat(refused).doesNotContain("HTTP/1.1");
     }
 
     @Test

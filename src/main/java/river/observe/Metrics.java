@@ -71,6 +71,9 @@ public final class Metrics {
                     cb.call(pooled.usedDirectMemory(), "direct");
                     cb.call(pooled.usedHeapMemory(), "heap");
                 }).register(registry);
+        io.prometheus.metrics.core.metrics.CounterWithCallback.builder().name("river_access_log_dropped")
+                .help("Access-log lines dropped because the writer's queue was full (the event loop never waits)")
+                .callback(cb -> cb.call(AccessLog.dropped())).register(registry);
         GaugeWithCallback.builder().name("river_netty_direct_memory_used_bytes").unit(Unit.BYTES)
                 .help("Direct memory Netty has reserved (all allocators), -1 when Netty cannot count it")
                 .callback(cb -> cb.call(io.netty.util.internal.PlatformDependent.usedDirectMemory())).register(registry);

@@ -115,6 +115,7 @@ class MetricsTest {
         assertThat(s.sum("river_upstream_healthy", "server_port", portB)).isEqualTo(1);
         assertThat(s.sum("river_upstream_errors_total", "service", "proxy")).isZero();
         assertThat(s.has("jvm_memory_used_bytes")).isTrue();
+        assertThat(s.sum("river_access_log_dropped_total")).isEqualTo(AccessLog.dropped());
         assertThat(s.has("river_netty_allocator_used_bytes", "memory", "direct")).isTrue();
     }
 

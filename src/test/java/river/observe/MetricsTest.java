@@ -75,8 +75,8 @@ class MetricsTest {
         return scrape();
     }
 
-    @Test
-    void countsEveryRequestByStatusAndUpstreamServer() throws Exception {
+    /** River with metrics on, balancing round robin over two origins. */
+    private void startBeforeTwoOrigins() throws Exception {
         a = new TestOrigin();
         b = new TestOrigin();
         river = RiverHarness.start(config(true, """
@@ -85,6 +85,11 @@ class MetricsTest {
                             "%s"
                         }
                 """.formatted(a.address(), b.address()), ""));
+    }
+
+    @Test
+    void countsEveryRequestByStatusAndUpstreamServer() throws Exception {
+        startBeforeTwoOrigins();
         for (int i = 0; i < 6; i++) {
             assertThat(get("/status?code=200")).isEqualTo(200);
         }
@@ -121,14 +126,7 @@ class MetricsTest {
 
     @Test
     void aServerTakenDownShowsInItsErrorCounterAndHealthGauge() throws Exception {
-        a = new TestOrigin();
-        b = new TestOrigin();
-        river = RiverHarness.start(config(true, """
-                        connectors {
-                            "%s"
-                            "%s"
-                        }
-                """.formatted(a.address(), b.address()), ""));
+        startBeforeTwoOrigins();
         String portB = Integer.toString(b.port());
         assertThat(get("/status?code=200")).isEqualTo(200);
         assertThat(get("/status?code=200")).isEqualTo(200);

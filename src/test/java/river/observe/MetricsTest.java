@@ -8,6 +8,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import river.config.ConfigError;
+import river.config.ConfigException;
+import river.config.ConfigFormat;
+import river.config.ConfigLoader;
+import river.config.RiverConfig;
+import river.config.SystemOverrides;
 import river.testsupport.Eventually;
 import river.testsupport.RiverHarness;
 import river.testsupport.Scrape;
@@ -199,6 +205,31 @@ class MetricsTest {
         // No label carries a raw path: only the configured routes and the two fixed names appear.
         assertThat(s.samples().stream().filter(x -> x.name().equals(DURATION)).map(x -> x.labels().get("http_route")).distinct())
                 .containsExactlyInAnyOrder("/api", "/status", "no-route", "none");
+    }
+
+    @Test
+    void reloadsAreCountedByOutcomeAndTheGenerationShown() throws Exception {
+        a = new TestOrigin();
+        String kdl = config(true, """
+                        connectors {
+                            "%s"
+                        }
+                """.formatted(a.address()), "");
+        river = RiverHarness.start(kdl);
+        assertThat(scrape().sum("river_config_generation")).isEqualTo(1);
+        RiverConfig same = new ConfigLoader(java.nio.file.Path.of("").toAbsolutePath())
+                .parse(kdl, "test.kdl", ConfigFormat.KDL, SystemOverrides.none());
+        assertThat(river.server().reload(same).ok()).isTrue();
+        assertThat(river.server().reload(() -> {
+            throw new ConfigException(java.util.List.of(new ConfigError("test.kdl", 3, 5, "broken on purpose")));
+        }).ok()).isFalse();
+        Scrape s = scrape();
+        assertThat(s.sum("river_reloads_total", "outcome", "ok")).isEqualTo(1);
+        assertThat(s.sum("river_reloads_total", "outcome", "failed")).isEqualTo(1);
+        assertThat(s.sum("river_config_generation")).isEqualTo(2);
+        // The new generation's service records into the same series.
+        assertThat(get("/status?code=200")).isEqualTo(200);
+        assertThat(scrapeAfter(1).sum(DURATION, "service", "proxy")).isEqualTo(1);
     }
 
     @Test

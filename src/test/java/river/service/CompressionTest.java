@@ -47,6 +47,7 @@ class CompressionTest {
         }
         Files.createDirectories(dir.resolve("site"));
         Files.write(dir.resolve("site/page.txt"), expected);
+        Files.write(dir.resolve("site/big.txt"), new byte[2 * 1024 * 1024]);
         river = RiverHarness.start("""
                 services {
                     proxy {
@@ -200,6 +201,15 @@ class CompressionTest {
         Got head = curl(proxy, TEXT, "-I", "-H", "Accept-Encoding: gzip");
         assertThat(head.header("content-encoding")).isNull();
         assertThat(head.header("content-length")).isEqualTo(String.valueOf(SIZE));
+        for (String code : new String[] {"204", "304"}) {
+            Got empty = curl(proxy, "/status?code=" + code, "-H", "Accept-Encoding: gzip");
+            assertThat(empty.status()).isEqualTo(Integer.parseInt(code));
+            assertThat(empty.header("content-encoding")).as(code).isNull();
+            assertThat(empty.header("transfer-encoding")).as(code).isNull();
+        }
+        Got big = curl(files, "/big.txt", "-H", "Accept-Encoding: gzip");
+        assertThat(big.header("content-encoding")).as("a file over 1 MiB goes zero-copy as it is").isNull();
+        assertThat(big.body().length).isEqualTo(2 * 1024 * 1024);
         Got off = curl(river.port("plain"), TEXT, "-H", "Accept-Encoding: gzip");
         assertThat(off.header("content-encoding")).as("a service without compression").isNull();
         assertThat(off.body()).isEqualTo(expected);

@@ -91,6 +91,16 @@ final class DefaultConfig {
                         max-request-body-bytes=0 max-connections=10000 max-connections-per-address=0 \\
                         max-connection-rate-per-address=0 max-concurrent-streams=128 max-pipelined-requests=32
                     upstream-pool idle-timeout-ms=60000 max-idle-per-upstream=128
+                    // Response compression on the fly (docs/compression.md); off by default.
+                    compression {
+                        enabled false
+                        algorithms "br,zstd,gzip"
+                        min-size 1024
+                        // types "text/*" "application/json" "image/svg+xml" "+json" "+xml"
+                        level-gzip 6
+                        level-br 4
+                        level-zstd 3
+                    }
                 }
             }
             // system { dns-servers "127.0.0.1:53" } sets the name servers dns/srv connectors ask.

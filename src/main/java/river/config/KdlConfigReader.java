@@ -23,7 +23,7 @@ import river.kdl.KdlValue;
 final class KdlConfigReader extends KdlSchemaReader {
     private static final List<String> SERVICE_SECTIONS = List.of(
             "listeners", "connectors", "routes", "path-control", "rate-limiting", "file-server", "timeouts", "limits", "upstream-pool",
-            "normalization", "client-ip", "overload", "connection-filters");
+            "normalization", "client-ip", "overload", "connection-filters", "compression");
     KdlConfigReader(Problems problems, Path workingDirectory) {
         super(problems, new ValueRules(problems, workingDirectory));
     }
@@ -216,7 +216,10 @@ final class KdlConfigReader extends KdlSchemaReader {
         if (handler == null) {
             return null;
         }
-        return new ServiceConfig(node.name(), listeners, handler, pathControl, rateLimits, http, requestGuards);
+        KdlNode compressionNode = sections.get("compression");
+        CompressionConfig compression = compressionNode == null ? CompressionConfig.defaults()
+                : new CompressionReader(problems, rules).compression(compressionNode);
+        return new ServiceConfig(node.name(), listeners, handler, pathControl, rateLimits, http, requestGuards, compression);
     }
 
     // ---- engine settings --------------------------------------------------------------------------

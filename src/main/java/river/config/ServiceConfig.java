@@ -10,6 +10,7 @@ import java.util.List;
  * @param rateLimits rules every request must obtain a token from (empty for file servers)
  * @param http the engine's limits and timeouts for this service
  * @param guards normalization, client address, overload and connection filters
+ * @param compression response compression on the fly (off by default)
  */
 public record ServiceConfig(
         String name,
@@ -18,10 +19,16 @@ public record ServiceConfig(
         PathControlConfig pathControl,
         List<RateLimitRule> rateLimits,
         HttpSettings http,
-        RequestGuards guards) {
+        RequestGuards guards,
+        CompressionConfig compression) {
     public ServiceConfig {
         listeners = List.copyOf(listeners);
         rateLimits = List.copyOf(rateLimits);
+    }
+
+    public ServiceConfig(String name, List<ListenerConfig> listeners, ServiceHandler handler, PathControlConfig pathControl,
+            List<RateLimitRule> rateLimits, HttpSettings http, RequestGuards guards) {
+        this(name, listeners, handler, pathControl, rateLimits, http, guards, CompressionConfig.defaults());
     }
 
     public ServiceConfig(String name, List<ListenerConfig> listeners, ServiceHandler handler, PathControlConfig pathControl,

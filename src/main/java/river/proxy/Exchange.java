@@ -44,14 +44,14 @@ public final class Exchange {
 
     Exchange(ProxyEngine engine, Downstream downstream, HttpRequest request, InetSocketAddress client, boolean secure) {
         this.engine = engine;
-        this.downstream = downstream;
+        this.downstream = engine.compressing(downstream, request);
         this.clock = engine.clock();
         this.ctx = new RequestContext(engine.service(), client, secure, request, clock.nanoTime());
         ctx.http2 = downstream.isHttp2();
         this.phases = new ModulePhases(this, engine.modules(), ctx, downstream.eventLoop());
-        this.deadlines = new Deadlines(engine.slowClients(), engine.settings(), downstream);
+        this.deadlines = new Deadlines(engine.slowClients(), engine.settings(), this.downstream);
         this.grpc = GrpcCalls.isGrpc(request);
-        this.leg = new UpstreamLeg(this, engine, downstream, phases, deadlines, attempts, grpc);
+        this.leg = new UpstreamLeg(this, engine, this.downstream, phases, deadlines, attempts, grpc);
     }
 
     public RequestContext context() {
@@ -380,6 +380,9 @@ public final class Exchange {
         }
         moveTo(ExchangeState.DONE);
         releaseQueues();
+        if (downstream instanceof CompressingDownstream compressing) {
+            compressing.release();
+        }
         if (localAnswer != null) {
             localAnswer.discard();
             localAnswer = null;

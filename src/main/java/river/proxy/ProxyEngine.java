@@ -23,6 +23,9 @@ public final class ProxyEngine {
     private final EngineSettings settings;
     private final SlowClientGuard slowClients;
     private final NanoClock clock;
+    private final Compression compression;
+    /** The compression codings that load on this machine, in the configured order. */
+    private final List<String> compressionOffered;
 
     /**
      * @param selector chooses upstreams; null for services that answer every request locally
@@ -34,6 +37,14 @@ public final class ProxyEngine {
     /** As above, with the clock every exchange's timing reads (tests move a fake one). */
     public ProxyEngine(String service, List<ProxyModule> modules, PeerSelector selector, ConnectionSource pool, EngineSettings settings,
             NanoClock clock) {
+        this(service, modules, selector, pool, settings, clock, Compression.OFF);
+    }
+
+    /** As above, with the service's response compression. */
+    public ProxyEngine(String service, List<ProxyModule> modules, PeerSelector selector, ConnectionSource pool, EngineSettings settings,
+            NanoClock clock, Compression compression) {
+        this.compression = compression;
+        this.compressionOffered = compression.enabled() ? compression.usable() : List.of();
         this.service = service;
         this.modules = modules.toArray(new ProxyModule[0]);
         this.selector = selector;
@@ -66,6 +77,11 @@ public final class ProxyEngine {
 
     SlowClientGuard slowClients() {
         return slowClients;
+    }
+
+    /** The client side of a new exchange: compressing its responses when the service does. */
+    Downstream compressing(Downstream downstream, HttpRequest request) {
+        return compression.wrap(downstream, compressionOffered, request);
     }
 
     NanoClock clock() {

@@ -182,7 +182,8 @@ final class ServiceGeneration {
             long clientWriteMs = guards.overload().map(o -> (long) o.writeTimeoutMs()).orElse(0L);
             long minSendRate = guards.overload().map(o -> (long) o.minSendRateBytes()).orElse(0L);
             ProxyEngine engine = new ProxyEngine(service.name(), modules, selector, pool,
-                    new EngineSettings(http.upstreamResponseTimeoutMs(), http.bodyIdleTimeoutMs(), http.tunnelIdleTimeoutMs(), clientWriteMs, minSendRate));
+                    new EngineSettings(http.upstreamResponseTimeoutMs(), http.bodyIdleTimeoutMs(), http.tunnelIdleTimeoutMs(), clientWriteMs, minSendRate),
+                    river.proxy.NanoClock.SYSTEM, compression(service.compression()));
             int headerTimeoutMs = http.requestHeaderTimeoutMs();
             if (guards.overload().isPresent()) {
                 RequestGuards.Overload o = guards.overload().get();
@@ -341,5 +342,10 @@ final class ServiceGeneration {
         Generation.closeUnlessUsed(pool, stillUsed);
         Generation.closeUnlessUsed(rateLimits, stillUsed);
         Generation.closeUnlessUsed(group, stillUsed);
+    }
+
+    /** The engine's view of a service's compression configuration. */
+    private static river.proxy.Compression compression(river.config.CompressionConfig c) {
+        return new river.proxy.Compression(c.enabled(), c.algorithms(), c.minSize(), c.types(), c.gzipLevel(), c.brotliLevel(), c.zstdLevel());
     }
 }

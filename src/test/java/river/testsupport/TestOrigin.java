@@ -267,6 +267,13 @@ public final class TestOrigin implements AutoCloseable {
         return (byte) ((i * 31 + (i >>> 11)) & 0xFF);
     }
 
+    /** The byte at position i of a /bytes?noise body: letters a to p, about half as long once compressed. */
+    public static byte noise(long i) {
+        long z = (i + 0x9E3779B97F4A7C15L) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 31)) * 0x94D049BB133111EBL;
+        return (byte) ('a' + ((z >>> 40) & 15));
+    }
+
     public static String sha256(byte[] data) {
         try {
             return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
@@ -318,7 +325,7 @@ public final class TestOrigin implements AutoCloseable {
             Map<String, java.util.List<String>> params = q.parameters();
             boolean keepAlive = HttpUtil.isKeepAlive(request);
             switch (q.path()) {
-                case "/bytes" -> streamBytes(ctx, Long.parseLong(params.get("n").get(0)), params.containsKey("chunked"), keepAlive);
+                case "/bytes" -> streamBytes(ctx, Long.parseLong(params.get("n").get(0)), params.containsKey("chunked"), keepAlive, params);
                 case "/status" -> {
                     FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
                             HttpResponseStatus.valueOf(Integer.parseInt(params.get("code").get(0))));
@@ -344,7 +351,7 @@ public final class TestOrigin implements AutoCloseable {
                     java.util.List<String> n = params.get("n");
                     held.add(() -> ctx.executor().execute(() -> {
                         if (n != null) {
-                            streamBytes(ctx, Long.parseLong(n.get(0)), false, keepAlive);
+                            streamBytes(ctx, Long.parseLong(n.get(0)), false, keepAlive, Map.of());
                             return;
                         }
                         byte[] text = "released".getBytes(StandardCharsets.US_ASCII);
@@ -401,14 +408,27 @@ public final class TestOrigin implements AutoCloseable {
             }
         }
 
-        private void streamBytes(ChannelHandlerContext ctx, long n, boolean chunked, boolean keepAlive) {
-            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        /**
+         * The /bytes body; {@code type=} sets its Content-Type, each {@code h=Name:Value} adds a header and
+         * {@code code=} sets the status (a test of what River does to a response's head and body).
+         */
+        private void streamBytes(ChannelHandlerContext ctx, long n, boolean chunked, boolean keepAlive,
+                Map<String, java.util.List<String>> params) {
+            java.util.List<String> code = params.get("code");
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1,
+                    code == null ? HttpResponseStatus.OK : HttpResponseStatus.valueOf(Integer.parseInt(code.get(0))));
             if (chunked) {
                 head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             } else {
                 head.headers().set(HttpHeaderNames.CONTENT_LENGTH, n);
             }
-            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+            boolean noisy = params.containsKey("noise");
+            java.util.List<String> type = params.get("type");
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, type == null ? "application/octet-stream" : type.get(0));
+            for (String h : params.getOrDefault("h", java.util.List.of())) {
+                int colon = h.indexOf(':');
+                head.headers().add(h.substring(0, colon), h.substring(colon + 1));
+            }
             ctx.write(head);
             new Object() {
                 long sent;
@@ -420,7 +440,7 @@ public final class TestOrigin implements AutoCloseable {
                             int size = (int) Math.min(64 * 1024, n - sent);
                             byte[] bytes = new byte[size];
                             for (int i = 0; i < size; i++) {
-                                bytes[i] = pattern(sent + i);
+                                bytes[i] = noisy ? noise(sent + i) : pattern(sent + i);
                             }
                             ByteBuf buf = Unpooled.wrappedBuffer(bytes);
                             sent += size;

@@ -24,6 +24,12 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import river.config.ServiceHandler;
 import river.proxy.HttpDate;
 import river.proxy.ProxyModule;
 import river.proxy.RequestContext;
@@ -44,8 +50,8 @@ import river.proxy.Verdict;
  */
 public final class FileServerModule implements ProxyModule {
     static final String ALLOW = "GET, HEAD, OPTIONS";
-    private static final io.netty.util.AsciiString X_CONTENT_TYPE_OPTIONS = io.netty.util.AsciiString.cached("x-content-type-options");
-    private static final io.netty.util.AsciiString NOSNIFF = io.netty.util.AsciiString.cached("nosniff");
+    static final io.netty.util.AsciiString X_CONTENT_TYPE_OPTIONS = io.netty.util.AsciiString.cached("x-content-type-options");
+    static final io.netty.util.AsciiString NOSNIFF = io.netty.util.AsciiString.cached("nosniff");
     /** Multipart bodies are assembled in memory; a request asking for more than this gets the whole file. */
     static final long MAX_MULTIPART_BYTES = 1024 * 1024;
 
@@ -58,16 +64,70 @@ public final class FileServerModule implements ProxyModule {
             HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE, statusBody(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE),
             HttpResponseStatus.SERVICE_UNAVAILABLE, statusBody(HttpResponseStatus.SERVICE_UNAVAILABLE));
 
+    /** Error pages larger than this are refused at start: they are held in memory. */
+    static final long MAX_ERROR_PAGE_BYTES = 1024 * 1024;
+
     private final Path base;
     private final Executor blocking;
+    private final List<String> indexFiles;
+    private final boolean listing;
+    private final boolean serveDotfiles;
+    private final Map<HttpResponseStatus, ErrorPage> errorPages;
+    private final List<CacheRule> cacheRules;
+
+    private record ErrorPage(byte[] body, String type) {}
+
+    private record CacheRule(Pattern pattern, String value) {}
 
     /**
-     * @param basePath the directory to serve
+     * @param basePath the directory to serve, with the defaults of {@link ServiceHandler.FileServer#FileServer(Path)}
      * @param blocking runs file-system calls off the event loops; may reject when saturated
      */
     public FileServerModule(Path basePath, Executor blocking) throws IOException {
-        this.base = basePath.toRealPath();
+        this(new ServiceHandler.FileServer(basePath), blocking);
+    }
+
+    /**
+     * @param config what to serve and how
+     * @param blocking runs file-system calls off the event loops; may reject when saturated
+     */
+    public FileServerModule(ServiceHandler.FileServer config, Executor blocking) throws IOException {
+        this.base = config.basePath().toRealPath();
         this.blocking = blocking;
+        this.indexFiles = config.indexFiles();
+        this.listing = config.directoryListing();
+        this.serveDotfiles = config.serveDotfiles();
+        Map<HttpResponseStatus, ErrorPage> pages = new HashMap<>();
+        for (Map.Entry<Integer, Path> e : config.errorPages().entrySet()) {
+            if (Files.size(e.getValue()) > MAX_ERROR_PAGE_BYTES) {
+                throw new IOException("error-page " + e.getKey() + " " + e.getValue() + " is larger than " + MAX_ERROR_PAGE_BYTES + " bytes");
+            }
+            pages.put(HttpResponseStatus.valueOf(e.getKey()),
+                    new ErrorPage(Files.readAllBytes(e.getValue()), MediaTypes.of(e.getValue().getFileName().toString())));
+        }
+        this.errorPages = Map.copyOf(pages);
+        List<CacheRule> rules = new ArrayList<>();
+        for (ServiceHandler.FileServer.CacheRule r : config.cacheControl()) {
+            rules.add(new CacheRule(glob(r.pattern()), r.value()));
+        }
+        this.cacheRules = List.copyOf(rules);
+    }
+
+    /** A path glob as a regex: {@code **} any characters, {@code *} any but {@code /}, the rest literal. */
+    static Pattern glob(String glob) {
+        StringBuilder re = new StringBuilder();
+        for (int i = 0; i < glob.length(); i++) {
+            char c = glob.charAt(i);
+            if (c == '*' && i + 1 < glob.length() && glob.charAt(i + 1) == '*') {
+                re.append(".*");
+                i++;
+            } else if (c == '*') {
+                re.append("[^/]*");
+            } else {
+                re.append(Pattern.quote(String.valueOf(c)));
+            }
+        }
+        return Pattern.compile(re.toString());
     }
 
     @Override
@@ -84,50 +144,106 @@ public final class FileServerModule implements ProxyModule {
             return done(respond(head));
         }
         String relative = RequestPath.toRelative(ctx.path());
-        if (relative == null) {
-            return done(respond(text(HttpResponseStatus.NOT_FOUND)));
+        if (relative == null || (!serveDotfiles && hidden(relative))) {
+            return done(error(HttpResponseStatus.NOT_FOUND));
         }
         boolean wantsDirectory = ctx.path().endsWith("/");
         HttpHeaders request = ctx.request().headers();
+        String uri = ctx.request().uri();
+        int q = uri.indexOf('?');
+        String query = q < 0 ? "" : uri.substring(q);
         try {
-            return CompletableFuture.supplyAsync(() -> lookup(relative, wantsDirectory, ctx.path(), request), blocking);
+            return CompletableFuture.supplyAsync(() -> lookup(relative, wantsDirectory, ctx.path(), query, request), blocking);
         } catch (RejectedExecutionException e) {
             return done(respond(text(HttpResponseStatus.SERVICE_UNAVAILABLE)));
         }
     }
 
-    private Verdict lookup(String relative, boolean wantsDirectory, String requestPath, HttpHeaders request) {
+    /** Whether a segment of the path starts with a dot ({@code .well-known} excepted, RFC 8615). */
+    static boolean hidden(String relative) {
+        for (String segment : relative.split("/")) {
+            if (segment.startsWith(".") && !segment.equals(".well-known")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Verdict lookup(String relative, boolean wantsDirectory, String requestPath, String query, HttpHeaders request) {
         Path candidate = base.resolve(relative).normalize();
         if (!candidate.startsWith(base)) {
-            return respond(text(HttpResponseStatus.NOT_FOUND));
+            return error(HttpResponseStatus.NOT_FOUND);
         }
         try {
             if (Files.isDirectory(candidate)) {
+                Path realDir = candidate.toRealPath();
+                if (!realDir.startsWith(base)) {
+                    return error(HttpResponseStatus.NOT_FOUND);
+                }
                 if (!wantsDirectory) {
+                    // Only GET and HEAD get here (other methods are 405), so the permanent redirect is 301.
                     HttpResponse redirect = text(HttpResponseStatus.MOVED_PERMANENTLY);
-                    redirect.headers().set(HttpHeaderNames.LOCATION, requestPath + "/");
+                    redirect.headers().set(HttpHeaderNames.LOCATION, requestPath + "/" + query);
                     return respond(redirect);
                 }
-                candidate = candidate.resolve("index.html");
+                Path index = null;
+                for (String name : indexFiles) {
+                    Path p = candidate.resolve(name);
+                    if (Files.isRegularFile(p)) {
+                        index = p;
+                        break;
+                    }
+                }
+                if (index == null) {
+                    return listing ? DirectoryListing.of(realDir, requestPath, serveDotfiles) : error(HttpResponseStatus.FORBIDDEN);
+                }
+                candidate = index;
             }
             Path real = candidate.toRealPath();
-            if (!real.startsWith(base) || !Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS) || !Files.isReadable(real)) {
-                return respond(text(HttpResponseStatus.NOT_FOUND));
+            if (!real.startsWith(base) || !Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+                return error(HttpResponseStatus.NOT_FOUND);
+            }
+            if (!Files.isReadable(real)) {
+                return error(HttpResponseStatus.FORBIDDEN);
             }
             FileChannel file = FileChannel.open(real, StandardOpenOption.READ);
             try {
-                return serve(file, real, request);
+                return serve(file, real, request, cacheControl("/" + relative));
             } catch (IOException | RuntimeException e) {
                 file.close();
                 throw e;
             }
         } catch (IOException e) {
-            return respond(text(HttpResponseStatus.NOT_FOUND));
+            return error(HttpResponseStatus.NOT_FOUND);
         }
     }
 
+    /** The Cache-Control of the first rule matching the request's decoded path, or null. */
+    private String cacheControl(String path) {
+        for (CacheRule rule : cacheRules) {
+            if (rule.pattern().matcher(path).matches()) {
+                return rule.value();
+            }
+        }
+        return null;
+    }
+
+    /** A 403 or 404, with the configured page when there is one. */
+    private Verdict error(HttpResponseStatus status) {
+        ErrorPage page = errorPages.get(status);
+        if (page == null) {
+            return respond(text(status));
+        }
+        HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
+        head.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, page.type())
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, page.body().length)
+                .set(X_CONTENT_TYPE_OPTIONS, NOSNIFF);
+        return new Verdict.Respond(head, new Verdict.Body.Bytes(Unpooled.wrappedBuffer(page.body())));
+    }
+
     /** Answers with the open file (which the verdict then owns) or closes it and answers without. */
-    private Verdict serve(FileChannel file, Path real, HttpHeaders request) throws IOException {
+    private Verdict serve(FileChannel file, Path real, HttpHeaders request, String cacheControl) throws IOException {
         BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class);
         long size = file.size();
         long mtimeNanos = attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS);
@@ -142,10 +258,23 @@ public final class FileServerModule implements ProxyModule {
             HttpResponse head = precondition == HttpResponseStatus.NOT_MODIFIED
                     ? new DefaultHttpResponse(HttpVersion.HTTP_1_1, precondition) : text(precondition);
             validators(head, etag, lastModified);
+            if (cacheControl != null && precondition == HttpResponseStatus.NOT_MODIFIED) {
+                head.headers().set(HttpHeaderNames.CACHE_CONTROL, cacheControl);
+            }
             return precondition == HttpResponseStatus.NOT_MODIFIED
                     ? new Verdict.Respond(head, new Verdict.Body.Empty()) : respond(head);
         }
 
+        Verdict answer = ranged(file, size, request, type, etag, lastModified, mtimeSecond);
+        if (cacheControl != null && answer instanceof Verdict.Respond r && r.head().status().code() / 100 == 2) {
+            r.head().headers().set(HttpHeaderNames.CACHE_CONTROL, cacheControl);
+        }
+        return answer;
+    }
+
+    /** 200, 206 or 416 for a file whose preconditions held. */
+    private static Verdict ranged(FileChannel file, long size, HttpHeaders request, String type, String etag,
+            String lastModified, long mtimeSecond) throws IOException {
         ByteRanges.Outcome ranges = ByteRanges.resolve(request.get(HttpHeaderNames.RANGE), size);
         String ifRange = request.get(HttpHeaderNames.IF_RANGE);
         if (ifRange != null && !(ranges instanceof ByteRanges.Whole) && !ifRangeHolds(ifRange, etag, mtimeSecond)) {
@@ -273,7 +402,7 @@ public final class FileServerModule implements ProxyModule {
         return CompletableFuture.completedFuture(v);
     }
 
-    private static HttpResponse text(HttpResponseStatus status) {
+    static HttpResponse text(HttpResponseStatus status) {
         HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, status);
         head.headers().set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN);
         return head;
@@ -283,7 +412,7 @@ public final class FileServerModule implements ProxyModule {
         return (status.code() + " " + status.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static Verdict respond(HttpResponse head) {
+    static Verdict respond(HttpResponse head) {
         byte[] body = STATUS_BODIES.get(head.status());
         if (body == null) {
             body = statusBody(head.status());

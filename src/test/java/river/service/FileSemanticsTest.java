@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import river.testsupport.RawHttp;
 import river.testsupport.RiverHarness;
+import river.testsupport.TestOrigin;
 
 /** The file server's HTTP semantics (RFC 9110) seen by curl and by Java's HttpClient through a real River. */
 class FileSemanticsTest {
@@ -38,6 +39,7 @@ class FileSemanticsTest {
     @TempDir
     static Path dir;
     static RiverHarness river;
+    static TestOrigin origin;
     static int port;
     static final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
@@ -47,8 +49,17 @@ class FileSemanticsTest {
         Path file = site.resolve("data.txt");
         Files.writeString(file, CONTENT);
         Files.setLastModifiedTime(file, FileTime.from(MTIME));
+        origin = new TestOrigin();
         river = RiverHarness.start("""
                 services {
+                    proxied {
+                        listeners {
+                            "127.0.0.1:0"
+                        }
+                        connectors {
+                            "%s"
+                        }
+                    }
                     files {
                         listeners {
                             "127.0.0.1:0"
@@ -58,13 +69,14 @@ class FileSemanticsTest {
                         }
                     }
                 }
-                """, dir);
+                """.formatted(origin.address()), dir);
         port = river.port("files");
     }
 
     @AfterAll
-    static void stop() {
+    static void stop() throws Exception {
         river.close();
+        origin.close();
     }
 
     record Reply(int status, Map<String, String> headers, byte[] body) {
@@ -131,6 +143,28 @@ class FileSemanticsTest {
             RawHttp.Response bad = raw.read();
             assertThat(bad.status()).isEqualTo(400);
             assertThat(bad.headers().get("date")).matches(IMF_FIXDATE);
+        }
+    }
+
+    @Test
+    void proxiedResponsesKeepTheOriginsDate() throws Exception {
+        // The test origin sends no Date: River passes the response on without inventing one.
+        Reply proxied = curl("http://127.0.0.1:" + river.port("proxied") + "/echo");
+        assertThat(proxied.status()).isEqualTo(200);
+        assertThat(proxied.header("x-origin")).isEqualTo("test");
+        assertThat(proxied.header("date")).isNull();
+    }
+
+    @Test
+    void notModifiedHasNoBodyAndKeepsTheConnectionUsable() throws Exception {
+        try (RawHttp raw = new RawHttp(port)) {
+            raw.send("GET /data.txt HTTP/1.1\r\nHost: h\r\nIf-None-Match: " + ETAG + "\r\n\r\n");
+            RawHttp.Response notModified = raw.read();
+            assertThat(notModified.status()).isEqualTo(304);
+            assertThat(notModified.headers()).doesNotContainKey("transfer-encoding");
+            assertThat(notModified.headers().get("etag")).isEqualTo(ETAG);
+            raw.send("GET /data.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(raw.read().text()).isEqualTo(CONTENT);
         }
     }
 

@@ -53,6 +53,7 @@ final class DefaultConfig {
                     //     serve-dotfiles false
                     //     error-page 404 "/srv/errors/404.html"   (and 403; default: a plain-text body)
                     //     cache-control "/assets/**" "public, max-age=31536000, immutable"   (none by default)
+                    //     precompressed false                    (true: FILE.br, FILE.zst, FILE.gz by Accept-Encoding)
                     // }
                     connectors {
                         load-balance {

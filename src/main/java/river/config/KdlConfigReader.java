@@ -782,7 +782,7 @@ final class KdlConfigReader extends KdlSchemaReader {
     // ---- file server ------------------------------------------------------------------------------
 
     private static final String FILE_SERVER_OPTIONS =
-            "base-path, index-files, directory-listing, serve-dotfiles, error-page, cache-control";
+            "base-path, index-files, directory-listing, serve-dotfiles, error-page, cache-control, precompressed";
 
     private ServiceHandler.FileServer fileServer(KdlNode node) {
         noEntries(node);
@@ -790,6 +790,7 @@ final class KdlConfigReader extends KdlSchemaReader {
         List<String> indexFiles = null;
         Boolean listing = null;
         Boolean dotfiles = null;
+        Boolean precompressed = null;
         java.util.Map<Integer, Path> errorPages = new java.util.HashMap<>();
         List<ServiceHandler.FileServer.CacheRule> cacheRules = new ArrayList<>();
         for (KdlNode child : node.children()) {
@@ -843,6 +844,13 @@ final class KdlConfigReader extends KdlSchemaReader {
                     dotfiles = bool(singleArgument(child), "serve-dotfiles");
                     dotfiles = dotfiles != null && dotfiles;
                 }
+                case "precompressed" -> {
+                    if (precompressed != null) {
+                        duplicate(child);
+                    }
+                    precompressed = bool(singleArgument(child), "precompressed");
+                    precompressed = precompressed != null && precompressed;
+                }
                 case "error-page" -> {
                     noChildren(child);
                     allowedProperties(child, "error-page");
@@ -889,7 +897,8 @@ final class KdlConfigReader extends KdlSchemaReader {
             return null;
         }
         return new ServiceHandler.FileServer(basePath, indexFiles == null ? List.of("index.html") : indexFiles,
-                listing != null && listing, dotfiles != null && dotfiles, errorPages, cacheRules);
+                listing != null && listing, dotfiles != null && dotfiles, errorPages, cacheRules,
+                precompressed != null && precompressed);
     }
 
 

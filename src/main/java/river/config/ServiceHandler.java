@@ -35,18 +35,19 @@ public sealed interface ServiceHandler {
      * @param serveDotfiles serve names starting with a dot (off: 404, except {@code .well-known})
      * @param errorPages status (403, 404) → the file whose content is that answer's body
      * @param cacheControl {@code Cache-Control} by path pattern, the first match wins
+     * @param precompressed send {@code FILE.br}, {@code FILE.zst} or {@code FILE.gz} when the client accepts it
      */
     record FileServer(Path basePath, List<String> indexFiles, boolean directoryListing, boolean serveDotfiles,
-            java.util.Map<Integer, Path> errorPages, List<CacheRule> cacheControl) implements ServiceHandler {
+            java.util.Map<Integer, Path> errorPages, List<CacheRule> cacheControl, boolean precompressed) implements ServiceHandler {
         public FileServer {
             indexFiles = List.copyOf(indexFiles);
             errorPages = java.util.Map.copyOf(errorPages);
             cacheControl = List.copyOf(cacheControl);
         }
 
-        /** The defaults: {@code index.html}, no listing, dotfiles hidden, plain-text errors, no Cache-Control. */
+        /** The defaults: {@code index.html}, no listing, dotfiles hidden, plain-text errors, no Cache-Control, no precompressed variants. */
         public FileServer(Path basePath) {
-            this(basePath, List.of("index.html"), false, false, java.util.Map.of(), List.of());
+            this(basePath, List.of("index.html"), false, false, java.util.Map.of(), List.of(), false);
         }
 
         /**

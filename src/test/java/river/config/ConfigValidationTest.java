@@ -97,12 +97,13 @@ class ConfigValidationTest {
         java.nio.file.Files.writeString(dir.resolve("404.html"), "<h1>gone</h1>");
         RiverConfig c = new ConfigLoader(dir).parse(service(LISTENER + "    file-server {\n      base-path \".\"\n"
                 + "      index-files \"index.htm\" \"default.html\"\n      directory-listing true\n      serve-dotfiles true\n"
-                + "      error-page 404 \"404.html\"\n      cache-control \"/assets/**\" \"max-age=60\"\n    }"),
+                + "      error-page 404 \"404.html\"\n      cache-control \"/assets/**\" \"max-age=60\"\n      precompressed true\n    }"),
                 "river.kdl", ConfigFormat.KDL, SystemOverrides.none());
         ServiceHandler.FileServer files = (ServiceHandler.FileServer) c.services().get(0).handler();
         assertThat(files.indexFiles()).containsExactly("index.htm", "default.html");
         assertThat(files.directoryListing()).isTrue();
         assertThat(files.serveDotfiles()).isTrue();
+        assertThat(files.precompressed()).isTrue();
         assertThat(files.errorPages()).containsEntry(404, dir.resolve("404.html"));
         assertThat(files.cacheControl()).containsExactly(new ServiceHandler.FileServer.CacheRule("/assets/**", "max-age=60"));
         RiverConfig defaults = new ConfigLoader(dir).parse(service(LISTENER + "    file-server {\n      base-path \".\"\n    }"),
@@ -112,6 +113,7 @@ class ConfigValidationTest {
         assertThat(d.indexFiles()).containsExactly("index.html");
         assertThat(d.directoryListing()).isFalse();
         assertThat(d.serveDotfiles()).isFalse();
+        assertThat(d.precompressed()).isFalse();
     }
 
     @Test

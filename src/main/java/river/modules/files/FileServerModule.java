@@ -72,6 +72,7 @@ public final class FileServerModule implements ProxyModule {
     private final List<String> indexFiles;
     private final boolean listing;
     private final boolean serveDotfiles;
+    private final boolean precompressed;
     private final Map<HttpResponseStatus, ErrorPage> errorPages;
     private final List<CacheRule> cacheRules;
 
@@ -97,6 +98,7 @@ public final class FileServerModule implements ProxyModule {
         this.indexFiles = config.indexFiles();
         this.listing = config.directoryListing();
         this.serveDotfiles = config.serveDotfiles();
+        this.precompressed = config.precompressed();
         Map<HttpResponseStatus, ErrorPage> pages = new HashMap<>();
         for (Map.Entry<Integer, Path> e : config.errorPages().entrySet()) {
             if (Files.size(e.getValue()) > MAX_ERROR_PAGE_BYTES) {
@@ -206,9 +208,21 @@ public final class FileServerModule implements ProxyModule {
             if (!Files.isReadable(real)) {
                 return error(HttpResponseStatus.FORBIDDEN);
             }
-            FileChannel file = FileChannel.open(real, StandardOpenOption.READ);
+            String type = MediaTypes.of(real.getFileName().toString());
+            Precompressed.Variant variant = precompressed
+                    ? Precompressed.choose(real, base, request.get(HttpHeaderNames.ACCEPT_ENCODING)) : null;
+            Path sent = variant == null ? real : variant.file();
+            FileChannel file = FileChannel.open(sent, StandardOpenOption.READ);
             try {
-                return serve(file, real, request, cacheControl("/" + relative));
+                Verdict answer = serve(file, sent, type, variant == null ? "" : "-" + variant.encoding(), request,
+                        cacheControl("/" + relative));
+                if (precompressed && answer instanceof Verdict.Respond r) {
+                    r.head().headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
+                    if (variant != null && r.head().status().code() != 304 && r.head().status().code() != 412) {
+                        r.head().headers().set(HttpHeaderNames.CONTENT_ENCODING, variant.encoding());
+                    }
+                }
+                return answer;
             } catch (IOException | RuntimeException e) {
                 file.close();
                 throw e;
@@ -243,14 +257,14 @@ public final class FileServerModule implements ProxyModule {
     }
 
     /** Answers with the open file (which the verdict then owns) or closes it and answers without. */
-    private Verdict serve(FileChannel file, Path real, HttpHeaders request, String cacheControl) throws IOException {
+    private Verdict serve(FileChannel file, Path real, String type, String etagSuffix, HttpHeaders request, String cacheControl)
+            throws IOException {
         BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class);
         long size = file.size();
         long mtimeNanos = attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS);
         long mtimeSecond = attrs.lastModifiedTime().to(TimeUnit.SECONDS);
-        String etag = "\"" + Long.toHexString(size) + "-" + Long.toHexString(mtimeNanos) + "\"";
+        String etag = "\"" + Long.toHexString(size) + "-" + Long.toHexString(mtimeNanos) + etagSuffix + "\"";
         String lastModified = HttpDate.format(mtimeSecond);
-        String type = MediaTypes.of(real.getFileName().toString());
 
         HttpResponseStatus precondition = preconditions(request, etag, mtimeSecond);
         if (precondition != null) {

@@ -309,5 +309,14 @@ class FileSemanticsTest {
         assertThat(ranged.statusCode()).isEqualTo(206);
         assertThat(ranged.headers().firstValue("content-range")).hasValue("bytes 2-5/16");
         assertThat(ranged.body()).isEmpty();
+        // No body bytes follow a HEAD answer (206 included): the next response on the connection is intact.
+        try (RawHttp raw = new RawHttp(port)) {
+            raw.send("HEAD /data.txt HTTP/1.1\r\nHost: h\r\nRange: bytes=0-1,4-5\r\n\r\n");
+            assertThat(raw.read(true).status()).isEqualTo(206);
+            raw.send("HEAD /data.txt HTTP/1.1\r\nHost: h\r\n\r\n");
+            assertThat(raw.read(true).headers().get("content-length")).isEqualTo("16");
+            raw.send("GET /data.txt HTTP/1.1\r\nHost: h\r\nRange: bytes=2-3\r\n\r\n");
+            assertThat(raw.read().text()).isEqualTo("23");
+        }
     }
 }

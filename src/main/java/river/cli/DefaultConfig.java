@@ -45,6 +45,16 @@ final class DefaultConfig {
                         "127.0.0.1:8080" proxy-protocol=false h2c=false
                     }
                     // Or, instead of connectors: routes { route "/api" { connectors { ... } } no-route status=404 }
+                    // Or serve files (docs/files.md), with every option at its default but base-path:
+                    // file-server {
+                    //     base-path "/srv/www"
+                    //     index-files "index.html"
+                    //     directory-listing false
+                    //     serve-dotfiles false
+                    //     error-page 404 "/srv/errors/404.html"   (and 403; default: a plain-text body)
+                    //     cache-control "/assets/**" "public, max-age=31536000, immutable"   (none by default)
+                    //     precompressed false                    (true: FILE.br, FILE.zst, FILE.gz by Accept-Encoding)
+                    // }
                     connectors {
                         load-balance {
                             selection "RoundRobin"

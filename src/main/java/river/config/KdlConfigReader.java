@@ -784,31 +784,124 @@ final class KdlConfigReader extends KdlSchemaReader {
 
     // ---- file server ------------------------------------------------------------------------------
 
+    private static final String FILE_SERVER_OPTIONS =
+            "base-path, index-files, directory-listing, serve-dotfiles, error-page, cache-control, precompressed";
+
     private ServiceHandler.FileServer fileServer(KdlNode node) {
         noEntries(node);
         Path basePath = null;
+        List<String> indexFiles = null;
+        Boolean listing = null;
+        Boolean dotfiles = null;
+        Boolean precompressed = null;
+        java.util.Map<Integer, Path> errorPages = new java.util.HashMap<>();
+        List<ServiceHandler.FileServer.CacheRule> cacheRules = new ArrayList<>();
         for (KdlNode child : node.children()) {
-            if (child.name().equals("base-path")) {
-                if (basePath != null) {
-                    duplicate(child);
-                }
-                noChildren(child);
-                String s = string(singleArgument(child), "base-path");
-                if (s != null) {
-                    basePath = rules.resolve(s);
-                    if (!java.nio.file.Files.isDirectory(basePath)) {
-                        problems.add(where(child.arguments().get(0).position()), "base-path \"" + s + "\": no directory at " + basePath);
+            switch (child.name()) {
+                case "base-path" -> {
+                    if (basePath != null) {
+                        duplicate(child);
+                    }
+                    noChildren(child);
+                    String s = string(singleArgument(child), "base-path");
+                    if (s != null) {
+                        basePath = rules.resolve(s);
+                        if (!java.nio.file.Files.isDirectory(basePath)) {
+                            problems.add(where(child.arguments().get(0).position()), "base-path \"" + s + "\": no directory at " + basePath);
+                        }
                     }
                 }
-            } else {
-                unknownNode(child, "in file-server", "base-path");
+                case "index-files" -> {
+                    if (indexFiles != null) {
+                        duplicate(child);
+                    }
+                    noChildren(child);
+                    allowedProperties(child, "index-files");
+                    indexFiles = new ArrayList<>();
+                    if (child.arguments().isEmpty()) {
+                        problems.add(where(child.position()), "index-files expects one or more file names, e.g. index-files \"index.html\"");
+                    }
+                    for (KdlValue v : child.arguments()) {
+                        String name = string(v, "index-files");
+                        if (name == null) {
+                            continue;
+                        }
+                        if (name.isEmpty() || name.contains("/") || name.contains("\\") || name.equals(".") || name.equals("..")) {
+                            problems.add(where(v.position()), "index-files: \"" + name + "\" is not a plain file name");
+                        } else {
+                            indexFiles.add(name);
+                        }
+                    }
+                }
+                case "directory-listing" -> {
+                    if (listing != null) {
+                        duplicate(child);
+                    }
+                    listing = bool(singleArgument(child), "directory-listing");
+                    listing = listing != null && listing;
+                }
+                case "serve-dotfiles" -> {
+                    if (dotfiles != null) {
+                        duplicate(child);
+                    }
+                    dotfiles = bool(singleArgument(child), "serve-dotfiles");
+                    dotfiles = dotfiles != null && dotfiles;
+                }
+                case "precompressed" -> {
+                    if (precompressed != null) {
+                        duplicate(child);
+                    }
+                    precompressed = bool(singleArgument(child), "precompressed");
+                    precompressed = precompressed != null && precompressed;
+                }
+                case "error-page" -> {
+                    noChildren(child);
+                    allowedProperties(child, "error-page");
+                    if (child.arguments().size() != 2) {
+                        problems.add(where(child.position()), "error-page expects a status and a file, e.g. error-page 404 \"errors/404.html\"");
+                        continue;
+                    }
+                    Integer status = positiveInt(child.arguments().get(0), "error-page");
+                    String file = string(child.arguments().get(1), "error-page");
+                    if (status != null && status != 403 && status != 404) {
+                        problems.add(where(child.arguments().get(0).position()), "error-page status must be 403 or 404, found " + status);
+                    } else if (status != null && file != null) {
+                        Path page = rules.resolve(file);
+                        if (!java.nio.file.Files.isRegularFile(page)) {
+                            problems.add(where(child.arguments().get(1).position()), "error-page \"" + file + "\": no file at " + page);
+                        } else if (errorPages.put(status, page) != null) {
+                            problems.add(where(child.position()), "error-page " + status + " is given more than once");
+                        }
+                    }
+                }
+                case "cache-control" -> {
+                    noChildren(child);
+                    allowedProperties(child, "cache-control");
+                    if (child.arguments().size() != 2) {
+                        problems.add(where(child.position()),
+                                "cache-control expects a path pattern and a value, e.g. cache-control \"/assets/**\" \"max-age=31536000, immutable\"");
+                        continue;
+                    }
+                    String pattern = string(child.arguments().get(0), "cache-control");
+                    String value = string(child.arguments().get(1), "cache-control");
+                    if (pattern != null && !pattern.startsWith("/")) {
+                        problems.add(where(child.arguments().get(0).position()), "cache-control pattern \"" + pattern + "\" must start with /");
+                    } else if (value != null && (value.isBlank() || value.chars().anyMatch(c -> c < 0x20 || c > 0x7e))) {
+                        problems.add(where(child.arguments().get(1).position()), "cache-control value must be printable ASCII and not empty");
+                    } else if (pattern != null && value != null) {
+                        cacheRules.add(new ServiceHandler.FileServer.CacheRule(pattern, value));
+                    }
+                }
+                default -> unknownNode(child, "in file-server", FILE_SERVER_OPTIONS);
             }
         }
         if (basePath == null) {
             problems.add(where(node.position()), "file-server needs base-path \"DIRECTORY\"");
             return null;
         }
-        return new ServiceHandler.FileServer(basePath);
+        return new ServiceHandler.FileServer(basePath, indexFiles == null ? List.of("index.html") : indexFiles,
+                listing != null && listing, dotfiles != null && dotfiles, errorPages, cacheRules,
+                precompressed != null && precompressed);
     }
 
 

@@ -27,6 +27,33 @@ public sealed interface ServiceHandler {
         }
     }
 
-    /** Serve the files below {@code basePath} (River's {@code file-server}). */
-    record FileServer(Path basePath) implements ServiceHandler {}
+    /**
+     * Serve the files below {@code basePath} (River's {@code file-server}).
+     *
+     * @param indexFiles tried in order for a directory ({@code index.html} by default)
+     * @param directoryListing an HTML listing of a directory without an index file (off: 403)
+     * @param serveDotfiles serve names starting with a dot (off: 404, except {@code .well-known})
+     * @param errorPages status (403, 404) → the file whose content is that answer's body
+     * @param cacheControl {@code Cache-Control} by path pattern, the first match wins
+     * @param precompressed send {@code FILE.br}, {@code FILE.zst} or {@code FILE.gz} when the client accepts it
+     */
+    record FileServer(Path basePath, List<String> indexFiles, boolean directoryListing, boolean serveDotfiles,
+            java.util.Map<Integer, Path> errorPages, List<CacheRule> cacheControl, boolean precompressed) implements ServiceHandler {
+        public FileServer {
+            indexFiles = List.copyOf(indexFiles);
+            errorPages = java.util.Map.copyOf(errorPages);
+            cacheControl = List.copyOf(cacheControl);
+        }
+
+        /** The defaults: {@code index.html}, no listing, dotfiles hidden, plain-text errors, no Cache-Control, no precompressed variants. */
+        public FileServer(Path basePath) {
+            this(basePath, List.of("index.html"), false, false, java.util.Map.of(), List.of(), false);
+        }
+
+        /**
+         * @param pattern a request path glob: {@code *} within a segment, {@code **} across segments
+         * @param value the {@code Cache-Control} value
+         */
+        public record CacheRule(String pattern, String value) {}
+    }
 }

@@ -291,6 +291,7 @@ final class Http1Connection extends ExchangeDownstream {
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, text.length)
+                .set(HttpHeaderNames.DATE, river.proxy.HttpDate.now())
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         channel.config().setAutoRead(false);
         channel.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

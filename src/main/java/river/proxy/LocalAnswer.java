@@ -2,6 +2,7 @@ package river.proxy;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.LastHttpContent;
 
@@ -13,6 +14,10 @@ final class LocalAnswer {
     static long send(Downstream downstream, Verdict.Respond respond, boolean headRequest) {
         HttpResponse head = respond.head();
         Verdict.Body body = respond.body();
+        if (!head.headers().contains(HttpHeaderNames.DATE)) {
+            // Every answer River originates carries a Date (RFC 9110 §6.6.1); proxied ones keep the origin's.
+            head.headers().set(HttpHeaderNames.DATE, HttpDate.now());
+        }
         if (headRequest || body instanceof Verdict.Body.Empty) {
             respond.discard();
             downstream.sendHead(head, false);

@@ -169,7 +169,7 @@ final class ServiceGeneration {
                     modules.add(new RoutingModule(routes, routed.noRouteStatus(), routed.noRouteBody()));
                 }
             } else if (handler instanceof ServiceHandler.FileServer files) {
-                modules.add(new FileServerModule(files.basePath(), blocking));
+                modules.add(new FileServerModule(files, blocking));
             } else {
                 throw new IllegalStateException("unhandled kind of service handler: " + handler);
             }

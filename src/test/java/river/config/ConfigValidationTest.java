@@ -93,6 +93,42 @@ class ConfigValidationTest {
     }
 
     @Test
+    void fileServerOptionsAreReadWithTheirDefaults() throws Exception {
+        java.nio.file.Files.writeString(dir.resolve("404.html"), "<h1>gone</h1>");
+        RiverConfig c = new ConfigLoader(dir).parse(service(LISTENER + "    file-server {\n      base-path \".\"\n"
+                + "      index-files \"index.htm\" \"default.html\"\n      directory-listing true\n      serve-dotfiles true\n"
+                + "      error-page 404 \"404.html\"\n      cache-control \"/assets/**\" \"max-age=60\"\n      precompressed true\n    }"),
+                "river.kdl", ConfigFormat.KDL, SystemOverrides.none());
+        ServiceHandler.FileServer files = (ServiceHandler.FileServer) c.services().get(0).handler();
+        assertThat(files.indexFiles()).containsExactly("index.htm", "default.html");
+        assertThat(files.directoryListing()).isTrue();
+        assertThat(files.serveDotfiles()).isTrue();
+        assertThat(files.precompressed()).isTrue();
+        assertThat(files.errorPages()).containsEntry(404, dir.resolve("404.html"));
+        assertThat(files.cacheControl()).containsExactly(new ServiceHandler.FileServer.CacheRule("/assets/**", "max-age=60"));
+        RiverConfig defaults = new ConfigLoader(dir).parse(service(LISTENER + "    file-server {\n      base-path \".\"\n    }"),
+                "river.kdl", ConfigFormat.KDL, SystemOverrides.none());
+        ServiceHandler.FileServer d = (ServiceHandler.FileServer) defaults.services().get(0).handler();
+        assertThat(d).isEqualTo(new ServiceHandler.FileServer(d.basePath()));
+        assertThat(d.indexFiles()).containsExactly("index.html");
+        assertThat(d.directoryListing()).isFalse();
+        assertThat(d.serveDotfiles()).isFalse();
+        assertThat(d.precompressed()).isFalse();
+    }
+
+    @Test
+    void badFileServerOptionsAreLocated() {
+        String head = LISTENER + "    file-server {\n      base-path \".\"\n";
+        assertSingleError(service(head + "      index-files \"a/b.html\"\n    }"), 8, 19, "index-files", "not a plain file name");
+        assertSingleError(service(head + "      directory-listing \"yes\"\n    }"), 8, 25, "directory-listing expects true or false");
+        assertSingleError(service(head + "      error-page 500 \"x.html\"\n    }"), 8, 18, "error-page status must be 403 or 404");
+        assertSingleError(service(head + "      error-page 404 \"missing.html\"\n    }"), 8, 22, "error-page \"missing.html\": no file");
+        assertSingleError(service(head + "      cache-control \"assets\" \"max-age=1\"\n    }"), 8, 21, "must start with /");
+        assertSingleError(service(head + "      cache-control \"/a\"\n    }"), 8, 7, "cache-control expects a path pattern and a value");
+        assertSingleError(service(head + "      listing true\n    }"), 8, 7, "unknown node \"listing\"", "directory-listing");
+    }
+
+    @Test
     void tlsOptionWithoutCertificateIsRejected() {
         assertSingleError(service("    listeners {\n      \"127.0.0.1:8443\" offer-h2=true\n    }\n" + CONNECTOR),
                 4, 24, "offer-h2 needs TLS");

@@ -118,6 +118,6 @@ class FileServerTest {
     void otherMethodsGet405() throws Exception {
         RawHttp.Response r = request("DELETE", "/app.js");
         assertThat(r.status()).isEqualTo(405);
-        assertThat(r.headers().get("allow")).isEqualTo("GET, HEAD");
+        assertThat(r.headers().get("allow")).isEqualTo("GET, HEAD, OPTIONS");
     }
 }

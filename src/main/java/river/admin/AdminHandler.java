@@ -70,11 +70,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
     /** A unix-socket peer must be River's own user or root (epoll tells; over TCP, and with NIO, anyone who connects). */
     static boolean samePeer(Channel ch) throws IOException {
-        if (ch instanceof io.netty.channel.epoll.EpollDomainSocketChannel unix) {
-            long peer = unix.peerCredentials().uid();
-            return peer == 0 || peer == new com.sun.security.auth.module.UnixSystem().getUid();
-        }
-        return true;
+        return !(ch instanceof io.netty.channel.epoll.EpollDomainSocketChannel unix) || river.server.ListenerHandover.samePeer(unix);
     }
 
     @Override

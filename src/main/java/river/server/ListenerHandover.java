@@ -140,7 +140,8 @@ public final class ListenerHandover {
         }
     }
 
-    private static boolean samePeer(EpollDomainSocketChannel ch) throws IOException {
+    /** Whether the process at the other end of a unix-socket connection is River's own user or root. */
+    public static boolean samePeer(EpollDomainSocketChannel ch) throws IOException {
         long peer = ch.peerCredentials().uid();
         long self = new com.sun.security.auth.module.UnixSystem().getUid();
         return peer == self || peer == 0;

@@ -163,9 +163,15 @@ public final class FileServerModule implements ProxyModule {
 
     /** Whether a segment of the path starts with a dot ({@code .well-known} excepted, RFC 8615). */
     static boolean hidden(String relative) {
-        for (String segment : relative.split("/")) {
-            if (segment.startsWith(".") && !segment.equals(".well-known")) {
+        // Scanned in place: this runs for every file request, so no array of segments is made.
+        for (int start = 0; start < relative.length(); start = relative.indexOf('/', start) + 1) {
+            int end = relative.indexOf('/', start);
+            int length = (end < 0 ? relative.length() : end) - start;
+            if (length > 0 && relative.charAt(start) == '.' && !(length == 11 && relative.startsWith(".well-known", start))) {
                 return true;
+            }
+            if (end < 0) {
+                break;
             }
         }
         return false;

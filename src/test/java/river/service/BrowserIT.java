@@ -15,13 +15,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import river.testsupport.Chromium;
 import river.testsupport.FileWait;
 import river.testsupport.Ports;
 import river.testsupport.RiverProcess;
+import river.testsupport.TestPki;
 
 /**
  * A real browser on River's file server (issue 16): headless Chromium, driven through the DevTools
@@ -29,6 +31,9 @@ import river.testsupport.RiverProcess;
  * the video to the middle (byte ranges: 206 with {@code Content-Range}) and reloads the page, which
  * revalidates the image and the stylesheet (304: {@code Cache-Control: no-cache} makes the browser
  * ask each time). What the browser saw is checked in its network log and in River's access log.
+ * Twice: over cleartext HTTP/1.1 (sendfile) and over TLS with HTTP/2 (files in chunks), the test
+ * certificate for {@code river.test} taken as valid through its public key (see
+ * {@link Chromium#trusting}).
  *
  * <p>The site is {@code src/test/resources/browser/}. {@code clip.webm} (18,540 bytes) was made once
  * with ffmpeg 5.1 (Debian 12), which CI does not need:
@@ -46,8 +51,23 @@ class BrowserIT {
     @TempDir
     Path dir;
 
-    @Test
-    void chromiumLoadsThePageSeeksTheVideoWithRangesAndRevalidatesOnReload() throws Exception {
+    /** How the browser reaches River. */
+    enum Transport {
+        /** HTTP/1.1 without TLS: files go out with sendfile. */
+        CLEARTEXT_HTTP1("http/1.1"),
+        /** HTTP/2 over TLS (ALPN): files go out in bounded chunks. */
+        TLS_HTTP2("h2");
+
+        final String protocol;
+
+        Transport(String protocol) {
+            this.protocol = protocol;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Transport.class)
+    void chromiumLoadsThePageSeeksTheVideoWithRangesAndRevalidatesOnReload(Transport transport) throws Exception {
         assumeTrue(Chromium.installed(), Chromium.BINARY + " is not installed (Debian's chromium package; .ci/run installs it)");
         Path site = Files.createDirectories(dir.resolve("site"));
         for (String name : SITE) {
@@ -57,6 +77,18 @@ class BrowserIT {
         }
         long videoSize = Files.size(site.resolve("clip.webm"));
         int port = Ports.free();
+        String listener = "\"127.0.0.1:" + port + "\"";
+        String base = "http://127.0.0.1:" + port + "/";
+        String[] switches = {};
+        int cleartextPort = port; // for RiverProcess's leak check, which asks in cleartext
+        if (transport == Transport.TLS_HTTP2) {
+            TestPki.Pair certificate = TestPki.server("river.test").copyTo(dir, "river");
+            cleartextPort = Ports.free();
+            listener += " cert-path=\"" + certificate.cert() + "\" key-path=\"" + certificate.key() + "\"\n"
+                    + "\"127.0.0.1:" + cleartextPort + "\"";
+            base = "https://river.test:" + port + "/";
+            switches = Chromium.trusting("river.test", certificate.cert());
+        }
         Files.writeString(dir.resolve("river.kdl"), """
                 system {
                     threads-per-service 1
@@ -65,7 +97,7 @@ class BrowserIT {
                 services {
                     www {
                         listeners {
-                            "127.0.0.1:%d"
+                            %s
                         }
                         file-server {
                             base-path "%s"
@@ -73,13 +105,12 @@ class BrowserIT {
                         }
                     }
                 }
-                """.formatted(port, site));
-        String base = "http://127.0.0.1:" + port + "/";
+                """.formatted(listener, site));
         Path browserDir = Files.createDirectories(dir.resolve("chromium"));
 
         try (RiverProcess.Running river = RiverProcess.startLogged(dir, dir, List.of(), "--config-kdl", "river.kdl")) {
-            river.awaitListening(1);
-            try (Chromium chromium = Chromium.start(browserDir)) {
+            river.awaitListening(transport == Transport.TLS_HTTP2 ? 2 : 1);
+            try (Chromium chromium = Chromium.start(browserDir, switches)) {
                 String tab = chromium.openTab();
                 chromium.call(tab, "Runtime.addBinding", Chromium.params().put("name", "riverReport"));
                 chromium.call(tab, "Runtime.enable", null);
@@ -91,6 +122,9 @@ class BrowserIT {
                 chromium.call(tab, "Page.navigate", Chromium.params().put("url", base));
                 assertSeeked(awaitReport(chromium, first));
                 Map<String, Exchange> loaded = responses(chromium, first, base);
+                for (Exchange e : loaded.values()) {
+                    assertThat(e.protocol()).as("%s", e).isEqualTo(transport.protocol);
+                }
                 for (String path : List.of("", "style.css", "logo.png")) {
                     assertThat(loaded.get(path).wireStatus()).as("%s", loaded.get(path)).isEqualTo(200);
                 }
@@ -129,7 +163,7 @@ class BrowserIT {
                 access.add(l.path("path").asText() + " " + l.path("status").asInt());
             }
             assertThat(access).containsAll(expected).doesNotContain("/clip.webm 200");
-            river.assertNoLeaks(port);
+            river.assertNoLeaks(cleartextPort);
         }
     }
 
@@ -156,7 +190,7 @@ class BrowserIT {
      * request and response headers that went over the wire ({@code Network.requestWillBeSentExtraInfo},
      * {@code Network.responseReceivedExtraInfo}: the conditional request and its 304).
      */
-    record Exchange(String url, int status, JsonNode headers, JsonNode requestHeaders, int wireStatus, JsonNode wireHeaders) {
+    record Exchange(String url, String protocol, int status, JsonNode headers, JsonNode requestHeaders, int wireStatus, JsonNode wireHeaders) {
         String requestHeader(String name) {
             return header(requestHeaders, name);
         }
@@ -167,7 +201,7 @@ class BrowserIT {
 
         @Override
         public String toString() {
-            return url + ": " + status + ", request " + requestHeaders + ", wire " + wireStatus + " " + wireHeaders;
+            return url + " (" + protocol + "): " + status + ", request " + requestHeaders + ", wire " + wireStatus + " " + wireHeaders;
         }
     }
 
@@ -190,7 +224,7 @@ class BrowserIT {
             JsonNode sent = chromium.awaitEvent(from, "the request headers for " + url, e -> isFor(e, "Network.requestWillBeSentExtraInfo", id));
             JsonNode wire = chromium.awaitEvent(from, "the wire status for " + url, e -> isFor(e, "Network.responseReceivedExtraInfo", id));
             JsonNode response = received.path("response");
-            byPath.put(path, new Exchange(url, response.path("status").asInt(), response.path("headers"), sent.path("params").path("headers"),
+            byPath.put(path, new Exchange(url, response.path("protocol").asText(), response.path("status").asInt(), response.path("headers"), sent.path("params").path("headers"),
                     wire.path("params").path("statusCode").asInt(), wire.path("params").path("headers")));
         }
         return byPath;

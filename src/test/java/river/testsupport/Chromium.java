@@ -61,17 +61,18 @@ public final class Chromium implements AutoCloseable {
 
     /**
      * Starts headless Chromium with its profile, stdout and stderr in {@code dir} (a new, empty
-     * directory) and connects to its DevTools endpoint.
+     * directory), with {@code moreSwitches} after the usual ones, and connects to its DevTools endpoint.
      */
-    public static Chromium start(Path dir) throws IOException, InterruptedException {
+    public static Chromium start(Path dir, String... moreSwitches) throws IOException, InterruptedException {
         Path profile = Files.createDirectories(dir.resolve("profile"));
         Path out = dir.resolve("chromium.out");
         Path err = dir.resolve("chromium.err");
-        Process process = new ProcessBuilder(BINARY.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        List<String> command = new ArrayList<>(List.of(BINARY.toString(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                 "--no-first-run", "--no-default-browser-check", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-proxy-server", "--mute-audio", "--user-data-dir=" + profile, "--remote-debugging-port=0",
-                "about:blank")
-                .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                "--disable-sync", "--no-proxy-server", "--mute-audio", "--user-data-dir=" + profile, "--remote-debugging-port=0"));
+        command.addAll(List.of(moreSwitches));
+        command.add("about:blank");
+        Process process = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         Chromium chromium = new Chromium(process, err);
         boolean started = false;
         try {
@@ -93,6 +94,21 @@ public final class Chromium implements AutoCloseable {
                 kill(process);
             }
         }
+    }
+
+    /**
+     * The switches that make Chromium reach {@code host} at 127.0.0.1 and take {@code certificate}
+     * (PEM) as valid for it, as a trusted CA's would be (so that, unlike with
+     * {@code --ignore-certificate-errors}, its HTTP cache works as for any secure site).
+     */
+    public static String[] trusting(String host, Path certificate) throws IOException, java.security.GeneralSecurityException {
+        java.security.cert.Certificate cert;
+        try (var in = Files.newInputStream(certificate)) {
+            cert = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        byte[] spki = java.security.MessageDigest.getInstance("SHA-256").digest(cert.getPublicKey().getEncoded());
+        return new String[] {"--host-resolver-rules=MAP " + host + " 127.0.0.1",
+            "--ignore-certificate-errors-spki-list=" + java.util.Base64.getEncoder().encodeToString(spki)};
     }
 
     /** Sends a browser-level command ({@code sessionId} null) or one to an attached target; returns its result. */

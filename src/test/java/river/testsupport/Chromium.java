@@ -222,6 +222,7 @@ public final class Chromium implements AutoCloseable {
     /** Asks the browser to close, then kills it and whatever it started that is still running. */
     @Override
     public void close() throws InterruptedException {
+        List<ProcessHandle> children = process.descendants().toList(); // while they are still its children
         try {
             if (failure == null) {
                 call(null, "Browser.close", null);
@@ -230,7 +231,6 @@ public final class Chromium implements AutoCloseable {
             // killed below
         } finally {
             socket.abort();
-            List<ProcessHandle> children = process.descendants().toList();
             process.waitFor(10, TimeUnit.SECONDS); // Browser.close ends it
             kill(process, children);
         }

@@ -39,7 +39,7 @@ public final class ServerTls {
     public ServerTls(TlsSettings settings, String listener, boolean offerH2) throws IOException {
         this.listener = listener;
         this.offerH2 = offerH2;
-        this.fallback = new Certificate(settings, settings.certPath(), settings.keyPath(), settings.ocspResponsePath());
+        this.fallback = new Certificate(settings, settings.certPath().orElseThrow(), settings.keyPath().orElseThrow(), settings.ocspResponsePath());
         all.add(fallback);
         for (TlsSettings.SniCertificate sni : settings.sni()) {
             Certificate c = new Certificate(settings, sni.certPath(), sni.keyPath(), sni.ocspResponsePath());

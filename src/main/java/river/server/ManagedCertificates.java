@@ -61,11 +61,6 @@ public final class ManagedCertificates {
             this.dnsNames = dnsNames;
             this.notAfterEpochSeconds = chain.get(0).getNotAfter().toInstant().getEpochSecond();
         }
-
-        /** The leaf certificate, for tests and logs. */
-        X509Certificate leaf() {
-            return chain.get(0);
-        }
     }
 
     /**

@@ -20,6 +20,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import river.config.ConfigFormat;
+import river.config.ConfigLoader;
+import river.config.SystemOverrides;
 import river.server.ManagedCertificates;
 import river.testsupport.Eventually;
 import river.testsupport.RawHttp;
@@ -52,7 +55,11 @@ class AcmeTlsListenerTest {
     }
 
     private static RiverHarness river(String listenerProperties) throws Exception {
-        return RiverHarness.start("""
+        return RiverHarness.start(kdl(listenerProperties), dir);
+    }
+
+    private static String kdl(String listenerProperties) {
+        return """
                 system {
                     admin {
                         enabled true
@@ -69,7 +76,7 @@ class AcmeTlsListenerTest {
                         }
                     }
                 }
-                """.formatted(listenerProperties, origin.address()), dir);
+                """.formatted(listenerProperties, origin.address());
     }
 
     private static void install(RiverHarness river, TestPki.Pair pair, String... names) throws Exception {
@@ -218,6 +225,24 @@ class AcmeTlsListenerTest {
                 assertThat(cn(socket)).isEqualTo(STATIC_CN);
                 assertThat(socket.getApplicationProtocol()).isEmpty();
             }
+        }
+    }
+
+    @Test
+    void installedCertificatesSurviveReloadsAlsoWhenTheListenersTlsSettingsChange() throws Exception {
+        try (RiverHarness river = river("acme-domains=\"r.example\"")) {
+            int port = river.port("proxy");
+            install(river, TestPki.server("r.example"), "r.example");
+            String changed = kdl("acme-domains=\"r.example\" tls-min-version=\"1.3\" offer-h2=false");
+            ReloadOutcome outcome = river.server().reload(new ConfigLoader(dir)
+                    .parse(changed, "test.kdl", ConfigFormat.KDL, SystemOverrides.none()));
+            assertThat(outcome.ok()).as(outcome.toString()).isTrue();
+            try (SSLSocket socket = connect(port, "r.example", "h2", "http/1.1")) {
+                assertThat(cn(socket)).isEqualTo("r.example");
+                assertThat(socket.getSession().getProtocol()).isEqualTo("TLSv1.3");
+                assertThat(socket.getApplicationProtocol()).isEqualTo("http/1.1");
+            }
+            assertThat(river.server().readiness().ready()).isTrue();
         }
     }
 

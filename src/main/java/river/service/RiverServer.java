@@ -59,6 +59,8 @@ public final class RiverServer implements AutoCloseable {
     /** Set by {@link #close}: from then on it alone stops what the generations hold. */
     private volatile boolean closed;
     private final river.observe.Metrics metrics = new river.observe.Metrics();
+    /** The ACME certificates and TLS-ALPN-01 challenges, for this server's whole life (across reloads). */
+    private final river.server.ManagedCertificates managedCertificates = new river.server.ManagedCertificates();
     /** The access log's writer (null while the access log is off), and the configuration it was made from. */
     private volatile river.observe.AccessLogWriter accessLog;
     private river.config.LogConfig.Access accessLogConfig;
@@ -146,7 +148,7 @@ public final class RiverServer implements AutoCloseable {
         try {
             server.accessLog = LogWiring.accessLogWriter(config.system());
             server.accessLogConfig = config.system().observability().logs().access();
-            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.metrics, server.accessLog);
+            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.metrics, server.managedCertificates, server.accessLog);
             server.generations = 1;
             server.current.set(first);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -262,7 +264,7 @@ public final class RiverServer implements AutoCloseable {
         Generation old = current.get();
         Generation next;
         try {
-            next = Generation.build(generations + 1, config, old, transport, blocking, metrics, accessLogFor(config));
+            next = Generation.build(generations + 1, config, old, transport, blocking, metrics, managedCertificates, accessLogFor(config));
         } catch (IOException | RuntimeException e) {
             return failed(n, started, List.of(String.valueOf(e.getMessage())));
         } catch (InterruptedException e) {
@@ -409,6 +411,15 @@ public final class RiverServer implements AutoCloseable {
     /** The process's metrics, exposed by the admin listener. */
     public river.observe.Metrics metrics() {
         return metrics;
+    }
+
+    /**
+     * The certificates obtained by ACME and the TLS-ALPN-01 challenges in flight, served by every
+     * listener with {@code acme-domains}; one for this server's life, so installed certificates
+     * survive reloads.
+     */
+    public river.server.ManagedCertificates managedCertificates() {
+        return managedCertificates;
     }
 
     /**

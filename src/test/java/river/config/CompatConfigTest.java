@@ -48,8 +48,8 @@ class CompatConfigTest {
         ListenerConfig tls = one.listeners().get(1);
         assertThat(tls.address()).isEqualTo(new ListenAddress.Tcp("0.0.0.0", 4443));
         assertThat(tls.tls()).hasValueSatisfying(t -> {
-            assertThat(t.certPath()).isEqualTo(COMPAT.resolve("assets/test.crt"));
-            assertThat(t.keyPath()).isEqualTo(COMPAT.resolve("assets/test.key"));
+            assertThat(t.certPath()).contains(COMPAT.resolve("assets/test.crt"));
+            assertThat(t.keyPath()).contains(COMPAT.resolve("assets/test.key"));
             assertThat(t.minVersion()).isEqualTo("1.2");
         });
         assertThat(tls.offerH2()).isTrue();

@@ -13,6 +13,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -183,8 +184,9 @@ public final class FileServerModule implements ProxyModule {
             return error(HttpResponseStatus.NOT_FOUND);
         }
         try {
-            if (Files.isDirectory(candidate)) {
-                Path realDir = candidate.toRealPath();
+            BasicFileAttributes attrs = unlinkedAttributes(candidate);
+            if (attrs != null ? attrs.isDirectory() : Files.isDirectory(candidate)) {
+                Path realDir = attrs != null ? candidate : candidate.toRealPath();
                 if (!realDir.startsWith(base)) {
                     return error(HttpResponseStatus.NOT_FOUND);
                 }
@@ -206,21 +208,37 @@ public final class FileServerModule implements ProxyModule {
                     return listing ? DirectoryListing.of(realDir, requestPath, serveDotfiles) : error(HttpResponseStatus.FORBIDDEN);
                 }
                 candidate = index;
+                attrs = unlinkedAttributes(candidate);
             }
-            Path real = candidate.toRealPath();
-            if (!real.startsWith(base) || !Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) {
+            Path real = candidate;
+            if (attrs == null) {
+                real = candidate.toRealPath();
+                if (!real.startsWith(base)) {
+                    return error(HttpResponseStatus.NOT_FOUND);
+                }
+                attrs = Files.readAttributes(real, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            }
+            if (!attrs.isRegularFile()) {
                 return error(HttpResponseStatus.NOT_FOUND);
             }
-            if (!Files.isReadable(real)) {
+            if (precompressed && !Files.isReadable(real)) {
+                // A readable variant must not stand in for an original that may not be read.
                 return error(HttpResponseStatus.FORBIDDEN);
             }
             String type = MediaTypes.of(real.getFileName().toString());
             Precompressed.Variant variant = precompressed
                     ? Precompressed.choose(real, base, request.get(HttpHeaderNames.ACCEPT_ENCODING)) : null;
             Path sent = variant == null ? real : variant.file();
-            FileChannel file = FileChannel.open(sent, StandardOpenOption.READ);
+            FileChannel file;
             try {
-                Verdict answer = serve(file, sent, type, variant == null ? "" : "-" + variant.encoding(), request,
+                // real has no link in it: a link put in its place since is not followed.
+                file = FileChannel.open(sent, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+            } catch (AccessDeniedException e) {
+                return error(HttpResponseStatus.FORBIDDEN);
+            }
+            try {
+                BasicFileAttributes sentAttrs = variant == null ? attrs : Files.readAttributes(sent, BasicFileAttributes.class);
+                Verdict answer = serve(file, sentAttrs, type, variant == null ? "" : "-" + variant.encoding(), request,
                         cacheControl("/" + relative));
                 if (precompressed && answer instanceof Verdict.Respond r) {
                     r.head().headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
@@ -236,6 +254,31 @@ public final class FileServerModule implements ProxyModule {
         } catch (IOException e) {
             return error(HttpResponseStatus.NOT_FOUND);
         }
+    }
+
+    /**
+     * The attributes of a path below the base when no segment of it below the base is a symbolic link, so
+     * that it is its own real path (the base is real): one lstat per segment, where resolving the real
+     * path reads every link of the whole path and stats it again. Null when a segment is a link: the
+     * caller then resolves the real path.
+     *
+     * @throws IOException when a segment does not exist (or is not a directory)
+     */
+    private BasicFileAttributes unlinkedAttributes(Path candidate) throws IOException {
+        if (candidate.equals(base)) {
+            return Files.readAttributes(base, BasicFileAttributes.class);
+        }
+        BasicFileAttributes attrs = null;
+        for (Path p = candidate; !p.equals(base); p = p.getParent()) {
+            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            if (a.isSymbolicLink()) {
+                return null;
+            }
+            if (attrs == null) {
+                attrs = a;
+            }
+        }
+        return attrs;
     }
 
     /** The Cache-Control of the first rule matching the request's decoded path, or null. */
@@ -263,9 +306,8 @@ public final class FileServerModule implements ProxyModule {
     }
 
     /** Answers with the open file (which the verdict then owns) or closes it and answers without. */
-    private Verdict serve(FileChannel file, Path real, String type, String etagSuffix, HttpHeaders request, String cacheControl)
-            throws IOException {
-        BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class);
+    private Verdict serve(FileChannel file, BasicFileAttributes attrs, String type, String etagSuffix, HttpHeaders request,
+            String cacheControl) throws IOException {
         long size = file.size();
         long mtimeNanos = attrs.lastModifiedTime().to(TimeUnit.NANOSECONDS);
         long mtimeSecond = attrs.lastModifiedTime().to(TimeUnit.SECONDS);

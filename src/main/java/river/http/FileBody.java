@@ -1,6 +1,8 @@
 package river.http;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelProgressiveFuture;
+import io.netty.channel.ChannelProgressivePromise;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.stream.ChunkedNioFile;
@@ -30,9 +32,10 @@ final class FileBody {
     /**
      * Writes (without flushing) the range as the body.
      *
-     * @return false, the file closed, if nothing could be written: the caller then aborts the response
+     * @return the write's future, which reports progress (bytes of the range sent so far), or null, the
+     *     file closed, if nothing could be written: the caller then aborts the response
      */
-    static boolean write(Channel channel, FileChannel file, long offset, long length, Framing framing) {
+    static ChannelProgressiveFuture write(Channel channel, FileChannel file, long offset, long length, Framing framing) {
         Object body;
         try {
             if (!channel.isActive()) {
@@ -46,14 +49,16 @@ final class FileBody {
             };
         } catch (IOException | RuntimeException e) {
             close(file);
-            return false;
+            return null;
         }
-        channel.write(body).addListener(f -> {
+        ChannelProgressivePromise promise = channel.newProgressivePromise();
+        promise.addListener(f -> {
             if (!f.isSuccess()) {
                 close(file);
             }
         });
-        return true;
+        channel.write(body, promise);
+        return promise;
     }
 
     private static void close(FileChannel file) {

@@ -165,7 +165,7 @@ final class Http2StreamHandler extends ExchangeDownstream {
 
     @Override
     public void sendFile(FileChannel file, long offset, long length) {
-        if (FileBody.write(channel, file, offset, length, FileBody.Framing.HTTP2_CHUNKS)) {
+        if (FileBody.write(channel, file, offset, length, FileBody.Framing.HTTP2_CHUNKS) != null) {
             channel.flush();
         } else {
             abort();

@@ -369,14 +369,33 @@ final class Http1Connection extends ExchangeDownstream {
 
     @Override
     public void sendFile(FileChannel file, long offset, long length) {
-        io.netty.channel.ChannelProgressiveFuture write =
-                FileBody.write(channel, file, offset, length, secure ? FileBody.Framing.CHUNKS : FileBody.Framing.ZERO_COPY);
+        if (bodyInFlight(FileBody.write(channel, file, offset, length, secure ? FileBody.Framing.CHUNKS : FileBody.Framing.ZERO_COPY))) {
+            sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
+        }
+    }
+
+    @Override
+    public void sendChunks(io.netty.handler.stream.ChunkedInput<HttpContent> body) {
+        if (channel.pipeline().get(io.netty.handler.stream.ChunkedWriteHandler.class) == null) {
+            // In clear, files go zero-copy and need no chunked writer; the first chunked body adds one.
+            channel.pipeline().addBefore(channel.pipeline().context(this).name(), "chunked-writer",
+                    new io.netty.handler.stream.ChunkedWriteHandler());
+        }
+        if (bodyInFlight(FileBody.writeChunks(channel, body))) {
+            channel.flush();
+        }
+    }
+
+    /**
+     * The exchange ends once a file body is handed over, with the file still on its way: the keep-alive
+     * timer that starts then must not cut a download that is moving (see onHeadTimeout), and starts
+     * afresh when it is done. A body that could not be written at all aborts the response.
+     */
+    private boolean bodyInFlight(io.netty.channel.ChannelProgressiveFuture write) {
         if (write == null) {
             abort();
-            return;
+            return false;
         }
-        // The exchange ends now, with the file still on its way: the keep-alive timer that starts then
-        // must not cut a download that is moving (see onHeadTimeout), and starts afresh when it is done.
         fileInFlight = write;
         fileSent = 0;
         fileSentAtCheck = 0;
@@ -396,7 +415,7 @@ final class Http1Connection extends ExchangeDownstream {
                 }
             }
         });
-        sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
+        return true;
     }
 
     @Override

@@ -173,6 +173,15 @@ final class Http2StreamHandler extends ExchangeDownstream {
     }
 
     @Override
+    public void sendChunks(io.netty.handler.stream.ChunkedInput<HttpContent> body) {
+        if (FileBody.writeChunks(channel, body) != null) {
+            channel.flush();
+        } else {
+            abort();
+        }
+    }
+
+    @Override
     public void responseComplete(boolean requestFullyRead) {
         current = null;
         io.netty.channel.ChannelFuture sentLast = lastWrite;

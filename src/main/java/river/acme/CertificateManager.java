@@ -71,7 +71,7 @@ public final class CertificateManager {
         Instant now = clock.instant();
         if (stored.isPresent()) {
             adopt(m, stored.get(), "from the store");
-            m.nextAttempt = nextAfterSuccess(m, now);
+            m.nextAttempt = RenewalTimes.dueAt(rule, m.current).isAfter(now) ? nextAfterSuccess(m, now) : now;
         } else {
             LOG.info("ACME: no stored certificate for {}; ordering one", key);
             m.nextAttempt = now;

@@ -59,6 +59,8 @@ public final class RiverServer implements AutoCloseable {
     /** Set by {@link #close}: from then on it alone stops what the generations hold. */
     private volatile boolean closed;
     private final river.observe.Metrics metrics = new river.observe.Metrics();
+    /** The ACME client, when the configuration has an acme section: one per process, across reloads. */
+    private final AcmeWiring acme = new AcmeWiring();
     /** The access log's writer (null while the access log is off), and the configuration it was made from. */
     private volatile river.observe.AccessLogWriter accessLog;
     private river.config.LogConfig.Access accessLogConfig;
@@ -146,7 +148,9 @@ public final class RiverServer implements AutoCloseable {
         try {
             server.accessLog = LogWiring.accessLogWriter(config.system());
             server.accessLogConfig = config.system().observability().logs().access();
-            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.metrics, server.accessLog);
+            server.acme.open(config);
+            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.metrics, server.accessLog,
+                    server.acme::keyAuthorization);
             server.generations = 1;
             server.current.set(first);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -180,6 +184,7 @@ public final class RiverServer implements AutoCloseable {
             throw e;
         }
         registerProbe();
+        acme.start(); // orders begin once the listeners that answer challenges are bound
     }
 
     /** Binds (or adopts) one listener of {@code service}; its connections go to the generation current when each is accepted. */
@@ -262,7 +267,8 @@ public final class RiverServer implements AutoCloseable {
         Generation old = current.get();
         Generation next;
         try {
-            next = Generation.build(generations + 1, config, old, transport, blocking, metrics, accessLogFor(config));
+            acme.reloaded(config); // a store River cannot write fails the reload, as it fails a start
+            next = Generation.build(generations + 1, config, old, transport, blocking, metrics, accessLogFor(config), acme::keyAuthorization);
         } catch (IOException | RuntimeException e) {
             return failed(n, started, List.of(String.valueOf(e.getMessage())));
         } catch (InterruptedException e) {
@@ -453,7 +459,20 @@ public final class RiverServer implements AutoCloseable {
                 }
             }
         }
+        for (List<String> names : acme.waiting(g.config())) {
+            pending.add("acme: no certificate yet for " + String.join(", ", names));
+        }
         return new Readiness(pending);
+    }
+
+    /** The ACME client, when the configuration has an acme section. */
+    public java.util.Optional<river.acme.AcmeService> acme() {
+        return java.util.Optional.ofNullable(acme.service());
+    }
+
+    /** The certificate chain ACME installed for these names (empty if none yet). */
+    public List<java.security.cert.X509Certificate> acmeCertificate(List<String> names) {
+        return acme.installed(names);
     }
 
     /** The configuration the current generation was built from (what {@code GET /config} shows, redacted). */
@@ -684,6 +703,7 @@ public final class RiverServer implements AutoCloseable {
                 g.tracing().close(); // the spans of the last requests are exported
             }
         }
+        acme.close();
         blocking.shutdownNow();
         certificateWatch.shutdownNow();
         if (accessLog != null) {

@@ -1,0 +1,110 @@
+package river.service;
+
+import java.io.IOException;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import river.acme.AcmeService;
+import river.acme.CertificateInstaller;
+import river.config.ListenerConfig;
+import river.config.RiverConfig;
+import river.config.ServiceConfig;
+
+/**
+ * Connects the ACME client to the running server: the sets of names to manage (each listener's acme-domains,
+ * one certificate per distinct set), the HTTP-01 tokens for the challenge module, and where new certificates go.
+ */
+final class AcmeWiring implements CertificateInstaller {
+    private final Map<List<String>, List<X509Certificate>> installed = new ConcurrentHashMap<>();
+    private volatile AcmeService service;
+
+    /** The distinct sets of managed names of a configuration, in listener order. */
+    static List<List<String>> nameSets(RiverConfig config) {
+        Set<List<String>> sets = new LinkedHashSet<>();
+        for (ServiceConfig s : config.services()) {
+            for (ListenerConfig l : s.listeners()) {
+                if (!l.acmeDomains().isEmpty()) {
+                    sets.add(l.acmeDomains());
+                }
+            }
+        }
+        return new ArrayList<>(sets);
+    }
+
+    /** Opens the store and installs what it holds (River refuses to start when this fails); ordering starts with {@link #start}. */
+    void open(RiverConfig config) throws IOException {
+        if (config.acme().isPresent() && service == null) {
+            service = AcmeService.open(config.acme().get(), this, nameSets(config));
+        }
+    }
+
+    void start() {
+        if (service != null) {
+            service.wake();
+        }
+    }
+
+    /** After a reload: manages the sets the new configuration adds (opening the client if the section is new). */
+    void reloaded(RiverConfig config) throws IOException {
+        if (service == null) {
+            open(config);
+            start();
+        } else {
+            service.manage(nameSets(config));
+        }
+    }
+
+    AcmeService service() {
+        return service;
+    }
+
+    /** The key authorization of an HTTP-01 token in flight, or null: the challenge module's lookup. */
+    String keyAuthorization(String token) {
+        AcmeService s = service;
+        return s == null ? null : s.board().keyAuthorization(token);
+    }
+
+    /** The sets of names still without a certificate. */
+    List<List<String>> waiting(RiverConfig config) {
+        AcmeService s = service;
+        List<List<String>> out = new ArrayList<>();
+        if (s != null) {
+            for (List<String> names : nameSets(config)) {
+                if (!s.manager().hasCertificate(names)) {
+                    out.add(names);
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The chain installed for a set of names, if any. */
+    List<X509Certificate> installed(List<String> names) {
+        return installed.getOrDefault(List.copyOf(names), List.of());
+    }
+
+    @Override
+    public void install(List<String> names, PrivateKey key, List<X509Certificate> chain) {
+        installed.put(List.copyOf(names), List.copyOf(chain));
+    }
+
+    @Override
+    public void addAlpnChallenge(String name, PrivateKey key, X509Certificate challengeCertificate) {
+        throw new UnsupportedOperationException("tls-alpn-01 needs River's managed certificates (not merged yet)");
+    }
+
+    @Override
+    public void removeAlpnChallenge(String name) {}
+
+    void close() {
+        AcmeService s = service;
+        if (s != null) {
+            s.close();
+        }
+    }
+}

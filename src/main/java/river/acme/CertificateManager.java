@@ -40,6 +40,7 @@ public final class CertificateManager {
     private final RandomGenerator random;
     private final Map<List<String>, Managed> managed = new LinkedHashMap<>();
     private final List<Consumer<List<String>>> installedListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<List<String>>> failedListeners = new CopyOnWriteArrayList<>();
 
     public CertificateManager(AcmeStore store, Issuer issuer, CertificateInstaller installer, AcmeConfig.Renewal rule, Clock clock,
             RandomGenerator random) {
@@ -54,6 +55,11 @@ public final class CertificateManager {
     /** Called with a set's names each time a certificate for it is installed (from the store or a new order). */
     public void onInstalled(Consumer<List<String>> listener) {
         installedListeners.add(listener);
+    }
+
+    /** Called with a set's names each time an order for it fails. */
+    public void onFailed(Consumer<List<String>> listener) {
+        failedListeners.add(listener);
     }
 
     /**
@@ -168,6 +174,9 @@ public final class CertificateManager {
                 m.nextAttempt = RenewalTimes.retryAt(clock.instant(), m.failures, retryAfter);
                 LOG.warn("ACME: order for {} failed (attempt {} in a row; next attempt at {}){}: {}", m.names, m.failures, m.nextAttempt,
                         m.current == null ? "" : "; the current certificate stays in service until " + m.current.notAfter(), describe(e));
+            }
+            for (Consumer<List<String>> listener : failedListeners) {
+                listener.accept(m.names);
             }
         }
     }

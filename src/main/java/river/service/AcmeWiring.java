@@ -69,6 +69,46 @@ final class AcmeWiring implements CertificateInstaller {
         return s == null ? null : s.board().keyAuthorization(token);
     }
 
+    /**
+     * The sets of names a service waits for before it accepts: those of its listeners still without a certificate,
+     * when every one of its listeners has acme-domains (a service with a cleartext listener may be the one answering
+     * HTTP-01, so it never waits); empty when it starts at once.
+     */
+    List<List<String>> awaitedBy(ServiceConfig config) {
+        AcmeService s = service;
+        if (s == null || config.listeners().isEmpty() || config.listeners().stream().anyMatch(l -> l.acmeDomains().isEmpty())) {
+            return List.of();
+        }
+        Set<List<String>> sets = new LinkedHashSet<>();
+        for (ListenerConfig l : config.listeners()) {
+            if (!s.manager().hasCertificate(l.acmeDomains())) {
+                sets.add(l.acmeDomains());
+            }
+        }
+        return new ArrayList<>(sets);
+    }
+
+    /**
+     * Runs {@code then} once, on the ACME thread: with false when every set has a certificate, with true as soon as an
+     * order for one of them fails (River then starts anyway, as the manual says).
+     */
+    void whenCertified(List<List<String>> sets, java.util.function.Consumer<Boolean> then) {
+        AcmeService s = service;
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable check = () -> {
+            if (sets.stream().allMatch(s.manager()::hasCertificate) && done.compareAndSet(false, true)) {
+                then.accept(false);
+            }
+        };
+        s.manager().onInstalled(names -> check.run());
+        s.manager().onFailed(names -> {
+            if (sets.contains(names) && done.compareAndSet(false, true)) {
+                then.accept(true);
+            }
+        });
+        check.run();
+    }
+
     /** The sets of names still without a certificate. */
     List<List<String>> waiting(RiverConfig config) {
         AcmeService s = service;

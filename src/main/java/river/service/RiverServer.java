@@ -61,6 +61,8 @@ public final class RiverServer implements AutoCloseable {
     private final river.observe.Metrics metrics = new river.observe.Metrics();
     /** The ACME client, when the configuration has an acme section: one per process, across reloads. */
     private final AcmeWiring acme = new AcmeWiring();
+    /** Listeners of services waiting for their first ACME certificate: bound, not accepting yet. */
+    private final Set<BoundListener> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The access log's writer (null while the access log is off), and the configuration it was made from. */
     private volatile river.observe.AccessLogWriter accessLog;
     private river.config.LogConfig.Access accessLogConfig;
@@ -169,10 +171,22 @@ public final class RiverServer implements AutoCloseable {
         Generation first = current.get();
         try {
             for (ServiceGeneration service : first.services()) {
+                List<List<String>> awaited = acme.awaitedBy(service.config());
+                List<BoundListener> holding = new ArrayList<>();
                 for (Map.Entry<Generation.ListenerKey, ListenerConfig> keyed : Generation.ListenerKey.of(service.config()).entrySet()) {
-                    BoundListener bound = bind(first, service, keyed.getKey(), keyed.getValue(), inherited);
+                    BoundListener bound = bind(first, service, keyed.getKey(), keyed.getValue(), inherited, awaited.isEmpty());
                     listeners.put(bound.key, bound);
-                    service.limiter().listening(bound.channel);
+                    if (awaited.isEmpty()) {
+                        service.limiter().listening(bound.channel);
+                    } else {
+                        holding.add(bound);
+                    }
+                }
+                if (!holding.isEmpty()) {
+                    held.addAll(holding);
+                    LOG.info("service {}: all its listeners are TLS with acme-domains: not accepting until the ACME certificate(s) for {} "
+                            + "are installed", service.name(), awaited);
+                    acme.whenCertified(awaited, failed -> release(service, holding, awaited, failed));
                 }
             }
             for (InheritedListeners.Inherited unused : inherited.unclaimed()) {
@@ -187,9 +201,31 @@ public final class RiverServer implements AutoCloseable {
         acme.start(); // orders begin once the listeners that answer challenges are bound
     }
 
-    /** Binds (or adopts) one listener of {@code service}; its connections go to the generation current when each is accepted. */
+    /** A service that waited for its ACME certificates starts accepting: they are installed, or the first attempt failed. */
+    private void release(ServiceGeneration service, List<BoundListener> holding, List<List<String>> awaited, boolean failed) {
+        if (failed) {
+            LOG.warn("service {}: no ACME certificate yet for all of {} (the order failed; it is retried): accepting anyway, "
+                    + "handshakes for names without a certificate fail until it arrives", service.name(), awaited);
+        } else {
+            LOG.info("service {}: ACME certificate(s) for {} installed: accepting connections", service.name(), awaited);
+        }
+        for (BoundListener b : holding) {
+            held.remove(b);
+            if (b.channel.isOpen()) {
+                service.limiter().listening(b.channel);
+                b.channel.config().setAutoRead(true);
+            }
+        }
+    }
+
     private BoundListener bind(Generation generation, ServiceGeneration service, Generation.ListenerKey key, ListenerConfig listener,
             InheritedListeners inherited) throws IOException, InterruptedException {
+        return bind(generation, service, key, listener, inherited, true);
+    }
+
+    /** Binds (or adopts) one listener of {@code service}; its connections go to the generation current when each is accepted. */
+    private BoundListener bind(Generation generation, ServiceGeneration service, Generation.ListenerKey key, ListenerConfig listener,
+            InheritedListeners inherited, boolean accepting) throws IOException, InterruptedException {
         BoundListener bound = new BoundListener(key, generation);
         boolean adopting = inherited.offers(listener.address());
         try {
@@ -198,7 +234,7 @@ public final class RiverServer implements AutoCloseable {
                 protected void initChannel(Channel ch) {
                     accepted(bound, ch);
                 }
-            }, inherited);
+            }, inherited, accepting);
         } catch (IOException | RuntimeException e) {
             throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
         }
@@ -458,6 +494,9 @@ public final class RiverServer implements AutoCloseable {
                     pending.add("service " + s.name() + ": listener " + plan.getKey().address() + ": no certificate yet");
                 }
             }
+        }
+        for (BoundListener b : held) {
+            pending.add("service " + b.key.service() + ": listener " + b.key.address() + " waits for its ACME certificate before accepting");
         }
         for (List<String> names : acme.waiting(g.config())) {
             pending.add("acme: no certificate yet for " + String.join(", ", names));

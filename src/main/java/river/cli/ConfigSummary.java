@@ -41,7 +41,8 @@ final class ConfigSummary {
             out.append("service ").append(service.name()).append('\n');
             for (ListenerConfig l : service.listeners()) {
                 out.append("  listen ").append(l.address())
-                        .append(l.tls().map(t -> " tls(cert=" + t.certPath() + ", min=" + t.minVersion() + ")").orElse(""))
+                        .append(l.tls().map(t -> " tls(cert=" + t.certPath().map(Object::toString).orElse("none") + ", min=" + t.minVersion() + ")").orElse(""))
+                        .append(l.acmeDomains().isEmpty() ? "" : " acme-domains=" + String.join(",", l.acmeDomains()))
                         .append(l.offerH2() ? " h2" : "")
                         .append(l.proxyProtocol() ? " proxy-protocol" : "")
                         .append('\n');

@@ -298,7 +298,7 @@ final class KdlConfigReader extends KdlSchemaReader {
     private ListenerConfig listener(KdlNode node) {
         noArguments(node);
         allowedProperties(node, "listener", "cert-path", "key-path", "offer-h2", "h2c", "proxy-protocol", "tls-min-version", "tls-ciphers",
-                "ocsp-response-path");
+                "ocsp-response-path", "acme-domains");
         ListenAddress address = rules.listenAddress(node.name(), where(node.position()));
         Optional<KdlProperty> cert = node.property("cert-path");
         Optional<KdlProperty> key = node.property("key-path");
@@ -306,18 +306,24 @@ final class KdlConfigReader extends KdlSchemaReader {
             KdlProperty given = cert.orElseGet(key::get);
             problems.add(where(given.position()), "listener \"" + node.name() + "\": cert-path and key-path must be given together");
         }
-        boolean tls = cert.isPresent() && key.isPresent();
+        boolean staticCertificate = cert.isPresent() && key.isPresent();
+        Optional<KdlProperty> acme = node.property("acme-domains");
+        List<String> acmeDomains = acme.map(this::acmeDomains).orElse(List.of());
+        // A listener with acme-domains is a TLS listener even before it has a certificate.
+        boolean tls = staticCertificate || acme.isPresent();
         for (String tlsOnly : List.of("offer-h2", "tls-min-version", "tls-ciphers", "ocsp-response-path")) {
             node.property(tlsOnly).filter(p -> !tls).ifPresent(p -> problems.add(where(p.position()),
-                    "listener \"" + node.name() + "\": " + tlsOnly + " needs TLS; set cert-path and key-path"));
+                    "listener \"" + node.name() + "\": " + tlsOnly + " needs TLS; set cert-path and key-path, or acme-domains"));
         }
+        node.property("ocsp-response-path").filter(p -> tls && !staticCertificate).ifPresent(p -> problems.add(where(p.position()),
+                "listener \"" + node.name() + "\": ocsp-response-path is for the listener's own certificate; set cert-path and key-path"));
         if (tls && address instanceof ListenAddress.Unix) {
             problems.add(where(node.position()), "listener \"" + node.name() + "\": TLS is not supported on unix sockets");
         }
         Optional<TlsSettings> tlsSettings = Optional.empty();
         if (tls) {
-            Path certPath = readable(cert.get());
-            Path keyPath = readable(key.get());
+            Path certPath = staticCertificate ? readable(cert.get()) : null;
+            Path keyPath = staticCertificate ? readable(key.get()) : null;
             String minVersion = node.property("tls-min-version")
                     .map(p -> rules.tlsMinVersion(stringOrNull(p), where(p.value().position())))
                     .orElse(TlsSettings.DEFAULT_MIN_VERSION);
@@ -325,11 +331,12 @@ final class KdlConfigReader extends KdlSchemaReader {
                     .map(p -> rules.tlsCiphers(stringOrEmpty(p), where(p.value().position())))
                     .orElse(List.of());
             List<TlsSettings.SniCertificate> sni = sniCertificates(node);
-            Optional<KdlProperty> ocsp = node.property("ocsp-response-path");
+            Optional<KdlProperty> ocsp = node.property("ocsp-response-path").filter(p -> staticCertificate);
             Path ocspPath = ocsp.map(this::ocspResponse).orElse(null);
-            if (certPath != null && keyPath != null && minVersion != null && ciphers != null && sni != null
-                    && (ocsp.isEmpty() || ocspPath != null)) {
-                tlsSettings = Optional.of(new TlsSettings(certPath, keyPath, minVersion, ciphers, sni, Optional.ofNullable(ocspPath)));
+            if ((!staticCertificate || (certPath != null && keyPath != null)) && minVersion != null && ciphers != null && sni != null
+                    && (ocsp.isEmpty() || ocspPath != null) && acmeDomains != null) {
+                tlsSettings = Optional.of(new TlsSettings(Optional.ofNullable(certPath), Optional.ofNullable(keyPath), minVersion, ciphers, sni,
+                        Optional.ofNullable(ocspPath)));
             }
         } else if (!node.children().isEmpty()) {
             problems.add(where(node.children().get(0).position()),
@@ -340,7 +347,42 @@ final class KdlConfigReader extends KdlSchemaReader {
         boolean h2c = node.property("h2c").map(p -> bool(p.value(), "h2c")).map(b -> b != null && b).orElse(false);
         node.property("h2c").filter(p -> tls && h2c).ifPresent(p -> problems.add(where(p.position()),
                 "listener \"" + node.name() + "\": h2c is for cleartext listeners; with TLS, HTTP/2 is negotiated through offer-h2"));
-        return address == null ? null : new ListenerConfig(address, tlsSettings, offerH2, proxyProtocol, h2c);
+        return address == null || acmeDomains == null ? null
+                : new ListenerConfig(address, tlsSettings, offerH2, proxyProtocol, h2c, acmeDomains);
+    }
+
+    /**
+     * An {@code acme-domains="a.com, *.a.com"} property: comma-separated DNS names, each optionally
+     * {@code *.} and a name, lower-cased and trimmed, each kept once; null after an error.
+     */
+    private List<String> acmeDomains(KdlProperty property) {
+        String text = stringOrNull(property);
+        if (text == null) {
+            return null;
+        }
+        Problems.Where at = where(property.value().position());
+        java.util.LinkedHashSet<String> names = new java.util.LinkedHashSet<>();
+        boolean ok = true;
+        for (String part : text.split(",", -1)) {
+            String name = part.strip().toLowerCase(java.util.Locale.ROOT);
+            if (name.isEmpty()) {
+                if (!text.isBlank()) {
+                    problems.add(at, "acme-domains \"" + text + "\": an empty name between commas");
+                    ok = false;
+                }
+                continue;
+            }
+            if (rules.acmeDomain(name, at) == null) {
+                ok = false;
+            } else {
+                names.add(name);
+            }
+        }
+        if (ok && names.isEmpty()) {
+            problems.add(at, "acme-domains must name at least one domain, such as \"example.com, www.example.com\"");
+            return null;
+        }
+        return ok ? List.copyOf(names) : null;
     }
 
     /** An {@code ocsp-response-path} property: a readable file holding a DER OCSP response; null after an error. */

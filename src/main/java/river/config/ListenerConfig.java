@@ -10,7 +10,9 @@ import java.util.Optional;
  * @param offerH2 whether HTTP/2 is offered through ALPN (TLS only)
  * @param proxyProtocol whether each connection must start with a PROXY protocol header
  * @param h2c whether a cleartext listener also accepts HTTP/2 with prior knowledge (RFC 9113 §3.3)
- * @param acmeDomains the names whose certificate River obtains by ACME for this listener (one certificate for the set)
+ * @param acmeDomains the names ({@code example.com}, {@code *.example.com}) this listener gets one ACME
+ *     certificate for ({@code acme-domains}): lower case, trimmed, each once, in configuration order;
+ *     empty when none. A listener with some is a TLS listener ({@code tls} present).
  */
 public record ListenerConfig(ListenAddress address, Optional<TlsSettings> tls, boolean offerH2, boolean proxyProtocol, boolean h2c,
         List<String> acmeDomains) {

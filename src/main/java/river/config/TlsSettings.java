@@ -9,6 +9,10 @@ import java.util.Optional;
 /**
  * TLS termination on a listener.
  *
+ * @param certPath the listener's own (static) certificate, the default when the name the client asks
+ *     for matches nothing else; empty (with {@code keyPath}) on a listener whose certificates all come
+ *     from ACME ({@code acme-domains}) until one is installed
+ * @param keyPath the static certificate's key: present exactly when {@code certPath} is
  * @param minVersion the lowest protocol version accepted, "1.2" or "1.3"
  * @param ciphers the allowed TLS 1.2 cipher suites (IANA names); empty means River's AEAD defaults
  * @param sni further certificates chosen by the name the client asks for (SNI); the listener's own
@@ -16,7 +20,7 @@ import java.util.Optional;
  * @param ocspResponsePath a DER OCSP response for the default certificate, stapled to every handshake
  *     that asks for one (the file is read again when it changes)
  */
-public record TlsSettings(Path certPath, Path keyPath, String minVersion, List<String> ciphers, List<SniCertificate> sni,
+public record TlsSettings(Optional<Path> certPath, Optional<Path> keyPath, String minVersion, List<String> ciphers, List<SniCertificate> sni,
         Optional<Path> ocspResponsePath) {
     public static final String DEFAULT_MIN_VERSION = "1.2";
 
@@ -36,8 +40,25 @@ public record TlsSettings(Path certPath, Path keyPath, String minVersion, List<S
     public static final int MAX_OCSP_RESPONSE_BYTES = 64 * 1024;
 
     public TlsSettings {
+        if (certPath.isPresent() != keyPath.isPresent()) {
+            throw new IllegalArgumentException("cert-path and key-path go together");
+        }
+        if (certPath.isEmpty() && ocspResponsePath.isPresent()) {
+            throw new IllegalArgumentException("an OCSP response needs the static certificate it is for");
+        }
         ciphers = List.copyOf(ciphers);
         sni = List.copyOf(sni);
+    }
+
+    /** A listener with a static default certificate. */
+    public TlsSettings(Path certPath, Path keyPath, String minVersion, List<String> ciphers, List<SniCertificate> sni,
+            Optional<Path> ocspResponsePath) {
+        this(Optional.of(certPath), Optional.of(keyPath), minVersion, ciphers, sni, ocspResponsePath);
+    }
+
+    /** Whether the listener has its own (static) default certificate. */
+    public boolean hasStaticCertificate() {
+        return certPath.isPresent();
     }
 
     /**

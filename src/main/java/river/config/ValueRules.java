@@ -179,6 +179,24 @@ final class ValueRules {
         return text;
     }
 
+    /** A name River can get an ACME certificate for: DNS labels of letters, digits and '-' (or {@code *.} and such a name). */
+    private static final Pattern ACME_NAME =
+            Pattern.compile("(?=.{1,253}$)(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
+
+    /** An {@code acme-domains} entry, already lower case and trimmed. */
+    String acmeDomain(String name, Problems.Where where) {
+        if (!ACME_NAME.matcher(name).matches()) {
+            problems.add(where, "acme-domains: \"" + name + "\" is not a DNS name"
+                    + (name.indexOf('*') >= 0 ? " (a wildcard is \"*.\" and a name, such as \"*.example.com\")" : ""));
+            return null;
+        }
+        if (name.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9'))) {
+            problems.add(where, "acme-domains: \"" + name + "\" is an IP address; ACME certificates here are for DNS names");
+            return null;
+        }
+        return name;
+    }
+
     String tlsMinVersion(String text, Problems.Where where) {
         if (!text.equals("1.2") && !text.equals("1.3")) {
             problems.add(where, "tls-min-version must be \"1.2\" or \"1.3\", found \"" + text + "\"");

@@ -23,11 +23,22 @@ import river.config.TlsSettings;
  * runtime. When a certificate or key file changes on disk, a new context is built and used for new
  * connections; open connections keep theirs. A replacement that fails to load is logged and the
  * previous certificate stays in use.
+ *
+ * <p>A listener with {@code acme-domains} also serves the {@link ManagedCertificates} installed for
+ * them. Per handshake, by the ClientHello: a TLS-ALPN-01 challenge (acme-tls/1 offered and one pending
+ * for the name), then the managed certificate for a managed name (an exact name before a wildcard),
+ * then the static {@code sni} certificates, then the static default; with no static default, a name
+ * that matches nothing (or a client that sends none, unless the listener's own managed certificate is
+ * installed) gets an alert and the connection is closed.
  */
 public final class ServerTls {
     private static final Logger LOG = LoggerFactory.getLogger(ServerTls.class);
+    /** The pipeline names of the TLS handler and of {@link #newOutcomeCounter}, right after it. */
+    public static final String TLS_HANDLER = "tls";
+    public static final String OUTCOME_HANDLER = "tls-outcome";
 
     private final String listener;
+    /** The static default certificate; null on a listener whose certificates all come from ACME. */
     private final Certificate fallback;
     private final Map<String, Certificate> exact = new HashMap<>();
     private final Map<String, Certificate> wildcard = new HashMap<>();
@@ -35,12 +46,51 @@ public final class ServerTls {
 
     private final boolean offerH2;
 
+    /** Null on a listener without acme-domains. */
+    private final ManagedCertificates managed;
+    private final List<String> acmeDomains;
+    /** The listener's order: its acme-domains as {@link ManagedCertificates} files them. */
+    private final List<String> order;
+    private final java.util.Set<String> acmeExact = new java.util.HashSet<>();
+    /** For each wildcard acme-domain {@code *.a.com}: "a.com" → "*.a.com". */
+    private final Map<String, String> acmeWildcards = new HashMap<>();
+    private final TlsContexts.Profile profile;
+
     /** @param offerH2 whether ALPN offers HTTP/2 besides HTTP/1.1 */
     public ServerTls(TlsSettings settings, String listener, boolean offerH2) throws IOException {
+        this(settings, listener, offerH2, null, List.of());
+    }
+
+    /**
+     * A listener that also serves the certificates {@code managed} holds for its {@code acmeDomains}
+     * (none: an ordinary listener, and {@code managed} may be null).
+     */
+    public ServerTls(TlsSettings settings, String listener, boolean offerH2, ManagedCertificates managed, List<String> acmeDomains)
+            throws IOException {
         this.listener = listener;
         this.offerH2 = offerH2;
-        this.fallback = new Certificate(settings, settings.certPath(), settings.keyPath(), settings.ocspResponsePath());
-        all.add(fallback);
+        this.profile = TlsContexts.Profile.of(settings, offerH2);
+        this.acmeDomains = List.copyOf(acmeDomains);
+        if (!acmeDomains.isEmpty() && managed == null) {
+            throw new IllegalArgumentException("listener " + listener + ": acme-domains without managed certificates");
+        }
+        if (acmeDomains.isEmpty() && !settings.hasStaticCertificate()) {
+            throw new IllegalArgumentException("listener " + listener + ": TLS without a certificate");
+        }
+        this.managed = acmeDomains.isEmpty() ? null : managed;
+        this.order = acmeDomains.isEmpty() ? List.of() : ManagedCertificates.orderOf(acmeDomains);
+        for (String name : order) {
+            if (name.startsWith("*.")) {
+                acmeWildcards.put(name.substring(2), name);
+            } else {
+                acmeExact.add(name);
+            }
+        }
+        this.fallback = settings.hasStaticCertificate()
+                ? new Certificate(settings, settings.certPath().get(), settings.keyPath().get(), settings.ocspResponsePath()) : null;
+        if (fallback != null) {
+            all.add(fallback);
+        }
         for (TlsSettings.SniCertificate sni : settings.sni()) {
             Certificate c = new Certificate(settings, sni.certPath(), sni.keyPath(), sni.ocspResponsePath());
             all.add(c);
@@ -50,20 +100,36 @@ public final class ServerTls {
                 exact.put(sni.serverName(), c);
             }
         }
+        if (this.managed != null) {
+            this.managed.use(this, profile);
+        }
     }
 
     /**
-     * Whether this listener has a certificate to serve, for readiness ({@code GET /ready}). Certificates
-     * read from files are loaded when this object is built, so always; the hook for ACME (issue 17):
-     * a listener whose certificate is being issued answers false until the first one is installed.
+     * Whether this listener has a certificate to serve, for readiness ({@code GET /ready}): a static
+     * default (files are loaded when this object is built), or every acme-domain covered by an
+     * installed managed certificate.
      */
     public boolean certificateReady() {
+        if (fallback != null || managed == null || managed.certificate(order) != null) {
+            return true;
+        }
+        for (String name : order) {
+            if (!managed.covers(name)) {
+                return false;
+            }
+        }
         return true;
+    }
+
+    /** The listener's acme-domains (empty for an ordinary TLS listener). */
+    public List<String> acmeDomains() {
+        return acmeDomains;
     }
 
     /** The TLS implementation serving this listener ("BoringSSL" or "JDK"), for the startup log. */
     public String implementation() {
-        return TlsContexts.implementation(fallback.context);
+        return all.isEmpty() ? TlsContexts.implementation() : TlsContexts.implementation(all.get(0).context);
     }
 
     private final java.util.concurrent.atomic.LongAdder handshakes = new java.util.concurrent.atomic.LongAdder();
@@ -147,13 +213,19 @@ public final class ServerTls {
         };
     }
 
-    /** Each certificate's DNS names (or subject CN) with when it expires, seconds since the epoch. */
+    /**
+     * Each certificate's DNS names (or subject CN) with when it expires, seconds since the epoch: the
+     * static ones and the managed ones this listener serves.
+     */
     public Map<String, Long> expiryByName() {
         Map<String, Long> expiry = new java.util.TreeMap<>();
         for (Certificate c : all) {
             for (String name : c.names) {
                 expiry.merge(name, c.notAfterEpochSeconds, Math::min);
             }
+        }
+        if (managed != null) {
+            managed.expiryFor(order, order).forEach((name, notAfter) -> expiry.merge(name, notAfter, Math::min));
         }
         return expiry;
     }
@@ -170,6 +242,9 @@ public final class ServerTls {
      */
     public ChannelHandler newHandler(ByteBufAllocator alloc, long handshakeTimeoutMs) {
         handshakes.increment();
+        if (managed != null) {
+            return new ManagedSniHandler(this, handshakeTimeoutMs);
+        }
         if (all.size() == 1) {
             io.netty.handler.ssl.SslHandler handler = fallback.context.newHandler(alloc);
             handler.setHandshakeTimeoutMillis(handshakeTimeoutMs);
@@ -181,17 +256,77 @@ public final class ServerTls {
     /** The context for a requested server name: exact match, then a wildcard one label up, then the default. */
     SslContext contextFor(String serverName) {
         if (serverName != null) {
-            String name = serverName.toLowerCase(Locale.ROOT);
-            Certificate c = exact.get(name);
-            if (c == null) {
-                int dot = name.indexOf('.');
-                c = dot > 0 ? wildcard.get(name.substring(dot + 1)) : null;
-            }
+            Certificate c = staticFor(serverName.toLowerCase(Locale.ROOT));
             if (c != null) {
                 return c.context;
             }
         }
         return fallback.context;
+    }
+
+    /** The static sni certificate for a lower-case name: exact, then a wildcard one label up; null when none. */
+    private Certificate staticFor(String name) {
+        Certificate c = exact.get(name);
+        if (c == null) {
+            int dot = name.indexOf('.');
+            c = dot > 0 ? wildcard.get(name.substring(dot + 1)) : null;
+        }
+        return c;
+    }
+
+    /** What a handshake on a listener with acme-domains gets; {@code challenge}: a TLS-ALPN-01 one, closed once done. */
+    record Selection(SslContext context, boolean challenge) {}
+
+    /**
+     * The context for a ClientHello on a listener with acme-domains (see the class comment for the
+     * order); null when there is none and the handshake must fail. Reads maps only: event loops.
+     *
+     * @param serverName the SNI name, lower case, or null
+     */
+    Selection select(String serverName, boolean offersAcmeTls) {
+        if (serverName != null) {
+            if (offersAcmeTls) {
+                SslContext challenge = managed.challenge(serverName);
+                if (challenge != null) {
+                    return new Selection(challenge, true);
+                }
+            }
+            SslContext context = managedFor(serverName);
+            if (context == null) {
+                Certificate c = staticFor(serverName);
+                context = c != null ? c.context : null;
+            }
+            if (context != null) {
+                return new Selection(context, false);
+            }
+        }
+        if (fallback != null) {
+            return new Selection(fallback.context, false);
+        }
+        if (serverName == null) {
+            ManagedCertificates.Installed mine = managed.certificate(order);
+            SslContext context = mine == null ? null : mine.contexts.get(profile);
+            return context == null ? null : new Selection(context, false);
+        }
+        return null;
+    }
+
+    /** The managed context for a name this listener manages: as an exact name first, then under its wildcard; else null. */
+    private SslContext managedFor(String name) {
+        SslContext context = null;
+        if (acmeExact.contains(name)) {
+            ManagedCertificates.Installed c = managed.certificate(order, name);
+            context = c == null ? null : c.contexts.get(profile);
+        }
+        if (context == null) {
+            int dot = name.indexOf('.');
+            String configured = dot > 0 ? acmeWildcards.get(name.substring(dot + 1)) : null;
+            if (configured != null) {
+                ManagedCertificates.Installed c = managed.certificate(order, configured);
+                context = c == null ? null : c.contexts.get(profile);
+            }
+        }
+        return context;
     }
 
     /**

@@ -10,6 +10,8 @@ import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.SslProvider;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
 import javax.net.ssl.SSLEngine;
@@ -33,6 +35,11 @@ public final class TlsContexts {
             return SslProvider.OPENSSL;
         }
         return SslProvider.JDK;
+    }
+
+    /** What implements the TLS of contexts River builds now: "BoringSSL" (OpenSSL's name for it) or "JDK". */
+    static String implementation() {
+        return provider() == SslProvider.OPENSSL ? OpenSsl.versionString() : "JDK";
     }
 
     /** What implements a context's TLS, for the startup log: "BoringSSL" (OpenSSL's name for it) or "JDK". */
@@ -62,27 +69,70 @@ public final class TlsContexts {
                 throw new IOException("ocsp-response-path " + ocspResponse.get() + ": " + e.getMessage(), e);
             }
         }
-        List<String> tls12 = tls.ciphers().isEmpty() ? TlsSettings.TLS12_CIPHERS : tls.ciphers();
-        List<String> ciphers = new java.util.ArrayList<>(TLS13_CIPHERS);
-        ciphers.addAll(tls12);
-        String[] protocols = tls.minVersion().equals("1.3") ? new String[] {"TLSv1.3"} : new String[] {"TLSv1.3", "TLSv1.2"};
         try {
-            SslContext context = SslContextBuilder.forServer(certPath.toFile(), keyPath.toFile())
-                    .sslProvider(provider())
+            SslContext context = configure(SslContextBuilder.forServer(certPath.toFile(), keyPath.toFile()), Profile.of(tls, offerH2))
                     .enableOcsp(ocsp != null)
-                    .protocols(protocols)
-                    .ciphers(ciphers)
-                    .applicationProtocolConfig(new ApplicationProtocolConfig(
-                            ApplicationProtocolConfig.Protocol.ALPN,
-                            ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
-                            offerH2 ? new String[] {ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1}
-                                    : new String[] {ApplicationProtocolNames.HTTP_1_1}))
                     .build();
             return ocsp == null ? context : new Stapled(context, ocsp);
         } catch (SSLException | IllegalArgumentException e) {
             throw new IOException("TLS certificate " + certPath + " / key " + keyPath + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * What a listener's contexts share besides the certificate: protocol versions, TLS 1.2 suites and
+     * whether ALPN offers h2. Managed (ACME) certificates get one context per profile in use.
+     */
+    record Profile(String minVersion, List<String> ciphers, boolean offerH2) {
+        Profile {
+            ciphers = List.copyOf(ciphers);
+        }
+
+        static Profile of(TlsSettings tls, boolean offerH2) {
+            return new Profile(tls.minVersion(), tls.ciphers(), offerH2);
+        }
+    }
+
+    /** A server context for a certificate held in memory (an ACME certificate), with a listener's profile. */
+    static SslContext server(Profile profile, PrivateKey key, List<X509Certificate> chain) throws SSLException {
+        return configure(SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0])), profile).build();
+    }
+
+    /** The ALPN protocol of TLS-ALPN-01 (RFC 8737). */
+    static final String ACME_TLS_1 = "acme-tls/1";
+
+    /**
+     * A context serving a TLS-ALPN-01 challenge certificate: TLS 1.2 or 1.3 (RFC 8737 §4), River's
+     * AEAD suites, and ALPN {@code acme-tls/1} only.
+     */
+    static SslContext alpnChallenge(PrivateKey key, X509Certificate certificate) throws SSLException {
+        return SslContextBuilder.forServer(key, certificate)
+                .sslProvider(provider())
+                .protocols("TLSv1.3", "TLSv1.2")
+                .ciphers(ciphers(List.of()))
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ACME_TLS_1))
+                .build();
+    }
+
+    private static List<String> ciphers(List<String> tls12) {
+        List<String> ciphers = new java.util.ArrayList<>(TLS13_CIPHERS);
+        ciphers.addAll(tls12.isEmpty() ? TlsSettings.TLS12_CIPHERS : tls12);
+        return ciphers;
+    }
+
+    private static SslContextBuilder configure(SslContextBuilder builder, Profile profile) {
+        String[] protocols = profile.minVersion().equals("1.3") ? new String[] {"TLSv1.3"} : new String[] {"TLSv1.3", "TLSv1.2"};
+        return builder.sslProvider(provider())
+                .protocols(protocols)
+                .ciphers(ciphers(profile.ciphers()))
+                .applicationProtocolConfig(new ApplicationProtocolConfig(
+                        ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT,
+                        profile.offerH2() ? new String[] {ApplicationProtocolNames.HTTP_2, ApplicationProtocolNames.HTTP_1_1}
+                                : new String[] {ApplicationProtocolNames.HTTP_1_1}));
     }
 
     /**

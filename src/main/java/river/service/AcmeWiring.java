@@ -20,8 +20,13 @@ import river.config.ServiceConfig;
  * one certificate per distinct set), the HTTP-01 tokens for the challenge module, and where new certificates go.
  */
 final class AcmeWiring implements CertificateInstaller {
+    private final river.server.ManagedCertificates managed;
     private final Map<List<String>, List<X509Certificate>> installed = new ConcurrentHashMap<>();
     private volatile AcmeService service;
+
+    AcmeWiring(river.server.ManagedCertificates managed) {
+        this.managed = managed;
+    }
 
     /** The distinct sets of managed names of a configuration, in listener order. */
     static List<List<String>> nameSets(RiverConfig config) {
@@ -128,18 +133,22 @@ final class AcmeWiring implements CertificateInstaller {
         return installed.getOrDefault(List.copyOf(names), List.of());
     }
 
+    /** Into the listeners' certificate choice (the next handshake for these names uses it); refused when key, chain or names disagree. */
     @Override
     public void install(List<String> names, PrivateKey key, List<X509Certificate> chain) {
+        managed.install(names, key, chain);
         installed.put(List.copyOf(names), List.copyOf(chain));
     }
 
     @Override
     public void addAlpnChallenge(String name, PrivateKey key, X509Certificate challengeCertificate) {
-        throw new UnsupportedOperationException("tls-alpn-01 needs River's managed certificates (not merged yet)");
+        managed.addAlpnChallenge(name, key, challengeCertificate);
     }
 
     @Override
-    public void removeAlpnChallenge(String name) {}
+    public void removeAlpnChallenge(String name) {
+        managed.removeAlpnChallenge(name);
+    }
 
     void close() {
         AcmeService s = service;

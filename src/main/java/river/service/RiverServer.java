@@ -59,8 +59,10 @@ public final class RiverServer implements AutoCloseable {
     /** Set by {@link #close}: from then on it alone stops what the generations hold. */
     private volatile boolean closed;
     private final river.observe.Metrics metrics = new river.observe.Metrics();
+    /** The ACME certificates and TLS-ALPN-01 challenges, for this server's whole life (across reloads). */
+    private final river.server.ManagedCertificates managedCertificates = new river.server.ManagedCertificates();
     /** The ACME client, when the configuration has an acme section: one per process, across reloads. */
-    private final AcmeWiring acme = new AcmeWiring();
+    private final AcmeWiring acme = new AcmeWiring(managedCertificates);
     /** Listeners of services waiting for their first ACME certificate: bound, not accepting yet. */
     private final Set<BoundListener> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The access log's writer (null while the access log is off), and the configuration it was made from. */
@@ -151,7 +153,7 @@ public final class RiverServer implements AutoCloseable {
             server.accessLog = LogWiring.accessLogWriter(config.system());
             server.accessLogConfig = config.system().observability().logs().access();
             server.acme.open(config);
-            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.metrics, server.accessLog,
+            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.metrics, server.managedCertificates, server.accessLog,
                     server.acme::keyAuthorization);
             server.generations = 1;
             server.current.set(first);
@@ -304,7 +306,7 @@ public final class RiverServer implements AutoCloseable {
         Generation next;
         try {
             acme.reloaded(config); // a store River cannot write fails the reload, as it fails a start
-            next = Generation.build(generations + 1, config, old, transport, blocking, metrics, accessLogFor(config), acme::keyAuthorization);
+            next = Generation.build(generations + 1, config, old, transport, blocking, metrics, managedCertificates, accessLogFor(config), acme::keyAuthorization);
         } catch (IOException | RuntimeException e) {
             return failed(n, started, List.of(String.valueOf(e.getMessage())));
         } catch (InterruptedException e) {
@@ -451,6 +453,15 @@ public final class RiverServer implements AutoCloseable {
     /** The process's metrics, exposed by the admin listener. */
     public river.observe.Metrics metrics() {
         return metrics;
+    }
+
+    /**
+     * The certificates obtained by ACME and the TLS-ALPN-01 challenges in flight, served by every
+     * listener with {@code acme-domains}; one for this server's life, so installed certificates
+     * survive reloads.
+     */
+    public river.server.ManagedCertificates managedCertificates() {
+        return managedCertificates;
     }
 
     /**

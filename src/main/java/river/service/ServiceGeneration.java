@@ -83,8 +83,8 @@ final class ServiceGeneration {
      * configuration is unchanged. On failure, closes only what it built.
      */
     static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking,
-            river.observe.Metrics metrics, river.observe.Tracing tracing, river.observe.AccessLogWriter accessLog,
-            java.util.function.Function<String, String> acmeChallenges) throws IOException, InterruptedException {
+            river.observe.Metrics metrics, river.server.ManagedCertificates managed, river.observe.Tracing tracing,
+            river.observe.AccessLogWriter accessLog, java.util.function.Function<String, String> acmeChallenges) throws IOException, InterruptedException {
         EventLoopGroup group;
         int threads;
         if (before != null) {
@@ -206,7 +206,8 @@ final class ServiceGeneration {
             for (Map.Entry<Generation.ListenerKey, ListenerConfig> keyed : Generation.ListenerKey.of(service).entrySet()) {
                 ListenerConfig listener = keyed.getValue();
                 ServerTls tls = listener.tls().isPresent()
-                        ? new ServerTls(listener.tls().get(), listener.address().toString(), listener.offerH2()) : null;
+                        ? new ServerTls(listener.tls().get(), listener.address().toString(), listener.offerH2(), managed, listener.acmeDomains())
+                        : null;
                 if (tls != null) {
                     tlsBuilt.add(tls);
                 }
@@ -246,8 +247,8 @@ final class ServiceGeneration {
                 ch.pipeline().addLast("proxy-header", new river.http.ClientAddress.ProxyHeaderReader());
             }
             if (tls != null) {
-                ch.pipeline().addLast("tls", tls.newHandler(ch.alloc(), tlsHandshakeTimeoutMs));
-                ch.pipeline().addLast("tls-outcome", tls.newOutcomeCounter());
+                ch.pipeline().addLast(ServerTls.TLS_HANDLER, tls.newHandler(ch.alloc(), tlsHandshakeTimeoutMs));
+                ch.pipeline().addLast(ServerTls.OUTCOME_HANDLER, tls.newOutcomeCounter());
                 ch.pipeline().addLast(new river.http.ProtocolSelector(engine, http1, h1));
             } else if (listener.h2c()) {
                 ch.pipeline().addLast(new river.http.PriorKnowledgeDetector(engine, http1, h1));

@@ -41,6 +41,7 @@ class AcmePebbleTest {
     static Pebble pebble;
     static TestOrigin origin;
     static int httpPort;
+    static X509Certificate root;
 
     @BeforeAll
     static void startPebble() throws Exception {
@@ -59,7 +60,8 @@ class AcmePebbleTest {
     private static String config(Path store, String extra) throws Exception {
         return "acme {\n  provider \"" + pebble.directoryUrl() + "\"\n  accept-terms-of-service true\n  contact \"mailto:ops@river-acme.test\"\n"
                 + "  store-dir \"" + store + "\"\n  ca-certificate-path \"" + pebble.caCertificate() + "\"\n" + extra + "}\n"
-                + "services {\n  web {\n    listeners {\n      \"127.0.0.1:" + httpPort + "\"\n    }\n"
+                + "services {\n  web {\n    listeners {\n      \"127.0.0.1:" + httpPort + "\"\n"
+                + "      \"127.0.0.1:0\" acme-domains=\"" + String.join(", ", NAMES) + "\"\n    }\n"
                 + "    connectors {\n      \"" + origin.address() + "\"\n    }\n  }\n}\n";
     }
 
@@ -69,12 +71,13 @@ class AcmePebbleTest {
         X509Certificate first;
         try (LogCapture client = LogCapture.of(AcmeClient.class.getName());
                 RiverHarness river = RiverHarness.start(config(store, ""))) {
-            assertThat(river.server().readiness().ready()).isTrue();
-            river.server().acme().orElseThrow().manage(List.of(NAMES));
             Eventually.await(() -> !river.server().acmeCertificate(NAMES).isEmpty(), 60_000);
             List<X509Certificate> chain = river.server().acmeCertificate(NAMES);
             verify(chain);
             first = chain.get(0);
+            assertThat(served(river, "river-acme.test")).isEqualTo(first);
+            assertThat(served(river, "www.river-acme.test")).isEqualTo(first);
+            assertThat(river.server().readiness().ready()).isTrue();
             assertThat(client.lines()).anySatisfy(l -> assertThat(l).contains("http-01 challenge for river-acme.test is valid"));
             assertThat(client.lines()).anySatisfy(l -> assertThat(l).contains("account", "registered"));
             assertThat(pebble.ordersCreated()).isEqualTo(1);
@@ -88,8 +91,8 @@ class AcmePebbleTest {
         // A restart serves the stored certificate before any order, and orders nothing.
         try (LogCapture manager = LogCapture.of(CertificateManager.class.getName());
                 RiverHarness river = RiverHarness.start(config(store, ""))) {
-            river.server().acme().orElseThrow().manage(List.of(NAMES));
             assertThat(river.server().acmeCertificate(NAMES)).first().isEqualTo(first);
+            assertThat(served(river, "www.river-acme.test")).isEqualTo(first);
             assertThat(manager.lines()).anySatisfy(l -> assertThat(l).contains("installed (from the store"));
             assertThat(pebble.ordersCreated()).isEqualTo(1);
         }
@@ -98,9 +101,8 @@ class AcmePebbleTest {
         pebble.stop();
         try (LogCapture manager = LogCapture.of(CertificateManager.class.getName());
                 RiverHarness river = RiverHarness.start(config(store, "  renew-before-expiry-days 100000\n"))) {
-            river.server().acme().orElseThrow().manage(List.of(NAMES));
             manager.await("failed (attempt 1 in a row");
-            assertThat(river.server().acmeCertificate(NAMES)).first().isEqualTo(first);
+            assertThat(served(river, "river-acme.test")).isEqualTo(first);
             CertificateManager m = river.server().acme().orElseThrow().manager();
             assertThat(m.failures(NAMES)).isEqualTo(1);
             assertThat(m.nextAttempt(NAMES).orElseThrow()).isAfter(java.time.Instant.now().plusSeconds(30));
@@ -109,6 +111,34 @@ class AcmePebbleTest {
             assertThat(proxied.statusCode()).isEqualTo(200);
         } finally {
             pebble.start();
+        }
+    }
+
+    /**
+     * The leaf a TLS client asking for {@code name} gets from River's acme-domains listener, the chain verified against
+     * Pebble's root and the name checked (HTTPS endpoint identification).
+     */
+    static X509Certificate served(RiverHarness river, String name) throws Exception {
+        int port = ((java.net.InetSocketAddress) river.service("web").boundAddresses().get(1)).getPort();
+        java.security.KeyStore trust = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+        trust.load(null, null);
+        if (root == null) {
+            root = pebble.root(); // this Pebble's root (a restarted Pebble makes a new one)
+        }
+        trust.setCertificateEntry("pebble", root);
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
+        tls.init(null, tmf.getTrustManagers(), null);
+        try (java.net.Socket plain = new java.net.Socket("127.0.0.1", port);
+                javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket(plain, name, port, true)) {
+            javax.net.ssl.SSLParameters params = socket.getSSLParameters();
+            params.setServerNames(List.of(new javax.net.ssl.SNIHostName(name)));
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+            socket.setSSLParameters(params);
+            socket.setSoTimeout(10_000);
+            socket.startHandshake();
+            return (X509Certificate) socket.getSession().getPeerCertificates()[0];
         }
     }
 

@@ -27,6 +27,30 @@ public final class TestPki {
             return io.netty.handler.ssl.SslContextBuilder.forServer(cert.toFile(), key.toFile()).build();
         }
 
+        /** The key, parsed (unencrypted PKCS#8 PEM, EC or RSA), as an ACME client holds it. */
+        public java.security.PrivateKey privateKey() throws IOException, java.security.GeneralSecurityException {
+            String pem = Files.readString(key);
+            String base64 = pem.replaceAll("-----[A-Z ]+-----", "").replaceAll("\\s", "");
+            byte[] der = java.util.Base64.getDecoder().decode(base64);
+            java.security.spec.PKCS8EncodedKeySpec spec = new java.security.spec.PKCS8EncodedKeySpec(der);
+            try {
+                return java.security.KeyFactory.getInstance("EC").generatePrivate(spec);
+            } catch (java.security.spec.InvalidKeySpecException notEc) {
+                return java.security.KeyFactory.getInstance("RSA").generatePrivate(spec);
+            }
+        }
+
+        /** The certificates of the PEM file, leaf first. */
+        public List<java.security.cert.X509Certificate> chain() throws IOException, java.security.GeneralSecurityException {
+            try (java.io.InputStream in = Files.newInputStream(cert)) {
+                List<java.security.cert.X509Certificate> chain = new ArrayList<>();
+                for (java.security.cert.Certificate c : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                    chain.add((java.security.cert.X509Certificate) c);
+                }
+                return chain;
+            }
+        }
+
         /** Copies both files into {@code dir} as NAME.crt and NAME.key (for configs with relative paths). */
         public Pair copyTo(Path dir, String name) throws IOException {
             Pair copy = new Pair(dir.resolve(name + ".crt"), dir.resolve(name + ".key"));
@@ -119,6 +143,62 @@ public final class TestPki {
                 issuer.key().toString(), "-CA", issuer.cert().toString(), "-reqin", request.toString(), "-ndays", "1",
                 "-respout", out.toString());
         return out;
+    }
+
+    /** The OID of RFC 8737's acmeIdentifier extension. */
+    public static final String ACME_IDENTIFIER_OID = "1.3.6.1.5.5.7.1.31";
+
+    /**
+     * A TLS-ALPN-01 challenge certificate (RFC 8737 §3), as an ACME client makes one: self-signed for
+     * {@code name} alone, with the critical acmeIdentifier extension holding {@code digest} (the
+     * SHA-256 of the key authorization, 32 bytes).
+     */
+    public static Pair alpnChallenge(String name, byte[] digest) throws IOException, InterruptedException {
+        ca(); // the working directory
+        Path work = Files.createTempDirectory(dir, "alpn");
+        StringBuilder hex = new StringBuilder("04:20");
+        for (byte b : digest) {
+            hex.append(':').append(String.format("%02X", b));
+        }
+        Pair pair = new Pair(work.resolve("challenge.crt"), work.resolve("challenge.key"));
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=" + name,
+                "-addext", "subjectAltName=DNS:" + name, "-addext", ACME_IDENTIFIER_OID + "=critical,DER:" + hex,
+                "-keyout", pair.key().toString(), "-out", pair.cert().toString());
+        return pair;
+    }
+
+    /**
+     * A client TLS context that trusts any server certificate and checks no host name: for tests that
+     * look at which certificate was served rather than whether it verifies.
+     */
+    public static javax.net.ssl.SSLContext trustingEverything() throws java.security.GeneralSecurityException {
+        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        // An extended trust manager is trusted to do its own host check: this one does none.
+        ssl.init(null, new javax.net.ssl.TrustManager[] {new javax.net.ssl.X509ExtendedTrustManager() {
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType) {}
+
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType, java.net.Socket socket) {}
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType, java.net.Socket socket) {}
+
+            @Override
+            public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine) {}
+
+            @Override
+            public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String authType, javax.net.ssl.SSLEngine engine) {}
+
+            @Override
+            public java.security.cert.X509Certificate[] getAcceptedIssuers() {
+                return new java.security.cert.X509Certificate[0];
+            }
+        }}, null);
+        return ssl;
     }
 
     /** River's own test certificate and key (self-signed, CN "NOT FOR ACTUAL USE"), from the compat assets. */

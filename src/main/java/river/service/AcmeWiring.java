@@ -77,11 +77,16 @@ final class AcmeWiring implements CertificateInstaller {
     /**
      * The sets of names a service waits for before it accepts: those of its listeners still without a certificate,
      * when every one of its listeners has acme-domains (a service with a cleartext listener may be the one answering
-     * HTTP-01, so it never waits); empty when it starts at once.
+     * HTTP-01, and one with a TLS-ALPN-01 name answers it itself, so neither waits); empty when it starts at once.
      */
     List<List<String>> awaitedBy(ServiceConfig config) {
         AcmeService s = service;
         if (s == null || config.listeners().isEmpty() || config.listeners().stream().anyMatch(l -> l.acmeDomains().isEmpty())) {
+            return List.of();
+        }
+        // A name validated by TLS-ALPN-01 is answered on these very listeners: they must accept to get it.
+        if (config.listeners().stream().flatMap(l -> l.acmeDomains().stream())
+                .anyMatch(n -> s.config().challengeFor(n) == river.config.AcmeConfig.Challenge.TLS_ALPN_01)) {
             return List.of();
         }
         Set<List<String>> sets = new LinkedHashSet<>();

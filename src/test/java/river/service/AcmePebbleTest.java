@@ -120,26 +120,10 @@ class AcmePebbleTest {
      */
     static X509Certificate served(RiverHarness river, String name) throws Exception {
         int port = ((java.net.InetSocketAddress) river.service("web").boundAddresses().get(1)).getPort();
-        java.security.KeyStore trust = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
-        trust.load(null, null);
         if (root == null) {
             root = pebble.root(); // this Pebble's root (a restarted Pebble makes a new one)
         }
-        trust.setCertificateEntry("pebble", root);
-        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        javax.net.ssl.SSLContext tls = javax.net.ssl.SSLContext.getInstance("TLS");
-        tls.init(null, tmf.getTrustManagers(), null);
-        try (java.net.Socket plain = new java.net.Socket("127.0.0.1", port);
-                javax.net.ssl.SSLSocket socket = (javax.net.ssl.SSLSocket) tls.getSocketFactory().createSocket(plain, name, port, true)) {
-            javax.net.ssl.SSLParameters params = socket.getSSLParameters();
-            params.setServerNames(List.of(new javax.net.ssl.SNIHostName(name)));
-            params.setEndpointIdentificationAlgorithm("HTTPS");
-            socket.setSSLParameters(params);
-            socket.setSoTimeout(10_000);
-            socket.startHandshake();
-            return (X509Certificate) socket.getSession().getPeerCertificates()[0];
-        }
+        return river.testsupport.TlsClient.leaf(port, name, root);
     }
 
     /** The chain names the managed names and verifies up to Pebble's root. */

@@ -6,22 +6,21 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import javax.net.ssl.SSLSocket;
+import java.security.cert.X509Certificate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import river.config.ConfigFormat;
 import river.config.ConfigLoader;
-import river.config.ListenerConfig;
 import river.config.RiverConfig;
-import river.config.ServiceConfig;
 import river.config.SystemOverrides;
 import river.testsupport.LogCapture;
 import river.testsupport.Pebble;
 import river.testsupport.Ports;
 import river.testsupport.TestOrigin;
 import river.testsupport.TestPki;
+import river.testsupport.TlsClient;
 
 /**
  * The manual's start-up: a service whose listeners all manage certificates binds but accepts nothing until its
@@ -50,26 +49,21 @@ class AcmeStartupTest {
         pebble.close();
     }
 
-    /** A web service on the HTTP-01 port, and a secure one whose one TLS listener manages NAMES. */
-    private static RiverConfig config(Path store) throws Exception {
-        TestPki.Pair fallback = TestPki.server("fallback.test");
+    /** A web service on the HTTP-01 port, and a secure one whose one TLS listener manages NAMES (with a static certificate beside). */
+    private static RiverConfig config(Path store, boolean fallback) throws Exception {
+        TestPki.Pair staticPair = TestPki.server("fallback.test");
         String kdl = "acme {\n  provider \"" + pebble.directoryUrl() + "\"\n  accept-terms-of-service true\n"
                 + "  store-dir \"" + store + "\"\n  ca-certificate-path \"" + pebble.caCertificate() + "\"\n}\n"
                 + "services {\n  web {\n    listeners {\n      \"127.0.0.1:" + httpPort + "\"\n    }\n    connectors {\n      \"" + origin.address() + "\"\n    }\n  }\n"
-                + "  secure {\n    listeners {\n      \"127.0.0.1:0\" cert-path=\"" + fallback.cert() + "\" key-path=\"" + fallback.key() + "\"\n    }\n"
+                + "  secure {\n    listeners {\n      \"127.0.0.1:0\" acme-domains=\"" + NAMES.get(0) + "\""
+                + (fallback ? " cert-path=\"" + staticPair.cert() + "\" key-path=\"" + staticPair.key() + "\"" : "") + "\n    }\n"
                 + "    connectors {\n      \"" + origin.address() + "\"\n    }\n  }\n}\n";
-        RiverConfig parsed = new ConfigLoader(dir).parse(kdl, "test.kdl", ConfigFormat.KDL, SystemOverrides.none());
-        // acme-domains on the secure listener (the listener reader for it is the other half of issue 17)
-        ServiceConfig secure = parsed.services().get(1);
-        ListenerConfig l = secure.listeners().get(0);
-        ServiceConfig managed = new ServiceConfig(secure.name(), List.of(new ListenerConfig(l.address(), l.tls(), l.offerH2(), l.proxyProtocol(),
-                l.h2c(), NAMES)), secure.handler(), secure.pathControl(), secure.rateLimits(), secure.http(), secure.guards(), secure.compression());
-        return new RiverConfig(parsed.system(), List.of(parsed.services().get(0), managed), parsed.acme());
+        return new ConfigLoader(dir).parse(kdl, "test.kdl", ConfigFormat.KDL, SystemOverrides.none());
     }
 
     @Test
     void anAllTlsServiceAcceptsOnceItsCertificateIsInstalled() throws Exception {
-        try (LogCapture log = LogCapture.of("river"); RiverServer river = RiverServer.start(config(dir.resolve("store-1")))) {
+        try (LogCapture log = LogCapture.of("river"); RiverServer river = RiverServer.start(config(dir.resolve("store-1"), false))) {
             log.await("service secure: ACME certificate(s) for [[secure.river-acme.test]] installed: accepting connections");
             List<String> lines = log.lines();
             int held = indexOf(lines, "service secure: all its listeners are TLS with acme-domains: not accepting");
@@ -79,39 +73,29 @@ class AcmeStartupTest {
             assertThat(issued).isLessThan(accepting);
             assertThat(indexOf(lines, "service web: all its listeners")).isNegative();
             assertThat(river.readiness().ready()).isTrue();
-            handshake(river);
+            X509Certificate served = handshake(river, NAMES.get(0), pebble.root());
+            assertThat(served).isEqualTo(river.acmeCertificate(NAMES).get(0));
         }
     }
 
     @Test
     void withTheCaDownItStartsAnyway() throws Exception {
         pebble.stop();
-        try (LogCapture log = LogCapture.of("river"); RiverServer river = RiverServer.start(config(dir.resolve("store-2")))) {
+        try (LogCapture log = LogCapture.of("river"); RiverServer river = RiverServer.start(config(dir.resolve("store-2"), true))) {
             log.await("accepting anyway");
             assertThat(river.readiness().pending()).containsExactly("acme: no certificate yet for secure.river-acme.test");
-            handshake(river); // the static certificate beside acme-domains
+            X509Certificate served = handshake(river, "fallback.test", null); // the static certificate beside acme-domains
+            assertThat(served.getSubjectX500Principal().getName()).contains("fallback.test");
         } finally {
             pebble.start();
         }
     }
 
-    private static void handshake(RiverServer river) throws Exception {
+    /** The leaf served to a client asking for {@code name}, verified against {@code root} (the test CA when null) and the name. */
+    private static X509Certificate handshake(RiverServer river, String name, X509Certificate root) throws Exception {
         int port = ((InetSocketAddress) river.services().stream().filter(s -> s.name().equals("secure")).findFirst().orElseThrow()
                 .boundAddresses().get(0)).getPort();
-        javax.net.ssl.SSLContext trustAll = javax.net.ssl.SSLContext.getInstance("TLS");
-        java.security.KeyStore trust = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
-        trust.load(null, null);
-        try (var in = Files.newInputStream(TestPki.caCertificate())) {
-            trust.setCertificateEntry("ca", java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
-        tmf.init(trust);
-        trustAll.init(null, tmf.getTrustManagers(), null);
-        try (SSLSocket socket = (SSLSocket) trustAll.getSocketFactory().createSocket("127.0.0.1", port)) {
-            socket.setSoTimeout(10_000);
-            socket.startHandshake();
-            assertThat(socket.getSession().getProtocol()).startsWith("TLS");
-        }
+        return TlsClient.leaf(port, name, root == null ? TlsClient.testCa() : root);
     }
 
     private static int indexOf(List<String> lines, String text) {

@@ -126,7 +126,7 @@ public final class AcmeClient implements CertificateManager.Issuer {
             }
             case TLS_ALPN_01 -> {
                 TlsAlpn01Challenge challenge = find(authorization, TlsAlpn01Challenge.class, name, type);
-                KeyPair key = newKey(AcmeConfig.KeyType.ECDSA_P256);
+                KeyPair key = newKey(AcmeConfig.KeyType.RSA_2048); // acme4j signs the challenge certificate with SHA256withRSA
                 installer.addAlpnChallenge(domain, key.getPrivate(), challenge.createCertificate(key, authorization.getIdentifier()));
                 try {
                     complete(challenge, name, type);

@@ -205,18 +205,18 @@ public final class RiverServer implements AutoCloseable {
 
     /** A service that waited for its ACME certificates starts accepting: they are installed, or the first attempt failed. */
     private void release(ServiceGeneration service, List<BoundListener> holding, List<List<String>> awaited, boolean failed) {
-        if (failed) {
-            LOG.warn("service {}: no ACME certificate yet for all of {} (the order failed; it is retried): accepting anyway, "
-                    + "handshakes for names without a certificate fail until it arrives", service.name(), awaited);
-        } else {
-            LOG.info("service {}: ACME certificate(s) for {} installed: accepting connections", service.name(), awaited);
-        }
         for (BoundListener b : holding) {
             held.remove(b);
             if (b.channel.isOpen()) {
                 service.limiter().listening(b.channel);
                 b.channel.config().setAutoRead(true);
             }
+        }
+        if (failed) {
+            LOG.warn("service {}: no ACME certificate yet for all of {} (the order failed; it is retried): accepting anyway, "
+                    + "handshakes for names without a certificate fail until it arrives", service.name(), awaited);
+        } else {
+            LOG.info("service {}: ACME certificate(s) for {} installed: accepting connections", service.name(), awaited);
         }
     }
 

@@ -27,6 +27,7 @@ import river.testsupport.Pebble;
 import river.testsupport.Ports;
 import river.testsupport.RiverHarness;
 import river.testsupport.TestOrigin;
+import river.testsupport.TlsClient;
 
 /**
  * End to end against Pebble: River answers HTTP-01 on its own cleartext listener, obtains a certificate whose chain
@@ -123,7 +124,7 @@ class AcmePebbleTest {
         if (root == null) {
             root = pebble.root(); // this Pebble's root (a restarted Pebble makes a new one)
         }
-        return river.testsupport.TlsClient.leaf(port, name, root);
+        return TlsClient.leaf(port, name, root);
     }
 
     /** The chain names the managed names and verifies up to Pebble's root. */

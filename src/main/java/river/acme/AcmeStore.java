@@ -21,7 +21,6 @@ import java.security.KeyPair;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -125,7 +124,7 @@ public final class AcmeStore {
         ObjectNode json = JSON.createObjectNode();
         json.put("directory", directory);
         json.put("location", location);
-        json.put("algorithm", family(key.getPrivate().getAlgorithm()));
+        json.put("algorithm", key.getPrivate().getAlgorithm());
         json.put("privateKey", Base64.getEncoder().encodeToString(key.getPrivate().getEncoded()));
         json.put("publicKey", Base64.getEncoder().encodeToString(key.getPublic().getEncoded()));
         writeAtomically(dir.resolve("account.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(json), "rw-------");
@@ -339,29 +338,12 @@ public final class AcmeStore {
 
     /** Whether {@code key} is the private half of {@code publicKey}: a signature made with one verifies with the other. */
     static boolean matches(PrivateKey key, PublicKey publicKey) {
-        String kind = family(key.getAlgorithm());
-        if (!kind.equals(family(publicKey.getAlgorithm()))) {
-            return false;
-        }
         try {
-            String algorithm = kind.equals("EC") ? "SHA256withECDSA" : "SHA256withRSA";
-            byte[] probe = "river acme key check".getBytes(StandardCharsets.US_ASCII);
-            Signature sign = Signature.getInstance(algorithm);
-            sign.initSign(key);
-            sign.update(probe);
-            byte[] signature = sign.sign();
-            Signature verify = Signature.getInstance(algorithm);
-            verify.initVerify(publicKey);
-            verify.update(probe);
-            return verify.verify(signature);
-        } catch (GeneralSecurityException e) {
+            river.server.ManagedCertificates.checkKeyMatches(key, publicKey, List.of());
+            return true;
+        } catch (IllegalArgumentException e) {
             return false;
         }
-    }
-
-    /** "EC" for an elliptic-curve key however its provider names it (BouncyCastle says "ECDSA"), else the name. */
-    static String family(String algorithm) {
-        return algorithm.equals("ECDSA") ? "EC" : algorithm;
     }
 
     private static List<String> lower(List<String> names) {

@@ -267,8 +267,8 @@ final class AcmeReader extends KdlSchemaReader {
                         }
                         for (String name : splitNames(s.value())) {
                             managed.add(name);
-                            if (acme == null || name.isEmpty()) {
-                                continue;
+                            if (acme == null || !ValueRules.ACME_NAME.matcher(name).matches()) {
+                                continue; // a bad name is the listener reader's error
                             }
                             AcmeConfig.Challenge challenge = acme.challengeFor(name);
                             if (name.startsWith("*.") && challenge != AcmeConfig.Challenge.DNS_01) {

@@ -76,13 +76,15 @@ final class AcmeWiring implements CertificateInstaller {
 
     /**
      * The sets of names a service waits for before it accepts: those of its listeners still without a certificate,
-     * when every one of its listeners has acme-domains (a service with a cleartext listener may be the one answering
-     * HTTP-01, and one with a TLS-ALPN-01 name answers it itself, so neither waits); empty when it starts at once.
+     * when every one of its listeners has acme-domains and no static certificate (a service with a cleartext listener
+     * may be the one answering HTTP-01, one with a TLS-ALPN-01 name answers it itself, and a static certificate is the
+     * manual's safety net before the first one: none of them waits); empty when it starts at once.
      */
     List<List<String>> awaitedBy(ServiceConfig config) {
         AcmeService s = service;
-        if (s == null || config.listeners().isEmpty() || config.listeners().stream().anyMatch(l -> l.acmeDomains().isEmpty())) {
-            return List.of();
+        if (s == null || config.listeners().isEmpty() || config.listeners().stream().anyMatch(l -> l.acmeDomains().isEmpty()
+                || l.tls().map(river.config.TlsSettings::hasStaticCertificate).orElse(false))) {
+            return List.of(); // a static certificate beside acme-domains is served until the first one arrives
         }
         // A name validated by TLS-ALPN-01 is answered on these very listeners: they must accept to get it.
         if (config.listeners().stream().flatMap(l -> l.acmeDomains().stream())
@@ -117,20 +119,6 @@ final class AcmeWiring implements CertificateInstaller {
             }
         });
         check.run();
-    }
-
-    /** The sets of names still without a certificate. */
-    List<List<String>> waiting(RiverConfig config) {
-        AcmeService s = service;
-        List<List<String>> out = new ArrayList<>();
-        if (s != null) {
-            for (List<String> names : nameSets(config)) {
-                if (!s.manager().hasCertificate(names)) {
-                    out.add(names);
-                }
-            }
-        }
-        return out;
     }
 
     /** The chain installed for a set of names, if any. */

@@ -509,9 +509,6 @@ public final class RiverServer implements AutoCloseable {
         for (BoundListener b : held) {
             pending.add("service " + b.key.service() + ": listener " + b.key.address() + " waits for its ACME certificate before accepting");
         }
-        for (List<String> names : acme.waiting(g.config())) {
-            pending.add("acme: no certificate yet for " + String.join(", ", names));
-        }
         return new Readiness(pending);
     }
 

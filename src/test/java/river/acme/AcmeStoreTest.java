@@ -16,7 +16,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.shredzone.acme4j.util.KeyPairUtils;
 import river.testsupport.LogCapture;
 
 /** The store-dir: layout and modes, atomic replacement, corrupt files detected, the lock between processes. */
@@ -59,7 +58,7 @@ class AcmeStoreTest {
     @Test
     void theAccountIsKeptPerDirectory() throws Exception {
         AcmeStore store = AcmeStore.open(tmp);
-        var key = KeyPairUtils.createECKeyPair("secp256r1");
+        var key = AcmeClient.newKey(river.config.AcmeConfig.KeyType.ECDSA_P256);
         store.saveAccount("https://ca.test/dir", key, "https://ca.test/acct/1");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp.resolve("account.json")))).isEqualTo("rw-------");
         AcmeStore.StoredAccount account = store.account("https://ca.test/dir").orElseThrow();

@@ -21,7 +21,7 @@ final class TestCertificates {
     private TestCertificates() {}
 
     static StoredCertificate issue(List<String> names, Instant notBefore, Instant notAfter, Instant issuedAt) throws Exception {
-        KeyPair key = KeyPairUtils.createECKeyPair("secp256r1");
+        KeyPair key = AcmeClient.newKey(river.config.AcmeConfig.KeyType.ECDSA_P256);
         CSRBuilder csr = new CSRBuilder();
         csr.addDomains(names);
         csr.sign(key);

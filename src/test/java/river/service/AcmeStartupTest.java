@@ -79,13 +79,21 @@ class AcmeStartupTest {
     }
 
     @Test
-    void withTheCaDownItStartsAnyway() throws Exception {
+    void withTheCaDownItStartsAnywayAndAStaticCertificateNeverWaits() throws Exception {
         pebble.stop();
-        try (LogCapture log = LogCapture.of("river"); RiverServer river = RiverServer.start(config(dir.resolve("store-2"), true))) {
-            log.await("accepting anyway");
-            assertThat(river.readiness().pending()).containsExactly("acme: no certificate yet for secure.river-acme.test");
-            X509Certificate served = handshake(river, "fallback.test", null); // the static certificate beside acme-domains
-            assertThat(served.getSubjectX500Principal().getName()).contains("fallback.test");
+        try {
+            try (LogCapture log = LogCapture.of("river"); RiverServer river = RiverServer.start(config(dir.resolve("store-2"), false))) {
+                log.await("accepting anyway");
+                assertThat(river.readiness().pending()).singleElement().satisfies(p -> assertThat(p).contains("no certificate yet"));
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> handshake(river, NAMES.get(0), null))
+                        .isInstanceOf(javax.net.ssl.SSLException.class);
+            }
+            try (LogCapture log = LogCapture.of("river"); RiverServer river = RiverServer.start(config(dir.resolve("store-3"), true))) {
+                assertThat(river.readiness().ready()).isTrue();
+                X509Certificate served = handshake(river, "fallback.test", null); // the static certificate beside acme-domains
+                assertThat(served.getSubjectX500Principal().getName()).contains("fallback.test");
+                assertThat(log.lines()).noneSatisfy(l -> assertThat(l).contains("not accepting until"));
+            }
         } finally {
             pebble.start();
         }

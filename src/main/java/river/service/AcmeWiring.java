@@ -23,6 +23,7 @@ final class AcmeWiring implements CertificateInstaller {
     private final river.server.ManagedCertificates managed;
     private final Map<List<String>, List<X509Certificate>> installed = new ConcurrentHashMap<>();
     private volatile AcmeService service;
+    private river.acme.ChallengeListener challengeListener;
 
     AcmeWiring(river.server.ManagedCertificates managed) {
         this.managed = managed;
@@ -48,17 +49,27 @@ final class AcmeWiring implements CertificateInstaller {
         }
     }
 
-    void start() {
+    /** Binds the challenge-listener (if configured) and starts ordering. */
+    void start(river.server.Transport transport) throws IOException, InterruptedException {
         if (service != null) {
+            java.util.Optional<river.config.ListenAddress> address = service.config().challengeListener();
+            if (address.isPresent() && challengeListener == null) {
+                challengeListener = river.acme.ChallengeListener.bind(address.get(), transport, service.board());
+            }
             service.wake();
         }
     }
 
+    /** Where the challenge-listener listens, if there is one. */
+    java.util.Optional<java.net.SocketAddress> challengeListenerAddress() {
+        return java.util.Optional.ofNullable(challengeListener).map(river.acme.ChallengeListener::localAddress);
+    }
+
     /** After a reload: manages the sets the new configuration adds (opening the client if the section is new). */
-    void reloaded(RiverConfig config) throws IOException {
+    void reloaded(RiverConfig config, river.server.Transport transport) throws IOException, InterruptedException {
         if (service == null) {
             open(config);
-            start();
+            start(transport);
         } else {
             service.manage(nameSets(config));
         }
@@ -144,6 +155,9 @@ final class AcmeWiring implements CertificateInstaller {
     }
 
     void close() {
+        if (challengeListener != null) {
+            challengeListener.close();
+        }
         AcmeService s = service;
         if (s != null) {
             s.close();

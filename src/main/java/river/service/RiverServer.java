@@ -200,7 +200,12 @@ public final class RiverServer implements AutoCloseable {
             throw e;
         }
         registerProbe();
-        acme.start(); // orders begin once the listeners that answer challenges are bound
+        try {
+            acme.start(transport); // orders begin once the listeners that answer challenges are bound
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            close();
+            throw e;
+        }
     }
 
     /** A service that waited for its ACME certificates starts accepting: they are installed, or the first attempt failed. */
@@ -305,7 +310,7 @@ public final class RiverServer implements AutoCloseable {
         Generation old = current.get();
         Generation next;
         try {
-            acme.reloaded(config); // a store River cannot write fails the reload, as it fails a start
+            acme.reloaded(config, transport); // a store River cannot write fails the reload, as it fails a start
             next = Generation.build(generations + 1, config, old, transport, blocking, metrics, managedCertificates, accessLogFor(config), acme::keyAuthorization);
         } catch (IOException | RuntimeException e) {
             return failed(n, started, List.of(String.valueOf(e.getMessage())));
@@ -515,6 +520,11 @@ public final class RiverServer implements AutoCloseable {
     /** The ACME client, when the configuration has an acme section. */
     public java.util.Optional<river.acme.AcmeService> acme() {
         return java.util.Optional.ofNullable(acme.service());
+    }
+
+    /** Where the acme section's challenge-listener listens, if it has one. */
+    public java.util.Optional<java.net.SocketAddress> acmeChallengeListener() {
+        return acme.challengeListenerAddress();
     }
 
     /** The certificate chain ACME installed for these names (empty if none yet). */

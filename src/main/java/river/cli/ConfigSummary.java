@@ -26,6 +26,17 @@ final class ConfigSummary {
                 .append(" level=").append(logs.level());
         logs.loggers().forEach((name, level) -> out.append(' ').append(name).append('=').append(level));
         out.append('\n');
+        config.acme().ifPresent(acme -> {
+            out.append("acme: directory=").append(acme.directory()).append(" store-dir=").append(acme.storeDir())
+                    .append(" challenge=").append(acme.challenge().wireName()).append(" key-type=").append(acme.keyType().wireName())
+                    .append(acme.renewal() instanceof river.config.AcmeConfig.Renewal.AfterIssue a ? " renew-after-issue-days=" + a.days()
+                            : " renew-before-expiry-days=" + ((river.config.AcmeConfig.Renewal.BeforeExpiry) acme.renewal()).days())
+                    .append(acme.challengeListener().map(l -> " challenge-listener=" + l).orElse(""));
+            acme.contacts().forEach(c -> out.append(" contact=").append(c));
+            out.append('\n');
+            acme.domains().forEach(d -> out.append("  domain ").append(d.name()).append(' ')
+                    .append(acme.challengeFor(d.name()).wireName()).append(d.hook().map(h -> " hook=" + h).orElse("")).append('\n'));
+        });
         for (ServiceConfig service : config.services()) {
             out.append("service ").append(service.name()).append('\n');
             for (ListenerConfig l : service.listeners()) {

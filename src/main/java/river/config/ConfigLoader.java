@@ -60,7 +60,7 @@ public final class ConfigLoader {
             problems.add(raw == null ? Problems.Where.TOP : raw.systemWhere(), "threads-per-service must be at least 1");
         }
         problems.throwIfAny();
-        return new RiverConfig(system, raw.services());
+        return new RiverConfig(system, raw.services(), raw.acme());
     }
 
     private static String describe(IOException e) {

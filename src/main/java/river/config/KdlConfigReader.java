@@ -33,6 +33,8 @@ final class KdlConfigReader extends KdlSchemaReader {
         SystemConfig system = SystemConfig.defaults();
         boolean sawSystem = false;
         List<ServiceConfig> services = null;
+        AcmeConfig acme = null;
+        boolean sawAcme = false;
         for (KdlNode node : document.nodes()) {
             switch (node.name()) {
                 case "system" -> {
@@ -48,14 +50,23 @@ final class KdlConfigReader extends KdlSchemaReader {
                     }
                     services = services(node);
                 }
-                default -> unknownNode(node, "at the top level", "system, services");
+                case "acme" -> {
+                    if (sawAcme) {
+                        duplicate(node);
+                    }
+                    sawAcme = true;
+                    acme = new AcmeReader(problems, rules).acme(node);
+                }
+                default -> unknownNode(node, "at the top level", "system, services, acme");
             }
         }
         if (services == null) {
             problems.add(Problems.Where.TOP, "missing required section \"services\"");
         }
+        new AcmeReader(problems, rules).crossCheck(document, acme, sawAcme);
         return new RawConfig(system, services == null ? List.of() : services, sawSystem ? where(document.nodes().stream()
-                .filter(n -> n.name().equals("system")).findFirst().orElseThrow().position()) : Problems.Where.TOP);
+                .filter(n -> n.name().equals("system")).findFirst().orElseThrow().position()) : Problems.Where.TOP,
+                java.util.Optional.ofNullable(acme));
     }
 
     // ---- system -----------------------------------------------------------------------------------

@@ -16,6 +16,10 @@ final class Problems {
         errors.add(new ConfigError(file, where.line(), where.column(), message));
     }
 
+    int size() {
+        return errors.size();
+    }
+
     boolean isEmpty() {
         return errors.isEmpty();
     }

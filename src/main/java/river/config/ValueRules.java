@@ -180,7 +180,7 @@ final class ValueRules {
     }
 
     /** A name River can get an ACME certificate for: DNS labels of letters, digits and '-' (or {@code *.} and such a name). */
-    private static final Pattern ACME_NAME =
+    static final Pattern ACME_NAME =
             Pattern.compile("(?=.{1,253}$)(\\*\\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*");
 
     /** An {@code acme-domains} entry, already lower case and trimmed. */

@@ -33,7 +33,20 @@ public final class ListenerBinding {
      */
     public static Channel bind(ListenAddress address, EventLoopGroup group, Transport transport, ChannelHandler initializer,
             InheritedListeners inherited) throws IOException, InterruptedException {
+        return bind(address, group, transport, initializer, inherited, true);
+    }
+
+    /**
+     * Like {@link #bind(ListenAddress, EventLoopGroup, Transport, ChannelHandler, InheritedListeners)}; when
+     * {@code accepting} is false the socket listens but accepts nothing (connections wait in its backlog) until
+     * {@code channel.config().setAutoRead(true)}: a service waiting for its first ACME certificate.
+     */
+    public static Channel bind(ListenAddress address, EventLoopGroup group, Transport transport, ChannelHandler initializer,
+            InheritedListeners inherited, boolean accepting) throws IOException, InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap().group(group).childHandler(initializer);
+        if (!accepting) {
+            bootstrap.option(ChannelOption.AUTO_READ, false);
+        }
         java.util.Optional<InheritedListeners.Inherited> adopted = inherited.take(address);
         if (adopted.isPresent()) {
             if (transport != Transport.EPOLL) {

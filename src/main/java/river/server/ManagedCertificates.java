@@ -248,8 +248,8 @@ public final class ManagedCertificates {
         return List.copyOf(dns);
     }
 
-    /** Fails unless {@code key} signs what {@code publicKey} verifies. */
-    private static void checkKeyMatches(PrivateKey key, PublicKey publicKey, List<String> order) {
+    /** Fails unless {@code key} signs what {@code publicKey} verifies (also what the ACME store checks its files with). */
+    public static void checkKeyMatches(PrivateKey key, PublicKey publicKey, List<String> order) {
         String algorithm = switch (key.getAlgorithm()) {
             case "EC" -> "SHA256withECDSA";
             case "RSA" -> "SHA256withRSA";

@@ -67,7 +67,8 @@ final class Generation {
      * and {@code previous} is untouched.
      */
     static Generation build(int number, RiverConfig config, Generation previous, Transport transport, Executor blocking,
-            river.observe.Metrics metrics, river.server.ManagedCertificates managed, river.observe.AccessLogWriter accessLog)
+            river.observe.Metrics metrics, river.server.ManagedCertificates managed, river.observe.AccessLogWriter accessLog,
+            java.util.function.Function<String, String> acmeChallenges)
             throws IOException, InterruptedException {
         Map<String, ServiceGeneration> services = new LinkedHashMap<>();
         Generation built = new Generation(number, config, services);
@@ -75,7 +76,8 @@ final class Generation {
             built.tracing = tracing(config.system().observability().tracing(), previous);
             for (ServiceConfig service : config.services()) {
                 ServiceGeneration before = previous == null ? null : previous.services.get(service.name());
-                services.put(service.name(), ServiceGeneration.build(service, config.system(), before, transport, blocking, metrics, managed, built.tracing, accessLog));
+                services.put(service.name(), ServiceGeneration.build(service, config.system(), before, transport, blocking, metrics, managed, built.tracing,
+                        accessLog, config.acme().isPresent() ? acmeChallenges : null));
             }
         } catch (IOException | InterruptedException | RuntimeException e) {
             built.free(previous == null ? Set.of() : previous.resources());

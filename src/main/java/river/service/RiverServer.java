@@ -61,6 +61,10 @@ public final class RiverServer implements AutoCloseable {
     private final river.observe.Metrics metrics = new river.observe.Metrics();
     /** The ACME certificates and TLS-ALPN-01 challenges, for this server's whole life (across reloads). */
     private final river.server.ManagedCertificates managedCertificates = new river.server.ManagedCertificates();
+    /** The ACME client, when the configuration has an acme section: one per process, across reloads. */
+    private final AcmeWiring acme = new AcmeWiring(managedCertificates);
+    /** Listeners of services waiting for their first ACME certificate: bound, not accepting yet. */
+    private final Set<BoundListener> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The access log's writer (null while the access log is off), and the configuration it was made from. */
     private volatile river.observe.AccessLogWriter accessLog;
     private river.config.LogConfig.Access accessLogConfig;
@@ -148,7 +152,9 @@ public final class RiverServer implements AutoCloseable {
         try {
             server.accessLog = LogWiring.accessLogWriter(config.system());
             server.accessLogConfig = config.system().observability().logs().access();
-            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.metrics, server.managedCertificates, server.accessLog);
+            server.acme.open(config);
+            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.metrics, server.managedCertificates, server.accessLog,
+                    server.acme::keyAuthorization);
             server.generations = 1;
             server.current.set(first);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -167,10 +173,22 @@ public final class RiverServer implements AutoCloseable {
         Generation first = current.get();
         try {
             for (ServiceGeneration service : first.services()) {
+                List<List<String>> awaited = acme.awaitedBy(service.config());
+                List<BoundListener> holding = new ArrayList<>();
                 for (Map.Entry<Generation.ListenerKey, ListenerConfig> keyed : Generation.ListenerKey.of(service.config()).entrySet()) {
-                    BoundListener bound = bind(first, service, keyed.getKey(), keyed.getValue(), inherited);
+                    BoundListener bound = bind(first, service, keyed.getKey(), keyed.getValue(), inherited, awaited.isEmpty());
                     listeners.put(bound.key, bound);
-                    service.limiter().listening(bound.channel);
+                    if (awaited.isEmpty()) {
+                        service.limiter().listening(bound.channel);
+                    } else {
+                        holding.add(bound);
+                    }
+                }
+                if (!holding.isEmpty()) {
+                    held.addAll(holding);
+                    LOG.info("service {}: all its listeners are TLS with acme-domains: not accepting until the ACME certificate(s) for {} "
+                            + "are installed", service.name(), awaited);
+                    acme.whenCertified(awaited, failed -> release(service, holding, awaited, failed));
                 }
             }
             for (InheritedListeners.Inherited unused : inherited.unclaimed()) {
@@ -182,11 +200,39 @@ public final class RiverServer implements AutoCloseable {
             throw e;
         }
         registerProbe();
+        try {
+            acme.start(transport); // orders begin once the listeners that answer challenges are bound
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** A service that waited for its ACME certificates starts accepting: they are installed, or the first attempt failed. */
+    private void release(ServiceGeneration service, List<BoundListener> holding, List<List<String>> awaited, boolean failed) {
+        for (BoundListener b : holding) {
+            held.remove(b);
+            if (b.channel.isOpen()) {
+                service.limiter().listening(b.channel);
+                b.channel.config().setAutoRead(true);
+            }
+        }
+        if (failed) {
+            LOG.warn("service {}: no ACME certificate yet for all of {} (the order failed; it is retried): accepting anyway, "
+                    + "handshakes for names without a certificate fail until it arrives", service.name(), awaited);
+        } else {
+            LOG.info("service {}: ACME certificate(s) for {} installed: accepting connections", service.name(), awaited);
+        }
+    }
+
+    private BoundListener bind(Generation generation, ServiceGeneration service, Generation.ListenerKey key, ListenerConfig listener,
+            InheritedListeners inherited) throws IOException, InterruptedException {
+        return bind(generation, service, key, listener, inherited, true);
     }
 
     /** Binds (or adopts) one listener of {@code service}; its connections go to the generation current when each is accepted. */
     private BoundListener bind(Generation generation, ServiceGeneration service, Generation.ListenerKey key, ListenerConfig listener,
-            InheritedListeners inherited) throws IOException, InterruptedException {
+            InheritedListeners inherited, boolean accepting) throws IOException, InterruptedException {
         BoundListener bound = new BoundListener(key, generation);
         boolean adopting = inherited.offers(listener.address());
         try {
@@ -195,7 +241,7 @@ public final class RiverServer implements AutoCloseable {
                 protected void initChannel(Channel ch) {
                     accepted(bound, ch);
                 }
-            }, inherited);
+            }, inherited, accepting);
         } catch (IOException | RuntimeException e) {
             throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
         }
@@ -264,7 +310,8 @@ public final class RiverServer implements AutoCloseable {
         Generation old = current.get();
         Generation next;
         try {
-            next = Generation.build(generations + 1, config, old, transport, blocking, metrics, managedCertificates, accessLogFor(config));
+            acme.reloaded(config, transport); // a store River cannot write fails the reload, as it fails a start
+            next = Generation.build(generations + 1, config, old, transport, blocking, metrics, managedCertificates, accessLogFor(config), acme::keyAuthorization);
         } catch (IOException | RuntimeException e) {
             return failed(n, started, List.of(String.valueOf(e.getMessage())));
         } catch (InterruptedException e) {
@@ -464,7 +511,25 @@ public final class RiverServer implements AutoCloseable {
                 }
             }
         }
+        for (BoundListener b : held) {
+            pending.add("service " + b.key.service() + ": listener " + b.key.address() + " waits for its ACME certificate before accepting");
+        }
         return new Readiness(pending);
+    }
+
+    /** The ACME client, when the configuration has an acme section. */
+    public java.util.Optional<river.acme.AcmeService> acme() {
+        return java.util.Optional.ofNullable(acme.service());
+    }
+
+    /** Where the acme section's challenge-listener listens, if it has one. */
+    public java.util.Optional<java.net.SocketAddress> acmeChallengeListener() {
+        return acme.challengeListenerAddress();
+    }
+
+    /** The certificate chain ACME installed for these names (empty if none yet). */
+    public List<java.security.cert.X509Certificate> acmeCertificate(List<String> names) {
+        return acme.installed(names);
     }
 
     /** The configuration the current generation was built from (what {@code GET /config} shows, redacted). */
@@ -695,6 +760,7 @@ public final class RiverServer implements AutoCloseable {
                 g.tracing().close(); // the spans of the last requests are exported
             }
         }
+        acme.close();
         blocking.shutdownNow();
         certificateWatch.shutdownNow();
         if (accessLog != null) {

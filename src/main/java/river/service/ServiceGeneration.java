@@ -84,7 +84,7 @@ final class ServiceGeneration {
      */
     static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking,
             river.observe.Metrics metrics, river.server.ManagedCertificates managed, river.observe.Tracing tracing,
-            river.observe.AccessLogWriter accessLog) throws IOException, InterruptedException {
+            river.observe.AccessLogWriter accessLog, java.util.function.Function<String, String> acmeChallenges) throws IOException, InterruptedException {
         EventLoopGroup group;
         int threads;
         if (before != null) {
@@ -110,6 +110,10 @@ final class ServiceGeneration {
             river.upstream.PeerSelector selector = null;
             RequestGuards guards = service.guards();
             ServiceHandler handler = service.handler();
+            if (acmeChallenges != null) {
+                // first of all: an HTTP-01 validation is answered before any guard, filter or limit can refuse it
+                modules.add(new river.modules.acme.AcmeChallengeModule(acmeChallenges));
+            }
             if (tracing != null) {
                 modules.add(tracing.module(routePaths(handler))); // first: it sees every request, and the response head the client gets
             }

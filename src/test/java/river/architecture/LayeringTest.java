@@ -60,6 +60,7 @@ class LayeringTest {
             "river.discovery", "balance, upstream",
             "river.modules.*", "headers, proxy, config, upstream",
             "river.observe", "proxy, upstream",
+            "river.acme", "config, server, observe",
             "river.service", ALL_BUT_CLI);
 
     @TestFactory

@@ -137,7 +137,7 @@ class CommandLineIT {
     @Test
     void riverCompatFilesValidateFromTheirFolder() throws Exception {
         Path compat = Path.of(CommandLineIT.class.getResource("/compat").toURI());
-        for (String file : new String[] {"assets/test-config.kdl"}) {
+        for (String file : new String[] {"assets/test-config.kdl", "river-0.8/assets/test-config-acme.kdl"}) {
             assertThat(RiverProcess.run(compat, Map.of(), "--validate-configs", "--config-kdl", file).exitCode()).isZero();
         }
         for (String file : new String[] {"assets/test-config.toml", "assets/example-config.toml"}) {

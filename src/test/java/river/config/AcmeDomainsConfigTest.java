@@ -20,8 +20,10 @@ class AcmeDomainsConfigTest {
     }
 
     private static String config(String listener) {
+        // The acme section comes after the services, so that the listener stays on line 4.
         return "services {\n  web {\n    listeners {\n      \"127.0.0.1:8443\" " + listener
-                + "\n    }\n    connectors {\n      \"127.0.0.1:9000\"\n    }\n  }\n}\n";
+                + "\n    }\n    connectors {\n      \"127.0.0.1:9000\"\n    }\n  }\n}\n"
+                + (listener.contains("acme-domains") ? river.testsupport.AcmeSections.unreachableCa(listener) : "");
     }
 
     private static ListenerConfig listener(String properties) throws ConfigException {

@@ -28,7 +28,8 @@ class CompatConfigTest {
 
     @ParameterizedTest
     @CsvSource({"assets/test-config.kdl, KDL", "assets/test-config.toml, TOML", "assets/example-config.toml, TOML",
-        "river-0.8/assets/test-config.kdl, KDL", "river-0.8/assets/test-config-discovery.kdl, KDL", "river-0.8/assets/test-config-path-control.kdl, KDL"})
+        "river-0.8/assets/test-config.kdl, KDL", "river-0.8/assets/test-config-discovery.kdl, KDL", "river-0.8/assets/test-config-path-control.kdl, KDL",
+        "river-0.8/assets/test-config-acme.kdl, KDL"})
     void riverExampleFilesValidate(String file, ConfigFormat format) throws ConfigException {
         assertThat(load(file, format).system().threadsPerService()).isEqualTo(8);
     }
@@ -134,6 +135,24 @@ class CompatConfigTest {
         ServiceHandler.Proxy mixed = (ServiceHandler.Proxy) config.services().get(2).handler();
         assertThat(mixed.connectors()).extracting(ConnectorConfig::address)
                 .containsExactly("10.0.0.1:8000", "dns \"pool.internal.example.com\" port=8000");
+    }
+
+    @Test
+    void river08AcmeExampleValidatesWithItsValues() throws ConfigException {
+        RiverConfig config = load("river-0.8/assets/test-config-acme.kdl", ConfigFormat.KDL);
+        AcmeConfig acme = config.acme().orElseThrow();
+        assertThat(acme.directory()).isEqualTo(AcmeConfig.LETSENCRYPT_STAGING);
+        assertThat(acme.contacts()).containsExactly("mailto:ops@example.com");
+        assertThat(acme.storeDir()).isEqualTo(Path.of("/var/lib/river/acme"));
+        assertThat(acme.renewal()).isEqualTo(new AcmeConfig.Renewal.BeforeExpiry(30));
+        assertThat(acme.challenge()).isEqualTo(AcmeConfig.Challenge.HTTP_01);
+        assertThat(acme.challengeListener()).contains(new ListenAddress.Tcp("0.0.0.0", 80));
+        assertThat(acme.dnsPropagationSeconds()).isEqualTo(60);
+        assertThat(acme.domains()).containsExactly(new AcmeConfig.Domain("*.example.com", java.util.Optional.of(AcmeConfig.Challenge.DNS_01),
+                java.util.Optional.of(Path.of("/usr/local/bin/river-dns-hook"))));
+        assertThat(acme.challengeFor("*.example.com")).isEqualTo(AcmeConfig.Challenge.DNS_01);
+        assertThat(config.services().get(0).listeners().get(1).acmeDomains()).containsExactly("example.com", "www.example.com");
+        assertThat(config.services().get(1).listeners().get(0).acmeDomains()).containsExactly("*.example.com");
     }
 
     @Test

@@ -76,7 +76,7 @@ class AcmeTlsListenerTest {
                         }
                     }
                 }
-                """.formatted(listenerProperties, origin.address());
+                """.formatted(listenerProperties, origin.address()) + river.testsupport.AcmeSections.unreachableCa(listenerProperties);
     }
 
     private static void install(RiverHarness river, TestPki.Pair pair, String... names) throws Exception {

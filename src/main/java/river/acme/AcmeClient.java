@@ -1,0 +1,249 @@
+package river.acme;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.URL;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.shredzone.acme4j.Account;
+import org.shredzone.acme4j.AccountBuilder;
+import org.shredzone.acme4j.Authorization;
+import org.shredzone.acme4j.Login;
+import org.shredzone.acme4j.Order;
+import org.shredzone.acme4j.Problem;
+import org.shredzone.acme4j.Session;
+import org.shredzone.acme4j.Status;
+import org.shredzone.acme4j.challenge.Challenge;
+import org.shredzone.acme4j.challenge.Dns01Challenge;
+import org.shredzone.acme4j.challenge.Http01Challenge;
+import org.shredzone.acme4j.challenge.TlsAlpn01Challenge;
+import org.shredzone.acme4j.connector.NetworkSettings;
+import org.shredzone.acme4j.exception.AcmeException;
+import org.shredzone.acme4j.exception.AcmeServerException;
+import org.shredzone.acme4j.provider.GenericAcmeProvider;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import river.config.AcmeConfig;
+
+/**
+ * One ACME order per call, on acme4j: the account (its key kept in the store; registered once, then reused by
+ * its URL), the authorizations by the configured challenge of each name (HTTP-01 through the {@link ChallengeBoard},
+ * TLS-ALPN-01 through the {@link CertificateInstaller}, DNS-01 through the hook and the propagation wait), then a
+ * new key (ECDSA P-256 unless configured) and the chain. Every step is logged with its name, every failure with the
+ * CA's problem document. Blocking: runs on the ACME thread only.
+ */
+public final class AcmeClient implements CertificateManager.Issuer {
+    private static final Logger LOG = LoggerFactory.getLogger(AcmeClient.class);
+    static final Duration CHALLENGE_TIMEOUT = Duration.ofMinutes(3);
+    static final Duration ORDER_TIMEOUT = Duration.ofMinutes(3);
+
+    /** Waits: the ACME thread's sleep, replaced in tests. */
+    public interface Sleeper {
+        void sleep(Duration duration) throws InterruptedException;
+    }
+
+    private final AcmeConfig config;
+    private final AcmeStore store;
+    private final ChallengeBoard board;
+    private final CertificateInstaller installer;
+    private final DnsHook hook;
+    private final Sleeper sleeper;
+    private final Clock clock;
+    private Login login;
+
+    public AcmeClient(AcmeConfig config, AcmeStore store, ChallengeBoard board, CertificateInstaller installer, Sleeper sleeper, Clock clock) {
+        this(config, store, board, installer, new DnsHook(), sleeper, clock);
+    }
+
+    AcmeClient(AcmeConfig config, AcmeStore store, ChallengeBoard board, CertificateInstaller installer, DnsHook hook, Sleeper sleeper,
+            Clock clock) {
+        Bouncy.register();
+        this.config = config;
+        this.store = store;
+        this.board = board;
+        this.installer = installer;
+        this.hook = hook;
+        this.sleeper = sleeper;
+        this.clock = clock;
+    }
+
+    @Override
+    public StoredCertificate issue(List<String> names) throws Exception {
+        Login account = login();
+        Order order = account.newOrder().domains(names).create();
+        LOG.info("ACME: order {} for {} created", order.getLocation(), names);
+        for (Authorization authorization : order.getAuthorizations()) {
+            if (authorization.getStatus() != Status.VALID) {
+                authorize(authorization);
+            }
+        }
+        Status ready = order.waitUntilReady(ORDER_TIMEOUT);
+        if (ready != Status.READY) {
+            throw failure("order " + order.getLocation() + " for " + names + " is " + ready, order.getError());
+        }
+        KeyPair key = newKey(config.keyType());
+        order.execute(key);
+        Status done = order.waitForCompletion(ORDER_TIMEOUT);
+        if (done != Status.VALID) {
+            throw failure("order " + order.getLocation() + " for " + names + " is " + done + " after finalizing", order.getError());
+        }
+        List<java.security.cert.X509Certificate> chain = order.getCertificate().getCertificateChain();
+        LOG.info("ACME: certificate for {} issued by {} (serial {}, expires {})", names, chain.get(0).getIssuerX500Principal().getName(),
+                chain.get(0).getSerialNumber().toString(16), chain.get(0).getNotAfter().toInstant());
+        return new StoredCertificate(names, key.getPrivate(), chain, clock.instant());
+    }
+
+    private void authorize(Authorization authorization) throws Exception {
+        String domain = authorization.getIdentifier().getDomain();
+        String name = (authorization.isWildcard() ? "*." : "") + domain;
+        AcmeConfig.Challenge type = config.challengeFor(name);
+        LOG.info("ACME: proving control of {} with {}", name, type.wireName());
+        switch (type) {
+            case HTTP_01 -> {
+                Http01Challenge challenge = find(authorization, Http01Challenge.class, name, type);
+                if (!board.publish(challenge.getToken(), challenge.getAuthorization())) {
+                    throw new IOException("too many HTTP-01 tokens in flight (" + ChallengeBoard.MAX_TOKENS + ")");
+                }
+                try {
+                    complete(challenge, name, type);
+                } finally {
+                    board.withdraw(challenge.getToken());
+                }
+            }
+            case TLS_ALPN_01 -> {
+                TlsAlpn01Challenge challenge = find(authorization, TlsAlpn01Challenge.class, name, type);
+                KeyPair key = newKey(AcmeConfig.KeyType.RSA_2048); // acme4j signs the challenge certificate with SHA256withRSA
+                installer.addAlpnChallenge(domain, key.getPrivate(), challenge.createCertificate(key, authorization.getIdentifier()));
+                try {
+                    complete(challenge, name, type);
+                } finally {
+                    installer.removeAlpnChallenge(domain);
+                }
+            }
+            case DNS_01 -> {
+                Dns01Challenge challenge = find(authorization, Dns01Challenge.class, name, type);
+                java.nio.file.Path script = config.hookFor(name).orElseThrow(() -> new IOException("no dns-01 hook for " + name));
+                String record = challenge.getRRName(authorization.getIdentifier());
+                record = record.endsWith(".") ? record.substring(0, record.length() - 1) : record;
+                String value = challenge.getDigest();
+                hook.run(script, "set", record, value);
+                try {
+                    if (config.dnsPropagationSeconds() > 0) {
+                        LOG.info("ACME: waiting {} s for {} to propagate (dns-propagation-seconds)", config.dnsPropagationSeconds(), record);
+                        sleeper.sleep(Duration.ofSeconds(config.dnsPropagationSeconds()));
+                    }
+                    complete(challenge, name, type);
+                } finally {
+                    try {
+                        hook.run(script, "clean", record, value);
+                    } catch (IOException e) {
+                        LOG.warn("ACME: {}", e.getMessage());
+                    }
+                }
+            }
+        }
+    }
+
+    private static <C extends Challenge> C find(Authorization authorization, Class<C> type, String name, AcmeConfig.Challenge wanted)
+            throws AcmeException {
+        return authorization.findChallenge(type).orElseThrow(() -> new AcmeException("the CA offers no " + wanted.wireName()
+                + " challenge for " + name + " (it offers " + authorization.getChallenges().stream().map(Challenge::getType).toList() + ")"));
+    }
+
+    private static void complete(Challenge challenge, String name, AcmeConfig.Challenge type) throws Exception {
+        challenge.trigger();
+        Status status = challenge.waitForCompletion(CHALLENGE_TIMEOUT);
+        if (status != Status.VALID) {
+            throw failure(type.wireName() + " challenge for " + name + " is " + status, challenge.getError());
+        }
+        LOG.info("ACME: {} challenge for {} is valid", type.wireName(), name);
+    }
+
+    private static AcmeException failure(String what, Optional<Problem> problem) {
+        return problem.<AcmeException>map(p -> new AcmeServerException(p) {
+            @Override
+            public String getMessage() {
+                return what + ": " + p;
+            }
+        }).orElseGet(() -> new AcmeException(what));
+    }
+
+    /** The account: the stored key and URL when there are both, otherwise registered (or found again by its key) at the CA. */
+    private Login login() throws AcmeException, IOException, GeneralSecurityException {
+        if (login != null) {
+            return login;
+        }
+        Session session = new Session(config.directory(), provider());
+        String directory = config.directory().toString();
+        Optional<AcmeStore.StoredAccount> stored = store.account(directory);
+        if (stored.isPresent() && stored.get().location().isPresent()) {
+            login = session.login(URI.create(stored.get().location().get()).toURL(), stored.get().key());
+            LOG.info("ACME: using the stored account {} at {}", stored.get().location().get(), directory);
+            return login;
+        }
+        KeyPair key = stored.map(AcmeStore.StoredAccount::key).orElse(null);
+        if (key == null) {
+            key = newKey(AcmeConfig.KeyType.ECDSA_P256);
+            store.saveAccount(directory, key, ""); // kept before registering: a key the CA knows is never lost
+        }
+        AccountBuilder builder = new AccountBuilder().agreeToTermsOfService().useKeyPair(key);
+        config.contacts().forEach(builder::addContact);
+        Account account = builder.create(session);
+        URL location = account.getLocation();
+        store.saveAccount(directory, key, location.toString());
+        LOG.info("ACME: account {} registered at {} (contacts {})", location, directory, config.contacts());
+        login = session.login(location, key);
+        return login;
+    }
+
+    /** acme4j's provider for any directory URL, trusting the configured CA certificate(s) for the CA's own HTTPS. */
+    private GenericAcmeProvider provider() throws IOException, GeneralSecurityException {
+        if (config.caCertificatePath().isEmpty()) {
+            return new GenericAcmeProvider();
+        }
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(config.caCertificatePath().get())) {
+            int i = 0;
+            for (Certificate c : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trust.setCertificateEntry("ca-" + i++, c);
+            }
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, tmf.getTrustManagers(), null);
+        return new GenericAcmeProvider() {
+            @Override
+            public HttpClient createHttpClient(NetworkSettings settings) {
+                return HttpClient.newBuilder().connectTimeout(settings.getTimeout()).followRedirects(HttpClient.Redirect.NORMAL)
+                        .sslContext(tls).build();
+            }
+        };
+    }
+
+    static KeyPair newKey(AcmeConfig.KeyType type) throws GeneralSecurityException {
+        if (type == AcmeConfig.KeyType.RSA_2048) {
+            KeyPairGenerator rsa = KeyPairGenerator.getInstance("RSA");
+            rsa.initialize(2048);
+            return rsa.generateKeyPair();
+        }
+        KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+        ec.initialize(new ECGenParameterSpec("secp256r1"));
+        return ec.generateKeyPair();
+    }
+}

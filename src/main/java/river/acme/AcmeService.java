@@ -1,0 +1,119 @@
+package river.acme;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import river.config.AcmeConfig;
+
+/**
+ * River's ACME client as a running thing: one per process, on a thread of its own ({@code river-acme}, never an
+ * event loop), built from the {@code acme} section. Opening it opens the store (refusing to start when it is not
+ * writable) and installs every stored certificate before returning; orders then run in the background, driven by
+ * {@link CertificateManager#runDue}.
+ */
+public final class AcmeService implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AcmeService.class);
+    /** After an unexpected error in a run (a bug, not a failed order: those back off by themselves). */
+    private static final Duration AFTER_ERROR = Duration.ofMinutes(1);
+
+    private final AcmeConfig config;
+    private final ChallengeBoard board;
+    private final CertificateManager manager;
+    private final Clock clock;
+    private final ScheduledExecutorService thread;
+    private ScheduledFuture<?> next;
+
+    private AcmeService(AcmeConfig config, ChallengeBoard board, CertificateManager manager, Clock clock) {
+        this.config = config;
+        this.board = board;
+        this.manager = manager;
+        this.clock = clock;
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "river-acme");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Opens the store (failing when River cannot write there) and installs the stored certificates of {@code nameSets};
+     * nothing is ordered until {@link #wake} (once the listeners that answer challenges are bound).
+     */
+    public static AcmeService open(AcmeConfig config, CertificateInstaller installer, List<List<String>> nameSets) throws IOException {
+        Clock clock = Clock.systemUTC();
+        AcmeStore store = AcmeStore.open(config.storeDir());
+        ChallengeBoard board = new ChallengeBoard();
+        AcmeClient client = new AcmeClient(config, store, board, installer, d -> Thread.sleep(d.toMillis()), clock);
+        CertificateManager manager = new CertificateManager(store, client, installer, config.renewal(), clock, new SplittableRandom());
+        AcmeService service = new AcmeService(config, board, manager, clock);
+        nameSets.forEach(manager::manage);
+        LOG.info("ACME: {} certificate(s) managed with {}, store {}", nameSets.size(), config.directory(), store.dir());
+        return service;
+    }
+
+    public AcmeConfig config() {
+        return config;
+    }
+
+    /** The HTTP-01 tokens in flight, for the HTTP-01 module. */
+    public ChallengeBoard board() {
+        return board;
+    }
+
+    public CertificateManager manager() {
+        return manager;
+    }
+
+    /** Manages further sets of names (a reload added listeners) and looks at them at once. */
+    public void manage(List<List<String>> nameSets) {
+        nameSets.forEach(manager::manage);
+        wake();
+    }
+
+    /** Runs what is due now on the ACME thread. */
+    public synchronized void wake() {
+        if (next != null) {
+            next.cancel(false);
+        }
+        if (!thread.isShutdown()) {
+            next = thread.schedule(this::run, 0, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    private void run() {
+        Instant at;
+        try {
+            at = manager.runDue();
+        } catch (RuntimeException e) {
+            LOG.error("ACME: unexpected error; looking again in {}", AFTER_ERROR, e);
+            at = clock.instant().plus(AFTER_ERROR);
+        }
+        long delay = Math.max(0, Duration.between(clock.instant(), at).toMillis());
+        synchronized (this) {
+            if (!thread.isShutdown()) {
+                next = thread.schedule(this::run, delay, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            thread.shutdownNow();
+        }
+        try {
+            thread.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

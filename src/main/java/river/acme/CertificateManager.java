@@ -1,0 +1,228 @@
+package river.acme;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import java.util.random.RandomGenerator;
+import org.shredzone.acme4j.exception.AcmeRateLimitedException;
+import org.shredzone.acme4j.exception.AcmeServerException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import river.config.AcmeConfig;
+
+/**
+ * Keeps one certificate per distinct set of managed names: serves what the store has at once, orders what is
+ * missing or due (under the store's lock, after looking again at the store, which another process may have
+ * filled meanwhile), retries failures with a backoff and keeps the old certificate in service while it does.
+ *
+ * <p>All the work happens in {@link #runDue}, called by one thread ({@link AcmeService}); time is the injected
+ * clock's and the jitter the injected generator's, so that the schedule can be tested step by step.
+ */
+public final class CertificateManager {
+    private static final Logger LOG = LoggerFactory.getLogger(CertificateManager.class);
+
+    /** Obtains a new certificate for a set of names (an ACME order); blocking. */
+    public interface Issuer {
+        StoredCertificate issue(List<String> names) throws Exception;
+    }
+
+    private final AcmeStore store;
+    private final Issuer issuer;
+    private final CertificateInstaller installer;
+    private final AcmeConfig.Renewal rule;
+    private final Clock clock;
+    private final RandomGenerator random;
+    private final Map<List<String>, Managed> managed = new LinkedHashMap<>();
+    private final List<Consumer<List<String>>> installedListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<List<String>>> failedListeners = new CopyOnWriteArrayList<>();
+
+    public CertificateManager(AcmeStore store, Issuer issuer, CertificateInstaller installer, AcmeConfig.Renewal rule, Clock clock,
+            RandomGenerator random) {
+        this.store = store;
+        this.issuer = issuer;
+        this.installer = installer;
+        this.rule = rule;
+        this.clock = clock;
+        this.random = random;
+    }
+
+    /** Called with a set's names each time a certificate for it is installed (from the store or a new order). */
+    public void onInstalled(Consumer<List<String>> listener) {
+        installedListeners.add(listener);
+    }
+
+    /** Called with a set's names each time an order for it fails. */
+    public void onFailed(Consumer<List<String>> listener) {
+        failedListeners.add(listener);
+    }
+
+    /**
+     * Manages a set of names (a listener's acme-domains; two listeners with the same set share it): installs the
+     * stored certificate at once when there is a usable one, and schedules an order when there is none.
+     */
+    public synchronized void manage(List<String> names) {
+        List<String> key = List.copyOf(names);
+        if (managed.containsKey(key)) {
+            return;
+        }
+        Managed m = new Managed(key);
+        managed.put(key, m);
+        Optional<StoredCertificate> stored = store.certificate(key);
+        Instant now = clock.instant();
+        if (stored.isPresent()) {
+            adopt(m, stored.get(), "from the store");
+            m.nextAttempt = RenewalTimes.dueAt(rule, m.current).isAfter(now) ? nextAfterSuccess(m, now) : now;
+        } else {
+            LOG.info("ACME: no stored certificate for {}; ordering one", key);
+            m.nextAttempt = now;
+        }
+    }
+
+    /** Whether a certificate is installed for this set. */
+    public synchronized boolean hasCertificate(List<String> names) {
+        Managed m = managed.get(List.copyOf(names));
+        return m != null && m.current != null;
+    }
+
+    /** The certificate in service for this set, if any. */
+    public synchronized Optional<StoredCertificate> current(List<String> names) {
+        Managed m = managed.get(List.copyOf(names));
+        return m == null ? Optional.empty() : Optional.ofNullable(m.current);
+    }
+
+    /** Failed attempts in a row for this set (0 after a success). */
+    public synchronized int failures(List<String> names) {
+        Managed m = managed.get(List.copyOf(names));
+        return m == null ? 0 : m.failures;
+    }
+
+    /** When this set is next looked at. */
+    public synchronized Optional<Instant> nextAttempt(List<String> names) {
+        Managed m = managed.get(List.copyOf(names));
+        return m == null ? Optional.empty() : Optional.of(m.nextAttempt);
+    }
+
+    /** Does what is due now (checks, orders, retries) and returns when to call again. */
+    public Instant runDue() {
+        List<Managed> due = new ArrayList<>();
+        synchronized (this) {
+            Instant now = clock.instant();
+            for (Managed m : managed.values()) {
+                if (!now.isBefore(m.nextAttempt)) {
+                    due.add(m);
+                }
+            }
+        }
+        for (Managed m : due) {
+            look(m);
+        }
+        synchronized (this) {
+            Instant next = clock.instant().plus(RenewalTimes.CHECK_INTERVAL);
+            for (Managed m : managed.values()) {
+                if (m.nextAttempt.isBefore(next)) {
+                    next = m.nextAttempt;
+                }
+            }
+            return next;
+        }
+    }
+
+    private void look(Managed m) {
+        Instant now = clock.instant();
+        StoredCertificate current;
+        synchronized (this) {
+            current = m.current;
+        }
+        if (current != null && now.isBefore(RenewalTimes.dueAt(rule, current))) {
+            // The hourly look: not due; pick up a newer certificate another process stored meanwhile.
+            store.certificate(m.names).filter(s -> s.notAfter().isAfter(current.notAfter()))
+                    .ifPresent(s -> adopt(m, s, "renewed by another process"));
+            synchronized (this) {
+                m.nextAttempt = nextAfterSuccess(m, now);
+            }
+            return;
+        }
+        try (AcmeStore.Lock lock = store.lock()) {
+            Optional<StoredCertificate> stored = store.certificate(m.names);
+            if (stored.isPresent() && (current == null || stored.get().notAfter().isAfter(current.notAfter()))
+                    && clock.instant().isBefore(RenewalTimes.dueAt(rule, stored.get()))) {
+                adopt(m, stored.get(), "obtained by another process");
+            } else {
+                LOG.info("ACME: ordering a certificate for {} ({})", m.names, current == null ? "none yet"
+                        : "renewal, the current one expires " + current.notAfter());
+                StoredCertificate issued = issuer.issue(m.names);
+                store.save(issued);
+                adopt(m, issued, "newly issued, expires " + issued.notAfter());
+            }
+            synchronized (this) {
+                m.failures = 0;
+                m.nextAttempt = nextAfterSuccess(m, clock.instant());
+            }
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            Instant retryAfter = e instanceof AcmeRateLimitedException limited ? limited.getRetryAfter().orElse(null) : null;
+            synchronized (this) {
+                m.failures++;
+                m.nextAttempt = RenewalTimes.retryAt(clock.instant(), m.failures, retryAfter);
+                LOG.warn("ACME: order for {} failed (attempt {} in a row; next attempt at {}){}: {}", m.names, m.failures, m.nextAttempt,
+                        m.current == null ? "" : "; the current certificate stays in service until " + m.current.notAfter(), describe(e));
+            }
+            for (Consumer<List<String>> listener : failedListeners) {
+                listener.accept(m.names);
+            }
+        }
+    }
+
+    private void adopt(Managed m, StoredCertificate certificate, String how) {
+        installer.install(m.names, certificate.key(), certificate.chain());
+        synchronized (this) {
+            m.current = certificate;
+        }
+        LOG.info("ACME: certificate for {} installed ({}; valid {} to {})", m.names, how, certificate.notBefore(), certificate.notAfter());
+        for (Consumer<List<String>> listener : installedListeners) {
+            listener.accept(m.names);
+        }
+    }
+
+    private Instant nextAfterSuccess(Managed m, Instant now) {
+        Instant check = RenewalTimes.nextCheck(now, random);
+        Instant due = RenewalTimes.dueAt(rule, m.current);
+        if (!due.isAfter(now)) {
+            if (!m.warnedWindow) {
+                m.warnedWindow = true;
+                LOG.warn("ACME: the certificate for {} is due for renewal as soon as it is issued (its lifetime is shorter than the "
+                        + "renewal window); it is renewed at each hourly check", m.names);
+            }
+            return check;
+        }
+        return due.isBefore(check) ? due : check;
+    }
+
+    /** An exception as the log shows it: the CA's problem document when there is one. */
+    static String describe(Throwable e) {
+        if (e instanceof AcmeServerException server) {
+            return server.getProblem().toString() + " (" + server.getType() + ")";
+        }
+        return e.toString() + (e.getCause() != null && e.getCause() != e ? ", caused by " + e.getCause() : "");
+    }
+
+    private static final class Managed {
+        final List<String> names;
+        StoredCertificate current;
+        Instant nextAttempt;
+        int failures;
+        boolean warnedWindow;
+
+        Managed(List<String> names) {
+            this.names = names;
+        }
+    }
+}

@@ -1,0 +1,166 @@
+package river.service;
+
+import java.io.IOException;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import river.acme.AcmeService;
+import river.acme.CertificateInstaller;
+import river.config.ListenerConfig;
+import river.config.RiverConfig;
+import river.config.ServiceConfig;
+
+/**
+ * Connects the ACME client to the running server: the sets of names to manage (each listener's acme-domains,
+ * one certificate per distinct set), the HTTP-01 tokens for the challenge module, and where new certificates go.
+ */
+final class AcmeWiring implements CertificateInstaller {
+    private final river.server.ManagedCertificates managed;
+    private final Map<List<String>, List<X509Certificate>> installed = new ConcurrentHashMap<>();
+    private volatile AcmeService service;
+    private river.acme.ChallengeListener challengeListener;
+
+    AcmeWiring(river.server.ManagedCertificates managed) {
+        this.managed = managed;
+    }
+
+    /** The distinct sets of managed names of a configuration, in listener order. */
+    static List<List<String>> nameSets(RiverConfig config) {
+        Set<List<String>> sets = new LinkedHashSet<>();
+        for (ServiceConfig s : config.services()) {
+            for (ListenerConfig l : s.listeners()) {
+                if (!l.acmeDomains().isEmpty()) {
+                    sets.add(l.acmeDomains());
+                }
+            }
+        }
+        return new ArrayList<>(sets);
+    }
+
+    /** Opens the store and installs what it holds (River refuses to start when this fails); ordering starts with {@link #start}. */
+    void open(RiverConfig config) throws IOException {
+        if (config.acme().isPresent() && service == null) {
+            service = AcmeService.open(config.acme().get(), this, nameSets(config));
+        }
+    }
+
+    /** Binds the challenge-listener (if configured) and starts ordering. */
+    void start(river.server.Transport transport) throws IOException, InterruptedException {
+        if (service != null) {
+            java.util.Optional<river.config.ListenAddress> address = service.config().challengeListener();
+            if (address.isPresent() && challengeListener == null) {
+                challengeListener = river.acme.ChallengeListener.bind(address.get(), transport, service.board());
+            }
+            service.wake();
+        }
+    }
+
+    /** Where the challenge-listener listens, if there is one. */
+    java.util.Optional<java.net.SocketAddress> challengeListenerAddress() {
+        return java.util.Optional.ofNullable(challengeListener).map(river.acme.ChallengeListener::localAddress);
+    }
+
+    /** After a reload: manages the sets the new configuration adds (opening the client if the section is new). */
+    void reloaded(RiverConfig config, river.server.Transport transport) throws IOException, InterruptedException {
+        if (service == null) {
+            open(config);
+            start(transport);
+        } else {
+            service.manage(nameSets(config));
+        }
+    }
+
+    AcmeService service() {
+        return service;
+    }
+
+    /** The key authorization of an HTTP-01 token in flight, or null: the challenge module's lookup. */
+    String keyAuthorization(String token) {
+        AcmeService s = service;
+        return s == null ? null : s.board().keyAuthorization(token);
+    }
+
+    /**
+     * The sets of names a service waits for before it accepts: those of its listeners still without a certificate,
+     * when every one of its listeners has acme-domains and no static certificate (a service with a cleartext listener
+     * may be the one answering HTTP-01, one with a TLS-ALPN-01 name answers it itself, and a static certificate is the
+     * manual's safety net before the first one: none of them waits); empty when it starts at once.
+     */
+    List<List<String>> awaitedBy(ServiceConfig config) {
+        AcmeService s = service;
+        if (s == null || config.listeners().isEmpty() || config.listeners().stream().anyMatch(l -> l.acmeDomains().isEmpty()
+                || l.tls().map(river.config.TlsSettings::hasStaticCertificate).orElse(false))) {
+            return List.of(); // a static certificate beside acme-domains is served until the first one arrives
+        }
+        // A name validated by TLS-ALPN-01 is answered on these very listeners: they must accept to get it.
+        if (config.listeners().stream().flatMap(l -> l.acmeDomains().stream())
+                .anyMatch(n -> s.config().challengeFor(n) == river.config.AcmeConfig.Challenge.TLS_ALPN_01)) {
+            return List.of();
+        }
+        Set<List<String>> sets = new LinkedHashSet<>();
+        for (ListenerConfig l : config.listeners()) {
+            if (!s.manager().hasCertificate(l.acmeDomains())) {
+                sets.add(l.acmeDomains());
+            }
+        }
+        return new ArrayList<>(sets);
+    }
+
+    /**
+     * Runs {@code then} once, on the ACME thread: with false when every set has a certificate, with true as soon as an
+     * order for one of them fails (River then starts anyway, as the manual says).
+     */
+    void whenCertified(List<List<String>> sets, java.util.function.Consumer<Boolean> then) {
+        AcmeService s = service;
+        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
+        Runnable check = () -> {
+            if (sets.stream().allMatch(s.manager()::hasCertificate) && done.compareAndSet(false, true)) {
+                then.accept(false);
+            }
+        };
+        s.manager().onInstalled(names -> check.run());
+        s.manager().onFailed(names -> {
+            if (sets.contains(names) && done.compareAndSet(false, true)) {
+                then.accept(true);
+            }
+        });
+        check.run();
+    }
+
+    /** The chain installed for a set of names, if any. */
+    List<X509Certificate> installed(List<String> names) {
+        return installed.getOrDefault(List.copyOf(names), List.of());
+    }
+
+    /** Into the listeners' certificate choice (the next handshake for these names uses it); refused when key, chain or names disagree. */
+    @Override
+    public void install(List<String> names, PrivateKey key, List<X509Certificate> chain) {
+        managed.install(names, key, chain);
+        installed.put(List.copyOf(names), List.copyOf(chain));
+    }
+
+    @Override
+    public void addAlpnChallenge(String name, PrivateKey key, X509Certificate challengeCertificate) {
+        managed.addAlpnChallenge(name, key, challengeCertificate);
+    }
+
+    @Override
+    public void removeAlpnChallenge(String name) {
+        managed.removeAlpnChallenge(name);
+    }
+
+    void close() {
+        if (challengeListener != null) {
+            challengeListener.close();
+        }
+        AcmeService s = service;
+        if (s != null) {
+            s.close();
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package river.testsupport;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * Let's Encrypt's test CA (Debian's {@code pebble}, 2.4.0) on loopback, with {@code pebble-challtestsrv} as its
+ * DNS server (every name resolves to 127.0.0.1; TXT records set through its management API). Pebble validates
+ * HTTP-01 at {@code httpPort} and TLS-ALPN-01 at {@code tlsPort} of 127.0.0.1, where the test's River listens.
+ * Pebble's own HTTPS uses a certificate from {@link TestPki} for "localhost": River trusts it through the acme
+ * section's {@code ca-certificate-path} ({@link #caCertificate}), never by turning verification off.
+ * Validation is immediate ({@code PEBBLE_VA_NOSLEEP}), no nonce is rejected and no authorization reused, so that
+ * each order goes through its challenges.
+ */
+public final class Pebble implements AutoCloseable {
+    private final Path dir;
+    private final int acmePort;
+    private final int managementPort;
+    private final int dnsPort;
+    private final int challtestManagementPort;
+    private final Process challtestsrv;
+    private Process pebble;
+    private int starts;
+    private final int httpPort;
+    private final int tlsPort;
+
+    public Pebble(Path dir, int httpPort, int tlsPort) throws IOException, InterruptedException {
+        this.dir = dir;
+        this.httpPort = httpPort;
+        this.tlsPort = tlsPort;
+        acmePort = Ports.free();
+        managementPort = Ports.free();
+        dnsPort = Ports.free();
+        challtestManagementPort = Ports.free();
+        Path challtestLog = dir.resolve("challtestsrv.log");
+        challtestsrv = new ProcessBuilder("pebble-challtestsrv", "-dns01", "127.0.0.1:" + dnsPort, "-http01", "", "-https01", "",
+                "-tlsalpn01", "", "-management", "127.0.0.1:" + challtestManagementPort, "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "")
+                .redirectErrorStream(true).redirectOutput(challtestLog.toFile()).start();
+        if (!FileWait.awaitContains(challtestLog, "Starting management server", challtestsrv::isAlive)) {
+            throw new IOException("pebble-challtestsrv did not start: " + Files.readString(challtestLog));
+        }
+        start();
+    }
+
+    /** Starts Pebble (again, after {@link #stop}: a new CA, with new roots and no accounts). */
+    public void start() throws IOException, InterruptedException {
+        TestPki.Pair tls = TestPki.server("localhost", "localhost");
+        Path config = dir.resolve("pebble-config.json");
+        Files.writeString(config, "{\"pebble\": {\"listenAddress\": \"127.0.0.1:" + acmePort + "\", \"managementListenAddress\": \"127.0.0.1:"
+                + managementPort + "\", \"certificate\": \"" + tls.cert() + "\", \"privateKey\": \"" + tls.key() + "\", \"httpPort\": " + httpPort
+                + ", \"tlsPort\": " + tlsPort + ", \"ocspResponderURL\": \"\", \"externalAccountBindingRequired\": false}}\n");
+        Path log = dir.resolve("pebble-" + ++starts + ".log");
+        ProcessBuilder builder = new ProcessBuilder("pebble", "-config", config.toString(), "-dnsserver", "127.0.0.1:" + dnsPort)
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        builder.environment().put("PEBBLE_VA_NOSLEEP", "1");
+        builder.environment().put("PEBBLE_VA_ALWAYS_VALID", "0");
+        builder.environment().put("PEBBLE_WFE_NONCEREJECT", "0");
+        builder.environment().put("PEBBLE_AUTHZREUSE", "0");
+        pebble = builder.start();
+        if (!FileWait.awaitContains(log, "ACME directory available at", pebble::isAlive)) {
+            throw new IOException("pebble did not start: " + Files.readString(log));
+        }
+    }
+
+    /** Stops Pebble (the CA is down); challtestsrv keeps running. */
+    public void stop() throws InterruptedException {
+        pebble.destroy();
+        pebble.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** The directory URL for the acme section's {@code provider}. */
+    public String directoryUrl() {
+        return "https://localhost:" + acmePort + "/dir";
+    }
+
+    /** What River trusts for Pebble's HTTPS ({@code ca-certificate-path}). */
+    public Path caCertificate() throws IOException, InterruptedException {
+        return TestPki.caCertificate();
+    }
+
+    /** Pebble's current root, from its management interface ({@code /roots/0}): what issued chains are verified against. */
+    public X509Certificate root() throws Exception {
+        HttpResponse<InputStream> r = client().send(HttpRequest.newBuilder(URI.create("https://localhost:" + managementPort + "/roots/0")).build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        try (InputStream in = r.body()) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+    }
+
+    /** Sets a TXT record through challtestsrv's management API (what a DNS-01 hook script does with curl). */
+    public String challtestManagement() {
+        return "http://127.0.0.1:" + challtestManagementPort;
+    }
+
+    /** How many orders Pebble's logs (of every start) say it created. */
+    public int ordersCreated() throws IOException {
+        int n = 0;
+        for (int i = 1; i <= starts; i++) {
+            n += Files.readString(dir.resolve("pebble-" + i + ".log"), StandardCharsets.UTF_8).split("Added order ", -1).length - 1;
+        }
+        return n;
+    }
+
+    private static HttpClient client() throws Exception {
+        KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
+        trust.load(null, null);
+        try (InputStream in = Files.newInputStream(TestPki.caCertificate())) {
+            trust.setCertificateEntry("test-ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
+        }
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext tls = SSLContext.getInstance("TLS");
+        tls.init(null, tmf.getTrustManagers(), null);
+        return HttpClient.newBuilder().sslContext(tls).build();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (pebble != null) {
+            stop();
+        }
+        challtestsrv.destroy();
+        challtestsrv.waitFor(10, TimeUnit.SECONDS);
+    }
+}

@@ -32,7 +32,7 @@ public final class CertificateManager {
         StoredCertificate issue(List<String> names) throws Exception;
     }
 
-    private final AcmeStore store;
+    private final CertificateStore store;
     private final Issuer issuer;
     private final CertificateInstaller installer;
     private final AcmeConfig.Renewal rule;
@@ -41,7 +41,7 @@ public final class CertificateManager {
     private final Map<List<String>, Managed> managed = new LinkedHashMap<>();
     private final List<Consumer<List<String>>> installedListeners = new CopyOnWriteArrayList<>();
 
-    public CertificateManager(AcmeStore store, Issuer issuer, CertificateInstaller installer, AcmeConfig.Renewal rule, Clock clock,
+    public CertificateManager(CertificateStore store, Issuer issuer, CertificateInstaller installer, AcmeConfig.Renewal rule, Clock clock,
             RandomGenerator random) {
         this.store = store;
         this.issuer = issuer;
@@ -142,7 +142,7 @@ public final class CertificateManager {
             }
             return;
         }
-        try (AcmeStore.Lock lock = store.lock()) {
+        try (CertificateStore.Lock lock = store.lock()) {
             Optional<StoredCertificate> stored = store.certificate(m.names);
             if (stored.isPresent() && (current == null || stored.get().notAfter().isAfter(current.notAfter()))
                     && clock.instant().isBefore(RenewalTimes.dueAt(rule, stored.get()))) {

@@ -351,6 +351,7 @@ public final class RedisAcmeStore implements CertificateStore {
         private final byte[] token;
         private volatile boolean lost;
         private boolean closed;
+        private volatile int renewals;
         private ScheduledFuture<?> renewal;
 
         private RedisLock(byte[] token) {
@@ -371,6 +372,8 @@ public final class RedisAcmeStore implements CertificateStore {
                         Long.toString(lease.toMillis()).getBytes(StandardCharsets.US_ASCII)));
                 if (renewed == 0) {
                     lostLease();
+                } else {
+                    renewals++;
                 }
             } catch (IOException e) {
                 LOG.warn("ACME: cannot renew the fleet lock {} ({}); it lapses {} after its last renewal", lockKey, e.getMessage(), lease);
@@ -395,13 +398,14 @@ public final class RedisAcmeStore implements CertificateStore {
                     + " (its lease of " + lease + " ran out); the holder's copy stands");
         }
 
-        /** Stops renewing without releasing: what a member that dies leaves behind (for tests). */
-        synchronized void abandon() {
-            closed = true;
+        /** Stops renewing the lease without releasing it, as a paused, cut-off or dead member would (for tests). */
+        void stopRenewing() {
             renewal.cancel(false);
-            if (held == this) {
-                held = null;
-            }
+        }
+
+        /** How many times the lease was renewed. */
+        int renewals() {
+            return renewals;
         }
 
         @Override
@@ -409,7 +413,11 @@ public final class RedisAcmeStore implements CertificateStore {
             if (closed) {
                 return;
             }
-            abandon();
+            closed = true;
+            renewal.cancel(false);
+            if (held == this) {
+                held = null;
+            }
             if (!lost && (Long) call(r -> r.eval(RELEASE, ScriptOutputType.INTEGER, new String[] {lockKey}, token)) == 0) {
                 LOG.warn("ACME: the fleet lock {} had lapsed before this River released it", lockKey);
             }

@@ -448,9 +448,7 @@ public final class RedisAcmeStore implements CertificateStore {
         synchronized (connecting) {
             c = connection;
             if (c == null || !c.isOpen()) {
-                if (c != null) {
-                    c.closeAsync();
-                }
+                // A connection that is not open was closed by its channel's end: nothing of it to release.
                 c = client.connect(CODEC, uri);
                 connection = c;
             }
@@ -470,7 +468,7 @@ public final class RedisAcmeStore implements CertificateStore {
             }
         }
         StatefulRedisConnection<String, byte[]> c = connection;
-        if (c != null) {
+        if (c != null && c.isOpen()) {
             c.close();
         }
         client.shutdown(0, 1, TimeUnit.SECONDS);

@@ -10,8 +10,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.PrivateKey;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -87,22 +85,7 @@ class RedisAcmeStoreTest {
         }
     }
 
-    private static final class Installs implements CertificateInstaller {
-        final List<X509Certificate> leaves = new ArrayList<>();
-
-        @Override
-        public synchronized void install(List<String> names, PrivateKey key, List<X509Certificate> chain) {
-            leaves.add(chain.get(0));
-        }
-
-        @Override
-        public void addAlpnChallenge(String name, PrivateKey key, X509Certificate challengeCertificate) {}
-
-        @Override
-        public void removeAlpnChallenge(String name) {}
-    }
-
-    private CertificateManager manager(CertificateStore store, CertificateManager.Issuer ca, Installs installs) {
+    private CertificateManager manager(CertificateStore store, CertificateManager.Issuer ca, CertificateManagerTest.Installs installs) {
         return new CertificateManager(store, ca, installs, new Renewal.BeforeExpiry(30), clock, new Random(7));
     }
 
@@ -122,31 +105,28 @@ class RedisAcmeStoreTest {
 
     @Test
     void twoMembersRacingOrderOnceAndAThirdStartsWithTheFleetsCertificate() throws Exception {
-        CountDownLatch ordering = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
         Ca slow = new Ca() {
             @Override
             public StoredCertificate issue(List<String> names) throws Exception {
-                ordering.countDown();
                 release.await(30, TimeUnit.SECONDS);
                 return super.issue(names);
             }
         };
         Ca caOfB = new Ca();
-        Installs installsOfA = new Installs();
-        Installs installsOfB = new Installs();
+        CertificateManagerTest.Installs installsOfA = new CertificateManagerTest.Installs();
+        CertificateManagerTest.Installs installsOfB = new CertificateManagerTest.Installs();
         CertificateManager a = manager(member("a"), slow, installsOfA);
         CertificateManager b = manager(member("b"), caOfB, installsOfB);
         a.manage(NAMES);
         b.manage(NAMES);
-        try (LogCapture log = LogCapture.of(RedisAcmeStore.class.getName())) {
-            CompletableFuture<Instant> runA = CompletableFuture.supplyAsync(a::runDue);
-            assertThat(ordering.await(30, TimeUnit.SECONDS)).isTrue();
-            CompletableFuture<Instant> runB = CompletableFuture.supplyAsync(b::runDue);
-            log.await("holds the fleet lock river-test:acme:");
+        try (LogCapture log = LogCapture.of("river.acme")) {
+            CompletableFuture<Instant> ordering = CompletableFuture.supplyAsync(a::runDue);
+            log.await("ordering a certificate for [example.com, www.example.com] (none yet)");
+            CompletableFuture<Instant> waiting = CompletableFuture.supplyAsync(b::runDue);
+            log.await("holds the fleet lock river-test:acme:"); // b waits for a's order
             release.countDown();
-            runA.get(30, TimeUnit.SECONDS);
-            runB.get(30, TimeUnit.SECONDS);
+            CompletableFuture.allOf(ordering, waiting).get(30, TimeUnit.SECONDS);
         }
         assertThat(slow.orders).hasValue(1);
         assertThat(caOfB.orders).hasValue(0);
@@ -154,7 +134,7 @@ class RedisAcmeStoreTest {
 
         // A new member with an empty store-dir installs the fleet's certificate at once, and mirrors the same bytes.
         Ca caOfC = new Ca();
-        Installs installsOfC = new Installs();
+        CertificateManagerTest.Installs installsOfC = new CertificateManagerTest.Installs();
         CertificateManager c = manager(member("c"), caOfC, installsOfC);
         c.manage(NAMES);
         assertThat(installsOfC.leaves).containsExactlyElementsOf(installsOfA.leaves);
@@ -171,7 +151,7 @@ class RedisAcmeStoreTest {
         RedisAcmeStore storeOfA = member("a");
         storeOfA.save(certificate(T0));
         Ca ca = new Ca();
-        Installs installs = new Installs();
+        CertificateManagerTest.Installs installs = new CertificateManagerTest.Installs();
         CertificateManager b = manager(member("b"), ca, installs);
         b.manage(NAMES);
         Instant look = b.nextAttempt(NAMES).orElseThrow();
@@ -259,7 +239,7 @@ class RedisAcmeStoreTest {
     @Test
     void withoutRedisAMemberFailsFastKeepsItsCertificateAndRestartsFromItsStoreDir() throws Exception {
         Ca ca = new Ca();
-        Installs installs = new Installs();
+        CertificateManagerTest.Installs installs = new CertificateManagerTest.Installs();
         RedisAcmeStore store = member("a");
         CertificateManager m = manager(store, ca, installs);
         m.manage(NAMES);
@@ -284,7 +264,7 @@ class RedisAcmeStoreTest {
 
             // A restart while Redis is still gone serves the store-dir's copy, without an order.
             Ca after = new Ca();
-            Installs installsAfter = new Installs();
+            CertificateManagerTest.Installs installsAfter = new CertificateManagerTest.Installs();
             CertificateManager restarted = manager(member("a"), after, installsAfter);
             restarted.manage(NAMES);
             assertThat(installsAfter.leaves).containsExactly(current.leaf());

@@ -270,5 +270,14 @@ class RedisAcmeStoreTest {
             assertThat(installsAfter.leaves).containsExactly(current.leaf());
             assertThat(log.lines()).anySatisfy(l -> assertThat(l).contains("fleet mode", "serving the certificates of store-dir"));
         }
+
+        // Redis is back, empty (no persistence): the member reconnects, gives it its copy, and orders under the lock again.
+        redis = new Redis(tmp.resolve("redis"), redis.port());
+        clock.set(m.nextAttempt(NAMES).orElseThrow());
+        m.runDue();
+        assertThat(ca.orders).hasValue(2);
+        assertThat(m.failures(NAMES)).isZero();
+        assertThat(member("b").certificate(NAMES).orElseThrow().leaf()).isEqualTo(m.current(NAMES).orElseThrow().leaf())
+                .isNotEqualTo(current.leaf());
     }
 }

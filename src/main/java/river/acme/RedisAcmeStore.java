@@ -278,10 +278,10 @@ public final class RedisAcmeStore implements CertificateStore {
             if (lock.isPresent()) {
                 return lock.get();
             }
-            byte[] holder = call(r -> r.get(lockKey));
             long remaining = call(r -> r.pttl(lockKey));
             if (!told) {
                 told = true;
+                byte[] holder = call(r -> r.get(lockKey));
                 LOG.info("ACME: {} holds the fleet lock {} (an order is in flight); waiting", holder == null ? "another River"
                         : new String(holder, StandardCharsets.UTF_8), lockKey);
             }

@@ -7,6 +7,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -14,6 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.shredzone.acme4j.util.KeyPairUtils;
+import river.config.AcmeConfig;
 import river.config.AcmeConfig.Renewal;
 import river.testsupport.Eventually;
 import river.testsupport.LogCapture;
@@ -279,5 +282,21 @@ class RedisAcmeStoreTest {
         assertThat(m.failures(NAMES)).isZero();
         assertThat(member("b").certificate(NAMES).orElseThrow().leaf()).isEqualTo(m.current(NAMES).orElseThrow().leaf())
                 .isNotEqualTo(current.leaf());
+    }
+
+    @Test
+    void theConfigurationChoosesTheStore() throws Exception {
+        AcmeConfig plain = new AcmeConfig(URI.create(CA), List.of(), tmp.resolve("plain"),
+                new Renewal.BeforeExpiry(30), AcmeConfig.Challenge.HTTP_01, Optional.empty(), 60, List.of(),
+                AcmeConfig.KeyType.ECDSA_P256, Optional.empty());
+        assertThat(CertificateStore.open(plain)).isInstanceOf(AcmeStore.class);
+        AcmeConfig fleet = new AcmeConfig(plain.directory(), plain.contacts(), tmp.resolve("fleet"), plain.renewal(),
+                plain.challenge(), plain.challengeListener(), 60, plain.domains(), plain.keyType(), plain.caCertificatePath(),
+                Optional.of(new AcmeConfig.RedisStore(redis.url(), "river-test:acme")));
+        try (CertificateStore store = CertificateStore.open(fleet)) {
+            assertThat(store).isInstanceOf(RedisAcmeStore.class);
+            assertThat(store.dir()).isEqualTo(tmp.resolve("fleet").toRealPath());
+            store.lock().close();
+        }
     }
 }

@@ -57,7 +57,7 @@ public final class AcmeClient implements CertificateManager.Issuer {
     }
 
     private final AcmeConfig config;
-    private final AcmeStore store;
+    private final CertificateStore store;
     private final ChallengeBoard board;
     private final CertificateInstaller installer;
     private final DnsHook hook;
@@ -65,11 +65,11 @@ public final class AcmeClient implements CertificateManager.Issuer {
     private final Clock clock;
     private Login login;
 
-    public AcmeClient(AcmeConfig config, AcmeStore store, ChallengeBoard board, CertificateInstaller installer, Sleeper sleeper, Clock clock) {
+    public AcmeClient(AcmeConfig config, CertificateStore store, ChallengeBoard board, CertificateInstaller installer, Sleeper sleeper, Clock clock) {
         this(config, store, board, installer, new DnsHook(), sleeper, clock);
     }
 
-    AcmeClient(AcmeConfig config, AcmeStore store, ChallengeBoard board, CertificateInstaller installer, DnsHook hook, Sleeper sleeper,
+    AcmeClient(AcmeConfig config, CertificateStore store, ChallengeBoard board, CertificateInstaller installer, DnsHook hook, Sleeper sleeper,
             Clock clock) {
         Bouncy.register();
         this.config = config;

@@ -29,11 +29,13 @@ public final class AcmeService implements AutoCloseable {
     private final ChallengeBoard board;
     private final CertificateManager manager;
     private final Clock clock;
+    private final CertificateStore store;
     private final ScheduledExecutorService thread;
     private ScheduledFuture<?> next;
 
-    private AcmeService(AcmeConfig config, ChallengeBoard board, CertificateManager manager, Clock clock) {
+    private AcmeService(AcmeConfig config, ChallengeBoard board, CertificateManager manager, Clock clock, CertificateStore store) {
         this.config = config;
+        this.store = store;
         this.board = board;
         this.manager = manager;
         this.clock = clock;
@@ -50,11 +52,11 @@ public final class AcmeService implements AutoCloseable {
      */
     public static AcmeService open(AcmeConfig config, CertificateInstaller installer, List<List<String>> nameSets) throws IOException {
         Clock clock = Clock.systemUTC();
-        AcmeStore store = AcmeStore.open(config.storeDir());
+        CertificateStore store = CertificateStore.open(config);
         ChallengeBoard board = new ChallengeBoard();
         AcmeClient client = new AcmeClient(config, store, board, installer, d -> Thread.sleep(d.toMillis()), clock);
         CertificateManager manager = new CertificateManager(store, client, installer, config.renewal(), clock, new SplittableRandom());
-        AcmeService service = new AcmeService(config, board, manager, clock);
+        AcmeService service = new AcmeService(config, board, manager, clock, store);
         nameSets.forEach(manager::manage);
         LOG.info("ACME: {} certificate(s) managed with {}, store {}", nameSets.size(), config.directory(), store.dir());
         return service;
@@ -115,5 +117,6 @@ public final class AcmeService implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        store.close(); // after the ACME thread: a Redis store's connection and lease renewal
     }
 }

@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * (key not the certificate's, names not covered) or belong to other names is reported and treated as
  * absent, so it is ordered again. Methods block (files, the lock): call them from the ACME thread.
  */
-public final class AcmeStore {
+public final class AcmeStore implements CertificateStore {
     private static final Logger LOG = LoggerFactory.getLogger(AcmeStore.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Locks are per process (fcntl): threads of one JVM also queue here, one lock object per store directory. */
@@ -88,6 +88,7 @@ public final class AcmeStore {
         return new AcmeStore(dir.toRealPath());
     }
 
+    @Override
     public Path dir() {
         return dir;
     }
@@ -249,7 +250,7 @@ public final class AcmeStore {
     }
 
     /** The held store lock. */
-    public static final class Lock implements AutoCloseable {
+    public static final class Lock implements CertificateStore.Lock {
         private final Semaphore local;
         private final FileChannel channel;
         private final FileLock lock;

@@ -32,7 +32,7 @@ public final class CertificateManager {
         StoredCertificate issue(List<String> names) throws Exception;
     }
 
-    private final AcmeStore store;
+    private final CertificateStore store;
     private final Issuer issuer;
     private final CertificateInstaller installer;
     private final AcmeConfig.Renewal rule;
@@ -42,7 +42,7 @@ public final class CertificateManager {
     private final List<Consumer<List<String>>> installedListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<List<String>>> failedListeners = new CopyOnWriteArrayList<>();
 
-    public CertificateManager(AcmeStore store, Issuer issuer, CertificateInstaller installer, AcmeConfig.Renewal rule, Clock clock,
+    public CertificateManager(CertificateStore store, Issuer issuer, CertificateInstaller installer, AcmeConfig.Renewal rule, Clock clock,
             RandomGenerator random) {
         this.store = store;
         this.issuer = issuer;
@@ -148,7 +148,7 @@ public final class CertificateManager {
             }
             return;
         }
-        try (AcmeStore.Lock lock = store.lock()) {
+        try (CertificateStore.Lock lock = store.lock()) {
             Optional<StoredCertificate> stored = store.certificate(m.names);
             if (stored.isPresent() && (current == null || stored.get().notAfter().isAfter(current.notAfter()))
                     && clock.instant().isBefore(RenewalTimes.dueAt(rule, stored.get()))) {

@@ -22,10 +22,12 @@ import java.util.Optional;
  * @param keyType the key type of the certificates' keys (River's extension; ECDSA P-256 by default)
  * @param caCertificatePath a PEM certificate (or several) to trust for the CA's own HTTPS, for a private or test CA
  *     (River's extension); without it the JVM's trust store is used
+ * @param storeRedis fleet mode (River's extension): the account, the certificates and the order lock kept in Redis, shared
+ *     by every River using the same server and prefix; store-dir is then this River's local copy
  */
 public record AcmeConfig(URI directory, List<String> contacts, Path storeDir, Renewal renewal, Challenge challenge,
         Optional<ListenAddress> challengeListener, int dnsPropagationSeconds, List<Domain> domains, KeyType keyType,
-        Optional<Path> caCertificatePath) {
+        Optional<Path> caCertificatePath, Optional<RedisStore> storeRedis) {
 
     public static final URI LETSENCRYPT = URI.create("https://acme-v02.api.letsencrypt.org/directory");
     public static final URI LETSENCRYPT_STAGING = URI.create("https://acme-staging-v02.api.letsencrypt.org/directory");
@@ -35,6 +37,14 @@ public record AcmeConfig(URI directory, List<String> contacts, Path storeDir, Re
     public AcmeConfig {
         contacts = List.copyOf(contacts);
         domains = List.copyOf(domains);
+    }
+
+    /** Without fleet mode. */
+    public AcmeConfig(URI directory, List<String> contacts, Path storeDir, Renewal renewal, Challenge challenge,
+            Optional<ListenAddress> challengeListener, int dnsPropagationSeconds, List<Domain> domains, KeyType keyType,
+            Optional<Path> caCertificatePath) {
+        this(directory, contacts, storeDir, renewal, challenge, challengeListener, dnsPropagationSeconds, domains, keyType, caCertificatePath,
+                Optional.empty());
     }
 
     /** The challenge used for {@code name} (a managed name as written in acme-domains, lower case). */
@@ -109,4 +119,14 @@ public record AcmeConfig(URI directory, List<String> contacts, Path storeDir, Re
      * @param name the name as in acme-domains (lower case; {@code *.} for a wildcard)
      */
     public record Domain(String name, Optional<Challenge> challenge, Optional<Path> hook) {}
+
+    /**
+     * {@code store-redis "redis://host:port/db" key-prefix="river:acme"}: fleet mode.
+     *
+     * @param url a Redis URI ({@code redis://} or {@code rediss://})
+     * @param keyPrefix the start of every key River writes ({@code river:acme} by default)
+     */
+    public record RedisStore(String url, String keyPrefix) {
+        public static final String DEFAULT_KEY_PREFIX = "river:acme";
+    }
 }

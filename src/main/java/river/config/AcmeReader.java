@@ -21,7 +21,8 @@ import river.kdl.KdlValue;
  */
 final class AcmeReader extends KdlSchemaReader {
     private static final String[] NAMES = {"provider", "accept-terms-of-service", "contact", "store-dir", "renew-before-expiry-days",
-        "renew-after-issue-days", "challenge", "challenge-listener", "dns-propagation-seconds", "domain", "key-type", "ca-certificate-path"};
+        "renew-after-issue-days", "challenge", "challenge-listener", "dns-propagation-seconds", "domain", "key-type", "ca-certificate-path",
+        "store-redis"};
     private static final Set<String> REPEATABLE = Set.of("contact", "domain");
 
     AcmeReader(Problems problems, ValueRules rules) {
@@ -43,6 +44,7 @@ final class AcmeReader extends KdlSchemaReader {
         List<AcmeConfig.Domain> domains = new ArrayList<>();
         AcmeConfig.KeyType keyType = AcmeConfig.KeyType.ECDSA_P256;
         Optional<Path> caCertificate = Optional.empty();
+        Optional<AcmeConfig.RedisStore> storeRedis = Optional.empty();
         int before = problems.size();
         Set<String> seen = new HashSet<>();
         Set<String> domainNames = new HashSet<>();
@@ -129,6 +131,7 @@ final class AcmeReader extends KdlSchemaReader {
                     caCertificate = text == null ? caCertificate
                             : Optional.ofNullable(rules.readableFile(text, "ca-certificate-path", where(v.position())));
                 }
+                case "store-redis" -> storeRedis = storeRedis(child);
                 default -> unknownNode(child, "in acme", String.join(", ", NAMES));
             }
         }
@@ -154,7 +157,42 @@ final class AcmeReader extends KdlSchemaReader {
         if (problems.size() != before || storeDir == null) {
             return null;
         }
-        return new AcmeConfig(directory, contacts, storeDir, renewal, challenge, challengeListener, propagation, domains, keyType, caCertificate);
+        return new AcmeConfig(directory, contacts, storeDir, renewal, challenge, challengeListener, propagation, domains, keyType, caCertificate,
+                storeRedis);
+    }
+
+    /** {@code store-redis "redis://host:port/db" key-prefix="…"} (fleet mode, River's extension); empty after an error. */
+    private Optional<AcmeConfig.RedisStore> storeRedis(KdlNode child) {
+        KdlValue v = singleArgument(child, "key-prefix");
+        String url = string(v, "store-redis");
+        String prefix = child.property("key-prefix").map(this::stringOrNull).orElse(AcmeConfig.RedisStore.DEFAULT_KEY_PREFIX);
+        if (url == null || prefix == null) {
+            return Optional.empty();
+        }
+        String problem = null;
+        try {
+            URI uri = new URI(url);
+            String path = uri.getPath() == null ? "" : uri.getPath();
+            if (!"redis".equals(uri.getScheme()) && !"rediss".equals(uri.getScheme())) {
+                problem = "store-redis expects a redis:// or rediss:// URL";
+            } else if (uri.getHost() == null) {
+                problem = "store-redis needs a host, as in redis://127.0.0.1:6379/0";
+            } else if (!path.isEmpty() && !path.matches("/[0-9]{1,2}")) {
+                problem = "store-redis: the path must be a database number, as in redis://127.0.0.1:6379/0";
+            }
+        } catch (URISyntaxException e) {
+            problem = "store-redis expects a redis:// URL (" + e.getReason() + ")";
+        }
+        if (problem != null) {
+            problems.add(where(v.position()), problem + "; found \"" + url + "\"");
+            return Optional.empty();
+        }
+        if (prefix.isEmpty() || prefix.chars().anyMatch(c -> c <= ' ')) {
+            problems.add(where(child.property("key-prefix").get().value().position()), "key-prefix must be non-empty, without spaces; found \""
+                    + prefix + "\"");
+            return Optional.empty();
+        }
+        return Optional.of(new AcmeConfig.RedisStore(url, prefix));
     }
 
     private URI provider(String text, KdlValue v) {

@@ -251,7 +251,7 @@ public final class ManagedCertificates {
     /** Fails unless {@code key} signs what {@code publicKey} verifies (also what the ACME store checks its files with). */
     public static void checkKeyMatches(PrivateKey key, PublicKey publicKey, List<String> order) {
         String algorithm = switch (key.getAlgorithm()) {
-            case "EC" -> "SHA256withECDSA";
+            case "EC", "ECDSA" -> "SHA256withECDSA"; // BouncyCastle names its EC keys ECDSA
             case "RSA" -> "SHA256withRSA";
             case "Ed25519", "EdDSA" -> "Ed25519";
             default -> throw new IllegalArgumentException("certificate for " + order + ": unsupported key type " + key.getAlgorithm());

@@ -10,11 +10,20 @@ public final class Redis implements AutoCloseable {
     private final Process process;
 
     public Redis(Path dir) throws IOException, InterruptedException {
-        port = Ports.free();
+        this(dir, Ports.free());
+    }
+
+    /** On a given port: to start Redis again where its clients expect it. */
+    public Redis(Path dir, int port) throws IOException, InterruptedException {
+        this.port = port;
         process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no", "--dir", dir.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
         Ports.awaitListening(port, process, dir.resolve("redis.log"), "redis-server");
+    }
+
+    public int port() {
+        return port;
     }
 
     public String url() {

@@ -174,7 +174,7 @@ services {
         }
         file-server {
             base-path "$W/www"
-            $4
+            ${4:-}
         }
         compression {
             enabled true

@@ -12,10 +12,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import river.proxy.FileLease;
+import river.testsupport.OpenDescriptors;
 
 /** The open-file cache: hits, expiry on the injected clock, bounded size, and files closed only when no transfer holds them. */
 class OpenFileCacheTest {
@@ -23,18 +23,8 @@ class OpenFileCacheTest {
     Path dir;
     final AtomicLong nanos = new AtomicLong();
 
-    /** How many of this JVM's descriptors are open on the file. */
     static long descriptorsOn(Path file) throws IOException {
-        Path real = file.toRealPath();
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.filter(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).equals(real);
-                } catch (IOException e) {
-                    return false; // closed meanwhile, or the listing's own descriptor
-                }
-            }).count();
-        }
+        return OpenDescriptors.on(file);
     }
 
     OpenFileCache.Entry entry(OpenFileCache cache, Path file) throws IOException {

@@ -28,11 +28,13 @@ class FileCacheTest {
     static RiverHarness river;
     static Path held;
     static Path fresh;
+    static Path variants;
 
     @BeforeAll
     static void start() throws Exception {
         held = Files.createDirectories(dir.resolve("held"));
         fresh = Files.createDirectories(dir.resolve("fresh"));
+        variants = Files.createDirectories(dir.resolve("variants"));
         river = RiverHarness.start("""
                 services {
                     held {
@@ -51,6 +53,16 @@ class FileCacheTest {
                         file-server {
                             base-path "fresh"
                             open-file-cache max=4 valid-ms=1
+                        }
+                    }
+                    variants {
+                        listeners {
+                            "127.0.0.1:0"
+                        }
+                        file-server {
+                            base-path "variants"
+                            precompressed true
+                            open-file-cache valid-ms=3600000
                         }
                     }
                 }
@@ -137,6 +149,25 @@ class FileCacheTest {
         assertThat(cached).isLessThanOrEqualTo(4);
         assertThat(get("held", "/big.bin").body()).hasSize(big.length);
         assertThat(OpenDescriptors.on(c)).isEqualTo(1);
+    }
+
+    @Test
+    void eachAcceptEncodingKeepsItsOwnVariantFromTheCache() throws Exception {
+        Files.writeString(variants.resolve("app.js"), "plain");
+        Files.writeString(variants.resolve("app.js.gz"), "gzipped");
+        for (int i = 0; i < 2; i++) { // the second time from the cache
+            RawHttp.Response gz = get("variants", "/app.js", "Accept-Encoding: gzip\r\n");
+            assertThat(gz.text()).isEqualTo("gzipped");
+            assertThat(gz.headers().get("content-encoding")).isEqualTo("gzip");
+            assertThat(gz.headers().get("vary")).isEqualToIgnoringCase("accept-encoding");
+            assertThat(gz.headers().get("etag")).endsWith("-gzip\"");
+            RawHttp.Response plain = get("variants", "/app.js");
+            assertThat(plain.text()).isEqualTo("plain");
+            assertThat(plain.headers()).doesNotContainKey("content-encoding");
+            assertThat(plain.headers().get("vary")).isEqualToIgnoringCase("accept-encoding");
+            assertThat(get("variants", "/app.js", "If-None-Match: " + gz.headers().get("etag") + "\r\nAccept-Encoding: gzip\r\n")
+                    .status()).isEqualTo(304);
+        }
     }
 
     static String text(String service, String path) {

@@ -208,6 +208,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static void answer(ChannelHandlerContext ctx, boolean keepAlive, boolean head, FullHttpResponse r) {
         r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, r.content().readableBytes());
         r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        // An origin server's answers carry a Date (RFC 9110 §6.6.1). river.proxy.HttpDate is outside the
+        // admin's layer (docs/architecture.md); Netty's formatter writes the same IMF-fixdate, and the
+        // admin listener answers too rarely for its per-call formatting to matter.
+        r.headers().set(HttpHeaderNames.DATE, io.netty.handler.codec.DateFormatter.format(new java.util.Date()));
         FullHttpResponse sent = head ? r.replace(Unpooled.EMPTY_BUFFER) : r;
         if (head) {
             r.release();

@@ -1,8 +1,11 @@
 package river.http;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelProgressiveFuture;
+import io.netty.channel.ChannelProgressivePromise;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.stream.ChunkedInput;
 import io.netty.handler.stream.ChunkedNioFile;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
@@ -30,9 +33,10 @@ final class FileBody {
     /**
      * Writes (without flushing) the range as the body.
      *
-     * @return false, the file closed, if nothing could be written: the caller then aborts the response
+     * @return the write's future, which reports progress (bytes of the range sent so far), or null, the
+     *     file closed, if nothing could be written: the caller then aborts the response
      */
-    static boolean write(Channel channel, FileChannel file, long offset, long length, Framing framing) {
+    static ChannelProgressiveFuture write(Channel channel, FileChannel file, long offset, long length, Framing framing) {
         Object body;
         try {
             if (!channel.isActive()) {
@@ -48,14 +52,46 @@ final class FileBody {
             };
         } catch (IOException | RuntimeException e) {
             close(file);
-            return false;
+            return null;
         }
-        channel.write(body).addListener(f -> {
+        return write(channel, body, () -> close(file));
+    }
+
+    /**
+     * Writes (without flushing) a body produced piece by piece through the pipeline's
+     * {@code ChunkedWriteHandler}; the input is closed by it at the end or when the connection goes,
+     * or here when it cannot be written at all.
+     *
+     * @return as {@link #write(Channel, FileChannel, long, long, Framing)}
+     */
+    static ChannelProgressiveFuture writeChunks(Channel channel, ChunkedInput<?> body) {
+        if (!channel.isActive()) {
+            close(body);
+            return null;
+        }
+        return write(channel, body, () -> close(body));
+    }
+
+    private static ChannelProgressiveFuture write(Channel channel, Object body, Runnable closeOnFailure) {
+        ChannelProgressivePromise promise = channel.newProgressivePromise();
+        promise.addListener(f -> {
             if (!f.isSuccess()) {
-                close(file);
+                closeOnFailure.run();
+                // A body cut short (a file that shrank, a failed read) leaves the response unframed: the
+                // connection (HTTP/2: the stream) cannot carry another. Already closed when the client left.
+                channel.close();
             }
         });
-        return true;
+        channel.write(body, promise);
+        return promise;
+    }
+
+    private static void close(ChunkedInput<?> body) {
+        try {
+            body.close();
+        } catch (Exception ignored) {
+            // What it holds (a file read from, an encoder) is released all the same.
+        }
     }
 
     private static void close(FileChannel file) {

@@ -78,6 +78,11 @@ final class Http1Connection extends ExchangeDownstream {
     private long headDeadline;
     /** When the pending timer tick fires, or Long.MAX_VALUE when none is pending. */
     private long tickAt = Long.MAX_VALUE;
+    /** The last response's file while it is still being written (the exchange is over by then), or null. */
+    private io.netty.channel.ChannelFuture fileInFlight;
+    /** Bytes of that file written so far, and when the keep-alive timer last looked. */
+    private long fileSent;
+    private long fileSentAtCheck;
 
     Http1Connection(ProxyEngine engine, Http1Settings settings, boolean secure) {
         this.engine = engine;
@@ -364,11 +369,53 @@ final class Http1Connection extends ExchangeDownstream {
 
     @Override
     public void sendFile(FileChannel file, long offset, long length) {
-        if (!FileBody.write(channel, file, offset, length, secure ? FileBody.Framing.CHUNKS : FileBody.Framing.ZERO_COPY)) {
-            abort();
-            return;
+        if (bodyInFlight(FileBody.write(channel, file, offset, length, secure ? FileBody.Framing.CHUNKS : FileBody.Framing.ZERO_COPY))) {
+            sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
         }
-        sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    @Override
+    public void sendChunks(io.netty.handler.stream.ChunkedInput<HttpContent> body) {
+        if (channel.pipeline().get(io.netty.handler.stream.ChunkedWriteHandler.class) == null) {
+            // In clear, files go zero-copy and need no chunked writer; the first chunked body adds one.
+            channel.pipeline().addBefore(channel.pipeline().context(this).name(), "chunked-writer",
+                    new io.netty.handler.stream.ChunkedWriteHandler());
+        }
+        if (bodyInFlight(FileBody.writeChunks(channel, body))) {
+            channel.flush();
+        }
+    }
+
+    /**
+     * The exchange ends once a file body is handed over, with the file still on its way: the keep-alive
+     * timer that starts then must not cut a download that is moving (see onHeadTimeout), and starts
+     * afresh when it is done. A body that could not be written at all aborts the response.
+     */
+    private boolean bodyInFlight(io.netty.channel.ChannelProgressiveFuture write) {
+        if (write == null) {
+            abort();
+            return false;
+        }
+        fileInFlight = write;
+        fileSent = 0;
+        fileSentAtCheck = 0;
+        write.addListener(new io.netty.channel.ChannelProgressiveFutureListener() {
+            @Override
+            public void operationProgressed(io.netty.channel.ChannelProgressiveFuture f, long progress, long total) {
+                fileSent = progress;
+            }
+
+            @Override
+            public void operationComplete(io.netty.channel.ChannelProgressiveFuture f) {
+                if (fileInFlight == f) {
+                    fileInFlight = null;
+                    if (f.isSuccess() && awaitingHead && !headStarted && current == null && !closing) {
+                        armHeadTimer(settings.keepaliveIdleTimeoutMs());
+                    }
+                }
+            }
+        });
+        return true;
     }
 
     @Override
@@ -527,6 +574,13 @@ final class Http1Connection extends ExchangeDownstream {
 
     private void onHeadTimeout() {
         if (!awaitingHead || current != null) {
+            return;
+        }
+        if (fileInFlight != null && !headStarted && fileSent != fileSentAtCheck) {
+            // The last response's file is still going out and moved since the timer was armed: the
+            // client is downloading, not idle. One that took nothing for a whole period is closed.
+            fileSentAtCheck = fileSent;
+            armHeadTimer(settings.keepaliveIdleTimeoutMs());
             return;
         }
         LOG.debug("closing idle or slow client connection {}", client);

@@ -165,7 +165,16 @@ final class Http2StreamHandler extends ExchangeDownstream {
 
     @Override
     public void sendFile(FileChannel file, long offset, long length) {
-        if (FileBody.write(channel, file, offset, length, FileBody.Framing.HTTP2_CHUNKS)) {
+        if (FileBody.write(channel, file, offset, length, FileBody.Framing.HTTP2_CHUNKS) != null) {
+            channel.flush();
+        } else {
+            abort();
+        }
+    }
+
+    @Override
+    public void sendChunks(io.netty.handler.stream.ChunkedInput<HttpContent> body) {
+        if (FileBody.writeChunks(channel, body) != null) {
             channel.flush();
         } else {
             abort();

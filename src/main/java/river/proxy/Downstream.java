@@ -48,6 +48,13 @@ public interface Downstream {
     /** Sends a file range as the whole body and ends the response; closes the file afterwards. */
     void sendFile(FileChannel file, long offset, long length);
 
+    /**
+     * Sends a body produced piece by piece as the connection takes it (Netty's chunked writing: a piece
+     * is read only while the connection is writable), ending the response with its last piece; the
+     * input is closed at the end, or when the client leaves.
+     */
+    void sendChunks(io.netty.handler.stream.ChunkedInput<HttpContent> body);
+
     /** Called once the response is complete, whether or not the request body was fully read. */
     void responseComplete(boolean requestFullyRead);
 

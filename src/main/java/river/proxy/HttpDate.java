@@ -5,6 +5,7 @@ import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Locale;
 
 /**
@@ -84,16 +85,67 @@ public final class HttpDate {
         c[at + 1] = (char) ('0' + value % 10);
     }
 
+    /** RFC 850 (obsolete): {@code Sunday, 06-Nov-94 08:49:37 GMT}, a two-digit year. */
+    private static final java.util.regex.Pattern RFC_850 = java.util.regex.Pattern.compile(
+            "(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), (\\d{2})-([A-Z][a-z]{2})-(\\d{2}) (\\d{2}):(\\d{2}):(\\d{2}) GMT");
+    /** asctime (obsolete): {@code Sun Nov  6 08:49:37 1994}, the day padded with a space. */
+    private static final java.util.regex.Pattern ASCTIME = java.util.regex.Pattern.compile(
+            "(Mon|Tue|Wed|Thu|Fri|Sat|Sun) ([A-Z][a-z]{2}) ([ \\d]\\d) (\\d{2}):(\\d{2}):(\\d{2}) (\\d{4})");
+
     /**
-     * Parses an HTTP date as seconds since the epoch; IMF-fixdate only (the obsolete RFC 850 and asctime
-     * forms are rare and an unparsable date makes the condition be ignored, as RFC 9110 asks).
+     * Parses an HTTP date as seconds since the epoch, in any of the three forms a recipient must accept
+     * (RFC 9110 §5.6.7): IMF-fixdate, and the obsolete RFC 850 and asctime forms. The day of the week
+     * must be the date's.
      *
-     * @return the second, or {@link Long#MIN_VALUE} when the text is not a date
+     * @return the second, or {@link Long#MIN_VALUE} when the text is not a date (a condition with such
+     *     a date is ignored, as RFC 9110 asks)
      */
     public static long parse(String text) {
+        return parse(text, System.currentTimeMillis() / 1000);
+    }
+
+    /**
+     * {@link #parse(String)} with the current second given: an RFC 850 two-digit year is the one from 49
+     * years before now to 50 years after (a year more than 50 years ahead is the past one, §5.6.7).
+     */
+    public static long parse(String text, long nowEpochSecond) {
+        String t = text.trim();
         try {
-            return Instant.from(IMF_FIXDATE.parse(text.trim())).getEpochSecond();
+            return Instant.from(IMF_FIXDATE.parse(t)).getEpochSecond();
         } catch (DateTimeParseException e) {
+            // one of the obsolete forms, or not a date
+        }
+        java.util.regex.Matcher m = RFC_850.matcher(t);
+        if (m.matches()) {
+            int nowYear = java.time.LocalDate.ofEpochDay(Math.floorDiv(nowEpochSecond, 86_400)).getYear();
+            int year = nowYear - Math.floorMod(nowYear, 100) + Integer.parseInt(m.group(4));
+            if (year > nowYear + 50) {
+                year -= 100;
+            } else if (year <= nowYear - 50) {
+                year += 100; // 1994's "44" is 2044, not more than 50 years ahead
+            }
+            return of(m.group(1).substring(0, 3), year, m.group(3), m.group(2), m.group(5), m.group(6), m.group(7));
+        }
+        m = ASCTIME.matcher(t);
+        if (m.matches()) {
+            return of(m.group(1), Integer.parseInt(m.group(7)), m.group(2), m.group(3).trim(), m.group(4), m.group(5), m.group(6));
+        }
+        return Long.MIN_VALUE;
+    }
+
+    private static long of(String weekday, int year, String month, String day, String hour, String minute, String second) {
+        int monthIndex = List.of(MONTHS).indexOf(month);
+        if (monthIndex < 0) {
+            return Long.MIN_VALUE;
+        }
+        try {
+            java.time.LocalDateTime at = java.time.LocalDateTime.of(year, monthIndex + 1, Integer.parseInt(day),
+                    Integer.parseInt(hour), Integer.parseInt(minute), Integer.parseInt(second));
+            if (!at.getDayOfWeek().getDisplayName(java.time.format.TextStyle.SHORT, Locale.US).equals(weekday)) {
+                return Long.MIN_VALUE;
+            }
+            return at.toEpochSecond(ZoneOffset.UTC);
+        } catch (java.time.DateTimeException e) {
             return Long.MIN_VALUE;
         }
     }

@@ -24,9 +24,6 @@ final class LocalAnswer {
             downstream.sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
             return 0;
         }
-        if (body instanceof Verdict.Body.FileRange file && downstream instanceof CompressingDownstream compressing) {
-            compressing.fileFollows(file.length());
-        }
         downstream.sendHead(head, true);
         if (body instanceof Verdict.Body.FileRange file) {
             downstream.sendFile(file.file(), file.offset(), file.length());

@@ -17,6 +17,7 @@ import java.util.regex.Pattern;
  */
 class StrictRequestDecoderFuzzTest {
     private static final Pattern STATUS = Pattern.compile("(?m)^HTTP/1\\.1 (\\d{3}) ");
+    private static final Pattern DATE = Pattern.compile("(?mi)^date: [A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT");
 
     @FuzzTest(maxDuration = "5s")
     void everyRequestHeadIsForwardedWellFormedOrRefused(byte[] input) {
@@ -27,7 +28,9 @@ class StrictRequestDecoderFuzzTest {
         Http1Fuzzing.Outcome split = Http1Fuzzing.run(List.of(Arrays.copyOfRange(input, 0, a), Arrays.copyOfRange(input, a, b),
                 Arrays.copyOfRange(input, b, input.length)));
         assertThat(split.forwarded()).as("requests forwarded when read in three pieces").hasSameSizeAs(whole.forwarded());
-        assertThat(split.written()).as("answers when read in three pieces").isEqualTo(whole.written());
+        // The two runs may straddle a second: the Date lines are compared for their form, not their second.
+        assertThat(DATE.matcher(split.written()).replaceAll("date: <second>")).as("answers when read in three pieces")
+                .isEqualTo(DATE.matcher(whole.written()).replaceAll("date: <second>"));
         assertThat(split.open()).isEqualTo(whole.open());
     }
 

@@ -29,7 +29,7 @@ class MetricsRecordingCostTest {
         // loaded machine the JIT may finish late) is what the compiled path costs.
         long allocated = Long.MAX_VALUE;
         int rounds = 0;
-        for (; rounds < 5 && allocated >= 10_000; rounds++) {
+        for (; rounds < 40 && allocated >= 10_000; rounds++) {
             long before = threads.getThreadAllocatedBytes(thread);
             for (int i = 0; i < 10_000; i++) {
                 record(service, peer, post, i);

@@ -69,6 +69,15 @@ final class RecordingDownstream implements Downstream {
     }
 
     @Override
+    public void sendChunks(io.netty.handler.stream.ChunkedInput<HttpContent> body) {
+        try {
+            body.close();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
     public void responseComplete(boolean requestFullyRead) {
         completed = true;
     }

@@ -23,6 +23,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import river.proxy.HttpDate;
 import river.testsupport.RawHttp;
 import river.testsupport.RiverHarness;
 import river.testsupport.TestOrigin;
@@ -32,6 +33,7 @@ class FileSemanticsTest {
     private static final String CONTENT = "0123456789abcdef";
     private static final Instant MTIME = Instant.parse("2020-01-02T03:04:05.123456789Z");
     private static final String LAST_MODIFIED = "Thu, 02 Jan 2020 03:04:05 GMT";
+    private static final Instant FRESH_MTIME = Instant.now().plusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     /** The documented scheme: "<size hex>-<mtime nanoseconds hex>". */
     private static final String ETAG = "\"10-" + Long.toHexString(MTIME.getEpochSecond() * 1_000_000_000L + MTIME.getNano()) + "\"";
     private static final String IMF_FIXDATE = "[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} GMT";
@@ -49,6 +51,10 @@ class FileSemanticsTest {
         Path file = site.resolve("data.txt");
         Files.writeString(file, CONTENT);
         Files.setLastModifiedTime(file, FileTime.from(MTIME));
+        // Modified "later than now" (a clock ahead, a touch -d): its Last-Modified is never a strong validator.
+        Path fresh = site.resolve("fresh.txt");
+        Files.writeString(fresh, CONTENT);
+        Files.setLastModifiedTime(fresh, FileTime.from(FRESH_MTIME));
         origin = new TestOrigin();
         river = RiverHarness.start("""
                 services {
@@ -282,6 +288,29 @@ class FileSemanticsTest {
         assertThat(stale.text()).isEqualTo(CONTENT);
         assertThat(java("GET", "/data.txt", "Range", "bytes=0-1", "If-Range", LAST_MODIFIED).statusCode()).isEqualTo(206);
         assertThat(java("GET", "/data.txt", "Range", "bytes=0-1", "If-Range", "Fri, 03 Jan 2020 00:00:00 GMT").statusCode()).isEqualTo(200);
+        // The obsolete date forms (RFC 9110 §5.6.7) are understood too.
+        assertThat(curl("-r", "0-1", "-H", "If-Range: Thursday, 02-Jan-20 03:04:05 GMT", url("/data.txt")).status()).isEqualTo(206);
+        assertThat(curl("-r", "0-1", "-H", "If-Range: Thu Jan  2 03:04:05 2020", url("/data.txt")).status()).isEqualTo(206);
+    }
+
+    /** A Last-Modified less than a second before the Date (here: ahead of it) is weak, and If-Range needs a strong one. */
+    @Test
+    void ifRangeWithTheDateOfAFileChangedTooRecentlySendsTheWholeFile() throws Exception {
+        Reply plain = curl(url("/fresh.txt"));
+        String lastModified = plain.header("last-modified");
+        assertThat(lastModified).isEqualTo(HttpDate.format(FRESH_MTIME.getEpochSecond()));
+        Reply whole = curl("-r", "0-1", "-H", "If-Range: " + lastModified, url("/fresh.txt"));
+        assertThat(whole.status()).isEqualTo(200);
+        assertThat(whole.text()).isEqualTo(CONTENT);
+        assertThat(curl("-r", "0-1", "-H", "If-Range: " + plain.header("etag"), url("/fresh.txt")).status())
+                .as("its strong ETag still holds").isEqualTo(206);
+    }
+
+    @Test
+    void conditionsAcceptTheObsoleteDateForms() throws Exception {
+        assertThat(curl("-H", "If-Modified-Since: Thursday, 02-Jan-20 03:04:05 GMT", url("/data.txt")).status()).isEqualTo(304);
+        assertThat(curl("-H", "If-Modified-Since: Thu Jan  2 03:04:04 2020", url("/data.txt")).status()).isEqualTo(200);
+        assertThat(curl("-H", "If-Unmodified-Since: Wed Jan  1 00:00:00 2020", url("/data.txt")).status()).isEqualTo(412);
     }
 
     @Test

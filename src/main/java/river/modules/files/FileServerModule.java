@@ -388,7 +388,7 @@ public final class FileServerModule implements ProxyModule {
                     ? new Verdict.Respond(head, new Verdict.Body.Empty()) : respond(head);
         }
 
-        Verdict answer = ranged(file, size, request, type, etag, lastModified, mtimeSecond);
+        Verdict answer = ranged(file, size, request, type, etag, lastModified, mtimeNanos);
         if (cacheControl != null && answer instanceof Verdict.Respond r && r.head().status().code() / 100 == 2) {
             r.head().headers().set(HttpHeaderNames.CACHE_CONTROL, cacheControl);
         }
@@ -397,10 +397,10 @@ public final class FileServerModule implements ProxyModule {
 
     /** 200, 206 or 416 for a file whose preconditions held. */
     private static Verdict ranged(FileChannel file, long size, HttpHeaders request, String type, String etag,
-            String lastModified, long mtimeSecond) throws IOException {
+            String lastModified, long mtimeNanos) throws IOException {
         ByteRanges.Outcome ranges = ByteRanges.resolve(request.get(HttpHeaderNames.RANGE), size);
         String ifRange = request.get(HttpHeaderNames.IF_RANGE);
-        if (ifRange != null && !(ranges instanceof ByteRanges.Whole) && !ifRangeHolds(ifRange, etag, mtimeSecond)) {
+        if (ifRange != null && !(ranges instanceof ByteRanges.Whole) && !ifRangeHolds(ifRange, etag, mtimeNanos, System.currentTimeMillis())) {
             ranges = new ByteRanges.Whole();
         }
         if (ranges instanceof ByteRanges.Unsatisfiable) {
@@ -467,14 +467,20 @@ public final class FileServerModule implements ProxyModule {
         return null;
     }
 
-    /** If-Range (RFC 9110 §13.1.5): a strong ETag match, or a date equal to Last-Modified. */
-    private static boolean ifRangeHolds(String ifRange, String etag, long mtimeSecond) {
+    /**
+     * If-Range (RFC 9110 §13.1.5): a strong ETag match, or a date that is a strong validator: equal to
+     * the file's Last-Modified, with the modification at least one second before now (§8.8.2.2: a file
+     * changed within the current second could change again in the same second under the same date).
+     * Anything else, a weak ETag or an unparsable date included, does not hold: the whole file is sent.
+     */
+    static boolean ifRangeHolds(String ifRange, String etag, long mtimeNanos, long nowMillis) {
         String v = ifRange.trim();
         if (v.startsWith("\"") || v.startsWith("W/")) {
             return EntityTags.matches(v, etag, false);
         }
-        long date = HttpDate.parse(v);
-        return date != Long.MIN_VALUE && date == mtimeSecond;
+        long date = HttpDate.parse(v, Math.floorDiv(nowMillis, 1000));
+        return date != Long.MIN_VALUE && date == Math.floorDiv(mtimeNanos, 1_000_000_000L)
+                && mtimeNanos <= nowMillis * 1_000_000L - 1_000_000_000L;
     }
 
     private static Verdict multipart(FileChannel file, ByteRanges.Partial partial, long size, String type,

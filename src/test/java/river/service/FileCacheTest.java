@@ -29,12 +29,14 @@ class FileCacheTest {
     static Path held;
     static Path fresh;
     static Path variants;
+    static Path zipped;
 
     @BeforeAll
     static void start() throws Exception {
         held = Files.createDirectories(dir.resolve("held"));
         fresh = Files.createDirectories(dir.resolve("fresh"));
         variants = Files.createDirectories(dir.resolve("variants"));
+        zipped = Files.createDirectories(dir.resolve("zipped"));
         river = RiverHarness.start("""
                 services {
                     held {
@@ -63,6 +65,19 @@ class FileCacheTest {
                             base-path "variants"
                             precompressed true
                             open-file-cache valid-ms=3600000
+                        }
+                    }
+                    zipped {
+                        listeners {
+                            "127.0.0.1:0"
+                        }
+                        file-server {
+                            base-path "zipped"
+                            open-file-cache valid-ms=3600000
+                        }
+                        compression {
+                            enabled true
+                            algorithms "gzip"
                         }
                     }
                 }
@@ -168,6 +183,20 @@ class FileCacheTest {
             assertThat(get("variants", "/app.js", "If-None-Match: " + gz.headers().get("etag") + "\r\nAccept-Encoding: gzip\r\n")
                     .status()).isEqualTo(304);
         }
+    }
+
+    @Test
+    void aCachedFileCompressedOnTheFlyIsReadThroughItsLease() throws Exception {
+        String page = "<p>" + "river ".repeat(2000) + "</p>";
+        Path f = Files.writeString(zipped.resolve("page.html"), page);
+        for (int i = 0; i < 3; i++) { // the first from the pool, then from the cache
+            RawHttp.Response r = get("zipped", "/page.html", "Accept-Encoding: gzip\r\n");
+            assertThat(r.headers().get("content-encoding")).isEqualTo("gzip");
+            try (InputStream in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(r.body()))) {
+                assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo(page);
+            }
+        }
+        Eventually.await(() -> OpenDescriptors.onQuietly(f) == 1, 10_000);
     }
 
     static String text(String service, String path) {

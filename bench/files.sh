@@ -3,7 +3,7 @@
 # run with interleaved rounds (issue 16, "Measure").
 #
 # usage: files.sh [--rounds N] [--window S] [--prewarm S] [--conns N] [--level L] [--tls]
-#                 [--scenarios a,b,c] [--base-jar JAR] [--out DIR] [--java PATH] [--jvm-opts 'FLAGS']
+#                 [--scenarios a,b,c] [--base-jar JAR] [--open-file-cache] [--out DIR] [--java PATH] [--jvm-opts 'FLAGS']
 #
 # Scenarios (wrk -t1 -cCONNS, HTTP/1.1 keep-alive, cleartext; --tls adds at and bt, the same over TLS):
 #   a  GET /1m.bin   a 1 MiB static file (application/octet-stream: neither server compresses it)
@@ -14,7 +14,9 @@
 # Both servers under test are started once, each with one event-loop thread / worker, BOTH pinned to
 # cpu 1; wrk and the origin run on cpu 0. --base-jar JAR adds a third server, "river-base": another River
 # build (an older one, for before/after in the same run) with the same configuration. Static files have compression on too (River compression
-# block, nginx gzip on + gzip_types), as a site would run them.
+# block, nginx gzip on + gzip_types), as a site would run them. --open-file-cache adds "river-ofc" (River
+# with open-file-cache max=1000 valid-ms=1000) and "nginx-ofc" (open_file_cache max=1000 inactive=20s;
+# open_file_cache_valid 1s), both also on cpu 1.
 # After an equal warm-up (PREWARM seconds per scenario and server, in 5 s windows taking turns), each
 # round runs one WINDOW-second window per scenario and server, the server order rotating per round.
 # Per window: req/s, MiB/s, bytes per response, the server's CPU (utime+stime of its process tree,
@@ -36,6 +38,7 @@ while [ $# -gt 0 ]; do
     --tls) TLS=1; shift;;
     --scenarios) SCEN=$2; shift 2;;
     --base-jar) BASE_JAR=$2; shift 2;;
+    --open-file-cache) OFC=1; shift;;
     --out) OUT=$2; shift 2;;
     --java) JAVA_BIN=$2; shift 2;;
     --jvm-opts) JVM_OPTS=$2; shift 2;;
@@ -54,9 +57,10 @@ for b in nginx wrk curl taskset openssl gzip cmp; do command -v $b >/dev/null ||
 [ "$TLS" = 1 ] && SCEN="$SCEN,at,bt"
 IFS=, read -r -a SCENARIOS <<< "$SCEN"
 SERVERS=(river nginx); [ -n "$BASE_JAR" ] && SERVERS=(river river-base nginx)
+[ "$OFC" = 1 ] && SERVERS+=(river-ofc nginx-ofc)
 
 W=${OUT:-$HERE/runs/files-$(date +%Y%m%d-%H%M%S)}
-mkdir -p "$W/www" "$W/origin/logs" "$W/nginx/logs" "$W/river" "$W/river-base" "$W/out" "$W/check"; W=$(cd "$W" && pwd)
+mkdir -p "$W/www" "$W/origin/logs" "$W/nginx/logs" "$W/nginx-ofc/logs" "$W/river" "$W/river-base" "$W/river-ofc" "$W/out" "$W/check"; W=$(cd "$W" && pwd)
 chmod 755 "$W" "$W/www"
 RAW=$W/raw.tsv; LOG=$W/harness.log; : > "$RAW"
 log() { echo "[$(date +%T)] $*" | tee -a "$LOG" >&2; }
@@ -80,11 +84,13 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
   -addext "subjectAltName=IP:127.0.0.1,DNS:localhost" -keyout "$W/key.pem" -out "$W/cert.pem" >/dev/null 2>&1
 chmod 644 "$W"/*.pem
 
-read -r -a PORTS < <($PY "$HERE/slowreaders.py" free-ports 10 | tr '\n' ' ')
+read -r -a PORTS < <($PY "$HERE/slowreaders.py" free-ports 16 | tr '\n' ' ')
 ORIGIN_PORT=${PORTS[0]}
 R_FILES=${PORTS[1]}; R_PROXY=${PORTS[2]}; R_TLS=${PORTS[3]}
 N_FILES=${PORTS[4]}; N_PROXY=${PORTS[5]}; N_TLS=${PORTS[6]}
 B_FILES=${PORTS[7]}; B_PROXY=${PORTS[8]}; B_TLS=${PORTS[9]}
+O_FILES=${PORTS[10]}; O_PROXY=${PORTS[11]}; O_TLS=${PORTS[12]}
+M_FILES=${PORTS[13]}; M_PROXY=${PORTS[14]}; M_TLS=${PORTS[15]}
 
 GZIP_TYPES="text/plain text/css text/xml application/json application/javascript application/xml image/svg+xml"
 # ---------------------------------------------------------------- the origin (no gzip) on cpu 0
@@ -108,16 +114,17 @@ http {
 }
 EOC
 # ---------------------------------------------------------------- nginx under test, 1 worker, cpu 1
-cat > "$W/nginx/nginx.conf" <<EOC
+nginx_conf() {  # dir files_port tls_port proxy_port extra-http-lines
+cat <<EOC
 worker_processes 1;
-pid $W/nginx/nginx.pid;
-lock_file $W/nginx/nginx.lock;
-error_log $W/nginx/logs/error.log warn;
+pid $1/nginx.pid;
+lock_file $1/nginx.lock;
+error_log $1/logs/error.log warn;
 worker_rlimit_nofile 20000;
 events { worker_connections 8192; }
 http {
   access_log off;
-  $(nginx_temp_paths "$W/nginx")
+  $(nginx_temp_paths "$1")
   include /etc/nginx/mime.types;
   default_type application/octet-stream;
   keepalive_timeout 300s;
@@ -129,17 +136,18 @@ http {
   gzip_proxied any;
   gzip_vary on;
   gzip_types $GZIP_TYPES;       # text/html is always included
+  $5
   upstream origin { server 127.0.0.1:$ORIGIN_PORT; keepalive 64; }
   server {
-    listen 127.0.0.1:$N_FILES backlog=4096;
-    listen 127.0.0.1:$N_TLS ssl backlog=4096;
+    listen 127.0.0.1:$2 backlog=4096;
+    listen 127.0.0.1:$3 ssl backlog=4096;
     ssl_certificate $W/cert.pem;
     ssl_certificate_key $W/key.pem;
     root $W/www;
     location / { }
   }
   server {
-    listen 127.0.0.1:$N_PROXY backlog=4096;
+    listen 127.0.0.1:$4 backlog=4096;
     location / {
       proxy_pass http://origin;
       proxy_http_version 1.1;
@@ -148,8 +156,11 @@ http {
   }
 }
 EOC
+}
+nginx_conf "$W/nginx" "$N_FILES" "$N_TLS" "$N_PROXY" "" > "$W/nginx/nginx.conf"
+nginx_conf "$W/nginx-ofc" "$M_FILES" "$M_TLS" "$M_PROXY" "open_file_cache max=1000 inactive=20s; open_file_cache_valid 1s;" > "$W/nginx-ofc/nginx.conf"
 # ---------------------------------------------------------------- River under test, 1 thread, cpu 1
-river_conf() {  # files_port tls_port proxy_port
+river_conf() {  # files_port tls_port proxy_port [file-server line]
 cat <<KDL
 system {
     threads-per-service 1
@@ -163,6 +174,7 @@ services {
         }
         file-server {
             base-path "$W/www"
+            ${4:-}
         }
         compression {
             enabled true
@@ -188,6 +200,7 @@ KDL
 }
 river_conf "$R_FILES" "$R_TLS" "$R_PROXY" > "$W/river/river.kdl"
 river_conf "$B_FILES" "$B_TLS" "$B_PROXY" > "$W/river-base/river.kdl"
+river_conf "$O_FILES" "$O_TLS" "$O_PROXY" "open-file-cache max=1000 valid-ms=1000" > "$W/river-ofc/river.kdl"
 {
   echo "date: $(date -Is)"; echo "kernel: $(uname -r)"; echo "cpus: $(nproc)"; grep -m1 'model name' /proc/cpuinfo
   [ -n "$BASE_JAR" ] && echo "river-base: $BASE_JAR"
@@ -203,8 +216,12 @@ STARTED+=("$!")
 setsid taskset -c 1 nginx -p "$W/nginx" -e "$W/nginx/logs/error.log" -c "$W/nginx/nginx.conf" -g 'daemon off;' >"$W/nginx/stdout.log" 2>&1 &
 NGINX_PID=$!; STARTED+=("$NGINX_PID")
 declare -A PID=([nginx]=$NGINX_PID)
+if [ "$OFC" = 1 ]; then
+  setsid taskset -c 1 nginx -p "$W/nginx-ofc" -e "$W/nginx-ofc/logs/error.log" -c "$W/nginx-ofc/nginx.conf" -g 'daemon off;' >"$W/nginx-ofc/stdout.log" 2>&1 &
+  PID[nginx-ofc]=$!; STARTED+=("$!")
+fi
 for srv in "${SERVERS[@]}"; do
-  [ $srv = nginx ] && continue
+  case $srv in nginx|nginx-ofc) continue;; esac
   jar=$JAR; [ $srv = river-base ] && jar=$BASE_JAR
   (cd "$W/$srv" && RIVER_JAR=$jar JAVA=$JAVA_BIN RIVER_JAVA_OPTS=$JVM_OPTS setsid taskset -c 1 "$HERE/../bin/river" \
       --config-kdl "$W/$srv/river.kdl" >"$W/$srv/stdout.log" 2>"$W/$srv/stderr.log") &
@@ -214,6 +231,10 @@ wait_http "http://127.0.0.1:$ORIGIN_PORT/64k.bin" 10 || { log "origin failed to 
 wait_http "http://127.0.0.1:$N_FILES/64k.bin" 10 || { log "nginx failed to start"; exit 1; }
 wait_http "http://127.0.0.1:$R_FILES/64k.bin" 60 || { log "River failed to start (see $W/river/stderr.log)"; exit 1; }
 [ -n "$BASE_JAR" ] && { wait_http "http://127.0.0.1:$B_FILES/64k.bin" 60 || { log "river-base failed to start (see $W/river-base/stderr.log)"; exit 1; }; }
+if [ "$OFC" = 1 ]; then
+  wait_http "http://127.0.0.1:$M_FILES/64k.bin" 10 || { log "nginx-ofc failed to start"; exit 1; }
+  wait_http "http://127.0.0.1:$O_FILES/64k.bin" 60 || { log "river-ofc failed to start (see $W/river-ofc/stderr.log)"; exit 1; }
+fi
 
 # url SERVER SCENARIO -> the URL; gz SCENARIO -> whether the client asks for gzip
 url() {
@@ -221,6 +242,8 @@ url() {
   case "$1:$s" in
     river:a|river:b) port=$R_FILES;; river:at|river:bt) port=$R_TLS;; river:c) port=$R_PROXY;;
     river-base:a|river-base:b) port=$B_FILES;; river-base:at|river-base:bt) port=$B_TLS;; river-base:c) port=$B_PROXY;;
+    river-ofc:a|river-ofc:b) port=$O_FILES;; river-ofc:at|river-ofc:bt) port=$O_TLS;; river-ofc:c) port=$O_PROXY;;
+    nginx-ofc:a|nginx-ofc:b) port=$M_FILES;; nginx-ofc:at|nginx-ofc:bt) port=$M_TLS;; nginx-ofc:c) port=$M_PROXY;;
     nginx:a|nginx:b) port=$N_FILES;; nginx:at|nginx:bt) port=$N_TLS;; nginx:c) port=$N_PROXY;;
   esac
   case "$s" in

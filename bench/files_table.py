@@ -17,7 +17,7 @@ data = {}
 for rnd, s, srv, k, v in (r for r in rows if r[0] != "check"):
     data.setdefault((s, srv, k), {})[int(rnd)] = float(v)
 scen = [s for s in NAMES if any(key[0] == s for key in data)]
-servers = [v for v in ("river", "river-base", "nginx") if any(key[1] == v for key in data)]
+servers = [v for v in ("river", "river-base", "nginx", "river-ofc", "nginx-ofc") if any(key[1] == v for key in data)]
 
 
 def mm(vals, fmt):
@@ -25,8 +25,8 @@ def mm(vals, fmt):
     return (fmt + " (" + fmt + "–" + fmt + ")") % (st.median(v), min(v), max(v)) if v else "-"
 
 
-def pairs(s, k, ref="nginx"):
-    r, n = data.get((s, "river", k), {}), data.get((s, ref, k), {})
+def pairs(s, k, ref="nginx", me="river"):
+    r, n = data.get((s, me, k), {}), data.get((s, ref, k), {})
     return [r[i] / n[i] for i in r if i in n and n[i]]
 
 
@@ -38,17 +38,19 @@ for s in scen:
         print("| %s | %s | %s | %s | %s | %s | %s %% | %d |" % (
             NAMES[s], srv, mm(g("rps"), "%.0f"), mm(g("cpu_us_per_req"), "%.1f"), mm(g("cpu_pct"), "%.0f"),
             mm(g("bytes_per_resp"), "%.0f"), mm(g("peer_cpu_pct"), "%.1f"), len(list(g("rps")))))
-for ref in (r for r in ("nginx", "river-base") if r in servers):
+COMPARE = [("river", "nginx"), ("river", "river-base"), ("river-ofc", "nginx-ofc"), ("river-ofc", "nginx"),
+           ("river-ofc", "river"), ("nginx-ofc", "nginx")]
+for me, ref in ((m, r) for m, r in COMPARE if m in servers and r in servers):
     print()
-    print("| scenario | River ÷ %s req/s: medians | per-round pairs, median (min–max) | River ÷ %s CPU per request: medians | per-round pairs | errors (River, %s) |" % (ref, ref, ref))
+    print("| scenario | %s ÷ %s req/s: medians | per-round pairs, median (min–max) | %s ÷ %s CPU per request: medians | per-round pairs | errors (%s, %s) |" % (me, ref, me, ref, me, ref))
     print("|---|---|---|---|---|---|")
     for s in scen:
         med = lambda srv, k: st.median(data[(s, srv, k)].values())
-        pr, pc = pairs(s, "rps", ref), pairs(s, "cpu_us_per_req", ref)
+        pr, pc = pairs(s, "rps", ref, me), pairs(s, "cpu_us_per_req", ref, me)
         err = lambda srv: int(sum(data.get((s, srv, "errors"), {}).values()))
         print("| %s | %.2f | %s | %.2f | %s | %d, %d |" % (
-            NAMES[s], med("river", "rps") / med(ref, "rps"), mm(pr, "%.2f"),
-            med("river", "cpu_us_per_req") / med(ref, "cpu_us_per_req"), mm(pc, "%.2f"), err("river"), err(ref)))
+            NAMES[s], med(me, "rps") / med(ref, "rps"), mm(pr, "%.2f"),
+            med(me, "cpu_us_per_req") / med(ref, "cpu_us_per_req"), mm(pc, "%.2f"), err(me), err(ref)))
 if any(k[0] == "c" for k in checks):
     print()
     print("| compression (c, measured with curl -H 'Accept-Encoding: gzip') | gzip bytes | ratio (compressed ÷ original) |")

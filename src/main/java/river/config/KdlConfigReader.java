@@ -838,7 +838,7 @@ final class KdlConfigReader extends KdlSchemaReader {
     // ---- file server ------------------------------------------------------------------------------
 
     private static final String FILE_SERVER_OPTIONS =
-            "base-path, index-files, directory-listing, serve-dotfiles, error-page, cache-control, precompressed";
+            "base-path, index-files, directory-listing, serve-dotfiles, error-page, cache-control, precompressed, open-file-cache";
 
     private ServiceHandler.FileServer fileServer(KdlNode node) {
         noEntries(node);
@@ -847,6 +847,8 @@ final class KdlConfigReader extends KdlSchemaReader {
         Boolean listing = null;
         Boolean dotfiles = null;
         Boolean precompressed = null;
+        ServiceHandler.FileServer.OpenFiles openFiles = null;
+        boolean openFilesSeen = false;
         java.util.Map<Integer, Path> errorPages = new java.util.HashMap<>();
         List<ServiceHandler.FileServer.CacheRule> cacheRules = new ArrayList<>();
         for (KdlNode child : node.children()) {
@@ -945,6 +947,26 @@ final class KdlConfigReader extends KdlSchemaReader {
                         cacheRules.add(new ServiceHandler.FileServer.CacheRule(pattern, value));
                     }
                 }
+                case "open-file-cache" -> {
+                    if (openFilesSeen) {
+                        duplicate(child);
+                    }
+                    openFilesSeen = true;
+                    noChildren(child);
+                    allowedProperties(child, "open-file-cache", "max", "valid-ms");
+                    if (!child.arguments().isEmpty()) {
+                        problems.add(where(child.arguments().get(0).position()),
+                                "open-file-cache takes only properties, e.g. open-file-cache max=1000 valid-ms=1000");
+                    }
+                    Integer max = child.property("max").map(p -> positiveInt(p.value(), "max")).orElse(1000);
+                    Integer validMs = child.property("valid-ms").map(p -> positiveInt(p.value(), "valid-ms")).orElse(1000);
+                    if (max != null && max > 100_000) {
+                        problems.add(where(child.property("max").get().value().position()),
+                                "open-file-cache max is at most 100000 (each entry holds an open file), found " + max);
+                    } else if (max != null && validMs != null) {
+                        openFiles = new ServiceHandler.FileServer.OpenFiles(max, validMs);
+                    }
+                }
                 default -> unknownNode(child, "in file-server", FILE_SERVER_OPTIONS);
             }
         }
@@ -954,7 +976,7 @@ final class KdlConfigReader extends KdlSchemaReader {
         }
         return new ServiceHandler.FileServer(basePath, indexFiles == null ? List.of("index.html") : indexFiles,
                 listing != null && listing, dotfiles != null && dotfiles, errorPages, cacheRules,
-                precompressed != null && precompressed);
+                precompressed != null && precompressed, openFiles);
     }
 
 

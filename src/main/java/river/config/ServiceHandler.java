@@ -38,7 +38,8 @@ public sealed interface ServiceHandler {
      * @param precompressed send {@code FILE.br}, {@code FILE.zst} or {@code FILE.gz} when the client accepts it
      */
     record FileServer(Path basePath, List<String> indexFiles, boolean directoryListing, boolean serveDotfiles,
-            java.util.Map<Integer, Path> errorPages, List<CacheRule> cacheControl, boolean precompressed) implements ServiceHandler {
+            java.util.Map<Integer, Path> errorPages, List<CacheRule> cacheControl, boolean precompressed,
+            OpenFiles openFileCache) implements ServiceHandler {
         public FileServer {
             indexFiles = List.copyOf(indexFiles);
             errorPages = java.util.Map.copyOf(errorPages);
@@ -47,8 +48,16 @@ public sealed interface ServiceHandler {
 
         /** The defaults: {@code index.html}, no listing, dotfiles hidden, plain-text errors, no Cache-Control, no precompressed variants. */
         public FileServer(Path basePath) {
-            this(basePath, List.of("index.html"), false, false, java.util.Map.of(), List.of(), false);
+            this(basePath, List.of("index.html"), false, false, java.util.Map.of(), List.of(), false, null);
         }
+
+        /**
+         * {@code open-file-cache}: lookups kept, with their open files, for {@code validMs}; null when off.
+         *
+         * @param max the most entries, and so open files, kept
+         * @param validMs how long an entry answers before the file is looked up again
+         */
+        public record OpenFiles(int max, long validMs) {}
 
         /**
          * @param pattern a request path glob: {@code *} within a segment, {@code **} across segments

@@ -44,7 +44,9 @@ final class FileBody {
                 throw new ClosedChannelException();
             }
             body = switch (framing) {
-                case ZERO_COPY -> new DefaultFileRegion(file, offset, length);
+                // A lease on a shared file (the open-file cache) sends the file itself: see FileLease.
+                case ZERO_COPY -> file instanceof river.proxy.FileLease lease
+                        ? lease.region(offset, length) : new DefaultFileRegion(file, offset, length);
                 case CHUNKS -> new ChunkedNioFile(file, offset, length, 64 * 1024);
                 case HTTP2_CHUNKS -> new HttpChunkedInput(new ChunkedNioFile(file, offset, length, 16 * 1024));
             };

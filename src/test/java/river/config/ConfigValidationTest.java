@@ -126,6 +126,19 @@ class ConfigValidationTest {
         assertSingleError(service(head + "      cache-control \"assets\" \"max-age=1\"\n    }"), 8, 21, "must start with /");
         assertSingleError(service(head + "      cache-control \"/a\"\n    }"), 8, 7, "cache-control expects a path pattern and a value");
         assertSingleError(service(head + "      listing true\n    }"), 8, 7, "unknown node \"listing\"", "directory-listing");
+        assertSingleError(service(head + "      open-file-cache max=0\n    }"), 8, 27, "max expects a positive integer");
+        assertSingleError(service(head + "      open-file-cache max=200000\n    }"), 8, 27, "open-file-cache max is at most 100000");
+        assertSingleError(service(head + "      open-file-cache size=10\n    }"), 8, 23, "unknown property \"size\"", "max, valid-ms");
+        assertSingleError(service(head + "      open-file-cache 10\n    }"), 8, 23, "open-file-cache takes only properties");
+    }
+
+    @Test
+    void openFileCacheIsOffByDefaultAndReadWithItsDefaults() throws Exception {
+        RiverConfig c = new ConfigLoader(dir).parse(service(LISTENER + "    file-server {\n      base-path \".\"\n"
+                + "      open-file-cache valid-ms=250\n    }"), "river.kdl", ConfigFormat.KDL, SystemOverrides.none());
+        ServiceHandler.FileServer files = (ServiceHandler.FileServer) c.services().get(0).handler();
+        assertThat(files.openFileCache()).isEqualTo(new ServiceHandler.FileServer.OpenFiles(1000, 250));
+        assertThat(new ServiceHandler.FileServer(files.basePath()).openFileCache()).isNull();
     }
 
     @Test

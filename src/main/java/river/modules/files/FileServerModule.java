@@ -76,6 +76,8 @@ public final class FileServerModule implements ProxyModule {
     private final boolean precompressed;
     private final Map<HttpResponseStatus, ErrorPage> errorPages;
     private final List<CacheRule> cacheRules;
+    /** Null when {@code open-file-cache} is off. */
+    private final OpenFileCache openFiles;
 
     private record ErrorPage(byte[] body, String type) {}
 
@@ -94,6 +96,13 @@ public final class FileServerModule implements ProxyModule {
      * @param blocking runs file-system calls off the event loops; may reject when saturated
      */
     public FileServerModule(ServiceHandler.FileServer config, Executor blocking) throws IOException {
+        this(config, blocking, System::nanoTime);
+    }
+
+    /** With the clock of the open-file cache's {@code valid-ms}. */
+    FileServerModule(ServiceHandler.FileServer config, Executor blocking, java.util.function.LongSupplier nanoClock) throws IOException {
+        ServiceHandler.FileServer.OpenFiles cache = config.openFileCache();
+        this.openFiles = cache == null ? null : new OpenFileCache(cache.max(), cache.validMs(), nanoClock);
         this.base = config.basePath().toRealPath();
         this.blocking = blocking;
         this.indexFiles = config.indexFiles();
@@ -155,6 +164,12 @@ public final class FileServerModule implements ProxyModule {
         String uri = ctx.request().uri();
         int q = uri.indexOf('?');
         String query = q < 0 ? "" : uri.substring(q);
+        if (openFiles != null) {
+            Verdict hit = cached(relative, wantsDirectory, request);
+            if (hit != null) {
+                return done(hit);
+            }
+        }
         try {
             return CompletableFuture.supplyAsync(() -> lookup(relative, wantsDirectory, ctx.path(), query, request), blocking);
         } catch (RejectedExecutionException e) {
@@ -238,15 +253,15 @@ public final class FileServerModule implements ProxyModule {
             }
             try {
                 BasicFileAttributes sentAttrs = variant == null ? attrs : Files.readAttributes(sent, BasicFileAttributes.class);
-                Verdict answer = serve(file, sentAttrs, type, variant == null ? "" : "-" + variant.encoding(), request,
-                        cacheControl("/" + relative));
-                if (precompressed && answer instanceof Verdict.Respond r) {
-                    r.head().headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
-                    if (variant != null && r.head().status().code() != 304 && r.head().status().code() != 412) {
-                        r.head().headers().set(HttpHeaderNames.CONTENT_ENCODING, variant.encoding());
-                    }
+                String encoding = variant == null ? null : variant.encoding();
+                String cacheControl = cacheControl("/" + relative);
+                if (openFiles != null) {
+                    OpenFileCache.Entry entry = new OpenFileCache.Entry(file, file.size(), sentAttrs, type, encoding, cacheControl, openFiles.now());
+                    FileChannel lease = entry.lease();
+                    openFiles.put(cacheKey(relative, wantsDirectory, request), entry);
+                    file = lease;
                 }
-                return answer;
+                return answer(file, sentAttrs, type, encoding, cacheControl, request);
             } catch (IOException | RuntimeException e) {
                 file.close();
                 throw e;
@@ -254,6 +269,52 @@ public final class FileServerModule implements ProxyModule {
         } catch (IOException e) {
             return error(HttpResponseStatus.NOT_FOUND);
         }
+    }
+
+    /** The open-file cache's answer on the event loop, or null: look the file up in the pool. */
+    private Verdict cached(String relative, boolean wantsDirectory, HttpHeaders request) {
+        String range = request.get(HttpHeaderNames.RANGE);
+        if (range != null && range.indexOf(',') >= 0) {
+            return null; // several ranges are read into memory: in the pool
+        }
+        OpenFileCache.Entry entry = openFiles.get(cacheKey(relative, wantsDirectory, request));
+        FileChannel lease = entry == null ? null : entry.lease();
+        if (lease == null) {
+            return null;
+        }
+        try {
+            return answer(lease, entry.attrs, entry.type, entry.encoding, entry.cacheControl, request);
+        } catch (IOException | RuntimeException e) {
+            try {
+                lease.close();
+            } catch (IOException ignored) {
+                // Closing a lease only releases it.
+            }
+            return null;
+        }
+    }
+
+    /** What a lookup's answer depends on: the path, the trailing slash, and the variants' Accept-Encoding. */
+    private String cacheKey(String relative, boolean wantsDirectory, HttpHeaders request) {
+        String key = wantsDirectory ? relative + "/" : relative;
+        if (precompressed) {
+            String accept = request.get(HttpHeaderNames.ACCEPT_ENCODING);
+            key = key + "\n" + (accept == null ? "" : accept);
+        }
+        return key;
+    }
+
+    /** Answers with the file (sent, or closed) and the variant's headers. */
+    private Verdict answer(FileChannel file, BasicFileAttributes attrs, String type, String encoding, String cacheControl,
+            HttpHeaders request) throws IOException {
+        Verdict answer = serve(file, attrs, type, encoding == null ? "" : "-" + encoding, request, cacheControl);
+        if (precompressed && answer instanceof Verdict.Respond r) {
+            r.head().headers().set(HttpHeaderNames.VARY, HttpHeaderNames.ACCEPT_ENCODING);
+            if (encoding != null && r.head().status().code() != 304 && r.head().status().code() != 412) {
+                r.head().headers().set(HttpHeaderNames.CONTENT_ENCODING, encoding);
+            }
+        }
+        return answer;
     }
 
     /**

@@ -1,0 +1,231 @@
+package river.modules.wasm;
+
+import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import river.config.PluginConfig;
+import river.proxy.ProxyModule;
+import river.proxy.RequestContext;
+import river.proxy.Verdict;
+
+/**
+ * One configured proxy-wasm plugin as a River module (docs/wasm.md). The module is parsed and compiled
+ * to JVM bytecode once per configuration load; each event-loop thread instantiates it on its first
+ * request and keeps its own {@link PluginVm}, so the request path takes no lock. A call that fails
+ * (a trap, the time budget, memory past its limit) fails that request with 500, or lets it pass when
+ * the plugin is fail-open; it is logged and counted, and the thread's VM is replaced.
+ */
+public final class WasmPlugin implements ProxyModule {
+    private static final Logger LOG = LoggerFactory.getLogger(WasmPlugin.class);
+
+    private final PluginConfig config;
+    private final WasmModule module;
+    private final Function<Instance, Machine> machineFactory;
+    private final List<String> routePaths;
+    private final RequestContext.Key<PluginVm.Stream> key;
+    private final ThreadLocal<PluginVm> vms = new ThreadLocal<>();
+    private final SharedData shared = new SharedData();
+    private final PluginMetrics metrics = new PluginMetrics();
+    private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong instantiations = new AtomicLong();
+
+    private WasmPlugin(PluginConfig config, WasmModule module, Function<Instance, Machine> machineFactory, List<String> routePaths) {
+        this.config = config;
+        this.module = module;
+        this.machineFactory = machineFactory;
+        this.routePaths = List.copyOf(routePaths);
+        this.key = RequestContext.Key.of("wasm." + config.name(), PluginVm.Stream.class);
+    }
+
+    /** Reads, parses and compiles the plugin ({@code routePaths}: the service's routes by index, for the route property). */
+    public static WasmPlugin load(PluginConfig config, List<String> routePaths) throws IOException {
+        WasmModule module;
+        try {
+            module = Parser.parse(config.path());
+        } catch (RuntimeException e) {
+            throw new IOException("wasm plugin \"" + config.name() + "\": " + config.path() + " is not a valid module: " + e.getMessage(), e);
+        }
+        long start = System.nanoTime();
+        Function<Instance, Machine> compiled = MachineFactoryCompiler.compile(module);
+        LOG.info("wasm plugin \"{}\": {} compiled in {} ms", config.name(), config.path(), (System.nanoTime() - start) / 1_000_000);
+        return new WasmPlugin(config, module, compiled, routePaths);
+    }
+
+    @Override
+    public String name() {
+        return "wasm:" + config.name();
+    }
+
+    PluginConfig config() {
+        return config;
+    }
+
+    WasmModule module() {
+        return module;
+    }
+
+    Function<Instance, Machine> machineFactory() {
+        return machineFactory;
+    }
+
+    SharedData shared() {
+        return shared;
+    }
+
+    PluginMetrics metrics() {
+        return metrics;
+    }
+
+    /** Calls into the plugin that failed (traps, budgets, memory), since this configuration loaded. */
+    public long failures() {
+        return failures.get();
+    }
+
+    /** VMs created: one per event-loop thread, plus one for each VM replaced after a failure. */
+    public long instantiations() {
+        return instantiations.get();
+    }
+
+    /** The level below which the plugin's log calls are dropped (the ABI's numbers: 0 trace … 5 critical). */
+    int logLevel() {
+        return LOG.isTraceEnabled() ? 0 : LOG.isDebugEnabled() ? 1 : LOG.isInfoEnabled() ? 2 : 3;
+    }
+
+    void log(int level, String message) {
+        String name = config.name();
+        switch (level) {
+            case 0 -> LOG.trace("wasm plugin \"{}\": {}", name, message);
+            case 1 -> LOG.debug("wasm plugin \"{}\": {}", name, message);
+            case 2 -> LOG.info("wasm plugin \"{}\": {}", name, message);
+            case 3 -> LOG.warn("wasm plugin \"{}\": {}", name, message);
+            default -> LOG.error("wasm plugin \"{}\": {}", name, message);
+        }
+    }
+
+    String routeName(int route) {
+        return route >= 0 && route < routePaths.size() ? routePaths.get(route) : "";
+    }
+
+    // ---- phases -------------------------------------------------------------------------------------
+
+    @Override
+    public CompletionStage<Verdict> onRequest(RequestContext ctx) {
+        PluginVm vm;
+        try {
+            vm = vm();
+        } catch (RuntimeException e) {
+            return failed(null, "instantiation", e);
+        }
+        PluginVm.Stream s;
+        int action;
+        try {
+            s = vm.open(ctx);
+            ctx.set(key, s);
+            action = vm.requestHeaders(s, ctx.request().headers().size() + 4, noBody(ctx.request()));
+        } catch (RuntimeException e) {
+            ctx.set(key, null);
+            return failed(vm, "proxy_on_request_headers", e);
+        }
+        if (s.local != null) {
+            Verdict.Respond local = s.local;
+            s.local = null;
+            ctx.rejectedBy(name());
+            return CompletableFuture.completedFuture(local);
+        }
+        if (action != 0 && !s.continued) {
+            // A pause with nothing to resume it (dispatch_http_call is not implemented yet) would hang the request.
+            log(3, "paused the request headers; River does not support pausing yet, the request continues");
+        }
+        return Verdict.CONTINUE_NOW;
+    }
+
+    @Override
+    public CompletionStage<Void> onResponse(RequestContext ctx, HttpResponse response) {
+        PluginVm.Stream s = ctx.get(key);
+        PluginVm vm = s == null ? null : vms.get();
+        if (vm == null || vm.broken() || vm.stream(s.id) != s) {
+            return DONE;
+        }
+        s.response = response;
+        try {
+            vm.responseHeaders(s, response.headers().size() + 1, noBody(response));
+        } catch (RuntimeException e) {
+            ctx.set(key, null);
+            CompletionStage<Verdict> failure = failed(vm, "proxy_on_response_headers", e);
+            if (failure.toCompletableFuture().join() instanceof Verdict.Respond) {
+                throw new IllegalStateException(name() + " failed in proxy_on_response_headers", e); // the engine answers 500
+            }
+            return DONE;
+        } finally {
+            s.response = null;
+        }
+        if (s.local != null) {
+            s.local.discard();
+            s.local = null;
+            log(3, "send_local_response in the response phase is not supported yet; the response goes on");
+        }
+        return DONE;
+    }
+
+    @Override
+    public void onLogging(RequestContext ctx) {
+        PluginVm.Stream s = ctx.get(key);
+        if (s == null) {
+            return;
+        }
+        ctx.set(key, null);
+        PluginVm vm = vms.get();
+        if (vm == null || vm.broken() || vm.stream(s.id) != s) {
+            return;
+        }
+        try {
+            vm.finish(s);
+        } catch (RuntimeException e) {
+            failed(vm, "proxy_on_done/proxy_on_log", e);
+        }
+    }
+
+    private static boolean noBody(HttpMessage m) {
+        return HttpUtil.getContentLength(m, -1L) == 0
+                || (!m.headers().contains(HttpHeaderNames.CONTENT_LENGTH) && !m.headers().containsValue(HttpHeaderNames.TRANSFER_ENCODING,
+                        HttpHeaderValues.CHUNKED, true) && !(m instanceof HttpResponse));
+    }
+
+    /** This thread's VM, created on first use or after the last one failed. */
+    private PluginVm vm() {
+        PluginVm vm = vms.get();
+        if (vm == null) {
+            instantiations.incrementAndGet();
+            vm = new PluginVm(this);
+            vms.set(vm);
+        }
+        return vm;
+    }
+
+    /** Contains a failed call: logs and counts it, replaces the thread's VM, and fails or passes the request. */
+    private CompletionStage<Verdict> failed(PluginVm vm, String callback, RuntimeException e) {
+        failures.incrementAndGet();
+        if (vm != null && vms.get() == vm) {
+            vms.remove();
+            vm.close();
+        }
+        LOG.warn("wasm plugin \"{}\" failed in {}: {}; its VM on this thread is replaced{}", config.name(), callback,
+                e.toString(), config.failOpen() ? ", the request goes on (fail-open)" : ", the request gets 500");
+        return config.failOpen() ? Verdict.CONTINUE_NOW : Verdict.textNow(500, "Internal Server Error\n");
+    }
+}

@@ -32,6 +32,7 @@ final class Abi {
     private static final int REQUEST_HEADERS = 0;
     private static final int RESPONSE_HEADERS = 2;
     // Buffer types.
+    private static final int RESPONSE_BODY = 1;
     private static final int VM_CONFIGURATION = 6;
     private static final int PLUGIN_CONFIGURATION = 7;
 
@@ -130,6 +131,14 @@ final class Abi {
                 vm.writeI32(a[1], buffer.length);
                 vm.writeI32(a[2], 1); // end of stream: the buffers River gives are whole
                 return r(OK);
+            };
+            case "proxy_set_buffer_bytes" -> (inst, a) -> {
+                PluginVm.Stream s = vm.current();
+                if (a[0] != RESPONSE_BODY || s == null || s.body == null) {
+                    return r(NOT_FOUND);
+                }
+                s.body = splice(s.body, a[1], a[2], vm.bytes(a[3], a[4]));
+                return r(s.body == null ? BAD_ARGUMENT : OK);
             };
             case "proxy_send_local_response" -> (inst, a) -> r(localResponse(vm, (int) a[0], vm.bytes(a[3], a[4]), vm.bytes(a[5], a[6])));
             case "proxy_continue_stream", "proxy_continue_request", "proxy_continue_response" -> (inst, a) -> {
@@ -343,10 +352,25 @@ final class Abi {
 
     private static byte[] buffer(PluginVm vm, int type) {
         return switch (type) {
+            case RESPONSE_BODY -> vm.current() == null ? null : vm.current().body;
             case VM_CONFIGURATION -> vm.plugin.config().vmConfiguration().getBytes(StandardCharsets.UTF_8);
             case PLUGIN_CONFIGURATION -> vm.plugin.config().configuration().getBytes(StandardCharsets.UTF_8);
             default -> null;
         };
+    }
+
+    /** {@code body} with {@code length} bytes from {@code start} replaced by {@code data} (the ABI's set_buffer_bytes), or null. */
+    static byte[] splice(byte[] body, long start, long length, byte[] data) {
+        if (start < 0 || start > body.length || length < 0) {
+            return null;
+        }
+        int from = (int) start;
+        int to = (int) Math.min(body.length, start + length);
+        byte[] out = new byte[from + data.length + body.length - to];
+        System.arraycopy(body, 0, out, 0, from);
+        System.arraycopy(data, 0, out, from, data.length);
+        System.arraycopy(body, to, out, from + data.length, body.length - to);
+        return out;
     }
 
     private static int localResponse(PluginVm vm, int status, byte[] body, byte[] headerBytes) {

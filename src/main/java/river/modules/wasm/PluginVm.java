@@ -62,6 +62,7 @@ final class PluginVm {
     private final ExportFunction onContextCreate;
     private final ExportFunction onRequestHeaders;
     private final ExportFunction onResponseHeaders;
+    private final ExportFunction onResponseBody;
     private final ExportFunction onDone;
     private final ExportFunction onLog;
     private final ExportFunction onDelete;
@@ -88,6 +89,7 @@ final class PluginVm {
         this.onContextCreate = export("proxy_on_context_create");
         this.onRequestHeaders = export("proxy_on_request_headers");
         this.onResponseHeaders = export("proxy_on_response_headers");
+        this.onResponseBody = export("proxy_on_response_body");
         this.onDone = export("proxy_on_done");
         this.onLog = export("proxy_on_log");
         this.onDelete = export("proxy_on_delete");
@@ -157,6 +159,16 @@ final class PluginVm {
         }
         return responseHeadersArgs == 2 ? run(s, onResponseHeaders, s.id, headerCount)
                 : run(s, onResponseHeaders, s.id, headerCount, endOfStream ? 1 : 0);
+    }
+
+    /** Whether the plugin wants the response body (it exports {@code proxy_on_response_body}). */
+    boolean wantsResponseBody() {
+        return onResponseBody != null;
+    }
+
+    /** {@code proxy_on_response_body} with the whole body collected in {@code s.body}. */
+    int responseBody(Stream s) {
+        return run(s, onResponseBody, s.id, s.body.length, 1);
     }
 
     /** The request ended: {@code proxy_on_done}, {@code proxy_on_log}, {@code proxy_on_delete}, then the context is gone. */
@@ -351,6 +363,10 @@ final class PluginVm {
         io.netty.handler.codec.http.HttpResponse response;
         /** What send_local_response gave during the current call, or null. */
         river.proxy.Verdict.Respond local;
+        /** The response body while its callback runs (buffer type 1), or null. */
+        byte[] body;
+        /** The response body collected so far (up to the limit), or null when it is not collected. */
+        io.netty.buffer.CompositeByteBuf collecting;
         /** Whether the plugin asked to continue a paused request (proxy_continue_stream). */
         boolean continued;
 

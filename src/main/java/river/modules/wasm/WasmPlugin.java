@@ -5,11 +5,18 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -32,6 +39,9 @@ import river.proxy.Verdict;
  */
 public final class WasmPlugin implements ProxyModule {
     private static final Logger LOG = LoggerFactory.getLogger(WasmPlugin.class);
+
+    /** The most response body collected for {@code proxy_on_response_body}. */
+    static final int MAX_BODY_BYTES = 1 << 20;
 
     private final PluginConfig config;
     private final WasmModule module;
@@ -179,7 +189,59 @@ public final class WasmPlugin implements ProxyModule {
             s.local = null;
             log(3, "send_local_response in the response phase is not supported yet; the response goes on");
         }
+        if (vm.wantsResponseBody() && !ctx.request().method().equals(io.netty.handler.codec.http.HttpMethod.HEAD)
+                && response.status().code() >= 200 && response.status().code() != 204 && response.status().code() != 304) {
+            response.headers().remove(HttpHeaderNames.CONTENT_LENGTH); // the plugin may change its length: sent chunked
+            s.collecting = Unpooled.compositeBuffer(1024);
+        }
         return DONE;
+    }
+
+    /**
+     * The response body is collected up to {@link #MAX_BODY_BYTES} and given whole to
+     * {@code proxy_on_response_body}, whose (possibly rewritten) body goes on. A bigger body is sent on
+     * unchanged from where it was found too big.
+     */
+    @Override
+    public HttpContent onResponseBody(RequestContext ctx, HttpContent chunk) {
+        PluginVm.Stream s = ctx.get(key);
+        if (s == null || s.collecting == null) {
+            return chunk;
+        }
+        boolean last = chunk instanceof LastHttpContent;
+        CompositeByteBuf collected = s.collecting;
+        if (collected.readableBytes() + chunk.content().readableBytes() > MAX_BODY_BYTES) {
+            s.collecting = null;
+            collected.addComponent(true, chunk.content().retain());
+            HttpContent through = last ? new DefaultLastHttpContent(collected, ((LastHttpContent) chunk).trailingHeaders())
+                    : new DefaultHttpContent(collected);
+            chunk.release();
+            log(3, "response body over " + MAX_BODY_BYTES + " bytes: sent on without proxy_on_response_body");
+            return through;
+        }
+        collected.addComponent(true, chunk.content().retain());
+        if (!last) {
+            chunk.release();
+            return new DefaultHttpContent(Unpooled.EMPTY_BUFFER);
+        }
+        s.collecting = null;
+        s.body = ByteBufUtil.getBytes(collected);
+        collected.release();
+        DefaultLastHttpContent out = new DefaultLastHttpContent();
+        out.trailingHeaders().set(((LastHttpContent) chunk).trailingHeaders());
+        chunk.release();
+        PluginVm vm = vms.get();
+        try {
+            if (vm != null && !vm.broken() && vm.stream(s.id) == s) {
+                vm.responseBody(s);
+            }
+        } catch (RuntimeException e) {
+            failed(vm, "proxy_on_response_body", e); // the head is sent: the body goes on as it came
+        }
+        DefaultLastHttpContent rewritten = new DefaultLastHttpContent(Unpooled.wrappedBuffer(s.body));
+        rewritten.trailingHeaders().set(out.trailingHeaders());
+        s.body = null;
+        return rewritten;
     }
 
     @Override
@@ -189,6 +251,10 @@ public final class WasmPlugin implements ProxyModule {
             return;
         }
         ctx.set(key, null);
+        if (s.collecting != null) {
+            s.collecting.release(); // the exchange ended before the body did
+            s.collecting = null;
+        }
         PluginVm vm = vms.get();
         if (vm == null || vm.broken() || vm.stream(s.id) != s) {
             return;
@@ -211,8 +277,11 @@ public final class WasmPlugin implements ProxyModule {
         PluginVm vm = vms.get();
         if (vm == null) {
             instantiations.incrementAndGet();
+            long start = System.nanoTime();
             vm = new PluginVm(this);
             vms.set(vm);
+            LOG.info("wasm plugin \"{}\": VM instantiated on {} in {} µs", config.name(), Thread.currentThread().getName(),
+                    (System.nanoTime() - start) / 1000);
         }
         return vm;
     }

@@ -33,6 +33,7 @@ class WasmPluginTest {
         dir = Files.createTempDirectory("river-wasm");
         Path headers = Wat.compile("headers", dir);
         Path bad = Wat.compile("misbehaving", dir);
+        Path bodyAndCounter = Wat.compile("body-and-counter", dir);
         origin = new TestOrigin();
         log = LogCapture.of("river.modules.wasm");
         BAD.put("trap-configure", "config=\"tc\"");
@@ -46,9 +47,10 @@ class WasmPluginTest {
         BAD.put("grow", "config=\"gq\" max-memory-pages=4");
         BAD.put("host-pointer", "config=\"pq\"");
         BAD.put("fail-open", "config=\"tq\" fail-open=true");
-        StringBuilder kdl = new StringBuilder("system {\n  threads-per-service 1\n}\nservices {\n");
+        StringBuilder kdl = new StringBuilder("system {\n  threads-per-service 2\n}\nservices {\n");
         kdl.append(service("plain", ""));
         kdl.append(service("headers", "wasm \"headers\" path=\"" + headers + "\""));
+        kdl.append(service("counter", "wasm \"counter\" path=\"" + bodyAndCounter + "\""));
         for (Map.Entry<String, String> e : BAD.entrySet()) {
             kdl.append(service(e.getKey(), "wasm \"" + e.getKey() + "\" path=\"" + bad + "\" " + e.getValue()));
         }
@@ -98,6 +100,26 @@ class WasmPluginTest {
         assertThat(r.text()).isEqualTo("blocked by wasm\n");
         assertThat(origin.requestsReceived()).as("a blocked request never reaches the origin").isEqualTo(before);
         assertThat(r.headers()).as("the plugin's response phase runs for its own answer too").containsEntry("x-wasm-response", "yes");
+    }
+
+    @Test
+    void aResponseBodyIsRewritten() throws Exception {
+        RawHttp.Response r = get("counter", "/lower/case?q=abc", "");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.text()).contains("GET /LOWER/CASE?Q=ABC").isEqualTo(r.text().toUpperCase(java.util.Locale.ROOT));
+        assertThat(r.headers()).doesNotContainKey("content-length").containsEntry("transfer-encoding", "chunked");
+    }
+
+    @Test
+    void aCounterInSharedDataIsSharedByTheVmsOfEveryThread() throws Exception {
+        int first = Integer.parseInt(get("counter", "/", "").status() == 200 ? origin.lastSeen().headers().get("x-count") : "-1");
+        for (int i = 1; i <= 9; i++) {
+            assertThat(get("counter", "/", "").status()).isEqualTo(200);
+            assertThat(origin.lastSeen().headers().get("x-count")).isEqualTo(Integer.toString(first + i));
+        }
+        // Connections alternate between the service's two event loops: both made a VM, one counter.
+        assertThat(log.lines().stream().filter(l -> l.contains("wasm plugin \"counter\": VM instantiated on"))
+                .map(l -> l.replaceAll(".* on (\\S+) in .*", "$1")).distinct().count()).isEqualTo(2);
     }
 
     @Test

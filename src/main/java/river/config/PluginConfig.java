@@ -12,9 +12,19 @@ import java.nio.file.Path;
  * @param failOpen whether a request whose plugin failed goes on as if the plugin were absent (else 500)
  * @param maxMemoryPages the most 64 KiB pages the plugin's memory may grow to
  * @param callTimeoutMs the time budget of one call into the plugin, after which it is interrupted
+ * @param upstreams what {@code proxy_dispatch_http_call} may call, by name: an IP literal and port each
  */
 public record PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen,
-        int maxMemoryPages, int callTimeoutMs) {
+        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams) {
+    public PluginConfig {
+        upstreams = java.util.Map.copyOf(upstreams);
+    }
+
+    public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,
+            int callTimeoutMs) {
+        this(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, java.util.Map.of());
+    }
+
     /** The memory limit when none is configured: 16 MiB. */
     public static final int DEFAULT_MAX_MEMORY_PAGES = 256;
     /** The time budget of a call when none is configured. */

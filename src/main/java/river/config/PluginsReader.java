@@ -62,6 +62,7 @@ final class PluginsReader extends KdlSchemaReader {
         }
         String configuration = node.property("config").map(this::stringOrEmpty).orElse(null);
         String vmConfiguration = node.property("vm-config").map(this::stringOrEmpty).orElse("");
+        java.util.Map<String, String> upstreams = new java.util.LinkedHashMap<>();
         for (KdlNode child : node.children()) {
             switch (child.name()) {
                 case "configuration" -> {
@@ -71,7 +72,8 @@ final class PluginsReader extends KdlSchemaReader {
                     configuration = string(singleArgument(child), "configuration");
                 }
                 case "vm-configuration" -> vmConfiguration = string(singleArgument(child), "vm-configuration");
-                default -> unknownNode(child, "in wasm \"" + name + "\"", "configuration, vm-configuration");
+                case "upstream" -> upstream(child, upstreams);
+                default -> unknownNode(child, "in wasm \"" + name + "\"", "configuration, vm-configuration, upstream");
             }
         }
         boolean failOpen = node.property("fail-open").map(p -> bool(p.value(), "fail-open")).filter(b -> b != null).orElse(false);
@@ -91,7 +93,37 @@ final class PluginsReader extends KdlSchemaReader {
             return null;
         }
         return new PluginConfig(name, path, configuration == null ? "" : configuration, vmConfiguration == null ? "" : vmConfiguration,
-                failOpen, pages, timeout);
+                failOpen, pages, timeout, upstreams);
+    }
+
+    /** {@code upstream "name" "ip:port"}: a call-out target, by the name the plugin dispatches to. */
+    private void upstream(KdlNode node, java.util.Map<String, String> upstreams) {
+        allowedProperties(node, "upstream");
+        noChildren(node);
+        if (node.arguments().size() != 2) {
+            problems.add(where(node.position()), "upstream expects a name and an address (\"auth\" \"127.0.0.1:9100\"), found "
+                    + node.arguments().size() + " values");
+            return;
+        }
+        String upstream = string(node.arguments().get(0), "upstream");
+        String address = string(node.arguments().get(1), "upstream");
+        if (upstream == null || address == null) {
+            return;
+        }
+        int colon = address.lastIndexOf(':');
+        String ip = colon < 0 ? "" : address.substring(0, colon).replace("[", "").replace("]", "");
+        int port = -1;
+        try {
+            port = colon < 0 ? -1 : Integer.parseInt(address.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        if (io.netty.util.NetUtil.createByteArrayFromIpAddressString(ip) == null || port < 1 || port > 65535) {
+            problems.add(where(node.arguments().get(1).position()), "upstream \"" + upstream + "\": \"" + address
+                    + "\" is not an IP literal and port (127.0.0.1:9100, [::1]:9100)");
+        } else if (upstreams.putIfAbsent(upstream, address) != null) {
+            problems.add(where(node.position()), "upstream \"" + upstream + "\" is given twice");
+        }
     }
 
     private int positive(KdlNode node, String key, int fallback) {

@@ -70,6 +70,19 @@ class PluginsConfigTest {
     }
 
     @Test
+    void callOutUpstreamsAreNamedAddresses() throws Exception {
+        Path a = file("u.wasm", module("proxy_abi_version_0_2_1"));
+        RiverConfig c = parse("      wasm \"auth\" path=\"" + a + "\" {\n        upstream \"auth\" \"127.0.0.1:9100\"\n"
+                + "        upstream \"v6\" \"[::1]:9200\"\n      }");
+        assertThat(c.services().get(0).plugins().get(0).upstreams()).containsEntry("auth", "127.0.0.1:9100").containsEntry("v6", "[::1]:9200");
+        List<ConfigError> e = errors("      wasm \"auth\" path=\"" + a + "\" {\n        upstream \"auth\" \"auth.example:80\"\n      }");
+        assertThat(e).hasSize(1);
+        assertThat(e.get(0).line()).isEqualTo(11);
+        assertThat(e.get(0).column()).isEqualTo(25);
+        assertThat(e.get(0).message()).contains("not an IP literal and port");
+    }
+
+    @Test
     void aMissingFileIsALocatedError() {
         List<ConfigError> e = errors("      wasm \"gone\" path=\"" + dir.resolve("missing.wasm") + "\"");
         assertThat(e).hasSize(1);

@@ -31,8 +31,10 @@ final class Abi {
     // Map types.
     private static final int REQUEST_HEADERS = 0;
     private static final int RESPONSE_HEADERS = 2;
+    private static final int HTTP_CALL_RESPONSE_HEADERS = 6;
     // Buffer types.
     private static final int RESPONSE_BODY = 1;
+    private static final int HTTP_CALL_RESPONSE_BODY = 4;
     private static final int VM_CONFIGURATION = 6;
     private static final int PLUGIN_CONFIGURATION = 7;
 
@@ -181,6 +183,18 @@ final class Abi {
                 return r(OK);
             };
             case "proxy_done" -> (inst, a) -> r(OK);
+            case "proxy_dispatch_http_call", "proxy_http_call" -> (inst, a) -> {
+                List<Map.Entry<String, String>> pairs = deserialize(vm.bytes(a[2], a[3]));
+                if (pairs == null) {
+                    return r(BAD_ARGUMENT);
+                }
+                int token = vm.plugin.dispatch(vm, vm.string(a[0], a[1]), pairs, vm.bytes(a[4], a[5]), (int) a[8]);
+                if (token < 0) {
+                    return r(-token);
+                }
+                vm.writeI32(a[9], token);
+                return r(OK);
+            };
             default -> null;
         };
     }
@@ -206,6 +220,10 @@ final class Abi {
 
     /** The map's pairs, pseudo-headers first and names in lower case; null when the map does not exist now. */
     private static List<Map.Entry<String, String>> pairs(PluginVm vm, int type) {
+        if (type == HTTP_CALL_RESPONSE_HEADERS) {
+            PluginVm.Stream s = vm.current();
+            return s == null || s.callResponse == null ? null : s.callResponse.headers();
+        }
         HttpHeaders headers = headers(vm, type);
         if (headers == null) {
             return null;
@@ -353,6 +371,7 @@ final class Abi {
     private static byte[] buffer(PluginVm vm, int type) {
         return switch (type) {
             case RESPONSE_BODY -> vm.current() == null ? null : vm.current().body;
+            case HTTP_CALL_RESPONSE_BODY -> vm.current() == null || vm.current().callResponse == null ? null : vm.current().callResponse.body();
             case VM_CONFIGURATION -> vm.plugin.config().vmConfiguration().getBytes(StandardCharsets.UTF_8);
             case PLUGIN_CONFIGURATION -> vm.plugin.config().configuration().getBytes(StandardCharsets.UTF_8);
             default -> null;

@@ -37,6 +37,8 @@ final class PluginVm {
     static final int UNIMPLEMENTED = 12;
 
     static final int ROOT_CONTEXT = 1;
+    /** The most call-outs one request may have in flight. */
+    static final int MAX_CALLS_PER_REQUEST = 16;
     private static final long BASE = System.nanoTime();
     private static final long IDLE = 0;
     private static final long INTERRUPTING = -1;
@@ -64,6 +66,8 @@ final class PluginVm {
     private final ExportFunction onResponseHeaders;
     private final ExportFunction onResponseBody;
     private final ExportFunction onDone;
+    private final ExportFunction onHttpCallResponse;
+    private int nextToken = 1;
     private final ExportFunction onLog;
     private final ExportFunction onDelete;
     private final int requestHeadersArgs;
@@ -91,6 +95,7 @@ final class PluginVm {
         this.onResponseHeaders = export("proxy_on_response_headers");
         this.onResponseBody = export("proxy_on_response_body");
         this.onDone = export("proxy_on_done");
+        this.onHttpCallResponse = export("proxy_on_http_call_response");
         this.onLog = export("proxy_on_log");
         this.onDelete = export("proxy_on_delete");
         this.requestHeadersArgs = arity("proxy_on_request_headers");
@@ -169,6 +174,29 @@ final class PluginVm {
     /** {@code proxy_on_response_body} with the whole body collected in {@code s.body}. */
     int responseBody(Stream s) {
         return run(s, onResponseBody, s.id, s.body.length, 1);
+    }
+
+    /** A token for a new call-out of {@code s}, or -1 when it has too many in flight. */
+    int newCall(Stream s) {
+        if (s.pendingCalls >= MAX_CALLS_PER_REQUEST) {
+            return -1;
+        }
+        s.pendingCalls++;
+        return nextToken++;
+    }
+
+    /** {@code proxy_on_http_call_response} for {@code s}'s call {@code token}; {@code r} null when the call failed. */
+    void httpCallResponse(Stream s, int token, HttpCallout.Response r) {
+        s.pendingCalls--;
+        if (onHttpCallResponse == null) {
+            return;
+        }
+        s.callResponse = r;
+        try {
+            run(s, onHttpCallResponse, s.id, token, r == null ? 0 : r.headers().size(), r == null ? 0 : r.body().length, 0);
+        } finally {
+            s.callResponse = null;
+        }
     }
 
     /** The request ended: {@code proxy_on_done}, {@code proxy_on_log}, {@code proxy_on_delete}, then the context is gone. */
@@ -367,6 +395,12 @@ final class PluginVm {
         byte[] body;
         /** The response body collected so far (up to the limit), or null when it is not collected. */
         io.netty.buffer.CompositeByteBuf collecting;
+        /** The call-outs this request dispatched and not yet answered. */
+        int pendingCalls;
+        /** The paused request phase, completed when the plugin continues or answers; null when not paused. */
+        java.util.concurrent.CompletableFuture<river.proxy.Verdict> paused;
+        /** The answer of the call-out whose callback runs (map type 6, buffer type 4), or null. */
+        HttpCallout.Response callResponse;
         /** Whether the plugin asked to continue a paused request (proxy_continue_stream). */
         boolean continued;
 

@@ -18,7 +18,9 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
@@ -49,12 +51,22 @@ public final class WasmPlugin implements ProxyModule {
     private final List<String> routePaths;
     private final RequestContext.Key<PluginVm.Stream> key;
     private final ThreadLocal<PluginVm> vms = new ThreadLocal<>();
+    /** The service's pool for call-outs (null for a file service), and the configured call-out targets. */
+    private final river.upstream.ConnectionPool pool;
+    private final Map<String, river.upstream.Peer> upstreams = new HashMap<>();
     private final SharedData shared = new SharedData();
     private final PluginMetrics metrics = new PluginMetrics();
     private final AtomicLong failures = new AtomicLong();
     private final AtomicLong instantiations = new AtomicLong();
 
-    private WasmPlugin(PluginConfig config, WasmModule module, Function<Instance, Machine> machineFactory, List<String> routePaths) {
+    private WasmPlugin(PluginConfig config, WasmModule module, Function<Instance, Machine> machineFactory, List<String> routePaths,
+            river.upstream.ConnectionPool pool) {
+        this.pool = pool;
+        for (Map.Entry<String, String> u : config.upstreams().entrySet()) {
+            int colon = u.getValue().lastIndexOf(':');
+            upstreams.put(u.getKey(), river.upstream.Peer.of(u.getValue().substring(0, colon).replace("[", "").replace("]", ""),
+                    Integer.parseInt(u.getValue().substring(colon + 1)), 1));
+        }
         this.config = config;
         this.module = module;
         this.machineFactory = machineFactory;
@@ -63,7 +75,7 @@ public final class WasmPlugin implements ProxyModule {
     }
 
     /** Reads, parses and compiles the plugin ({@code routePaths}: the service's routes by index, for the route property). */
-    public static WasmPlugin load(PluginConfig config, List<String> routePaths) throws IOException {
+    public static WasmPlugin load(PluginConfig config, List<String> routePaths, river.upstream.ConnectionPool pool) throws IOException {
         WasmModule module;
         try {
             module = Parser.parse(config.path());
@@ -73,7 +85,7 @@ public final class WasmPlugin implements ProxyModule {
         long start = System.nanoTime();
         Function<Instance, Machine> compiled = MachineFactoryCompiler.compile(module);
         LOG.info("wasm plugin \"{}\": {} compiled in {} ms", config.name(), config.path(), (System.nanoTime() - start) / 1_000_000);
-        return new WasmPlugin(config, module, compiled, routePaths);
+        return new WasmPlugin(config, module, compiled, routePaths, pool);
     }
 
     @Override
@@ -158,8 +170,11 @@ public final class WasmPlugin implements ProxyModule {
             return CompletableFuture.completedFuture(local);
         }
         if (action != 0 && !s.continued) {
-            // A pause with nothing to resume it (dispatch_http_call is not implemented yet) would hang the request.
-            log(3, "paused the request headers; River does not support pausing yet, the request continues");
+            if (s.pendingCalls > 0) {
+                s.paused = new CompletableFuture<>(); // until a call-out's callback continues or answers
+                return s.paused;
+            }
+            log(3, "paused the request headers with no call-out to resume it; the request continues");
         }
         return Verdict.CONTINUE_NOW;
     }
@@ -263,6 +278,73 @@ public final class WasmPlugin implements ProxyModule {
             vm.finish(s);
         } catch (RuntimeException e) {
             failed(vm, "proxy_on_done/proxy_on_log", e);
+        }
+    }
+
+    /**
+     * {@code proxy_dispatch_http_call} from the VM's current request: the call's token, or minus the ABI
+     * error (BadArgument for an unknown upstream or too many calls, NotFound outside a request).
+     */
+    int dispatch(PluginVm vm, String upstream, List<Map.Entry<String, String>> headers, byte[] body, int timeoutMs) {
+        PluginVm.Stream s = vm.current();
+        river.upstream.Peer peer = upstreams.get(upstream);
+        if (s == null) {
+            return -PluginVm.NOT_FOUND;
+        }
+        if (peer == null || pool == null) {
+            log(3, "dispatch_http_call to \"" + upstream + "\", which is not one of its configured upstreams");
+            return -PluginVm.BAD_ARGUMENT;
+        }
+        if (!(io.netty.util.internal.ThreadExecutorMap.currentExecutor() instanceof io.netty.channel.EventLoop loop)) {
+            return -PluginVm.BAD_ARGUMENT;
+        }
+        int token = vm.newCall(s);
+        if (token < 0) {
+            return -PluginVm.BAD_ARGUMENT;
+        }
+        HttpCallout.send(pool, peer, loop, headers, body, timeoutMs <= 0 ? 1000 : Math.min(timeoutMs, 60_000),
+                response -> answered(vm, s, token, response));
+        return token;
+    }
+
+    /** A call-out's answer (null: failed or timed out), on the request's event loop. */
+    private void answered(PluginVm vm, PluginVm.Stream s, int token, HttpCallout.Response response) {
+        if (vm.broken() || vm.closed() || vm.stream(s.id) != s) {
+            if (s.paused != null) {
+                s.paused.complete(config.failOpen() ? Verdict.CONTINUE : Verdict.text(500, "Internal Server Error\n"));
+            }
+            return; // the request ended, or its VM failed meanwhile
+        }
+        try {
+            vm.httpCallResponse(s, token, response);
+        } catch (RuntimeException e) {
+            CompletionStage<Verdict> failure = failed(vm, "proxy_on_http_call_response", e);
+            if (s.paused != null) {
+                s.paused.complete(failure.toCompletableFuture().join());
+            }
+            return;
+        }
+        CompletableFuture<Verdict> paused = s.paused;
+        if (paused == null) {
+            if (s.local != null) {
+                s.local.discard();
+                s.local = null;
+            }
+            return;
+        }
+        if (s.local != null) {
+            Verdict.Respond local = s.local;
+            s.local = null;
+            s.paused = null;
+            s.ctx.rejectedBy(name());
+            paused.complete(local);
+        } else if (s.continued) {
+            s.paused = null;
+            paused.complete(Verdict.CONTINUE);
+        } else if (s.pendingCalls == 0) {
+            s.paused = null;
+            log(3, "kept the request paused after its last call-out answered; the request continues");
+            paused.complete(Verdict.CONTINUE);
         }
     }
 

@@ -22,6 +22,7 @@ import river.testsupport.TestOrigin;
 class WasmPluginTest {
     static Path dir;
     static TestOrigin origin;
+    static TestOrigin authOrigin;
     static RiverHarness river;
     static LogCapture log;
     /** Service name → the misbehaving plugin's configuration and extra properties. */
@@ -34,6 +35,12 @@ class WasmPluginTest {
         Path headers = Wat.compile("headers", dir);
         Path bad = Wat.compile("misbehaving", dir);
         Path bodyAndCounter = Wat.compile("body-and-counter", dir);
+        Path auth = Wat.compile("auth", dir);
+        authOrigin = new TestOrigin();
+        int closedPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            closedPort = s.getLocalPort(); // nothing listens there once closed
+        }
         origin = new TestOrigin();
         log = LogCapture.of("river.modules.wasm");
         BAD.put("trap-configure", "config=\"tc\"");
@@ -50,6 +57,8 @@ class WasmPluginTest {
         StringBuilder kdl = new StringBuilder("system {\n  threads-per-service 2\n}\nservices {\n");
         kdl.append(service("plain", ""));
         kdl.append(service("headers", "wasm \"headers\" path=\"" + headers + "\""));
+        kdl.append(service("auth", "wasm \"auth\" path=\"" + auth + "\" {\n        upstream \"auth\" \"" + authOrigin.address() + "\"\n      }"));
+        kdl.append(service("auth-down", "wasm \"auth-down\" path=\"" + auth + "\" {\n        upstream \"auth\" \"127.0.0.1:" + closedPort + "\"\n      }"));
         kdl.append(service("counter", "wasm \"counter\" path=\"" + bodyAndCounter + "\""));
         for (Map.Entry<String, String> e : BAD.entrySet()) {
             kdl.append(service(e.getKey(), "wasm \"" + e.getKey() + "\" path=\"" + bad + "\" " + e.getValue()));
@@ -69,6 +78,9 @@ class WasmPluginTest {
         }
         if (origin != null) {
             origin.close();
+        }
+        if (authOrigin != null) {
+            authOrigin.close();
         }
         if (log != null) {
             log.close();
@@ -100,6 +112,30 @@ class WasmPluginTest {
         assertThat(r.text()).isEqualTo("blocked by wasm\n");
         assertThat(origin.requestsReceived()).as("a blocked request never reaches the origin").isEqualTo(before);
         assertThat(r.headers()).as("the plugin's response phase runs for its own answer too").containsEntry("x-wasm-response", "yes");
+    }
+
+    @Test
+    void aRequestPausesForACallOutAndResumesOrIsRejectedOnItsAnswer() throws Exception {
+        int authBefore = authOrigin.requestsReceived();
+        int before = origin.requestsReceived();
+        RawHttp.Response allowed = get("auth", "/private", "x-token: t\r\n");
+        assertThat(allowed.status()).isEqualTo(200);
+        assertThat(authOrigin.lastSeen().uri()).isEqualTo("/status?code=200");
+        assertThat(origin.lastSeen().uri()).isEqualTo("/private");
+        RawHttp.Response denied = get("auth", "/private", "");
+        assertThat(denied.status()).isEqualTo(403);
+        assertThat(denied.text()).isEqualTo("denied by auth\n");
+        assertThat(authOrigin.lastSeen().uri()).isEqualTo("/status?code=403");
+        assertThat(authOrigin.requestsReceived()).isEqualTo(authBefore + 2);
+        assertThat(origin.requestsReceived()).as("only the allowed request reached the origin").isEqualTo(before + 1);
+    }
+
+    @Test
+    void aFailedCallOutIsAnsweredToThePlugin() throws Exception {
+        int before = origin.requestsReceived();
+        RawHttp.Response r = get("auth-down", "/private", "x-token: t\r\n");
+        assertThat(r.status()).as("the plugin saw no answer and refused").isEqualTo(403);
+        assertThat(origin.requestsReceived()).isEqualTo(before);
     }
 
     @Test

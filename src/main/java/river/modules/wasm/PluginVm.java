@@ -100,6 +100,10 @@ final class PluginVm {
         this.onDelete = export("proxy_on_delete");
         this.requestHeadersArgs = arity("proxy_on_request_headers");
         this.responseHeadersArgs = arity("proxy_on_response_headers");
+        if (module.startSection().isPresent()) {
+            int start = (int) module.startSection().get().startIndex(); // the module's own start function (AssemblyScript's runtime)
+            call(args -> instance.getMachine().call(start, args));
+        }
         if (export("_initialize") != null) {
             call(export("_initialize"));
         } else if (export("_start") != null) {
@@ -362,17 +366,15 @@ final class PluginVm {
 
     /** Copies {@code data} into memory the plugin allocates and stores its address and size at the two pointers. */
     int give(byte[] data, long ptrPtr, long sizePtr) {
-        int at = 0;
-        if (data.length > 0) {
-            if (alloc == null) {
-                return UNIMPLEMENTED;
-            }
-            at = (int) alloc.apply(data.length)[0];
-            if (at == 0) {
-                return INVALID_MEMORY_ACCESS;
-            }
-            memory.write(at, data);
+        if (alloc == null) {
+            return UNIMPLEMENTED;
         }
+        // Even an empty value gets a block of its own: AssemblyScript's SDK makes an ArrayBuffer of the pointer.
+        int at = (int) alloc.apply(data.length)[0];
+        if (at == 0 && data.length > 0) {
+            return INVALID_MEMORY_ACCESS;
+        }
+        memory.write(at, data);
         memory.writeI32((int) ptrPtr, at);
         memory.writeI32((int) sizePtr, data.length);
         return OK;

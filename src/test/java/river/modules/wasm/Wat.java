@@ -14,11 +14,26 @@ final class Wat {
 
     /** Whether wat2wasm is on the PATH; tests that need it are skipped (with this reason) when it is not. */
     static void assumeWat2Wasm() {
-        boolean found = false;
+        assumeTrue(onPath("wat2wasm"), "wat2wasm (Debian package wabt) is not installed: the WebAssembly plugin tests need it");
+    }
+
+    static boolean onPath(String program) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
-            found |= Files.isExecutable(Path.of(dir, "wat2wasm"));
+            if (Files.isExecutable(Path.of(dir, program))) {
+                return true;
+            }
         }
-        assumeTrue(found, "wat2wasm (Debian package wabt) is not installed: the WebAssembly plugin tests need it");
+        return false;
+    }
+
+    /** Runs a build tool in {@code dir}, failing with its output when it fails. */
+    static void run(Path dir, int timeoutSeconds, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        byte[] output = p.getInputStream().readAllBytes();
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            p.destroyForcibly();
+            throw new IOException(String.join(" ", command) + " failed in " + dir + ":\n" + new String(output));
+        }
     }
 
     /** Compiles the resource {@code wasm/<name>.wat} to {@code dir/<name>.wasm}. */
@@ -28,11 +43,7 @@ final class Wat {
             Files.copy(in, wat);
         }
         Path wasm = dir.resolve(name + ".wasm");
-        Process p = new ProcessBuilder("wat2wasm", wat.toString(), "-o", wasm.toString()).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException("wat2wasm " + wat + " failed: " + output);
-        }
+        run(dir, 60, "wat2wasm", wat.toString(), "-o", wasm.toString());
         return wasm;
     }
 }

@@ -50,13 +50,8 @@ class WasmAssemblyScriptTest {
     }
 
     @AfterAll
-    static void stop() {
-        if (river != null) {
-            river.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
+    static void stop() throws Exception {
+        Wat.closeAll(river, origin);
     }
 
     @Test

@@ -73,18 +73,7 @@ class WasmPluginTest {
 
     @AfterAll
     static void stop() throws Exception {
-        if (river != null) {
-            river.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
-        if (authOrigin != null) {
-            authOrigin.close();
-        }
-        if (log != null) {
-            log.close();
-        }
+        Wat.closeAll(river, origin, authOrigin, log);
     }
 
     private static RawHttp.Response get(String service, String path, String extraHeaders) throws Exception {

@@ -44,13 +44,8 @@ class WasmReloadTest {
     }
 
     @AfterAll
-    static void stop() {
-        if (river != null) {
-            river.close();
-        }
-        if (origin != null) {
-            origin.close();
-        }
+    static void stop() throws Exception {
+        Wat.closeAll(river, origin);
     }
 
     @Test

@@ -36,6 +36,15 @@ final class Wat {
         }
     }
 
+    /** Closes what a test class started, skipping what it never got to start. */
+    static void closeAll(AutoCloseable... started) throws Exception {
+        for (AutoCloseable c : started) {
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+
     /** Compiles the resource {@code wasm/<name>.wat} to {@code dir/<name>.wasm}. */
     static Path compile(String name, Path dir) throws IOException, InterruptedException {
         Path wat = dir.resolve(name + ".wat");

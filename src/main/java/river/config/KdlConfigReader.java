@@ -23,7 +23,7 @@ import river.kdl.KdlValue;
 final class KdlConfigReader extends KdlSchemaReader {
     private static final List<String> SERVICE_SECTIONS = List.of(
             "listeners", "connectors", "routes", "path-control", "rate-limiting", "file-server", "timeouts", "limits", "upstream-pool",
-            "normalization", "client-ip", "overload", "connection-filters", "compression");
+            "normalization", "client-ip", "overload", "connection-filters", "compression", "plugins");
     KdlConfigReader(Problems problems, Path workingDirectory) {
         super(problems, new ValueRules(problems, workingDirectory));
     }
@@ -230,7 +230,9 @@ final class KdlConfigReader extends KdlSchemaReader {
         KdlNode compressionNode = sections.get("compression");
         CompressionConfig compression = compressionNode == null ? CompressionConfig.defaults()
                 : new CompressionReader(problems, rules).compression(compressionNode);
-        return new ServiceConfig(node.name(), listeners, handler, pathControl, rateLimits, http, requestGuards, compression);
+        KdlNode pluginsNode = sections.get("plugins");
+        List<PluginConfig> plugins = pluginsNode == null ? List.of() : new PluginsReader(problems, rules).plugins(pluginsNode);
+        return new ServiceConfig(node.name(), listeners, handler, pathControl, rateLimits, http, requestGuards, compression, plugins);
     }
 
     // ---- engine settings --------------------------------------------------------------------------

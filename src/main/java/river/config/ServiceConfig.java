@@ -11,6 +11,7 @@ import java.util.List;
  * @param http the engine's limits and timeouts for this service
  * @param guards normalization, client address, overload and connection filters
  * @param compression response compression on the fly (off by default)
+ * @param plugins WebAssembly filters, in the order they run (docs/wasm.md)
  */
 public record ServiceConfig(
         String name,
@@ -20,10 +21,17 @@ public record ServiceConfig(
         List<RateLimitRule> rateLimits,
         HttpSettings http,
         RequestGuards guards,
-        CompressionConfig compression) {
+        CompressionConfig compression,
+        List<PluginConfig> plugins) {
     public ServiceConfig {
         listeners = List.copyOf(listeners);
         rateLimits = List.copyOf(rateLimits);
+        plugins = List.copyOf(plugins);
+    }
+
+    public ServiceConfig(String name, List<ListenerConfig> listeners, ServiceHandler handler, PathControlConfig pathControl,
+            List<RateLimitRule> rateLimits, HttpSettings http, RequestGuards guards, CompressionConfig compression) {
+        this(name, listeners, handler, pathControl, rateLimits, http, guards, compression, List.of());
     }
 
     public ServiceConfig(String name, List<ListenerConfig> listeners, ServiceHandler handler, PathControlConfig pathControl,

@@ -173,7 +173,9 @@ final class ServiceGeneration {
                     }
                     modules.add(new RoutingModule(routes, routed.noRouteStatus(), routed.noRouteBody()));
                 }
+                addPlugins(modules, service, pool); // after routing: a plugin sees the route that claimed the request
             } else if (handler instanceof ServiceHandler.FileServer files) {
+                addPlugins(modules, service, null);
                 modules.add(new FileServerModule(files, blocking));
             } else {
                 throw new IllegalStateException("unhandled kind of service handler: " + handler);
@@ -229,6 +231,13 @@ final class ServiceGeneration {
                 group.shutdownGracefully(0, 0, java.util.concurrent.TimeUnit.MILLISECONDS);
             }
             throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The service's WebAssembly plugins, in their configured order, each compiled once for this generation (docs/wasm.md). */
+    private static void addPlugins(List<ProxyModule> modules, ServiceConfig service, ConnectionPool pool) throws IOException {
+        for (river.config.PluginConfig plugin : service.plugins()) {
+            modules.add(river.modules.wasm.WasmPlugin.load(plugin, routePaths(service.handler()), pool));
         }
     }
 

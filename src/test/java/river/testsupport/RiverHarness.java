@@ -45,6 +45,14 @@ public final class RiverHarness implements AutoCloseable {
         server.close();
     }
 
+    /** One GET on a connection of its own to {@code service} ({@code extraHeaders}: lines ending in CRLF, or empty). */
+    public RawHttp.Response get(String service, String target, String extraHeaders) throws java.io.IOException {
+        try (RawHttp raw = new RawHttp(port(service))) {
+            raw.send("GET " + target + " HTTP/1.1\r\nHost: example.test\r\n" + extraHeaders + "Connection: close\r\n\r\n");
+            return raw.read();
+        }
+    }
+
     /** A proxy service named "proxy" on an ephemeral port in front of the given connectors. */
     public static String proxyConfig(int threads, String extraServiceNodes, String... connectors) {
         StringBuilder kdl = new StringBuilder("system {\n  threads-per-service ").append(threads).append("\n}\nservices {\n  proxy {\n")

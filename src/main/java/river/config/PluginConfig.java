@@ -1,0 +1,32 @@
+package river.config;
+
+import java.nio.file.Path;
+
+/**
+ * One entry of a service's {@code plugins} block: a proxy-wasm filter (docs/wasm.md).
+ *
+ * @param name the plugin's name (logs, metrics, the {@code plugin_name} property)
+ * @param path the {@code .wasm} file, checked to be a WebAssembly module exporting {@code proxy_abi_version_*}
+ * @param configuration what {@code proxy_on_configure} reads (the plugin configuration buffer), empty when none
+ * @param vmConfiguration what {@code proxy_on_vm_start} reads (the VM configuration buffer), empty when none
+ * @param failOpen whether a request whose plugin failed goes on as if the plugin were absent (else 500)
+ * @param maxMemoryPages the most 64 KiB pages the plugin's memory may grow to
+ * @param callTimeoutMs the time budget of one call into the plugin, after which it is interrupted
+ * @param upstreams what {@code proxy_dispatch_http_call} may call, by name: an IP literal and port each
+ */
+public record PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen,
+        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams) {
+    public PluginConfig {
+        upstreams = java.util.Map.copyOf(upstreams);
+    }
+
+    public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,
+            int callTimeoutMs) {
+        this(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, java.util.Map.of());
+    }
+
+    /** The memory limit when none is configured: 16 MiB. */
+    public static final int DEFAULT_MAX_MEMORY_PAGES = 256;
+    /** The time budget of a call when none is configured. */
+    public static final int DEFAULT_CALL_TIMEOUT_MS = 100;
+}

@@ -1,0 +1,382 @@
+package river.modules.wasm;
+
+import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultLastHttpContent;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import river.config.PluginConfig;
+import river.proxy.ProxyModule;
+import river.proxy.RequestContext;
+import river.proxy.Verdict;
+
+/**
+ * One configured proxy-wasm plugin as a River module (docs/wasm.md). The module is parsed and compiled
+ * to JVM bytecode once per configuration load; each event-loop thread instantiates it on its first
+ * request and keeps its own {@link PluginVm}, so the request path takes no lock. A call that fails
+ * (a trap, the time budget, memory past its limit) fails that request with 500, or lets it pass when
+ * the plugin is fail-open; it is logged and counted, and the thread's VM is replaced.
+ */
+public final class WasmPlugin implements ProxyModule {
+    private static final Logger LOG = LoggerFactory.getLogger(WasmPlugin.class);
+
+    /** The most response body collected for {@code proxy_on_response_body}. */
+    static final int MAX_BODY_BYTES = 1 << 20;
+
+    private final PluginConfig config;
+    private final WasmModule module;
+    private final Function<Instance, Machine> machineFactory;
+    private final List<String> routePaths;
+    private final RequestContext.Key<PluginVm.Stream> key;
+    private final ThreadLocal<PluginVm> vms = new ThreadLocal<>();
+    /** The service's pool for call-outs (null for a file service), and the configured call-out targets. */
+    private final river.upstream.ConnectionPool pool;
+    private final Map<String, river.upstream.Peer> upstreams = new HashMap<>();
+    private final SharedData shared = new SharedData();
+    private final PluginMetrics metrics = new PluginMetrics();
+    private final AtomicLong failures = new AtomicLong();
+    private final AtomicLong instantiations = new AtomicLong();
+
+    private WasmPlugin(PluginConfig config, WasmModule module, Function<Instance, Machine> machineFactory, List<String> routePaths,
+            river.upstream.ConnectionPool pool) {
+        this.pool = pool;
+        for (Map.Entry<String, String> u : config.upstreams().entrySet()) {
+            int colon = u.getValue().lastIndexOf(':');
+            upstreams.put(u.getKey(), river.upstream.Peer.of(u.getValue().substring(0, colon).replace("[", "").replace("]", ""),
+                    Integer.parseInt(u.getValue().substring(colon + 1)), 1));
+        }
+        this.config = config;
+        this.module = module;
+        this.machineFactory = machineFactory;
+        this.routePaths = List.copyOf(routePaths);
+        this.key = RequestContext.Key.of("wasm." + config.name(), PluginVm.Stream.class);
+    }
+
+    /** Reads, parses and compiles the plugin ({@code routePaths}: the service's routes by index, for the route property). */
+    public static WasmPlugin load(PluginConfig config, List<String> routePaths, river.upstream.ConnectionPool pool) throws IOException {
+        WasmModule module;
+        try {
+            module = Parser.parse(config.path());
+        } catch (RuntimeException e) {
+            throw new IOException("wasm plugin \"" + config.name() + "\": " + config.path() + " is not a valid module: " + e.getMessage(), e);
+        }
+        long start = System.nanoTime();
+        Function<Instance, Machine> compiled = MachineFactoryCompiler.compile(module);
+        LOG.info("wasm plugin \"{}\": {} compiled in {} ms", config.name(), config.path(), (System.nanoTime() - start) / 1_000_000);
+        return new WasmPlugin(config, module, compiled, routePaths, pool);
+    }
+
+    @Override
+    public String name() {
+        return "wasm:" + config.name();
+    }
+
+    PluginConfig config() {
+        return config;
+    }
+
+    WasmModule module() {
+        return module;
+    }
+
+    Function<Instance, Machine> machineFactory() {
+        return machineFactory;
+    }
+
+    SharedData shared() {
+        return shared;
+    }
+
+    PluginMetrics metrics() {
+        return metrics;
+    }
+
+    /** Calls into the plugin that failed (traps, budgets, memory), since this configuration loaded. */
+    public long failures() {
+        return failures.get();
+    }
+
+    /** VMs created: one per event-loop thread, plus one for each VM replaced after a failure. */
+    public long instantiations() {
+        return instantiations.get();
+    }
+
+    /** The level below which the plugin's log calls are dropped (the ABI's numbers: 0 trace … 5 critical). */
+    int logLevel() {
+        return LOG.isTraceEnabled() ? 0 : LOG.isDebugEnabled() ? 1 : LOG.isInfoEnabled() ? 2 : 3;
+    }
+
+    void log(int level, String message) {
+        String name = config.name();
+        switch (level) {
+            case 0 -> LOG.trace("wasm plugin \"{}\": {}", name, message);
+            case 1 -> LOG.debug("wasm plugin \"{}\": {}", name, message);
+            case 2 -> LOG.info("wasm plugin \"{}\": {}", name, message);
+            case 3 -> LOG.warn("wasm plugin \"{}\": {}", name, message);
+            default -> LOG.error("wasm plugin \"{}\": {}", name, message);
+        }
+    }
+
+    String routeName(int route) {
+        return route >= 0 && route < routePaths.size() ? routePaths.get(route) : "";
+    }
+
+    // ---- phases -------------------------------------------------------------------------------------
+
+    @Override
+    public CompletionStage<Verdict> onRequest(RequestContext ctx) {
+        PluginVm vm;
+        try {
+            vm = vm();
+        } catch (RuntimeException e) {
+            return failed(null, "instantiation", e);
+        }
+        PluginVm.Stream s;
+        int action;
+        try {
+            s = vm.open(ctx);
+            ctx.set(key, s);
+            action = vm.requestHeaders(s, ctx.request().headers().size() + 4, noBody(ctx.request()));
+        } catch (RuntimeException e) {
+            ctx.set(key, null);
+            return failed(vm, "proxy_on_request_headers", e);
+        }
+        if (s.local != null) {
+            Verdict.Respond local = s.local;
+            s.local = null;
+            ctx.rejectedBy(name());
+            return CompletableFuture.completedFuture(local);
+        }
+        if (action != 0 && !s.continued) {
+            if (s.pendingCalls > 0) {
+                s.paused = new CompletableFuture<>(); // until a call-out's callback continues or answers
+                return s.paused;
+            }
+            log(3, "paused the request headers with no call-out to resume it; the request continues");
+        }
+        return Verdict.CONTINUE_NOW;
+    }
+
+    @Override
+    public CompletionStage<Void> onResponse(RequestContext ctx, HttpResponse response) {
+        PluginVm.Stream s = ctx.get(key);
+        PluginVm vm = s == null ? null : vms.get();
+        if (vm == null || vm.broken() || vm.stream(s.id) != s) {
+            return DONE;
+        }
+        s.response = response;
+        try {
+            vm.responseHeaders(s, response.headers().size() + 1, noBody(response));
+        } catch (RuntimeException e) {
+            ctx.set(key, null);
+            CompletionStage<Verdict> failure = failed(vm, "proxy_on_response_headers", e);
+            if (failure.toCompletableFuture().join() instanceof Verdict.Respond) {
+                throw new IllegalStateException(name() + " failed in proxy_on_response_headers", e); // the engine answers 500
+            }
+            return DONE;
+        } finally {
+            s.response = null;
+        }
+        if (s.local != null) {
+            s.local.discard();
+            s.local = null;
+            log(3, "send_local_response in the response phase is not supported yet; the response goes on");
+        }
+        if (vm.wantsResponseBody() && !ctx.request().method().equals(io.netty.handler.codec.http.HttpMethod.HEAD)
+                && response.status().code() >= 200 && response.status().code() != 204 && response.status().code() != 304) {
+            response.headers().remove(HttpHeaderNames.CONTENT_LENGTH); // the plugin may change its length: sent chunked
+            s.collecting = Unpooled.compositeBuffer(1024);
+        }
+        return DONE;
+    }
+
+    /**
+     * The response body is collected up to {@link #MAX_BODY_BYTES} and given whole to
+     * {@code proxy_on_response_body}, whose (possibly rewritten) body goes on. A bigger body is sent on
+     * unchanged from where it was found too big.
+     */
+    @Override
+    public HttpContent onResponseBody(RequestContext ctx, HttpContent chunk) {
+        PluginVm.Stream s = ctx.get(key);
+        if (s == null || s.collecting == null) {
+            return chunk;
+        }
+        boolean last = chunk instanceof LastHttpContent;
+        CompositeByteBuf collected = s.collecting;
+        if (collected.readableBytes() + chunk.content().readableBytes() > MAX_BODY_BYTES) {
+            s.collecting = null;
+            collected.addComponent(true, chunk.content().retain());
+            HttpContent through = last ? new DefaultLastHttpContent(collected, ((LastHttpContent) chunk).trailingHeaders())
+                    : new DefaultHttpContent(collected);
+            chunk.release();
+            log(3, "response body over " + MAX_BODY_BYTES + " bytes: sent on without proxy_on_response_body");
+            return through;
+        }
+        collected.addComponent(true, chunk.content().retain());
+        if (!last) {
+            chunk.release();
+            return new DefaultHttpContent(Unpooled.EMPTY_BUFFER);
+        }
+        s.collecting = null;
+        s.body = ByteBufUtil.getBytes(collected);
+        collected.release();
+        DefaultLastHttpContent out = new DefaultLastHttpContent();
+        out.trailingHeaders().set(((LastHttpContent) chunk).trailingHeaders());
+        chunk.release();
+        PluginVm vm = vms.get();
+        try {
+            if (vm != null && !vm.broken() && vm.stream(s.id) == s) {
+                vm.responseBody(s);
+            }
+        } catch (RuntimeException e) {
+            failed(vm, "proxy_on_response_body", e); // the head is sent: the body goes on as it came
+        }
+        DefaultLastHttpContent rewritten = new DefaultLastHttpContent(Unpooled.wrappedBuffer(s.body));
+        rewritten.trailingHeaders().set(out.trailingHeaders());
+        s.body = null;
+        return rewritten;
+    }
+
+    @Override
+    public void onLogging(RequestContext ctx) {
+        PluginVm.Stream s = ctx.get(key);
+        if (s == null) {
+            return;
+        }
+        ctx.set(key, null);
+        if (s.collecting != null) {
+            s.collecting.release(); // the exchange ended before the body did
+            s.collecting = null;
+        }
+        PluginVm vm = vms.get();
+        if (vm == null || vm.broken() || vm.stream(s.id) != s) {
+            return;
+        }
+        try {
+            vm.finish(s);
+        } catch (RuntimeException e) {
+            failed(vm, "proxy_on_done/proxy_on_log", e);
+        }
+    }
+
+    /**
+     * {@code proxy_dispatch_http_call} from the VM's current request: the call's token, or minus the ABI
+     * error (BadArgument for an unknown upstream or too many calls, NotFound outside a request).
+     */
+    int dispatch(PluginVm vm, String upstream, List<Map.Entry<String, String>> headers, byte[] body, int timeoutMs) {
+        PluginVm.Stream s = vm.current();
+        river.upstream.Peer peer = upstreams.get(upstream);
+        if (s == null) {
+            return -PluginVm.NOT_FOUND;
+        }
+        if (peer == null || pool == null) {
+            log(3, "dispatch_http_call to \"" + upstream + "\", which is not one of its configured upstreams");
+            return -PluginVm.BAD_ARGUMENT;
+        }
+        if (!(io.netty.util.internal.ThreadExecutorMap.currentExecutor() instanceof io.netty.channel.EventLoop loop)) {
+            return -PluginVm.BAD_ARGUMENT;
+        }
+        int token = vm.newCall(s);
+        if (token < 0) {
+            return -PluginVm.BAD_ARGUMENT;
+        }
+        HttpCallout.send(pool, peer, loop, headers, body, timeoutMs <= 0 ? 1000 : Math.min(timeoutMs, 60_000),
+                response -> answered(vm, s, token, response));
+        return token;
+    }
+
+    /** A call-out's answer (null: failed or timed out), on the request's event loop. */
+    private void answered(PluginVm vm, PluginVm.Stream s, int token, HttpCallout.Response response) {
+        if (vm.broken() || vm.closed() || vm.stream(s.id) != s) {
+            if (s.paused != null) {
+                s.paused.complete(config.failOpen() ? Verdict.CONTINUE : Verdict.text(500, "Internal Server Error\n"));
+            }
+            return; // the request ended, or its VM failed meanwhile
+        }
+        try {
+            vm.httpCallResponse(s, token, response);
+        } catch (RuntimeException e) {
+            CompletionStage<Verdict> failure = failed(vm, "proxy_on_http_call_response", e);
+            if (s.paused != null) {
+                s.paused.complete(failure.toCompletableFuture().join());
+            }
+            return;
+        }
+        CompletableFuture<Verdict> paused = s.paused;
+        if (paused == null) {
+            if (s.local != null) {
+                s.local.discard();
+                s.local = null;
+            }
+            return;
+        }
+        if (s.local != null) {
+            Verdict.Respond local = s.local;
+            s.local = null;
+            s.paused = null;
+            s.ctx.rejectedBy(name());
+            paused.complete(local);
+        } else if (s.continued) {
+            s.paused = null;
+            paused.complete(Verdict.CONTINUE);
+        } else if (s.pendingCalls == 0) {
+            s.paused = null;
+            log(3, "kept the request paused after its last call-out answered; the request continues");
+            paused.complete(Verdict.CONTINUE);
+        }
+    }
+
+    private static boolean noBody(HttpMessage m) {
+        return HttpUtil.getContentLength(m, -1L) == 0
+                || (!m.headers().contains(HttpHeaderNames.CONTENT_LENGTH) && !m.headers().containsValue(HttpHeaderNames.TRANSFER_ENCODING,
+                        HttpHeaderValues.CHUNKED, true) && !(m instanceof HttpResponse));
+    }
+
+    /** This thread's VM, created on first use or after the last one failed. */
+    private PluginVm vm() {
+        PluginVm vm = vms.get();
+        if (vm == null) {
+            instantiations.incrementAndGet();
+            long start = System.nanoTime();
+            vm = new PluginVm(this);
+            vms.set(vm);
+            LOG.info("wasm plugin \"{}\": VM instantiated on {} in {} µs", config.name(), Thread.currentThread().getName(),
+                    (System.nanoTime() - start) / 1000);
+        }
+        return vm;
+    }
+
+    /** Contains a failed call: logs and counts it, replaces the thread's VM, and fails or passes the request. */
+    private CompletionStage<Verdict> failed(PluginVm vm, String callback, RuntimeException e) {
+        failures.incrementAndGet();
+        if (vm != null && vms.get() == vm) {
+            vms.remove();
+            vm.close();
+        }
+        LOG.warn("wasm plugin \"{}\" failed in {}: {}; its VM on this thread is replaced{}", config.name(), callback,
+                e.toString(), config.failOpen() ? ", the request goes on (fail-open)" : ", the request gets 500");
+        return config.failOpen() ? Verdict.CONTINUE_NOW : Verdict.textNow(500, "Internal Server Error\n");
+    }
+}

@@ -1,0 +1,41 @@
+;; Pauses each request for an HTTP call-out to the "auth" upstream and resumes it when the answer is
+;; 2xx, or answers 403 itself otherwise (a failed call-out included). A request carrying x-token is
+;; checked with GET /status?code=200, one without with GET /status?code=403 (the test origin answers
+;; with that status).
+(module
+  (import "env" "proxy_get_header_map_value" (func $get (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_dispatch_http_call" (func $dispatch (param i32 i32 i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_continue_stream" (func $continue (param i32) (result i32)))
+  (import "env" "proxy_send_local_response" (func $local (param i32 i32 i32 i32 i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 2)
+  (global $heap (mut i32) (i32.const 65536))
+  (data (i32.const 0) "x-token")
+  (data (i32.const 16) "auth")
+  (data (i32.const 32) ":status")
+  (data (i32.const 48) "denied by auth\n")
+  (data (i32.const 400) "\03\00\00\00\07\00\00\00\03\00\00\00\05\00\00\00\10\00\00\00\0a\00\00\00\04\00\00\00:method\00GET\00:path\00/status?code=200\00:authority\00auth\00")
+  (data (i32.const 500) "\03\00\00\00\07\00\00\00\03\00\00\00\05\00\00\00\10\00\00\00\0a\00\00\00\04\00\00\00:method\00GET\00:path\00/status?code=403\00:authority\00auth\00")
+  (func (export "proxy_abi_version_0_2_1"))
+  (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
+    (local $p i32)
+    (local.set $p (global.get $heap))
+    (global.set $heap (i32.add (global.get $heap) (local.get $size)))
+    (local.get $p))
+  (func (export "proxy_on_context_create") (param i32 i32))
+  (func (export "proxy_on_request_headers") (param $ctx i32) (param $n i32) (param $eos i32) (result i32)
+    (local $map i32)
+    (global.set $heap (i32.const 65536))
+    (local.set $map (select (i32.const 400) (i32.const 500)
+      (i32.eqz (call $get (i32.const 0) (i32.const 0) (i32.const 7) (i32.const 200) (i32.const 204)))))
+    (if (call $dispatch (i32.const 16) (i32.const 4) (local.get $map) (i32.const 79) (i32.const 0) (i32.const 0)
+          (i32.const 0) (i32.const 0) (i32.const 5000) (i32.const 300))
+      (then (unreachable)))
+    (i32.const 1))
+  (func (export "proxy_on_http_call_response") (param $ctx i32) (param $token i32) (param $headers i32) (param $body i32) (param $trailers i32)
+    (if (i32.eqz (call $get (i32.const 6) (i32.const 32) (i32.const 7) (i32.const 200) (i32.const 204)))
+      (then
+        (if (i32.eq (i32.load8_u (i32.load (i32.const 200))) (i32.const 50))
+          (then
+            (drop (call $continue (i32.const 0)))
+            (return)))))
+    (drop (call $local (i32.const 403) (i32.const 0) (i32.const 0) (i32.const 48) (i32.const 15) (i32.const 0) (i32.const 0) (i32.const -1)))))

@@ -50,9 +50,7 @@ class AcmeChallengeListenerTest {
 
     @Test
     void theChallengeListenerAnswersHttp01AndRedirectsTheRest() throws Exception {
-        String kdl = "acme {\n  provider \"" + pebble.directoryUrl() + "\"\n  accept-terms-of-service true\n"
-                + "  store-dir \"" + dir.resolve("store") + "\"\n  ca-certificate-path \"" + pebble.caCertificate() + "\"\n"
-                + "  challenge-listener \"127.0.0.1:" + challengePort + "\"\n}\n"
+        String kdl = pebble.acmeSection(dir.resolve("store"), "  challenge-listener \"127.0.0.1:" + challengePort + "\"\n")
                 + "services {\n  Secure {\n    listeners {\n      \"127.0.0.1:0\" acme-domains=\"" + NAMES.get(0) + "\"\n    }\n"
                 + "    connectors {\n      \"" + origin.address() + "\"\n    }\n  }\n}\n";
         try (LogCapture log = LogCapture.of("river"); RiverHarness river = RiverHarness.start(kdl)) {

@@ -59,8 +59,7 @@ class AcmePebbleTest {
     }
 
     private static String config(Path store, String extra) throws Exception {
-        return "acme {\n  provider \"" + pebble.directoryUrl() + "\"\n  accept-terms-of-service true\n  contact \"mailto:ops@river-acme.test\"\n"
-                + "  store-dir \"" + store + "\"\n  ca-certificate-path \"" + pebble.caCertificate() + "\"\n" + extra + "}\n"
+        return pebble.acmeSection(store, "  contact \"mailto:ops@river-acme.test\"\n" + extra)
                 + "services {\n  web {\n    listeners {\n      \"127.0.0.1:" + httpPort + "\"\n"
                 + "      \"127.0.0.1:0\" acme-domains=\"" + String.join(", ", NAMES) + "\"\n    }\n"
                 + "    connectors {\n      \"" + origin.address() + "\"\n    }\n  }\n}\n";

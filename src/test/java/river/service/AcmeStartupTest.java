@@ -52,8 +52,7 @@ class AcmeStartupTest {
     /** A web service on the HTTP-01 port, and a secure one whose one TLS listener manages NAMES (with a static certificate beside). */
     private static RiverConfig config(Path store, boolean fallback) throws Exception {
         TestPki.Pair staticPair = TestPki.server("fallback.test");
-        String kdl = "acme {\n  provider \"" + pebble.directoryUrl() + "\"\n  accept-terms-of-service true\n"
-                + "  store-dir \"" + store + "\"\n  ca-certificate-path \"" + pebble.caCertificate() + "\"\n}\n"
+        String kdl = pebble.acmeSection(store, "")
                 + "services {\n  web {\n    listeners {\n      \"127.0.0.1:" + httpPort + "\"\n    }\n    connectors {\n      \"" + origin.address() + "\"\n    }\n  }\n"
                 + "  secure {\n    listeners {\n      \"127.0.0.1:0\" acme-domains=\"" + NAMES.get(0) + "\""
                 + (fallback ? " cert-path=\"" + staticPair.cert() + "\" key-path=\"" + staticPair.key() + "\"" : "") + "\n    }\n"

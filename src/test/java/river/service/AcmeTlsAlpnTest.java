@@ -49,8 +49,7 @@ class AcmeTlsAlpnTest {
 
     @Test
     void aCertificateOverTlsAlpn01ServedByRiver() throws Exception {
-        String kdl = "acme {\n  provider \"" + pebble.directoryUrl() + "\"\n  accept-terms-of-service true\n  challenge \"tls-alpn-01\"\n"
-                + "  store-dir \"" + dir.resolve("store") + "\"\n  ca-certificate-path \"" + pebble.caCertificate() + "\"\n}\n"
+        String kdl = pebble.acmeSection(dir.resolve("store"), "  challenge \"tls-alpn-01\"\n")
                 + "services {\n  secure {\n    listeners {\n      \"127.0.0.1:" + tlsPort + "\" acme-domains=\"" + NAMES.get(0) + "\"\n    }\n"
                 + "    connectors {\n      \"" + origin.address() + "\"\n    }\n  }\n}\n";
         try (LogCapture log = LogCapture.of(AcmeClient.class.getName()); RiverHarness river = RiverHarness.start(kdl)) {

@@ -86,6 +86,15 @@ public final class Pebble implements AutoCloseable {
         return "https://localhost:" + acmePort + "/dir";
     }
 
+    /**
+     * River's {@code acme} section for this Pebble: provider, terms accepted, {@code store}, the CA certificate
+     * River trusts for Pebble's HTTPS, then {@code extra} (further lines, each ending in a newline).
+     */
+    public String acmeSection(Path store, String extra) throws IOException, InterruptedException {
+        return "acme {\n  provider \"" + directoryUrl() + "\"\n  accept-terms-of-service true\n"
+                + "  store-dir \"" + store + "\"\n  ca-certificate-path \"" + caCertificate() + "\"\n" + extra + "}\n";
+    }
+
     /** What River trusts for Pebble's HTTPS ({@code ca-certificate-path}). */
     public Path caCertificate() throws IOException, InterruptedException {
         return TestPki.caCertificate();

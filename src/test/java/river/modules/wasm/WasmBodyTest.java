@@ -17,7 +17,8 @@ import river.testsupport.TestOrigin;
  * proxy-wasm bodies and the response phase (src/test/resources/wasm/bodies.wat), through the real
  * River in front of a real origin: a request body buffered and rewritten (the origin sees the new
  * body and its length), one over the bound (413), a request and a response body streamed piece by
- * piece, a response paused for a call-out, and a response replaced from the response headers callback.
+ * piece, a response paused for a call-out, a response replaced from the response headers callback,
+ * and trailers read and added both ways (chunked HTTP/1.1).
  */
 class WasmBodyTest {
     static Path dir;
@@ -42,6 +43,7 @@ class WasmBodyTest {
         kdl.append(service("stream-response", "wasm \"stream-response\" path=\"" + bodies + "\" config=\"ps\" max-body-bytes=65536"));
         kdl.append(service("pause-response", "wasm \"pause-response\" path=\"" + bodies + "\" config=\"pc\"" + auth));
         kdl.append(service("local-response", "wasm \"local-response\" path=\"" + bodies + "\" config=\"lr\""));
+        kdl.append(service("trailers", "wasm \"trailers\" path=\"" + bodies + "\" config=\"tr\""));
         river = RiverHarness.start(kdl.append("}\n").toString());
     }
 
@@ -150,5 +152,21 @@ class WasmBodyTest {
         assertThat(r.text()).isEqualTo("replaced by wasm\n");
         assertThat(r.headers()).containsEntry("x-replaced", "yes").doesNotContainKey("x-origin");
         assertThat(origin.requestsReceived()).isEqualTo(before + 1);
+    }
+
+    @Test
+    void trailersAreReadAndAddedBothWays() throws Exception {
+        try (RawHttp c = new RawHttp(river.port("trailers"))) {
+            c.send("POST /trailers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTE: trailers\r\n\r\n"
+                    + "4\r\nbody\r\n0\r\nx-checksum: c0ffee\r\n\r\n");
+            RawHttp.Response r = c.read();
+            assertThat(r.status()).isEqualTo(200);
+            assertThat(r.text()).isEqualTo("with trailers\n");
+            // The origin echoes the request's trailers: the plugin's proxy_on_request_trailers added x-wasm-saw.
+            assertThat(r.trailers()).containsEntry("x-checksum", "c0ffee").containsEntry("x-wasm-saw", "c0ffee")
+                    .containsEntry("x-origin-trailer", "yes")
+                    .as("added by proxy_on_response_trailers").containsEntry("x-wasm-trailer", "added");
+        }
+        assertThat(origin.lastSeen().bodySha256()).isEqualTo(TestOrigin.sha256("body".getBytes(StandardCharsets.US_ASCII)));
     }
 }

@@ -223,6 +223,7 @@ public final class WasmPlugin implements ProxyModule {
             action = vm.responseHeaders(s, response.headers().size() + 1, noBody(response));
         } catch (RuntimeException e) {
             ctx.set(key, null);
+            s.requestBody.release(); // what a streaming plugin was still keeping of the request
             CompletionStage<Verdict> failure = failed(vm, "proxy_on_response_headers", e);
             if (failure.toCompletableFuture().join() instanceof Verdict.Respond) {
                 throw new IllegalStateException(name() + " failed in proxy_on_response_headers", e); // the engine answers 500

@@ -256,7 +256,11 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
             String root = base.get().toExternalForm();
             URL url = URI.create((root.endsWith("/") ? root : root + "/") + AriIdentifier.of(certificate.leaf())).toURL();
             RenewalInfo info = account.bindRenewalInfo(url);
-            Optional<java.time.Instant> retryAfter = info.fetch();
+            Optional<java.time.Instant> fetched = info.fetch();
+            // acme4j resolves Retry-After's delay against the system clock, the schedule runs on the injected one (the same
+            // in production): kept as the delay, in the header's whole seconds.
+            long delay = Math.round(Duration.between(java.time.Instant.now(), fetched.orElse(java.time.Instant.now())).toMillis() / 1000.0);
+            Optional<java.time.Instant> retryAfter = fetched.map(at -> clock.instant().plusSeconds(delay));
             java.time.Instant start = info.getSuggestedWindowStart();
             java.time.Instant end = info.getSuggestedWindowEnd();
             if (!end.isAfter(start)) {
@@ -267,7 +271,7 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
             return new RenewalInfoAnswer.Failed(false, true, "invalid answer: " + e.getMessage());
         } catch (AcmeServerException e) {
             return new RenewalInfoAnswer.Failed("serverInternal".equals(AcmeUtils.stripErrorPrefix(String.valueOf(e.getType()))), false,
-                    e.getProblem().toString());
+                    CertificateManager.describe(e));
         } catch (AcmeNetworkException e) {
             boolean refused = e.getCause() instanceof java.net.ConnectException || e.getCause() instanceof java.net.UnknownHostException;
             return new RenewalInfoAnswer.Failed(!refused, false, CertificateManager.describe(e));

@@ -257,9 +257,9 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
             URL url = URI.create((root.endsWith("/") ? root : root + "/") + AriIdentifier.of(certificate.leaf())).toURL();
             RenewalInfo info = account.bindRenewalInfo(url);
             Optional<java.time.Instant> fetched = info.fetch();
-            // acme4j resolves Retry-After's delay against the system clock, the schedule runs on the injected one (the same
-            // in production): kept as the delay, in the header's whole seconds.
-            long delay = Math.round(Duration.between(java.time.Instant.now(), fetched.orElse(java.time.Instant.now())).toMillis() / 1000.0);
+            // acme4j adds Retry-After's seconds to the answer's Date (whole seconds, the CA's clock); the schedule runs on the
+            // injected clock (the system's in production): kept as a delay from now, rounded up to whole seconds.
+            long delay = -Math.floorDiv(-Duration.between(java.time.Instant.now(), fetched.orElse(java.time.Instant.now())).toMillis(), 1000);
             Optional<java.time.Instant> retryAfter = fetched.map(at -> clock.instant().plusSeconds(delay));
             java.time.Instant start = info.getSuggestedWindowStart();
             java.time.Instant end = info.getSuggestedWindowEnd();

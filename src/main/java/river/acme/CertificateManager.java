@@ -61,7 +61,8 @@ public final class CertificateManager {
 
     /**
      * With renewal information: each certificate's window is asked for when it is installed and again at each answer's
-     * Retry-After, and a certificate with a window is renewed at a time drawn in it instead of by {@code rule}.
+     * Retry-After, and a certificate with a window is renewed at a time drawn in it instead of by {@code rule}
+     * ({@code renewalInfo} null: never asked, {@code rule} only). What happens is counted in {@code metrics}.
      */
     public CertificateManager(CertificateStore store, Issuer issuer, RenewalInfoSource renewalInfo, CertificateInstaller installer,
             AcmeConfig.Renewal rule, Clock clock, RandomGenerator random, AcmeMetrics metrics) {

@@ -24,7 +24,9 @@ import org.shredzone.acme4j.AccountBuilder;
 import org.shredzone.acme4j.Authorization;
 import org.shredzone.acme4j.Login;
 import org.shredzone.acme4j.Order;
+import org.shredzone.acme4j.OrderBuilder;
 import org.shredzone.acme4j.Problem;
+import org.shredzone.acme4j.RenewalInfo;
 import org.shredzone.acme4j.Session;
 import org.shredzone.acme4j.Status;
 import org.shredzone.acme4j.challenge.Challenge;
@@ -32,9 +34,13 @@ import org.shredzone.acme4j.challenge.Dns01Challenge;
 import org.shredzone.acme4j.challenge.Http01Challenge;
 import org.shredzone.acme4j.challenge.TlsAlpn01Challenge;
 import org.shredzone.acme4j.connector.NetworkSettings;
+import org.shredzone.acme4j.connector.Resource;
 import org.shredzone.acme4j.exception.AcmeException;
+import org.shredzone.acme4j.exception.AcmeNetworkException;
+import org.shredzone.acme4j.exception.AcmeProtocolException;
 import org.shredzone.acme4j.exception.AcmeServerException;
 import org.shredzone.acme4j.provider.GenericAcmeProvider;
+import org.shredzone.acme4j.toolbox.AcmeUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import river.config.AcmeConfig;
@@ -46,7 +52,7 @@ import river.config.AcmeConfig;
  * new key (ECDSA P-256 unless configured) and the chain. Every step is logged with its name, every failure with the
  * CA's problem document. Blocking: runs on the ACME thread only.
  */
-public final class AcmeClient implements CertificateManager.Issuer {
+public final class AcmeClient implements CertificateManager.Issuer, CertificateManager.RenewalInfoSource {
     private static final Logger LOG = LoggerFactory.getLogger(AcmeClient.class);
     static final Duration CHALLENGE_TIMEOUT = Duration.ofMinutes(3);
     static final Duration ORDER_TIMEOUT = Duration.ofMinutes(3);
@@ -81,11 +87,59 @@ public final class AcmeClient implements CertificateManager.Issuer {
         this.clock = clock;
     }
 
+    /** The problem type a CA answers a {@code replaces} with when that certificate was already replaced (RFC 9773 §5). */
+    static final String ALREADY_REPLACED = "urn:ietf:params:acme:error:alreadyReplaced";
+
+    /** Proving control of a name failed: the CA found the challenge invalid, did not offer it, or River could not set it up. */
+    static final class ChallengeFailed extends AcmeException {
+        ChallengeFailed(String message, Throwable cause) {
+            super(message, cause);
+        }
+    }
+
     @Override
     public StoredCertificate issue(List<String> names) throws Exception {
+        return order(names, null);
+    }
+
+    /**
+     * A renewal: when the CA's directory offers renewalInfo (RFC 9773), the order names the certificate it replaces; if
+     * the CA answers that one was already replaced (by an order whose certificate River never stored), it is ordered
+     * again without.
+     */
+    @Override
+    public StoredCertificate renew(List<String> names, StoredCertificate previous) throws Exception {
+        String replaces = null;
+        if (login().getSession().resourceUrlOptional(Resource.RENEWAL_INFO).isPresent()) {
+            try {
+                replaces = AriIdentifier.of(previous.leaf());
+            } catch (IllegalArgumentException e) {
+                LOG.warn("ACME: the certificate for {} cannot be named in replaces ({}); ordering without", names, e.getMessage());
+            }
+        }
+        if (replaces == null) {
+            return order(names, null);
+        }
+        try {
+            return order(names, replaces);
+        } catch (AcmeServerException e) {
+            if (!ALREADY_REPLACED.equals(String.valueOf(e.getType()))) {
+                throw e;
+            }
+            LOG.warn("ACME: the CA says the certificate {} for {} was already replaced ({}); ordering without replaces", replaces, names,
+                    e.getProblem());
+            return order(names, null);
+        }
+    }
+
+    private StoredCertificate order(List<String> names, String replaces) throws Exception {
         Login account = login();
-        Order order = account.newOrder().domains(names).create();
-        LOG.info("ACME: order {} for {} created", order.getLocation(), names);
+        OrderBuilder builder = account.newOrder().domains(names);
+        if (replaces != null) {
+            builder.replaces(replaces);
+        }
+        Order order = builder.create();
+        LOG.info("ACME: order {} for {} created{}", order.getLocation(), names, replaces == null ? "" : " (replacing " + replaces + ")");
         for (Authorization authorization : order.getAuthorizations()) {
             if (authorization.getStatus() != Status.VALID) {
                 authorize(authorization);
@@ -116,7 +170,7 @@ public final class AcmeClient implements CertificateManager.Issuer {
             case HTTP_01 -> {
                 Http01Challenge challenge = find(authorization, Http01Challenge.class, name, type);
                 if (!board.publish(challenge.getToken(), challenge.getAuthorization())) {
-                    throw new IOException("too many HTTP-01 tokens in flight (" + ChallengeBoard.MAX_TOKENS + ")");
+                    throw new ChallengeFailed("too many HTTP-01 tokens in flight (" + ChallengeBoard.MAX_TOKENS + ")", null);
                 }
                 try {
                     complete(challenge, name, type);
@@ -140,7 +194,11 @@ public final class AcmeClient implements CertificateManager.Issuer {
                 String record = challenge.getRRName(authorization.getIdentifier());
                 record = record.endsWith(".") ? record.substring(0, record.length() - 1) : record;
                 String value = challenge.getDigest();
-                hook.run(script, "set", record, value);
+                try {
+                    hook.run(script, "set", record, value);
+                } catch (IOException e) {
+                    throw new ChallengeFailed(e.getMessage(), e);
+                }
                 try {
                     if (config.dnsPropagationSeconds() > 0) {
                         LOG.info("ACME: waiting {} s for {} to propagate (dns-propagation-seconds)", config.dnsPropagationSeconds(), record);
@@ -160,15 +218,16 @@ public final class AcmeClient implements CertificateManager.Issuer {
 
     private static <C extends Challenge> C find(Authorization authorization, Class<C> type, String name, AcmeConfig.Challenge wanted)
             throws AcmeException {
-        return authorization.findChallenge(type).orElseThrow(() -> new AcmeException("the CA offers no " + wanted.wireName()
-                + " challenge for " + name + " (it offers " + authorization.getChallenges().stream().map(Challenge::getType).toList() + ")"));
+        return authorization.findChallenge(type).orElseThrow(() -> new ChallengeFailed("the CA offers no " + wanted.wireName()
+                + " challenge for " + name + " (it offers " + authorization.getChallenges().stream().map(Challenge::getType).toList() + ")", null));
     }
 
     private static void complete(Challenge challenge, String name, AcmeConfig.Challenge type) throws Exception {
         challenge.trigger();
         Status status = challenge.waitForCompletion(CHALLENGE_TIMEOUT);
         if (status != Status.VALID) {
-            throw failure(type.wireName() + " challenge for " + name + " is " + status, challenge.getError());
+            String what = type.wireName() + " challenge for " + name + " is " + status;
+            throw new ChallengeFailed(challenge.getError().map(p -> what + ": " + p).orElse(what), null);
         }
         LOG.info("ACME: {} challenge for {} is valid", type.wireName(), name);
     }
@@ -180,6 +239,49 @@ public final class AcmeClient implements CertificateManager.Issuer {
                 return what + ": " + p;
             }
         }).orElseGet(() -> new AcmeException(what));
+    }
+
+    /**
+     * RFC 9773 §4.1: an unauthenticated GET of {@code renewalInfo/<certificate's identifier>}, classified by §4.3.3:
+     * 5xx and timeouts are temporary, everything else (a 4xx, a refused connection, an invalid answer) long-term.
+     */
+    @Override
+    public RenewalInfoAnswer renewalInfo(StoredCertificate certificate) {
+        try {
+            Login account = login();
+            Optional<URL> base = account.getSession().resourceUrlOptional(Resource.RENEWAL_INFO);
+            if (base.isEmpty()) {
+                return new RenewalInfoAnswer.Unsupported();
+            }
+            String root = base.get().toExternalForm();
+            URL url = URI.create((root.endsWith("/") ? root : root + "/") + AriIdentifier.of(certificate.leaf())).toURL();
+            RenewalInfo info = account.bindRenewalInfo(url);
+            Optional<java.time.Instant> fetched = info.fetch();
+            // acme4j adds Retry-After's seconds to the answer's Date (whole seconds, the CA's clock); the schedule runs on the
+            // injected clock (the system's in production): kept as a delay from now, rounded up to whole seconds.
+            long delay = -Math.floorDiv(-Duration.between(java.time.Instant.now(), fetched.orElse(java.time.Instant.now())).toMillis(), 1000);
+            Optional<java.time.Instant> retryAfter = fetched.map(at -> clock.instant().plusSeconds(delay));
+            java.time.Instant start = info.getSuggestedWindowStart();
+            java.time.Instant end = info.getSuggestedWindowEnd();
+            if (!end.isAfter(start)) {
+                return new RenewalInfoAnswer.Failed(false, true, url + " answered a window that ends (" + end + ") before it starts (" + start + ")");
+            }
+            return new RenewalInfoAnswer.Window(start, end, info.getExplanation().map(URL::toString), retryAfter);
+        } catch (AcmeProtocolException | IllegalArgumentException | java.time.DateTimeException e) {
+            return new RenewalInfoAnswer.Failed(false, true, "invalid answer: " + e.getMessage());
+        } catch (AcmeServerException e) {
+            return new RenewalInfoAnswer.Failed("serverInternal".equals(AcmeUtils.stripErrorPrefix(String.valueOf(e.getType()))), false,
+                    CertificateManager.describe(e));
+        } catch (AcmeNetworkException e) {
+            boolean refused = e.getCause() instanceof java.net.ConnectException || e.getCause() instanceof java.net.UnknownHostException;
+            return new RenewalInfoAnswer.Failed(!refused, false, CertificateManager.describe(e));
+        } catch (AcmeException e) {
+            // acme4j's "HTTP 503" for an error answer without a problem document
+            String message = String.valueOf(e.getMessage());
+            return new RenewalInfoAnswer.Failed(message.matches("HTTP 5\\d\\d"), false, message);
+        } catch (IOException | GeneralSecurityException | RuntimeException e) {
+            return new RenewalInfoAnswer.Failed(false, false, CertificateManager.describe(e));
+        }
     }
 
     /** The account: the stored key and URL when there are both, otherwise registered (or found again by its key) at the CA. */

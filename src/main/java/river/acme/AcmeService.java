@@ -51,11 +51,18 @@ public final class AcmeService implements AutoCloseable {
      * nothing is ordered until {@link #wake} (once the listeners that answer challenges are bound).
      */
     public static AcmeService open(AcmeConfig config, CertificateInstaller installer, List<List<String>> nameSets) throws IOException {
+        return open(config, installer, nameSets, AcmeMetrics.unregistered());
+    }
+
+    /** As {@link #open(AcmeConfig, CertificateInstaller, List)}, counting in {@code metrics} (the process's registry). */
+    public static AcmeService open(AcmeConfig config, CertificateInstaller installer, List<List<String>> nameSets, AcmeMetrics metrics)
+            throws IOException {
         Clock clock = Clock.systemUTC();
         CertificateStore store = CertificateStore.open(config);
         ChallengeBoard board = new ChallengeBoard();
         AcmeClient client = new AcmeClient(config, store, board, installer, d -> Thread.sleep(d.toMillis()), clock);
-        CertificateManager manager = new CertificateManager(store, client, installer, config.renewal(), clock, new SplittableRandom());
+        CertificateManager manager = new CertificateManager(store, client, client, installer, config.renewal(), clock, new SplittableRandom(),
+                metrics);
         AcmeService service = new AcmeService(config, board, manager, clock, store);
         nameSets.forEach(manager::manage);
         LOG.info("ACME: {} certificate(s) managed with {}, store {}", nameSets.size(), config.directory(), store.dir());

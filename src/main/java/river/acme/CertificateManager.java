@@ -30,6 +30,16 @@ public final class CertificateManager {
     /** Obtains a new certificate for a set of names (an ACME order); blocking. */
     public interface Issuer {
         StoredCertificate issue(List<String> names) throws Exception;
+
+        /** A certificate replacing {@code previous} (an order naming it in {@code replaces} when the CA knows ARI). */
+        default StoredCertificate renew(List<String> names, StoredCertificate previous) throws Exception {
+            return issue(names);
+        }
+    }
+
+    /** Asks the CA for a certificate's renewal information (RFC 9773); blocking, never throws. */
+    public interface RenewalInfoSource {
+        RenewalInfoAnswer renewalInfo(StoredCertificate certificate);
     }
 
     private final CertificateStore store;
@@ -38,18 +48,33 @@ public final class CertificateManager {
     private final AcmeConfig.Renewal rule;
     private final Clock clock;
     private final RandomGenerator random;
+    private final RenewalInfoSource renewalInfo;
+    private final AcmeMetrics metrics;
     private final Map<List<String>, Managed> managed = new LinkedHashMap<>();
     private final List<Consumer<List<String>>> installedListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<List<String>>> failedListeners = new CopyOnWriteArrayList<>();
 
     public CertificateManager(CertificateStore store, Issuer issuer, CertificateInstaller installer, AcmeConfig.Renewal rule, Clock clock,
             RandomGenerator random) {
+        this(store, issuer, null, installer, rule, clock, random, AcmeMetrics.unregistered());
+    }
+
+    /**
+     * With renewal information: each certificate's window is asked for when it is installed and again at each answer's
+     * Retry-After, and a certificate with a window is renewed at a time drawn in it instead of by {@code rule}
+     * ({@code renewalInfo} null: never asked, {@code rule} only). What happens is counted in {@code metrics}.
+     */
+    public CertificateManager(CertificateStore store, Issuer issuer, RenewalInfoSource renewalInfo, CertificateInstaller installer,
+            AcmeConfig.Renewal rule, Clock clock, RandomGenerator random, AcmeMetrics metrics) {
         this.store = store;
         this.issuer = issuer;
+        this.renewalInfo = renewalInfo;
         this.installer = installer;
         this.rule = rule;
         this.clock = clock;
         this.random = random;
+        this.metrics = metrics;
+        metrics.watch(this::nextOrders);
     }
 
     /** Called with a set's names each time a certificate for it is installed (from the store or a new order). */
@@ -77,7 +102,7 @@ public final class CertificateManager {
         Instant now = clock.instant();
         if (stored.isPresent()) {
             adopt(m, stored.get(), "from the store");
-            m.nextAttempt = RenewalTimes.dueAt(rule, m.current).isAfter(now) ? nextAfterSuccess(m, now) : now;
+            m.nextAttempt = dueAt(m).isAfter(now) ? nextAfterSuccess(m, now) : now;
         } else {
             LOG.info("ACME: no stored certificate for {}; ordering one", key);
             m.nextAttempt = now;
@@ -106,6 +131,25 @@ public final class CertificateManager {
     public synchronized Optional<Instant> nextAttempt(List<String> names) {
         Managed m = managed.get(List.copyOf(names));
         return m == null ? Optional.empty() : Optional.of(m.nextAttempt);
+    }
+
+    /** When each set is next ordered and why then (the metrics' gauge). */
+    synchronized Map<List<String>, AcmeMetrics.NextOrder> nextOrders() {
+        Map<List<String>, AcmeMetrics.NextOrder> out = new LinkedHashMap<>();
+        for (Managed m : managed.values()) {
+            if (m.current == null || m.failures > 0) {
+                out.put(m.names, new AcmeMetrics.NextOrder(m.nextAttempt, AcmeMetrics.Schedule.RETRY));
+            } else {
+                out.put(m.names, new AcmeMetrics.NextOrder(dueAt(m), m.renewAt != null ? AcmeMetrics.Schedule.ARI : AcmeMetrics.Schedule.RULE));
+            }
+        }
+        return out;
+    }
+
+    /** When the certificate in service for this set is due by its ARI window, if the CA gave one. */
+    public synchronized Optional<Instant> renewalFromWindow(List<String> names) {
+        Managed m = managed.get(List.copyOf(names));
+        return m == null || m.renewAt == null ? Optional.empty() : Optional.of(dueAt(m));
     }
 
     /** Does what is due now (checks, orders, retries) and returns when to call again. */
@@ -139,7 +183,14 @@ public final class CertificateManager {
         synchronized (this) {
             current = m.current;
         }
-        if (current != null && now.isBefore(RenewalTimes.dueAt(rule, current))) {
+        if (current != null) {
+            askRenewalInfo(m, current, now);
+        }
+        Instant due;
+        synchronized (this) {
+            due = current == null ? now : dueAt(m);
+        }
+        if (current != null && now.isBefore(due)) {
             // The hourly look: not due; pick up a newer certificate another process stored meanwhile.
             store.certificate(m.names).filter(s -> s.notAfter().isAfter(current.notAfter()))
                     .ifPresent(s -> adopt(m, s, "renewed by another process"));
@@ -148,7 +199,14 @@ public final class CertificateManager {
             }
             return;
         }
-        try (CertificateStore.Lock lock = store.lock()) {
+        CertificateStore.Lock lock;
+        try {
+            lock = store.lock();
+        } catch (Exception e) {
+            failed(m, current != null, e, OrderFailure.LOCK_NOT_TAKEN);
+            return;
+        }
+        try (lock) {
             Optional<StoredCertificate> stored = store.certificate(m.names);
             if (stored.isPresent() && (current == null || stored.get().notAfter().isAfter(current.notAfter()))
                     && clock.instant().isBefore(RenewalTimes.dueAt(rule, stored.get()))) {
@@ -156,7 +214,14 @@ public final class CertificateManager {
             } else {
                 LOG.info("ACME: ordering a certificate for {} ({})", m.names, current == null ? "none yet"
                         : "renewal, the current one expires " + current.notAfter());
-                StoredCertificate issued = issuer.issue(m.names);
+                StoredCertificate issued;
+                try {
+                    issued = current == null ? issuer.issue(m.names) : issuer.renew(m.names, current);
+                } catch (Exception e) {
+                    metrics.ordered(current != null, false);
+                    throw e;
+                }
+                metrics.ordered(current != null, true);
                 store.save(issued);
                 adopt(m, issued, "newly issued, expires " + issued.notAfter());
             }
@@ -165,26 +230,99 @@ public final class CertificateManager {
                 m.nextAttempt = nextAfterSuccess(m, clock.instant());
             }
         } catch (Exception e) {
-            if (e instanceof InterruptedException) {
-                Thread.currentThread().interrupt();
+            failed(m, current != null, e, OrderFailure.of(e));
+        }
+    }
+
+    private void failed(Managed m, boolean renewal, Exception e, OrderFailure kind) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+        }
+        metrics.failed(kind);
+        Instant retryAfter = e instanceof AcmeRateLimitedException limited ? limited.getRetryAfter().orElse(null) : null;
+        synchronized (this) {
+            m.failures++;
+            m.nextAttempt = RenewalTimes.retryAt(clock.instant(), m.failures, retryAfter);
+            LOG.warn("ACME: order for {} failed (attempt {} in a row; next attempt at {}){}: {}: {}", m.names, m.failures, m.nextAttempt,
+                    m.current == null ? "" : "; the current certificate stays in service until " + m.current.notAfter(), kind.label,
+                    describe(e));
+        }
+        for (Consumer<List<String>> listener : failedListeners) {
+            listener.accept(m.names);
+        }
+    }
+
+    /**
+     * RFC 9773: asks for the current certificate's window when it is time (at once for a certificate just installed,
+     * then at each answer's Retry-After, backing off after failures), never for an expired certificate. A new window
+     * gets a time drawn uniformly in it; the same window again keeps the time drawn. A failure keeps the window the
+     * certificate already has; without one, the configured rule applies.
+     */
+    private void askRenewalInfo(Managed m, StoredCertificate current, Instant now) {
+        synchronized (this) {
+            if (renewalInfo == null || m.nextRenewalInfo == null || now.isBefore(m.nextRenewalInfo)) {
+                return;
             }
-            Instant retryAfter = e instanceof AcmeRateLimitedException limited ? limited.getRetryAfter().orElse(null) : null;
-            synchronized (this) {
-                m.failures++;
-                m.nextAttempt = RenewalTimes.retryAt(clock.instant(), m.failures, retryAfter);
-                LOG.warn("ACME: order for {} failed (attempt {} in a row; next attempt at {}){}: {}", m.names, m.failures, m.nextAttempt,
-                        m.current == null ? "" : "; the current certificate stays in service until " + m.current.notAfter(), describe(e));
-            }
-            for (Consumer<List<String>> listener : failedListeners) {
-                listener.accept(m.names);
+            if (!now.isBefore(current.notAfter())) {
+                m.nextRenewalInfo = null; // RFC 9773 §4.3: not after the certificate has expired
+                return;
             }
         }
+        RenewalInfoAnswer answer = renewalInfo.renewalInfo(current);
+        synchronized (this) {
+            if (m.current != current) {
+                return; // replaced meanwhile; the new one is asked for itself
+            }
+            if (answer instanceof RenewalInfoAnswer.Window w) {
+                metrics.renewalInfo(AcmeMetrics.RenewalInfoResult.WINDOW);
+                m.renewalInfoFailures = 0;
+                m.nextRenewalInfo = RenewalTimes.nextRenewalInfo(now, w.retryAfter());
+                if (m.window == null || !m.window.start().equals(w.start()) || !m.window.end().equals(w.end())) {
+                    m.renewAt = RenewalTimes.inWindow(w.start(), w.end(), random);
+                    Instant due = dueAt(m);
+                    LOG.info("ACME: the CA suggests renewing the certificate for {} between {} and {}; {}{}; next asked at {}{}", m.names,
+                            w.start(), w.end(), w.end().isAfter(now) ? "renewing at " : "the window is past: renewing ",
+                            due.isAfter(now) ? due.toString() : "now", m.nextRenewalInfo,
+                            w.retryAfter().isEmpty() ? " (the answer had no Retry-After)" : "");
+                }
+                m.window = w;
+                w.explanationUrl().ifPresent(url -> LOG.warn("ACME: the CA explains the renewal window for {} at {}", m.names, url));
+            } else if (answer instanceof RenewalInfoAnswer.Unsupported) {
+                metrics.renewalInfo(AcmeMetrics.RenewalInfoResult.UNSUPPORTED);
+                m.nextRenewalInfo = now.plus(RenewalTimes.ARI_UNSUPPORTED_RECHECK);
+                if (!m.toldUnsupported) {
+                    m.toldUnsupported = true;
+                    LOG.info("ACME: the CA's directory offers no renewalInfo (RFC 9773): the certificate for {} is renewed by the "
+                            + "configured rule, at {}", m.names, dueAt(m));
+                }
+            } else if (answer instanceof RenewalInfoAnswer.Failed f) {
+                metrics.renewalInfo(f.invalid() ? AcmeMetrics.RenewalInfoResult.INVALID : AcmeMetrics.RenewalInfoResult.FAILED);
+                m.renewalInfoFailures = f.temporary() ? m.renewalInfoFailures + 1 : 0;
+                m.nextRenewalInfo = RenewalTimes.renewalInfoRetryAt(now, f.temporary(), m.renewalInfoFailures);
+                if (f.temporary() && m.renewalInfoFailures >= RenewalTimes.ARI_TEMPORARY_TRIES) {
+                    m.renewalInfoFailures = 0;
+                }
+                LOG.warn("ACME: renewal information for {} failed ({}{}); asking again at {}; meanwhile renewing {} at {}", m.names, f.reason(),
+                        f.temporary() ? ", temporary" : "", m.nextRenewalInfo, m.window != null ? "in the window the CA gave before" : "by the configured rule",
+                        dueAt(m));
+            }
+        }
+    }
+
+    /** When the certificate in service is due: at the time drawn in its ARI window if it has one, else by the rule. */
+    private Instant dueAt(Managed m) {
+        return m.renewAt != null ? RenewalTimes.dueByWindow(m.renewAt, m.current) : RenewalTimes.dueAt(rule, m.current);
     }
 
     private void adopt(Managed m, StoredCertificate certificate, String how) {
         installer.install(m.names, certificate.key(), certificate.chain());
         synchronized (this) {
             m.current = certificate;
+            // A new certificate: its predecessor's window no longer applies; ask for its own at once (RFC 9773 §4.3).
+            m.window = null;
+            m.renewAt = null;
+            m.renewalInfoFailures = 0;
+            m.nextRenewalInfo = renewalInfo == null ? null : clock.instant();
         }
         LOG.info("ACME: certificate for {} installed ({}; valid {} to {})", m.names, how, certificate.notBefore(), certificate.notAfter());
         for (Consumer<List<String>> listener : installedListeners) {
@@ -194,8 +332,11 @@ public final class CertificateManager {
 
     private Instant nextAfterSuccess(Managed m, Instant now) {
         Instant check = RenewalTimes.nextCheck(now, random);
-        Instant due = RenewalTimes.dueAt(rule, m.current);
-        if (!due.isAfter(now)) {
+        if (m.nextRenewalInfo != null && m.nextRenewalInfo.isBefore(check)) {
+            check = m.nextRenewalInfo.isAfter(now) ? m.nextRenewalInfo : now;
+        }
+        Instant due = dueAt(m);
+        if (!due.isAfter(now) && m.renewAt == null) {
             if (!m.warnedWindow) {
                 m.warnedWindow = true;
                 LOG.warn("ACME: the certificate for {} is due for renewal as soon as it is issued (its lifetime is shorter than the "
@@ -220,6 +361,12 @@ public final class CertificateManager {
         Instant nextAttempt;
         int failures;
         boolean warnedWindow;
+        /** The CA's last valid window for {@link #current}, the time drawn in it, when to ask again (null: never). */
+        RenewalInfoAnswer.Window window;
+        Instant renewAt;
+        Instant nextRenewalInfo;
+        int renewalInfoFailures;
+        boolean toldUnsupported;
 
         Managed(List<String> names) {
             this.names = names;

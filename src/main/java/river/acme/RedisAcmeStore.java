@@ -394,7 +394,7 @@ public final class RedisAcmeStore implements CertificateStore {
             if (!lost) {
                 lostLease();
             }
-            throw new IOException("not writing " + what + " to Redis at " + where + ": this River no longer holds the fleet lock " + lockKey
+            throw new OrderFailure.LockLost("not writing " + what + " to Redis at " + where + ": this River no longer holds the fleet lock " + lockKey
                     + " (its lease of " + lease + " ran out); the holder's copy stands");
         }
 

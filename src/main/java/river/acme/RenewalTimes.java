@@ -19,6 +19,21 @@ final class RenewalTimes {
     /** A CA's Retry-After beyond this is not waited for longer (a broken header should not park a certificate for a year). */
     static final Duration MAX_RETRY_AFTER = Duration.ofHours(24);
 
+    /** RFC 9773 §4.3.2's limits on a renewalInfo answer's Retry-After. */
+    static final Duration MIN_ARI_POLL = Duration.ofMinutes(1);
+    static final Duration MAX_ARI_POLL = Duration.ofDays(1);
+    /** RFC 9773 §4.3.3: after a long-term error (or an answer without Retry-After), ask again in six hours. */
+    static final Duration ARI_LONG_TERM_RETRY = Duration.ofHours(6);
+    /** Temporary renewalInfo errors in a row retried with a backoff before they count as a long-term error. */
+    static final int ARI_TEMPORARY_TRIES = 5;
+    /** How long a directory without renewalInfo is believed before River asks again (a CA may add it). */
+    static final Duration ARI_UNSUPPORTED_RECHECK = Duration.ofDays(1);
+    /**
+     * A certificate is not renewed by its ARI window sooner than this after River got it: a CA that keeps answering
+     * "renew now" for new certificates would otherwise make River order in a loop.
+     */
+    static final Duration MIN_AGE_FOR_ARI_RENEWAL = Duration.ofHours(1);
+
     private RenewalTimes() {}
 
     static Instant dueAt(AcmeConfig.Renewal rule, StoredCertificate certificate) {
@@ -48,5 +63,46 @@ final class RenewalTimes {
             at = retryAfter.isAfter(capped) ? capped : retryAfter;
         }
         return at;
+    }
+
+    /** RFC 9773 §4.2: a time drawn uniformly at random in the suggested window [start, end). */
+    static Instant inWindow(Instant start, Instant end, RandomGenerator random) {
+        long span = Duration.between(start, end).toMillis();
+        return span <= 0 ? start : start.plusMillis(random.nextLong(span));
+    }
+
+    /**
+     * When a certificate is due by its ARI window: at the time drawn in it ({@code chosen}; in the past, that is now),
+     * never sooner than {@link #MIN_AGE_FOR_ARI_RENEWAL} after River got the certificate.
+     */
+    static Instant dueByWindow(Instant chosen, StoredCertificate certificate) {
+        Instant earliest = certificate.issuedAt().plus(MIN_AGE_FOR_ARI_RENEWAL);
+        return chosen.isBefore(earliest) ? earliest : chosen;
+    }
+
+    /**
+     * When to ask for renewal information again after a valid answer: at its Retry-After, held between one minute
+     * and one day (RFC 9773 §4.3.2); six hours when it had none (a long-term error, §4.3.3).
+     */
+    static Instant nextRenewalInfo(Instant now, java.util.Optional<Instant> retryAfter) {
+        if (retryAfter.isEmpty()) {
+            return now.plus(ARI_LONG_TERM_RETRY);
+        }
+        Instant at = retryAfter.get();
+        Instant min = now.plus(MIN_ARI_POLL);
+        Instant max = now.plus(MAX_ARI_POLL);
+        return at.isBefore(min) ? min : at.isAfter(max) ? max : at;
+    }
+
+    /**
+     * When to ask again after a failed request, the {@code temporaryFailures}-th temporary one in a row if it was
+     * temporary: 1, 2, 4, 8 minutes for the first {@link #ARI_TEMPORARY_TRIES} - 1, then (and after any long-term
+     * error) six hours (RFC 9773 §4.3.3).
+     */
+    static Instant renewalInfoRetryAt(Instant now, boolean temporary, int temporaryFailures) {
+        if (temporary && temporaryFailures < ARI_TEMPORARY_TRIES) {
+            return now.plus(FIRST_RETRY.multipliedBy(1L << Math.max(0, temporaryFailures - 1)));
+        }
+        return now.plus(ARI_LONG_TERM_RETRY);
     }
 }

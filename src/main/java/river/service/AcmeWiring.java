@@ -21,12 +21,14 @@ import river.config.ServiceConfig;
  */
 final class AcmeWiring implements CertificateInstaller {
     private final river.server.ManagedCertificates managed;
+    private final river.acme.AcmeMetrics metrics;
     private final Map<List<String>, List<X509Certificate>> installed = new ConcurrentHashMap<>();
     private volatile AcmeService service;
     private river.acme.ChallengeListener challengeListener;
 
-    AcmeWiring(river.server.ManagedCertificates managed) {
+    AcmeWiring(river.server.ManagedCertificates managed, io.prometheus.metrics.model.registry.PrometheusRegistry registry) {
         this.managed = managed;
+        this.metrics = new river.acme.AcmeMetrics(registry);
     }
 
     /** The distinct sets of managed names of a configuration, in listener order. */
@@ -45,7 +47,7 @@ final class AcmeWiring implements CertificateInstaller {
     /** Opens the store and installs what it holds (River refuses to start when this fails); ordering starts with {@link #start}. */
     void open(RiverConfig config) throws IOException {
         if (config.acme().isPresent() && service == null) {
-            service = AcmeService.open(config.acme().get(), this, nameSets(config));
+            service = AcmeService.open(config.acme().get(), this, nameSets(config), metrics);
         }
     }
 

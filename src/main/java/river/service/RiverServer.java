@@ -62,7 +62,7 @@ public final class RiverServer implements AutoCloseable {
     /** The ACME certificates and TLS-ALPN-01 challenges, for this server's whole life (across reloads). */
     private final river.server.ManagedCertificates managedCertificates = new river.server.ManagedCertificates();
     /** The ACME client, when the configuration has an acme section: one per process, across reloads. */
-    private final AcmeWiring acme = new AcmeWiring(managedCertificates);
+    private final AcmeWiring acme = new AcmeWiring(managedCertificates, metrics.registry());
     /** Listeners of services waiting for their first ACME certificate: bound, not accepting yet. */
     private final Set<BoundListener> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The access log's writer (null while the access log is off), and the configuration it was made from. */

@@ -28,4 +28,19 @@ final class TestCertificates {
         X509Certificate leaf = CertificateUtils.createTestCertificate(csr.getCSR(), notBefore, notAfter, ROOT, ROOT_KEY.getPrivate());
         return new StoredCertificate(names, key.getPrivate(), List.of(leaf, ROOT), issuedAt);
     }
+
+    /** A leaf as a public CA issues it (RFC 5280): with the Authority Key Identifier that ARI names it by, and this serial. */
+    static StoredCertificate issueWithAki(List<String> names, Instant notBefore, Instant notAfter, java.math.BigInteger serial) throws Exception {
+        KeyPair key = AcmeClient.newKey(river.config.AcmeConfig.KeyType.ECDSA_P256);
+        var builder = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(ROOT, serial, java.util.Date.from(notBefore),
+                java.util.Date.from(notAfter), new javax.security.auth.x500.X500Principal("CN=" + names.get(0)), key.getPublic());
+        builder.addExtension(org.bouncycastle.asn1.x509.Extension.authorityKeyIdentifier, false,
+                new org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils().createAuthorityKeyIdentifier(ROOT));
+        builder.addExtension(org.bouncycastle.asn1.x509.Extension.subjectAlternativeName, false, new org.bouncycastle.asn1.x509.GeneralNames(
+                names.stream().map(n -> new org.bouncycastle.asn1.x509.GeneralName(org.bouncycastle.asn1.x509.GeneralName.dNSName, n))
+                        .toArray(org.bouncycastle.asn1.x509.GeneralName[]::new)));
+        var signer = new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withRSA").build(ROOT_KEY.getPrivate());
+        X509Certificate leaf = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(builder.build(signer));
+        return new StoredCertificate(names, key.getPrivate(), List.of(leaf, ROOT), notBefore);
+    }
 }

@@ -1,0 +1,161 @@
+package river.modules.wasm;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+import river.config.PluginConfig;
+import river.http.Http1ServerInitializer;
+import river.http.Http1Settings;
+import river.proxy.EngineSettings;
+import river.proxy.ProxyEngine;
+import river.proxy.ProxyModule;
+import river.proxy.RequestContext;
+import river.proxy.Verdict;
+
+/**
+ * One request through River's HTTP/1.1 codec and phase chain with a proxy-wasm plugin in front of the
+ * answering module: {@code plugin=none} (no plugin), {@code empty} (wasm/empty.wat: every callback,
+ * each doing nothing) and {@code headers} (wasm/headers.wat without its per-request log line: reads a
+ * header and a property, adds and removes headers both ways). The plugin runs all its per-request
+ * callbacks: context create, request and response headers, done, log, delete. Needs wat2wasm.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class WasmPluginBenchmark {
+    @Param({"none", "empty", "headers"})
+    public String plugin;
+
+    private EmbeddedChannel channel;
+    private byte[] request;
+    private Path dir;
+
+    /** Answers every request with a fixed 12-byte body, as the bench origin does. */
+    static final class Hello implements ProxyModule {
+        private static final byte[] BODY = "Hello world\n".getBytes(StandardCharsets.US_ASCII);
+
+        @Override
+        public CompletionStage<Verdict> onRequest(RequestContext ctx) {
+            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+            head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, BODY.length);
+            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain");
+            return CompletableFuture.completedFuture(new Verdict.Respond(head, new Verdict.Body.Bytes(Unpooled.wrappedBuffer(BODY))));
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() throws Exception {
+        List<ProxyModule> modules = new ArrayList<>();
+        dir = Files.createTempDirectory("river-wasm-bench");
+        if (!plugin.equals("none")) {
+            Path wasm = compile(plugin, dir);
+            modules.add(WasmPlugin.load(new PluginConfig(plugin, wasm, "", "", false, PluginConfig.DEFAULT_MAX_MEMORY_PAGES,
+                    PluginConfig.DEFAULT_CALL_TIMEOUT_MS), List.of("/"), null));
+        }
+        modules.add(new Hello());
+        ProxyEngine engine = new ProxyEngine("bench", modules, null, null, new EngineSettings(60_000, 60_000, 300_000));
+        channel = new ClientChannel(new Http1ServerInitializer(engine, new Http1Settings(10_000, 60_000, 8192, 16384), false));
+        request = ("GET /hello?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\nx-remove-me: 1\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII);
+        channel.writeInbound(Unpooled.wrappedBuffer(request));
+        StringBuilder response = new StringBuilder();
+        for (Object out; (out = channel.readOutbound()) != null; ) {
+            if (out instanceof ByteBuf buf) {
+                response.append(buf.toString(StandardCharsets.US_ASCII));
+                buf.release();
+            }
+        }
+        boolean rewritten = response.toString().contains("x-wasm-response: yes");
+        if (!response.toString().startsWith("HTTP/1.1 200 ") || rewritten != plugin.equals("headers")) {
+            throw new IllegalStateException("unexpected response with plugin " + plugin + ":\n" + response);
+        }
+    }
+
+    /**
+     * {@code wasm/NAME.wat} compiled into {@code dir}; the header plugin's {@code proxy_log} call is left
+     * out, or the figure would be the logger writing a line per request (bench/wasm.sh does the same).
+     */
+    static Path compile(String name, Path dir) throws Exception {
+        String text;
+        try (InputStream in = WasmPluginBenchmark.class.getResourceAsStream("/wasm/" + name + ".wat")) {
+            text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        StringBuilder kept = new StringBuilder();
+        for (String line : text.split("\n", -1)) {
+            if (!line.contains("(call $log ")) {
+                kept.append(line).append('\n');
+            }
+        }
+        Path wat = Files.writeString(dir.resolve(name + ".wat"), kept);
+        Path wasm = dir.resolve(name + ".wasm");
+        Wat.run(dir, 60, "wat2wasm", wat.toString(), "-o", wasm.toString());
+        return wasm;
+    }
+
+    /** An in-memory channel whose peer looks like a real client address. */
+    static final class ClientChannel extends EmbeddedChannel {
+        ClientChannel(io.netty.channel.ChannelHandler handler) {
+            super(handler);
+        }
+
+        @Override
+        protected java.net.SocketAddress remoteAddress0() {
+            return new java.net.InetSocketAddress("203.0.113.7", 51234);
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws Exception {
+        channel.finishAndReleaseAll();
+        try (var files = Files.list(dir)) {
+            for (Path p : (Iterable<Path>) files::iterator) {
+                Files.delete(p);
+            }
+        }
+        Files.delete(dir);
+    }
+
+    @Benchmark
+    public int requestThroughPhases() {
+        channel.writeInbound(Unpooled.wrappedBuffer(request));
+        int bytes = 0;
+        Object out;
+        while ((out = channel.readOutbound()) != null) {
+            if (out instanceof ByteBuf buf) {
+                bytes += buf.readableBytes();
+                buf.release();
+            }
+        }
+        return bytes;
+    }
+}

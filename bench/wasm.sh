@@ -162,7 +162,8 @@ for ROUND in $(seq "$ROUNDS"); do
 done
 for srv in "${SERVERS[@]}"; do
   grep -c 'failed in' "$W/$srv/stderr.log" | sed "s/^/$srv plugin failures logged: /" | tee -a "$LOG"
-  cp "$W/$srv/stderr.log" "$W/$srv-stderr.log"
+  cp "$W/$srv/stderr.log" "$W/$srv-stderr.log"; cp "$W/$srv/river.kdl" "$W/$srv.kdl"
 done
+cp "$W/origin/nginx.conf" "$W/origin-nginx.conf"
 $PY "$HERE/wasm_table.py" "$RAW" | tee "$W/table.md"
 log "raw: $RAW (round, scenario, server, metric, value; round 'first' for the first requests); table: $W/table.md"

@@ -3,19 +3,12 @@ package river.modules.wasm;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -34,15 +27,14 @@ import org.openjdk.jmh.annotations.Warmup;
 import river.config.PluginConfig;
 import river.http.Http1ServerInitializer;
 import river.http.Http1Settings;
+import river.http.PhaseChainBenchmark;
 import river.proxy.EngineSettings;
 import river.proxy.ProxyEngine;
 import river.proxy.ProxyModule;
-import river.proxy.RequestContext;
-import river.proxy.Verdict;
 
 /**
  * One request through River's HTTP/1.1 codec and phase chain with a proxy-wasm plugin in front of the
- * answering module: {@code plugin=none} (no plugin), {@code empty} (wasm/empty.wat: every callback,
+ * answering module ({@link PhaseChainBenchmark.Hello}): {@code plugin=none} (no plugin), {@code empty} (wasm/empty.wat: every callback,
  * each doing nothing) and {@code headers} (wasm/headers.wat without its per-request log line: reads a
  * header and a property, adds and removes headers both ways). The plugin runs all its per-request
  * callbacks: context create, request and response headers, done, log, delete. Needs wat2wasm.
@@ -61,19 +53,6 @@ public class WasmPluginBenchmark {
     private byte[] request;
     private Path dir;
 
-    /** Answers every request with a fixed 12-byte body, as the bench origin does. */
-    static final class Hello implements ProxyModule {
-        private static final byte[] BODY = "Hello world\n".getBytes(StandardCharsets.US_ASCII);
-
-        @Override
-        public CompletionStage<Verdict> onRequest(RequestContext ctx) {
-            HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
-            head.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, BODY.length);
-            head.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain");
-            return CompletableFuture.completedFuture(new Verdict.Respond(head, new Verdict.Body.Bytes(Unpooled.wrappedBuffer(BODY))));
-        }
-    }
-
     @Setup(Level.Trial)
     public void setUp() throws Exception {
         List<ProxyModule> modules = new ArrayList<>();
@@ -83,9 +62,9 @@ public class WasmPluginBenchmark {
             modules.add(WasmPlugin.load(new PluginConfig(plugin, wasm, "", "", false, PluginConfig.DEFAULT_MAX_MEMORY_PAGES,
                     PluginConfig.DEFAULT_CALL_TIMEOUT_MS), List.of("/"), null));
         }
-        modules.add(new Hello());
+        modules.add(new PhaseChainBenchmark.Hello());
         ProxyEngine engine = new ProxyEngine("bench", modules, null, null, new EngineSettings(60_000, 60_000, 300_000));
-        channel = new ClientChannel(new Http1ServerInitializer(engine, new Http1Settings(10_000, 60_000, 8192, 16384), false));
+        channel = new PhaseChainBenchmark.ClientChannel(new Http1ServerInitializer(engine, new Http1Settings(10_000, 60_000, 8192, 16384), false));
         request = ("GET /hello?x=1 HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nUser-Agent: wrk\r\nAccept: */*\r\nx-remove-me: 1\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII);
         channel.writeInbound(Unpooled.wrappedBuffer(request));
@@ -121,18 +100,6 @@ public class WasmPluginBenchmark {
         Path wasm = dir.resolve(name + ".wasm");
         Wat.run(dir, 60, "wat2wasm", wat.toString(), "-o", wasm.toString());
         return wasm;
-    }
-
-    /** An in-memory channel whose peer looks like a real client address. */
-    static final class ClientChannel extends EmbeddedChannel {
-        ClientChannel(io.netty.channel.ChannelHandler handler) {
-            super(handler);
-        }
-
-        @Override
-        protected java.net.SocketAddress remoteAddress0() {
-            return new java.net.InetSocketAddress("203.0.113.7", 51234);
-        }
     }
 
     @TearDown(Level.Trial)
@@ -179,15 +146,6 @@ public class WasmPluginBenchmark {
     }
 
     int requestThroughPhases() {
-        channel.writeInbound(Unpooled.wrappedBuffer(request));
-        int bytes = 0;
-        Object out;
-        while ((out = channel.readOutbound()) != null) {
-            if (out instanceof ByteBuf buf) {
-                bytes += buf.readableBytes();
-                buf.release();
-            }
-        }
-        return bytes;
+        return PhaseChainBenchmark.exchange(channel, request);
     }
 }

@@ -57,7 +57,7 @@ public class PhaseChainBenchmark {
     private byte[] request;
 
     /** Answers every request with a fixed 12-byte body, as the benchmark's origin does. */
-    static final class Hello implements ProxyModule {
+    public static final class Hello implements ProxyModule {
         private static final byte[] BODY = "Hello world\n".getBytes(StandardCharsets.US_ASCII);
 
         @Override
@@ -87,8 +87,8 @@ public class PhaseChainBenchmark {
     }
 
     /** An in-memory channel whose peer looks like a real client address. */
-    static final class ClientChannel extends EmbeddedChannel {
-        ClientChannel(io.netty.channel.ChannelHandler handler) {
+    public static final class ClientChannel extends EmbeddedChannel {
+        public ClientChannel(io.netty.channel.ChannelHandler handler) {
             super(handler);
         }
 
@@ -105,6 +105,11 @@ public class PhaseChainBenchmark {
 
     @Benchmark
     public int requestThroughPhases() {
+        return exchange(channel, request);
+    }
+
+    /** Writes one request into {@code channel} and releases what it answers: the answer's bytes. */
+    public static int exchange(EmbeddedChannel channel, byte[] request) {
         channel.writeInbound(Unpooled.wrappedBuffer(request));
         int bytes = 0;
         Object out;

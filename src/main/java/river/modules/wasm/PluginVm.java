@@ -14,11 +14,10 @@ import com.dylibso.chicory.wasm.types.FunctionType;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import com.dylibso.chicory.wasm.types.ValType;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.util.collection.IntObjectHashMap;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -55,8 +54,8 @@ final class PluginVm {
     private boolean broken;
     private volatile boolean closed;
     private int nextContext = ROOT_CONTEXT + 1;
-    /** Open request contexts by id: as many as requests in flight on this thread. */
-    private final Map<Integer, Stream> streams = new HashMap<>();
+    /** Open request contexts by id: as many as requests in flight on this thread (int keys: no boxing per lookup). */
+    private final IntObjectHashMap<Stream> streams = new IntObjectHashMap<>();
     /** The request whose callback runs, or null during a root-context call. */
     private Stream current;
 

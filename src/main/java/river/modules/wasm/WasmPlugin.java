@@ -193,7 +193,8 @@ public final class WasmPlugin implements ProxyModule {
             ctx.set(key, null);
             CompletionStage<Verdict> failure = failed(vm, "proxy_on_response_headers", e);
             if (failure.toCompletableFuture().join() instanceof Verdict.Respond) {
-                throw new IllegalStateException(name() + " failed in proxy_on_response_headers", e); // the engine answers 500
+                // Logged and counted above: Rejected makes the engine answer 500 without logging the failure again.
+                throw new river.proxy.Rejected(500, "Internal Server Error\n", name() + " failed in proxy_on_response_headers");
             }
             return DONE;
         } finally {

@@ -162,6 +162,16 @@ class WasmPluginTest {
     }
 
     @Test
+    void aFailureInTheResponseHeadersIsLoggedOnce() throws Exception {
+        try (LogCapture all = LogCapture.of("river")) {
+            assertThat(get("trap-response", "/once", "").status()).isEqualTo(500);
+            // Both the plugin's warning and the engine's would be written before the answer went out.
+            assertThat(all.lines().stream().filter(l -> l.contains("trap-response") && l.contains("failed"))).as(all.lines().toString())
+                    .hasSize(1);
+        }
+    }
+
+    @Test
     void aTrapAfterTheResponseIsLoggedAndCountedOnly() throws Exception {
         for (String service : new String[] {"trap-done", "trap-log"}) {
             int before = log.count("wasm plugin \"" + service + "\" failed");

@@ -13,11 +13,17 @@ import java.nio.file.Path;
  * @param maxMemoryPages the most 64 KiB pages the plugin's memory may grow to
  * @param callTimeoutMs the time budget of one call into the plugin, after which it is interrupted
  * @param upstreams what {@code proxy_dispatch_http_call} may call, by name: an IP literal and port each
+ * @param rootId the root context's id (Envoy's {@code root_id}, the {@code plugin_root_id} property): the name when not configured
  */
 public record PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen,
-        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams) {
+        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams, String rootId) {
     public PluginConfig {
         upstreams = java.util.Map.copyOf(upstreams);
+    }
+
+    public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,
+            int callTimeoutMs, java.util.Map<String, String> upstreams) {
+        this(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, name);
     }
 
     public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,

@@ -3,8 +3,9 @@
 ;; metrics ("ops requests" counter +1, "ops.gauge" 7, "ops.hist" 42):
 ;; T: tick every 5 ms, logging its configuration each tick; S: tick, stop (period 0) at the third tick
 ;; and log "stopped", trap on any later tick; X: tick and trap in proxy_on_tick;
-;; Q: register queue "jobs", enqueue on each request until refused (recording how many and the status
-;; as gauges), and dequeue everything in proxy_on_queue_ready ("ops.dequeued" +1 per item); N: nothing.
+;; Q: the plugin's first VM (numbered through shared data) registers queue "jobs", later ones resolve it;
+;; each request enqueues until refused (gauges: how many, the status, the enqueuing VM's number), and
+;; proxy_on_queue_ready dequeues everything ("ops.dequeued" +1 per item, gauge "ops.ready_vm"); N: nothing.
 (module
   (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
   (import "env" "proxy_get_buffer_bytes" (func $buf (param i32 i32 i32 i32 i32) (result i32)))
@@ -17,11 +18,15 @@
   (import "env" "proxy_register_shared_queue" (func $register (param i32 i32 i32) (result i32)))
   (import "env" "proxy_enqueue_shared_queue" (func $enqueue (param i32 i32 i32) (result i32)))
   (import "env" "proxy_dequeue_shared_queue" (func $dequeue (param i32 i32 i32) (result i32)))
+  (import "env" "proxy_resolve_shared_queue" (func $resolve (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_get_shared_data" (func $getShared (param i32 i32 i32 i32 i32) (result i32)))
+  (import "env" "proxy_set_shared_data" (func $setShared (param i32 i32 i32 i32 i32) (result i32)))
   (memory (export "memory") 2)
   (global $heap (mut i32) (i32.const 65536))
   (global $base (mut i32) (i32.const 65536))
   (global $mode (mut i32) (i32.const 0))
   (global $ticks (mut i32) (i32.const 0))
+  (global $vm (mut i32) (i32.const 0))
   (data (i32.const 0) "plugin_root_id")
   (data (i32.const 32) "x-root-id")
   (data (i32.const 48) "ops requests")
@@ -34,6 +39,9 @@
   (data (i32.const 176) "ops.dequeued")
   (data (i32.const 192) "stopped")
   (data (i32.const 208) "item-value-16byt")
+  (data (i32.const 224) "vms")
+  (data (i32.const 240) "ops.enqueue_vm")
+  (data (i32.const 256) "ops.ready_vm")
   (func (export "proxy_abi_version_0_2_1"))
   (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
     (local $p i32)
@@ -51,8 +59,18 @@
     (drop (call $define (i32.const 1) (i32.const 128) (i32.const 12) (i32.const 420)))
     (drop (call $define (i32.const 1) (i32.const 144) (i32.const 18) (i32.const 424)))
     (drop (call $define (i32.const 0) (i32.const 176) (i32.const 12) (i32.const 428)))
+    (drop (call $define (i32.const 1) (i32.const 240) (i32.const 14) (i32.const 432)))
+    (drop (call $define (i32.const 1) (i32.const 256) (i32.const 12) (i32.const 436)))
     (if (i32.eq (global.get $mode) (i32.const 81))
-      (then (drop (call $register (i32.const 112) (i32.const 4) (i32.const 416)))))
+      (then
+        (global.set $vm (i32.const 1))
+        (if (i32.eqz (call $getShared (i32.const 224) (i32.const 3) (i32.const 464) (i32.const 468) (i32.const 472)))
+          (then (global.set $vm (i32.add (i32.load8_u (i32.load (i32.const 464))) (i32.const 1)))))
+        (i32.store8 (i32.const 476) (global.get $vm))
+        (drop (call $setShared (i32.const 224) (i32.const 3) (i32.const 476) (i32.const 1) (i32.const 0)))
+        (if (i32.eq (global.get $vm) (i32.const 1))
+          (then (drop (call $register (i32.const 112) (i32.const 4) (i32.const 416))))
+          (else (if (call $resolve (i32.const 0) (i32.const 0) (i32.const 112) (i32.const 4) (i32.const 416)) (then (unreachable)))))))
     (if (i32.or (i32.eq (global.get $mode) (i32.const 84))
           (i32.or (i32.eq (global.get $mode) (i32.const 83)) (i32.eq (global.get $mode) (i32.const 88))))
       (then (if (call $period (i32.const 5)) (then (unreachable)))))
@@ -89,10 +107,12 @@
             (local.set $count (i32.add (local.get $count) (i32.const 1)))
             (br_if $more (i32.lt_u (local.get $count) (i32.const 5000)))))
         (drop (call $record (i32.load (i32.const 420)) (i64.extend_i32_u (local.get $count))))
-        (drop (call $record (i32.load (i32.const 424)) (i64.extend_i32_u (local.get $status))))))
+        (drop (call $record (i32.load (i32.const 424)) (i64.extend_i32_u (local.get $status))))
+        (drop (call $record (i32.load (i32.const 432)) (i64.extend_i32_u (global.get $vm))))))
     (i32.const 0))
   (func (export "proxy_on_queue_ready") (param $ctx i32) (param $queue i32)
     (global.set $heap (global.get $base))
+    (drop (call $record (i32.load (i32.const 436)) (i64.extend_i32_u (global.get $vm))))
     (block $empty
       (loop $next
         (br_if $empty (call $dequeue (local.get $queue) (i32.const 456) (i32.const 460)))

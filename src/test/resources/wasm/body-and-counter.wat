@@ -43,7 +43,7 @@
     (i32.const 0))
   (func (export "proxy_on_response_body") (param $ctx i32) (param $size i32) (param $eos i32) (result i32)
     (local $p i32) (local $len i32) (local $i i32) (local $b i32)
-    (if (i32.eqz (local.get $eos)) (then (return (i32.const 0))))
+    (if (i32.eqz (local.get $eos)) (then (return (i32.const 1)))) ;; StopIterationAndBuffer until the whole body is there
     (if (call $get_buf (i32.const 1) (i32.const 0) (local.get $size) (i32.const 200) (i32.const 204)) (then (return (i32.const 0))))
     (local.set $p (i32.load (i32.const 200)))
     (local.set $len (i32.load (i32.const 204)))

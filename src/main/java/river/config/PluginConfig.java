@@ -13,17 +13,23 @@ import java.nio.file.Path;
  * @param maxMemoryPages the most 64 KiB pages the plugin's memory may grow to
  * @param callTimeoutMs the time budget of one call into the plugin, after which it is interrupted
  * @param upstreams what {@code proxy_dispatch_http_call} may call, by name: an IP literal and port each
+ * @param maxBodyBytes the most of a body (either direction) River buffers for the plugin
  * @param rootId the root context's id (Envoy's {@code root_id}, the {@code plugin_root_id} property): the name when not configured
  */
 public record PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen,
-        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams, String rootId) {
+        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams, int maxBodyBytes, String rootId) {
     public PluginConfig {
         upstreams = java.util.Map.copyOf(upstreams);
     }
 
     public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,
             int callTimeoutMs, java.util.Map<String, String> upstreams) {
-        this(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, name);
+        this(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,
+            int callTimeoutMs, java.util.Map<String, String> upstreams, int maxBodyBytes) {
+        this(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, maxBodyBytes, name);
     }
 
     public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,
@@ -33,6 +39,8 @@ public record PluginConfig(String name, Path path, String configuration, String 
 
     /** The memory limit when none is configured: 16 MiB. */
     public static final int DEFAULT_MAX_MEMORY_PAGES = 256;
+    /** The body buffering bound when none is configured: 1 MiB. */
+    public static final int DEFAULT_MAX_BODY_BYTES = 1 << 20;
     /** The time budget of a call when none is configured. */
     public static final int DEFAULT_CALL_TIMEOUT_MS = 100;
 }

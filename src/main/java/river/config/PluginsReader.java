@@ -18,7 +18,8 @@ import river.kdl.KdlProperty;
  * the order they run, each file checked to be a proxy-wasm module (docs/wasm.md).
  */
 final class PluginsReader extends KdlSchemaReader {
-    private static final String[] PROPERTIES = {"path", "config", "vm-config", "fail-open", "max-memory-pages", "call-timeout-ms", "root-id"};
+    private static final String[] PROPERTIES = {"path", "config", "vm-config", "fail-open", "max-memory-pages", "call-timeout-ms", "max-body-bytes",
+        "root-id"};
     /** The largest memory a plugin may be given: 1 GiB. */
     static final int MAX_MEMORY_PAGES = 16384;
 
@@ -84,6 +85,7 @@ final class PluginsReader extends KdlSchemaReader {
                     "max-memory-pages must be at most " + MAX_MEMORY_PAGES + " (1 GiB), found " + pages);
         }
         int timeout = positive(node, "call-timeout-ms", PluginConfig.DEFAULT_CALL_TIMEOUT_MS);
+        int maxBody = positive(node, "max-body-bytes", PluginConfig.DEFAULT_MAX_BODY_BYTES);
         Path path = readable(pathProperty.get());
         if (path == null || name == null) {
             return null;
@@ -94,7 +96,7 @@ final class PluginsReader extends KdlSchemaReader {
             return null;
         }
         return new PluginConfig(name, path, configuration == null ? "" : configuration, vmConfiguration == null ? "" : vmConfiguration,
-                failOpen, pages, timeout, upstreams, rootId == null ? name : rootId);
+                failOpen, pages, timeout, upstreams, maxBody, rootId == null ? name : rootId);
     }
 
     /** {@code upstream "name" "ip:port"}: a call-out target, by the name the plugin dispatches to. */

@@ -207,6 +207,13 @@ public final class Exchange {
         }
     }
 
+    /** A module holds the upstream request head: the request body is read ahead, up to the leg's bound. */
+    void readAhead() {
+        if (state == ExchangeState.CONNECTING && !requestFullyRead) {
+            leg.readAhead();
+        }
+    }
+
     /** Whether a body piece a module gave back later may still go on (else it is dropped). */
     boolean takesBody(boolean toUpstream, int at) {
         return state != ExchangeState.DONE && (toUpstream ? localAnswer == null : at == epoch);
@@ -324,10 +331,15 @@ public final class Exchange {
     void reject(Rejected r) {
         engine.log().debug("{} {}: {}", ctx.request().method(), ctx.path(), r.getMessage());
         leg.discard();
-        if (responseStarted()) {
-            abort();
-        } else if (state != ExchangeState.DONE) {
-            answer(Verdict.text(r.status(), r.body()));
+        if (responseStarted() || state == ExchangeState.DONE) {
+            if (r.answer() != null) {
+                r.answer().discard();
+            }
+            if (state != ExchangeState.DONE) {
+                abort();
+            }
+        } else {
+            answer(r.answer() != null ? r.answer() : Verdict.text(r.status(), r.body()));
         }
     }
 

@@ -172,6 +172,9 @@ final class ModulePhases {
                 int next = step + 1;
                 int at = exchange.epoch();
                 stage.whenComplete((ignored, error) -> loop.execute(() -> resumeHead(at, phase, module, next, message, error)));
+                if (phase == Head.UPSTREAM_REQUEST) {
+                    exchange.readAhead(); // the module may be waiting for the body: let it come
+                }
                 return;
             }
             if (future.isCompletedExceptionally()) {
@@ -246,6 +249,9 @@ final class ModulePhases {
                 in.release();
                 failed(module, toUpstream ? "onRequestBody" : "onResponseBody", e);
                 return;
+            }
+            if (chunk == ProxyModule.KEPT) {
+                return; // the module buffers it: nothing goes on this time
             }
             if (chunk instanceof ProxyModule.PendingChunk pending) {
                 hold(toUpstream, module, step + 1, pending.stage);

@@ -54,7 +54,12 @@ public interface ProxyModule {
         return error;
     }
 
-    /** The request about to be sent upstream; its headers may be changed. */
+    /**
+     * The request about to be sent upstream; its headers may be changed. While a module's stage is
+     * pending, the request body is read ahead through the body phases (what they pass on waits behind
+     * the head, a bounded amount): a module that rewrites the body can hold the head until it knows
+     * the body's new length.
+     */
     default CompletionStage<Void> onUpstreamRequest(RequestContext ctx, HttpRequest upstreamRequest) {
         return DONE;
     }
@@ -69,12 +74,15 @@ public interface ProxyModule {
         return DONE;
     }
 
-    /** A request body chunk on its way upstream; returns the chunk to send (the same, a new one, or {@link #later}). */
+    /**
+     * A request body chunk on its way upstream; returns the chunk to send (the same, a new one, {@link #KEPT}
+     * or {@link #later}).
+     */
     default HttpContent onRequestBody(RequestContext ctx, HttpContent chunk) {
         return chunk;
     }
 
-    /** A response body chunk on its way to the client; returns the chunk to send (or {@link #later}). */
+    /** A response body chunk on its way to the client; returns the chunk to send (or {@link #KEPT} or {@link #later}). */
     default HttpContent onResponseBody(RequestContext ctx, HttpContent chunk) {
         return chunk;
     }
@@ -97,6 +105,20 @@ public interface ProxyModule {
      */
     static HttpContent later(CompletionStage<HttpContent> stage) {
         return new PendingChunk(stage);
+    }
+
+    /**
+     * What a body phase returns when it keeps the chunk it was given (buffering it, to pass its bytes
+     * on with a later chunk): nothing goes on this time, and the engine reads on. Never for the last
+     * chunk, which must carry on whatever the module kept. The module bounds what it keeps.
+     */
+    HttpContent KEPT = new Kept();
+
+    /** The type of {@link #KEPT}; carries no data. */
+    final class Kept extends DefaultHttpContent {
+        private Kept() {
+            super(Unpooled.EMPTY_BUFFER);
+        }
     }
 
     /** The marker {@link #later} returns; carries no data of its own. */

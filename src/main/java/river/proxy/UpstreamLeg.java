@@ -38,7 +38,14 @@ final class UpstreamLeg implements UpstreamListener {
     private final boolean webSocket;
     private final boolean grpc;
 
+    /** The most request body bytes queued behind a head a module holds, before reading ahead pauses. */
+    static final int READ_AHEAD_BYTES = 64 * 1024;
+
     private UpstreamConnection connection;
+    /** Bytes in {@link #pendingBody}; reading ahead stops at {@link #READ_AHEAD_BYTES}. */
+    private int pendingBytes;
+    /** A module holds the request head: the body is read before it goes. */
+    private boolean readingAhead;
     /** Request body pieces that passed the body phases before the request head went upstream. */
     private ArrayDeque<HttpContent> pendingBody;
     /** Response body pieces that arrived while the response head was still in its phases. */
@@ -146,6 +153,8 @@ final class UpstreamLeg implements UpstreamListener {
             ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
         }
         requestSent = true;
+        readingAhead = false;
+        pendingBytes = 0;
         HttpContent chunk;
         while (pendingBody != null && (chunk = pendingBody.poll()) != null) {
             writeBody(chunk);
@@ -162,6 +171,10 @@ final class UpstreamLeg implements UpstreamListener {
                 pendingBody = new ArrayDeque<>(4);
             }
             pendingBody.add(chunk);
+            pendingBytes += chunk.content().readableBytes();
+            if (readingAhead && pendingBytes >= READ_AHEAD_BYTES) {
+                downstream.setReading(false); // until the head goes
+            }
             return false;
         }
         boolean last = chunk instanceof LastHttpContent;
@@ -183,10 +196,20 @@ final class UpstreamLeg implements UpstreamListener {
         return connection.channel().isWritable();
     }
 
+    /** Reads the request body while a module holds its head, up to {@link #READ_AHEAD_BYTES} queued. */
+    void readAhead() {
+        readingAhead = true;
+        if (!requestSent && !phases.holding(true)) {
+            downstream.setReading(pendingBytes < READ_AHEAD_BYTES);
+        }
+    }
+
     /** Pauses or resumes the source of a direction whose body a module holds. */
     void holdSource(boolean toUpstream, boolean held) {
         if (toUpstream) {
-            if (held || (requestSent && connection != null && !exchange.requestFullyRead())) {
+            if (!held && readingAhead && !requestSent && !exchange.requestFullyRead()) {
+                downstream.setReading(pendingBytes < READ_AHEAD_BYTES);
+            } else if (held || (requestSent && connection != null && !exchange.requestFullyRead())) {
                 downstream.setReading(!held && connection.channel().isWritable());
             }
         } else if (connection != null) {
@@ -400,6 +423,7 @@ final class UpstreamLeg implements UpstreamListener {
 
     /** Releases every body piece still queued, in either direction. */
     void releaseQueues() {
+        pendingBytes = 0;
         ModulePhases.releaseAll(pendingBody);
         ModulePhases.releaseAll(pendingResponse);
     }

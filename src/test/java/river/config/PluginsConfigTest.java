@@ -41,11 +41,11 @@ class PluginsConfigTest {
     void pluginsAreReadInOrderWithTheirOptions() throws Exception {
         Path a = file("a.wasm", module("proxy_abi_version_0_2_1"));
         Path b = file("b.wasm", module("proxy_abi_version_0_1_0"));
-        RiverConfig c = parse("      wasm \"first\" path=\"" + a + "\" config=\"{\\\"k\\\":1}\" fail-open=true max-memory-pages=32 call-timeout-ms=20\n"
+        RiverConfig c = parse("      wasm \"first\" path=\"" + a + "\" config=\"{\\\"k\\\":1}\" fail-open=true max-memory-pages=32 call-timeout-ms=20 max-body-bytes=4096\n"
                 + "      wasm \"second\" path=\"" + b + "\" {\n        configuration \"plain text\"\n        vm-configuration \"vm\"\n      }");
         List<PluginConfig> plugins = c.services().get(0).plugins();
         assertThat(plugins).containsExactly(
-                new PluginConfig("first", a, "{\"k\":1}", "", true, 32, 20),
+                new PluginConfig("first", a, "{\"k\":1}", "", true, 32, 20, java.util.Map.of(), 4096),
                 new PluginConfig("second", b, "plain text", "vm", false, PluginConfig.DEFAULT_MAX_MEMORY_PAGES, PluginConfig.DEFAULT_CALL_TIMEOUT_MS));
     }
 
@@ -108,6 +108,7 @@ class PluginsConfigTest {
         assertThat(errors("      wasm \"x\" path=\"" + a + "\" fuel=3").get(0).message()).contains("unknown property \"fuel\"");
         assertThat(errors("      wasm \"x\" path=\"" + a + "\" max-memory-pages=0").get(0).message()).contains("max-memory-pages expects a positive integer");
         assertThat(errors("      wasm \"x\" path=\"" + a + "\" max-memory-pages=20000").get(0).message()).contains("at most 16384");
+        assertThat(errors("      wasm \"x\" path=\"" + a + "\" max-body-bytes=-1").get(0).message()).contains("max-body-bytes expects a positive integer");
         List<ConfigError> twice = errors("      wasm \"x\" path=\"" + a + "\"\n      wasm \"x\" path=\"" + a + "\"");
         assertThat(twice).hasSize(1);
         assertThat(twice.get(0).line()).isEqualTo(11);

@@ -57,7 +57,8 @@ public final class RawHttp implements AutoCloseable {
     }
 
     /** A parsed response: status, headers (lower-case names), body. */
-    public record Response(int status, String statusLine, Map<String, String> headers, byte[] body) {
+    /** A response as read; {@code trailers} are those of a chunked body (empty otherwise), names in lower case. */
+    public record Response(int status, String statusLine, Map<String, String> headers, byte[] body, Map<String, String> trailers) {
         public String text() {
             return new String(body, StandardCharsets.UTF_8);
         }
@@ -77,6 +78,7 @@ public final class RawHttp implements AutoCloseable {
             headers.merge(l.substring(0, colon).trim().toLowerCase(Locale.ROOT), l.substring(colon + 1).trim(), (a, b) -> a + ", " + b);
         }
         byte[] body;
+        Map<String, String> trailers = new LinkedHashMap<>();
         if (head || status / 100 == 1 || status == 204 || status == 304) {
             body = new byte[0];
         } else if ("chunked".equalsIgnoreCase(headers.get("transfer-encoding"))) {
@@ -84,8 +86,10 @@ public final class RawHttp implements AutoCloseable {
             while (true) {
                 int size = Integer.parseInt(line().split(";")[0].trim(), 16);
                 if (size == 0) {
-                    while (!line().isEmpty()) {
-                        // trailers
+                    String t;
+                    while (!(t = line()).isEmpty()) {
+                        int colon = t.indexOf(':');
+                        trailers.merge(t.substring(0, colon).trim().toLowerCase(Locale.ROOT), t.substring(colon + 1).trim(), (x, y) -> x + ", " + y);
                     }
                     break;
                 }
@@ -98,7 +102,7 @@ public final class RawHttp implements AutoCloseable {
         } else {
             body = in.readAllBytes();
         }
-        return new Response(status, statusLine, headers, body);
+        return new Response(status, statusLine, headers, body, trailers);
     }
 
     public Response read() throws IOException {

@@ -58,6 +58,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /close}: closes the connection without answering;
  *   <li>{@code /then-close?ms=N}: the echo response, then closes the connection after N milliseconds;
  *   <li>{@code /garbage}: an invalid response;
+ *   <li>{@code /trailers}: a chunked "with trailers" whose trailers are the request's, plus
+ *       {@code x-origin-trailer: yes};
  *   <li>{@code /ws}: a WebSocket endpoint echoing text ("echo: " + text) and binary frames.
  * </ul>
  */
@@ -347,6 +349,15 @@ public final class TestOrigin implements AutoCloseable {
                     ctx.writeAndFlush(new DefaultHttpContent(Unpooled.wrappedBuffer(new byte[10])));
                 }
                 case "/close" -> ctx.close();
+                case "/trailers" -> {
+                    HttpResponse head = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+                    head.headers().set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+                    ctx.write(head);
+                    io.netty.handler.codec.http.DefaultLastHttpContent end = new io.netty.handler.codec.http.DefaultLastHttpContent(
+                            Unpooled.copiedBuffer("with trailers\n", StandardCharsets.US_ASCII));
+                    end.trailingHeaders().set(request.trailingHeaders()).set("x-origin-trailer", "yes");
+                    ctx.writeAndFlush(end);
+                }
                 case "/held" -> {
                     java.util.List<String> n = params.get("n");
                     held.add(() -> ctx.executor().execute(() -> {

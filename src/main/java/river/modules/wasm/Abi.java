@@ -30,9 +30,12 @@ import river.proxy.Verdict;
 final class Abi {
     // Map types.
     private static final int REQUEST_HEADERS = 0;
+    private static final int REQUEST_TRAILERS = 1;
     private static final int RESPONSE_HEADERS = 2;
+    private static final int RESPONSE_TRAILERS = 3;
     private static final int HTTP_CALL_RESPONSE_HEADERS = 6;
     // Buffer types.
+    private static final int REQUEST_BODY = 0;
     private static final int RESPONSE_BODY = 1;
     private static final int HTTP_CALL_RESPONSE_BODY = 4;
     private static final int VM_CONFIGURATION = 6;
@@ -116,6 +119,10 @@ final class Abi {
                 return r(OK);
             };
             case "proxy_get_buffer_bytes" -> (inst, a) -> {
+                if (a[0] == REQUEST_BODY || a[0] == RESPONSE_BODY) {
+                    BodyBuffer body = body(vm, (int) a[0]);
+                    return r(body == null ? NOT_FOUND : vm.give(body.slice(a[1], a[2]), a[3], a[4]));
+                }
                 byte[] buffer = buffer(vm, (int) a[0]);
                 if (buffer == null) {
                     return r(NOT_FOUND);
@@ -126,6 +133,15 @@ final class Abi {
                 return r(vm.give(slice, a[3], a[4]));
             };
             case "proxy_get_buffer_status" -> (inst, a) -> {
+                if (a[0] == REQUEST_BODY || a[0] == RESPONSE_BODY) {
+                    BodyBuffer body = body(vm, (int) a[0]);
+                    if (body == null) {
+                        return r(NOT_FOUND);
+                    }
+                    vm.writeI32(a[1], body.size());
+                    vm.writeI32(a[2], body.endOfStream ? 1 : 0);
+                    return r(OK);
+                }
                 byte[] buffer = buffer(vm, (int) a[0]);
                 if (buffer == null) {
                     return r(NOT_FOUND);
@@ -135,12 +151,11 @@ final class Abi {
                 return r(OK);
             };
             case "proxy_set_buffer_bytes" -> (inst, a) -> {
-                PluginVm.Stream s = vm.current();
-                if (a[0] != RESPONSE_BODY || s == null || s.body == null) {
+                BodyBuffer body = a[0] == REQUEST_BODY || a[0] == RESPONSE_BODY ? body(vm, (int) a[0]) : null;
+                if (body == null) {
                     return r(NOT_FOUND);
                 }
-                s.body = splice(s.body, a[1], a[2], vm.bytes(a[3], a[4]));
-                return r(s.body == null ? BAD_ARGUMENT : OK);
+                return r(body.replace(a[1], a[2], vm.bytes(a[3], a[4])) ? OK : BAD_ARGUMENT);
             };
             case "proxy_send_local_response" -> (inst, a) -> r(localResponse(vm, (int) a[0], vm.bytes(a[3], a[4]), vm.bytes(a[5], a[6])));
             case "proxy_continue_stream", "proxy_continue_request", "proxy_continue_response" -> (inst, a) -> {
@@ -214,6 +229,8 @@ final class Abi {
         return switch (type) {
             case REQUEST_HEADERS -> s.requestHeaders();
             case RESPONSE_HEADERS -> s.response == null ? null : s.response.headers();
+            case REQUEST_TRAILERS -> s.requestBody.trailers;
+            case RESPONSE_TRAILERS -> s.responseBody.trailers;
             default -> null;
         };
     }
@@ -239,7 +256,7 @@ final class Abi {
                 out.add(pair(":authority", host));
             }
             out.add(pair(":scheme", ctx.secure() ? "https" : "http"));
-        } else {
+        } else if (type == RESPONSE_HEADERS) {
             out.add(pair(":status", Integer.toString(s.response.status().code())));
         }
         for (Map.Entry<String, String> e : headers) {
@@ -262,7 +279,7 @@ final class Abi {
         String key = name.toLowerCase(Locale.ROOT);
         try {
             if (key.startsWith(":")) {
-                return pseudo(s, type, key, value);
+                return type == REQUEST_TRAILERS || type == RESPONSE_TRAILERS ? BAD_ARGUMENT : pseudo(s, type, key, value);
             }
             if (value == null) {
                 headers.remove(key);
@@ -370,7 +387,6 @@ final class Abi {
 
     private static byte[] buffer(PluginVm vm, int type) {
         return switch (type) {
-            case RESPONSE_BODY -> vm.current() == null ? null : vm.current().body;
             case HTTP_CALL_RESPONSE_BODY -> vm.current() == null || vm.current().callResponse == null ? null : vm.current().callResponse.body();
             case VM_CONFIGURATION -> vm.plugin.config().vmConfiguration().getBytes(StandardCharsets.UTF_8);
             case PLUGIN_CONFIGURATION -> vm.plugin.config().configuration().getBytes(StandardCharsets.UTF_8);
@@ -378,18 +394,11 @@ final class Abi {
         };
     }
 
-    /** {@code body} with {@code length} bytes from {@code start} replaced by {@code data} (the ABI's set_buffer_bytes), or null. */
-    static byte[] splice(byte[] body, long start, long length, byte[] data) {
-        if (start < 0 || start > body.length || length < 0) {
-            return null;
-        }
-        int from = (int) start;
-        int to = (int) Math.min(body.length, start + length);
-        byte[] out = new byte[from + data.length + body.length - to];
-        System.arraycopy(body, 0, out, 0, from);
-        System.arraycopy(data, 0, out, from, data.length);
-        System.arraycopy(body, to, out, from + data.length, body.length - to);
-        return out;
+    /** The request or response body while its callback runs (its data is there), or null. */
+    private static BodyBuffer body(PluginVm vm, int type) {
+        PluginVm.Stream s = vm.current();
+        BodyBuffer b = s == null ? null : type == REQUEST_BODY ? s.requestBody : s.responseBody;
+        return b == null || b.data == null ? null : b;
     }
 
     private static int localResponse(PluginVm vm, int status, byte[] body, byte[] headerBytes) {

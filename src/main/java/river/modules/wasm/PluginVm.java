@@ -65,6 +65,9 @@ final class PluginVm {
     private final ExportFunction onRequestHeaders;
     private final ExportFunction onResponseHeaders;
     private final ExportFunction onResponseBody;
+    private final ExportFunction onRequestBody;
+    private final ExportFunction onRequestTrailers;
+    private final ExportFunction onResponseTrailers;
     private final ExportFunction onDone;
     private final ExportFunction onHttpCallResponse;
     private int nextToken = 1;
@@ -97,6 +100,9 @@ final class PluginVm {
         this.onRequestHeaders = export("proxy_on_request_headers");
         this.onResponseHeaders = export("proxy_on_response_headers");
         this.onResponseBody = export("proxy_on_response_body");
+        this.onRequestBody = export("proxy_on_request_body");
+        this.onRequestTrailers = export("proxy_on_request_trailers");
+        this.onResponseTrailers = export("proxy_on_response_trailers");
         this.onDone = export("proxy_on_done");
         this.onHttpCallResponse = export("proxy_on_http_call_response");
         this.onLog = export("proxy_on_log");
@@ -194,14 +200,24 @@ final class PluginVm {
                 : run(s, onResponseHeaders, s.id, headerCount, endOfStream ? 1 : 0);
     }
 
-    /** Whether the plugin wants the response body (it exports {@code proxy_on_response_body}). */
-    boolean wantsResponseBody() {
-        return onResponseBody != null;
+    /** Whether the plugin wants a direction's body (it exports {@code proxy_on_request_body} or {@code proxy_on_response_body}). */
+    boolean wantsBody(boolean request) {
+        return (request ? onRequestBody : onResponseBody) != null;
     }
 
-    /** {@code proxy_on_response_body} with the whole body collected in {@code s.body}. */
-    int responseBody(Stream s) {
-        return run(s, onResponseBody, s.id, s.body.length, 1);
+    /** Whether the plugin wants a direction's trailers ({@code proxy_on_request_trailers} or {@code proxy_on_response_trailers}). */
+    boolean wantsTrailers(boolean request) {
+        return (request ? onRequestTrailers : onResponseTrailers) != null;
+    }
+
+    /** {@code proxy_on_request_body} or {@code proxy_on_response_body}: the action (0 continue, else keep buffering). */
+    int body(Stream s, boolean request, int bufferedLength, boolean endOfStream) {
+        return run(s, request ? onRequestBody : onResponseBody, s.id, bufferedLength, endOfStream ? 1 : 0);
+    }
+
+    /** {@code proxy_on_request_trailers} or {@code proxy_on_response_trailers}. */
+    int trailers(Stream s, boolean request, int count) {
+        return run(s, request ? onRequestTrailers : onResponseTrailers, s.id, count);
     }
 
     /** A token for a new call-out of {@code s}, or -1 when it has too many in flight. */
@@ -422,10 +438,14 @@ final class PluginVm {
         io.netty.handler.codec.http.HttpResponse response;
         /** What send_local_response gave during the current call, or null. */
         river.proxy.Verdict.Respond local;
-        /** The response body while its callback runs (buffer type 1), or null. */
-        byte[] body;
-        /** The response body collected so far (up to the limit), or null when it is not collected. */
-        io.netty.buffer.CompositeByteBuf collecting;
+        /** The request body and trailers as the plugin sees them (buffer type 0, map 1). */
+        final BodyBuffer requestBody = new BodyBuffer();
+        /** The response body and trailers as the plugin sees them (buffer type 1, map 3). */
+        final BodyBuffer responseBody = new BodyBuffer();
+        /** The paused response phase, completed when the plugin continues (or failed with its answer); null when not paused. */
+        java.util.concurrent.CompletableFuture<Void> responsePaused;
+        /** The plugin replaced the response from its response callback: the replacement does not come back to it. */
+        boolean replaced;
         /** The call-outs this request dispatched and not yet answered. */
         int pendingCalls;
         /** The paused request phase, completed when the plugin continues or answers; null when not paused. */

@@ -5,18 +5,13 @@ import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
-import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.CompositeByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultHttpContent;
-import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.LastHttpContent;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
@@ -30,6 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import river.config.PluginConfig;
 import river.proxy.ProxyModule;
+import river.proxy.Rejected;
 import river.proxy.RequestContext;
 import river.proxy.Verdict;
 
@@ -42,9 +38,6 @@ import river.proxy.Verdict;
  */
 public final class WasmPlugin implements ProxyModule {
     private static final Logger LOG = LoggerFactory.getLogger(WasmPlugin.class);
-
-    /** The most response body collected for {@code proxy_on_response_body}. */
-    static final int MAX_BODY_BYTES = 1 << 20;
 
     private final PluginConfig config;
     private final WasmModule module;
@@ -61,6 +54,7 @@ public final class WasmPlugin implements ProxyModule {
     private final AtomicLongArray failures = new AtomicLongArray(FailureKind.values().length);
     private volatile boolean retired;
     private final AtomicLong instantiations = new AtomicLong();
+    private final BodyFilter bodies = new BodyFilter(this);
 
     private WasmPlugin(PluginConfig config, WasmModule module, Function<Instance, Machine> machineFactory, List<String> routePaths,
             river.upstream.ConnectionPool pool) {
@@ -253,6 +247,7 @@ public final class WasmPlugin implements ProxyModule {
             ctx.rejectedBy(name());
             return CompletableFuture.completedFuture(local);
         }
+        s.requestBody.active = vm.wantsBody(true) || vm.wantsTrailers(true);
         if (action != 0 && !s.continued) {
             if (s.pendingCalls > 0) {
                 s.paused = new CompletableFuture<>(); // until a call-out's callback continues or answers
@@ -263,85 +258,107 @@ public final class WasmPlugin implements ProxyModule {
         return Verdict.CONTINUE_NOW;
     }
 
+    /**
+     * Holds the upstream head while the plugin's request body callback decides (it keeps the body, or
+     * lets a piece go): the head then announces the body's new exact length, or goes chunked.
+     */
+    @Override
+    public CompletionStage<Void> onUpstreamRequest(RequestContext ctx, HttpRequest upstreamRequest) {
+        PluginVm.Stream s = ctx.get(key);
+        PluginVm vm = s == null ? null : vms.get();
+        if (vm == null || vm.broken() || vm.stream(s.id) != s || !s.requestBody.active || !vm.wantsBody(true) || noBody(ctx.request())) {
+            return DONE;
+        }
+        BodyBuffer b = s.requestBody;
+        b.upstreamHead = upstreamRequest;
+        if (b.framed()) {
+            b.frame(upstreamRequest); // decided before this attempt's head (pieces came early, or an earlier attempt)
+            return DONE;
+        }
+        b.headGate = new CompletableFuture<>();
+        return b.headGate;
+    }
+
+    @Override
+    public HttpContent onRequestBody(RequestContext ctx, HttpContent chunk) {
+        PluginVm.Stream s = ctx.get(key);
+        if (s == null || !s.requestBody.active) {
+            return chunk;
+        }
+        CompletableFuture<Verdict> paused = s.paused;
+        if (paused != null) {
+            // The request headers wait for a call-out: the body callback comes after them, as in Envoy.
+            return ProxyModule.later(paused.thenApply(v -> v instanceof Verdict.Respond ? chunk : bodies.filter(vms.get(), s, true, chunk)));
+        }
+        return bodies.filter(vms.get(), s, true, chunk);
+    }
+
     @Override
     public CompletionStage<Void> onResponse(RequestContext ctx, HttpResponse response) {
         PluginVm.Stream s = ctx.get(key);
         PluginVm vm = s == null ? null : vms.get();
-        if (vm == null || vm.broken() || vm.stream(s.id) != s) {
+        if (vm == null || vm.broken() || vm.stream(s.id) != s || s.replaced) {
             return DONE;
         }
         s.response = response;
+        s.continued = false;
+        int action;
         try {
-            vm.responseHeaders(s, response.headers().size() + 1, noBody(response));
+            action = vm.responseHeaders(s, response.headers().size() + 1, noBody(response));
         } catch (RuntimeException e) {
             ctx.set(key, null);
+            s.requestBody.release(); // what a streaming plugin was still keeping of the request
             CompletionStage<Verdict> failure = failed(vm, "proxy_on_response_headers", e);
             if (failure.toCompletableFuture().join() instanceof Verdict.Respond) {
                 // Logged and counted above: Rejected makes the engine answer 500 without logging the failure again.
-                throw new river.proxy.Rejected(500, "Internal Server Error\n", name() + " failed in proxy_on_response_headers");
+                throw new Rejected(500, "Internal Server Error\n", name() + " failed in proxy_on_response_headers");
             }
             return DONE;
         } finally {
             s.response = null;
         }
         if (s.local != null) {
-            s.local.discard();
-            s.local = null;
-            log(3, "send_local_response in the response phase is not supported yet; the response goes on");
+            throw replace(s);
         }
-        if (vm.wantsResponseBody() && !ctx.request().method().equals(io.netty.handler.codec.http.HttpMethod.HEAD)
+        if ((vm.wantsBody(false) || vm.wantsTrailers(false)) && !ctx.request().method().equals(io.netty.handler.codec.http.HttpMethod.HEAD)
                 && response.status().code() >= 200 && response.status().code() != 204 && response.status().code() != 304) {
-            response.headers().remove(HttpHeaderNames.CONTENT_LENGTH); // the plugin may change its length: sent chunked
-            s.collecting = Unpooled.compositeBuffer(1024);
+            if (vm.wantsBody(false)) {
+                response.headers().remove(HttpHeaderNames.CONTENT_LENGTH); // the plugin may change its length: sent chunked
+            }
+            s.responseBody.active = true;
+        }
+        if (action != 0 && !s.continued) {
+            if (s.pendingCalls > 0) {
+                s.response = response; // the call-out's callback may still change it
+                s.responsePaused = new CompletableFuture<>(); // until a call-out's callback continues or answers
+                return s.responsePaused;
+            }
+            log(3, "paused the response headers with no call-out to resume it; the response goes on");
         }
         return DONE;
     }
 
+    /** The plugin answered from its response callback: the response is replaced, and the answer does not come back to it. */
+    private Rejected replace(PluginVm.Stream s) {
+        Verdict.Respond local = s.local;
+        s.local = null;
+        s.replaced = true;
+        s.responseBody.active = false;
+        s.ctx.rejectedBy(name());
+        return new Rejected(local, "replaced by " + name());
+    }
+
     /**
-     * The response body is collected up to {@link #MAX_BODY_BYTES} and given whole to
-     * {@code proxy_on_response_body}, whose (possibly rewritten) body goes on. A bigger body is sent on
-     * unchanged from where it was found too big.
+     * Each response body piece goes through {@code proxy_on_response_body} (see {@link BodyFilter}):
+     * streamed when the plugin continues, buffered while it keeps it.
      */
     @Override
     public HttpContent onResponseBody(RequestContext ctx, HttpContent chunk) {
         PluginVm.Stream s = ctx.get(key);
-        if (s == null || s.collecting == null) {
+        if (s == null || !s.responseBody.active) {
             return chunk;
         }
-        boolean last = chunk instanceof LastHttpContent;
-        CompositeByteBuf collected = s.collecting;
-        if (collected.readableBytes() + chunk.content().readableBytes() > MAX_BODY_BYTES) {
-            s.collecting = null;
-            collected.addComponent(true, chunk.content().retain());
-            HttpContent through = last ? new DefaultLastHttpContent(collected, ((LastHttpContent) chunk).trailingHeaders())
-                    : new DefaultHttpContent(collected);
-            chunk.release();
-            log(3, "response body over " + MAX_BODY_BYTES + " bytes: sent on without proxy_on_response_body");
-            return through;
-        }
-        collected.addComponent(true, chunk.content().retain());
-        if (!last) {
-            chunk.release();
-            return new DefaultHttpContent(Unpooled.EMPTY_BUFFER);
-        }
-        s.collecting = null;
-        s.body = ByteBufUtil.getBytes(collected);
-        collected.release();
-        DefaultLastHttpContent out = new DefaultLastHttpContent();
-        out.trailingHeaders().set(((LastHttpContent) chunk).trailingHeaders());
-        chunk.release();
-        PluginVm vm = vms.get();
-        try {
-            if (vm != null && !vm.broken() && vm.stream(s.id) == s) {
-                vm.responseBody(s);
-            }
-        } catch (RuntimeException e) {
-            failed(vm, "proxy_on_response_body", e); // the head is sent: the body goes on as it came
-        }
-        DefaultLastHttpContent rewritten = new DefaultLastHttpContent(Unpooled.wrappedBuffer(s.body));
-        rewritten.trailingHeaders().set(out.trailingHeaders());
-        s.body = null;
-        return rewritten;
+        return bodies.filter(vms.get(), s, false, chunk);
     }
 
     @Override
@@ -351,10 +368,9 @@ public final class WasmPlugin implements ProxyModule {
             return;
         }
         ctx.set(key, null);
-        if (s.collecting != null) {
-            s.collecting.release(); // the exchange ended before the body did
-            s.collecting = null;
-        }
+        s.requestBody.release(); // the exchange may have ended before a body did
+        s.responseBody.release();
+        s.response = null;
         PluginVm vm = vms.get();
         if (vm == null || vm.broken() || vm.stream(s.id) != s) {
             return;
@@ -398,6 +414,7 @@ public final class WasmPlugin implements ProxyModule {
             if (s.paused != null) {
                 s.paused.complete(config.failOpen() ? Verdict.CONTINUE : Verdict.text(500, "Internal Server Error\n"));
             }
+            resumeResponse(s, config.failOpen() ? null : new IllegalStateException(name() + ": the VM failed during a call-out"));
             return; // the request ended, or its VM failed meanwhile
         }
         try {
@@ -406,6 +423,18 @@ public final class WasmPlugin implements ProxyModule {
             CompletionStage<Verdict> failure = failed(vm, "proxy_on_http_call_response", e);
             if (s.paused != null) {
                 s.paused.complete(failure.toCompletableFuture().join());
+            }
+            resumeResponse(s, config.failOpen() ? null : new IllegalStateException(name() + " failed in proxy_on_http_call_response", e));
+            return;
+        }
+        if (s.responsePaused != null) {
+            if (s.local != null) {
+                resumeResponse(s, replace(s));
+            } else if (s.continued) {
+                resumeResponse(s, null);
+            } else if (s.pendingCalls == 0) {
+                log(3, "kept the response paused after its last call-out answered; the response goes on");
+                resumeResponse(s, null);
             }
             return;
         }
@@ -431,6 +460,27 @@ public final class WasmPlugin implements ProxyModule {
             log(3, "kept the request paused after its last call-out answered; the request continues");
             paused.complete(Verdict.CONTINUE);
         }
+    }
+
+    /** Ends a paused response phase: it goes on, or fails with {@code error} (a replacement, or a failure). */
+    private static void resumeResponse(PluginVm.Stream s, RuntimeException error) {
+        CompletableFuture<Void> paused = s.responsePaused;
+        if (paused == null) {
+            return;
+        }
+        s.responsePaused = null;
+        s.response = null;
+        if (error == null) {
+            paused.complete(null);
+        } else {
+            paused.completeExceptionally(error);
+        }
+    }
+
+    /** A body or trailers callback failed (see {@link #failed}); returns whether the request goes on (fail-open). */
+    boolean failedInBody(PluginVm vm, String callback, RuntimeException e) {
+        failed(vm, callback, e);
+        return config.failOpen();
     }
 
     private static boolean noBody(HttpMessage m) {

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import river.config.PluginConfig;
 import river.config.RiverConfig;
 
 /**
@@ -30,7 +31,9 @@ import river.config.RiverConfig;
  *       name looks secret: {@code upsert-header key="Authorization" value="Bearer …"};
  *   <li>in every string, the password of a URL's user information ({@code redis://user:PASSWORD@host},
  *       or the whole user information when it has no colon, as Redis reads {@code redis://PASSWORD@host})
- *       and the value of a query parameter whose name looks secret ({@code ?password=…}).
+ *       and the value of a query parameter whose name looks secret ({@code ?password=…});
+ *   <li>a WebAssembly plugin's configuration and VM configuration, which the plugin alone understands and
+ *       which often carry its credentials: shown as {@code [redacted] N bytes}.
  * </ul>
  */
 final class ConfigJson {
@@ -42,6 +45,8 @@ final class ConfigJson {
     private static final Pattern SECRET_QUERY =
             Pattern.compile("(?i)([?&][^=&#\\s]*(?:password|passwd|secret|token|credential|api-?key)[^=&#\\s]*=)[^&#\\s]*");
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
+    /** A plugin's configuration buffers: free text the plugin parses, often with its credentials, so shown by size only. */
+    private static final java.util.Set<String> PLUGIN_BUFFERS = java.util.Set.of("configuration", "vmConfiguration");
 
     private ConfigJson() {}
 
@@ -118,6 +123,10 @@ final class ConfigJson {
         for (RecordComponent c : components) {
             Object item = read(r, c);
             boolean hide = secret(c.getName(), item) || (secretHeader && c.getName().equals("value"));
+            if (r instanceof PluginConfig && item instanceof String buffer && PLUGIN_BUFFERS.contains(c.getName())) {
+                object.put(kebab(c.getName()), REDACTED + " " + buffer.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + " bytes");
+                continue;
+            }
             object.set(kebab(c.getName()), hide ? NODES.textNode(REDACTED) : value(item));
         }
         return object;

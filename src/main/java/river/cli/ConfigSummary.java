@@ -2,6 +2,7 @@ package river.cli;
 
 import river.config.ConnectorConfig;
 import river.config.ListenerConfig;
+import river.config.PluginConfig;
 import river.config.RiverConfig;
 import river.config.ServiceConfig;
 import river.config.ServiceHandler;
@@ -67,6 +68,16 @@ final class ConfigSummary {
             }
             if (!service.rateLimits().isEmpty()) {
                 out.append("  rate-limiting: ").append(service.rateLimits().size()).append(" rules\n");
+            }
+            for (PluginConfig p : service.plugins()) {
+                // The configuration buffers may hold the plugin's secrets: their sizes only.
+                out.append("  wasm ").append(p.name()).append(' ').append(p.path()).append(" root-id=").append(p.rootId())
+                        .append(" config=").append(p.configuration().getBytes(java.nio.charset.StandardCharsets.UTF_8).length).append("B")
+                        .append(" vm-config=").append(p.vmConfiguration().getBytes(java.nio.charset.StandardCharsets.UTF_8).length).append("B")
+                        .append(" fail-open=").append(p.failOpen()).append(" max-memory-pages=").append(p.maxMemoryPages())
+                        .append(" call-timeout-ms=").append(p.callTimeoutMs()).append(" max-body-bytes=").append(p.maxBodyBytes());
+                new java.util.TreeMap<>(p.upstreams()).forEach((name, address) -> out.append(" upstream=").append(name).append('=').append(address));
+                out.append('\n');
             }
         }
         return out.toString();

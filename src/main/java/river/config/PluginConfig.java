@@ -14,9 +14,10 @@ import java.nio.file.Path;
  * @param callTimeoutMs the time budget of one call into the plugin, after which it is interrupted
  * @param upstreams what {@code proxy_dispatch_http_call} may call, by name: an IP literal and port each
  * @param maxBodyBytes the most of a body (either direction) River buffers for the plugin
+ * @param rootId the root context's id (Envoy's {@code root_id}, the {@code plugin_root_id} property): the name when not configured
  */
 public record PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen,
-        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams, int maxBodyBytes) {
+        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams, int maxBodyBytes, String rootId) {
     public PluginConfig {
         upstreams = java.util.Map.copyOf(upstreams);
     }
@@ -24,6 +25,11 @@ public record PluginConfig(String name, Path path, String configuration, String 
     public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,
             int callTimeoutMs, java.util.Map<String, String> upstreams) {
         this(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, DEFAULT_MAX_BODY_BYTES);
+    }
+
+    public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,
+            int callTimeoutMs, java.util.Map<String, String> upstreams, int maxBodyBytes) {
+        this(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, maxBodyBytes, name);
     }
 
     public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,

@@ -18,7 +18,8 @@ import river.kdl.KdlProperty;
  * the order they run, each file checked to be a proxy-wasm module (docs/wasm.md).
  */
 final class PluginsReader extends KdlSchemaReader {
-    private static final String[] PROPERTIES = {"path", "config", "vm-config", "fail-open", "max-memory-pages", "call-timeout-ms", "max-body-bytes"};
+    private static final String[] PROPERTIES = {"path", "config", "vm-config", "fail-open", "max-memory-pages", "call-timeout-ms", "max-body-bytes",
+        "root-id"};
     /** The largest memory a plugin may be given: 1 GiB. */
     static final int MAX_MEMORY_PAGES = 16384;
 
@@ -62,6 +63,7 @@ final class PluginsReader extends KdlSchemaReader {
         }
         String configuration = node.property("config").map(this::stringOrEmpty).orElse(null);
         String vmConfiguration = node.property("vm-config").map(this::stringOrEmpty).orElse("");
+        String rootId = node.property("root-id").map(p -> string(p.value(), "root-id")).orElse(name);
         java.util.Map<String, String> upstreams = new java.util.LinkedHashMap<>();
         for (KdlNode child : node.children()) {
             switch (child.name()) {
@@ -94,7 +96,7 @@ final class PluginsReader extends KdlSchemaReader {
             return null;
         }
         return new PluginConfig(name, path, configuration == null ? "" : configuration, vmConfiguration == null ? "" : vmConfiguration,
-                failOpen, pages, timeout, upstreams, maxBody);
+                failOpen, pages, timeout, upstreams, maxBody, rootId == null ? name : rootId);
     }
 
     /** {@code upstream "name" "ip:port"}: a call-out target, by the name the plugin dispatches to. */

@@ -184,6 +184,7 @@ final class Generation {
      */
     void retire(long graceMs, java.util.concurrent.ScheduledExecutorService timer, java.util.function.Consumer<Generation> whenReleased) {
         this.onReleased = whenReleased;
+        services.values().forEach(ServiceGeneration::retirePlugins);
         connections.forEach(ch -> river.http.ConnectionDrain.begin(ch, 0, graceMs));
         unreference();
         if (!released.get()) {

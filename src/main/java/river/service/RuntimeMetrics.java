@@ -98,6 +98,7 @@ final class RuntimeMetrics {
         GaugeWithCallback.builder().name("river_config_generation")
                 .help("The configuration generation serving new connections (1 at start, +1 per reload that took effect)")
                 .callback(cb -> cb.call(current.get().number())).register(registry);
+        WasmMetrics.register(registry, current);
     }
 
     private interface PeerVisitor {

@@ -61,10 +61,13 @@ final class ServiceGeneration {
     private final AcceptFilter acceptFilter;
     private final ConnectionLimiter limiter;
     private final Map<Generation.ListenerKey, ListenerPlan> listeners;
+    /** The service's WebAssembly plugins (also among its engine's modules), for their metrics and retirement. */
+    private final List<river.modules.wasm.WasmPlugin> plugins;
 
     private ServiceGeneration(ServiceConfig config, List<String> dnsServers, EventLoopGroup group, int threads, ConnectionPool pool,
             UpstreamWiring wiring, RateLimitModule rateLimits, AcceptFilter acceptFilter, ConnectionLimiter limiter,
-            Map<Generation.ListenerKey, ListenerPlan> listeners) {
+            Map<Generation.ListenerKey, ListenerPlan> listeners, List<river.modules.wasm.WasmPlugin> plugins) {
+        this.plugins = plugins;
         this.config = config;
         this.dnsServers = dnsServers;
         this.group = group;
@@ -216,7 +219,10 @@ final class ServiceGeneration {
                 plans.put(keyed.getKey(), new ListenerPlan(listener, tls, engine, h1, new Http1ServerInitializer(engine, h1, tls != null),
                         http.tlsHandshakeTimeoutMs(), connectionLimits));
             }
-            return new ServiceGeneration(service, system.dnsServers(), group, threads, pool, wiring, rateLimits, acceptFilter, limiter, plans);
+            List<river.modules.wasm.WasmPlugin> plugins = modules.stream().filter(m -> m instanceof river.modules.wasm.WasmPlugin)
+                    .map(m -> (river.modules.wasm.WasmPlugin) m).toList();
+            return new ServiceGeneration(service, system.dnsServers(), group, threads, pool, wiring, rateLimits, acceptFilter, limiter, plans,
+                    plugins);
         } catch (IOException | InterruptedException | RuntimeException e) {
             if (wiring != null && (before == null || wiring != before.wiring)) {
                 wiring.close();
@@ -348,7 +354,17 @@ final class ServiceGeneration {
     }
 
     /** Stops and closes, in dependency order, what no later generation uses. */
+    List<river.modules.wasm.WasmPlugin> plugins() {
+        return plugins;
+    }
+
+    /** The generation stops serving new connections: its plugins stop ticking; requests in flight finish on their VMs. */
+    void retirePlugins() {
+        plugins.forEach(river.modules.wasm.WasmPlugin::retire);
+    }
+
     void free(Set<Object> stillUsed) {
+        retirePlugins();
         if (wiring != null && !stillUsed.contains(wiring) && stillUsed.contains(pool)) {
             // The pool lives on with other upstream groups: this generation's discovery must no longer prune it.
             wiring.pool(null);

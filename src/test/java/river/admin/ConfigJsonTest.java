@@ -50,6 +50,24 @@ class ConfigJsonTest {
     }
 
     @Test
+    void aPluginShowsItsOptionsAndOnlyTheSizeOfItsConfiguration(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path wasm = java.nio.file.Files.write(dir.resolve("auth.wasm"), river.testsupport.TinyWasm.module("proxy_abi_version_0_2_1"));
+        JsonNode json = ConfigJson.of(parse("services {\n  api {\n    listeners { \"127.0.0.1:8080\" }\n    connectors { \"127.0.0.1:8000\" }\n"
+                + "    plugins {\n      wasm \"auth\" path=\"" + wasm + "\" root-id=\"auth_root\" call-timeout-ms=20 config=\"key=hunter2\" {\n"
+                + "        vm-configuration \"vm-secret\"\n        upstream \"idp\" \"127.0.0.1:9100\"\n      }\n    }\n  }\n}\n"));
+        assertThat(json.toString()).doesNotContain("hunter2", "vm-secret");
+        JsonNode plugin = json.path("services").get(0).path("plugins").get(0);
+        assertThat(plugin.path("name").asText()).isEqualTo("auth");
+        assertThat(plugin.path("path").asText()).isEqualTo(wasm.toString());
+        assertThat(plugin.path("root-id").asText()).isEqualTo("auth_root");
+        assertThat(plugin.path("call-timeout-ms").asInt()).isEqualTo(20);
+        assertThat(plugin.path("max-memory-pages").asInt()).isEqualTo(256);
+        assertThat(plugin.path("configuration").asText()).isEqualTo("[redacted] 11 bytes");
+        assertThat(plugin.path("vm-configuration").asText()).isEqualTo("[redacted] 9 bytes");
+        assertThat(plugin.path("upstreams").path("idp").asText()).isEqualTo("127.0.0.1:9100");
+    }
+
+    @Test
     void userInformationWithoutAColonIsAllPassword() {
         assertThat(ConfigJson.redactInText("redis://secret@host:6379/0")).isEqualTo("redis://[redacted]@host:6379/0");
         assertThat(ConfigJson.redactInText("no url here: a@b")).isEqualTo("no url here: a@b");

@@ -2,7 +2,6 @@ package river.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,27 +14,8 @@ class PluginsConfigTest {
     @TempDir
     static Path dir;
 
-    /** The smallest module exporting one empty function named {@code export} and a memory named "memory". */
     static byte[] module(String export) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0});
-        out.writeBytes(new byte[] {1, 4, 1, 0x60, 0, 0}); // types: () -> ()
-        out.writeBytes(new byte[] {3, 2, 1, 0}); // one function of type 0
-        out.writeBytes(new byte[] {5, 3, 1, 0, 1}); // one memory of one page
-        byte[] name = export.getBytes(StandardCharsets.US_ASCII);
-        ByteArrayOutputStream exports = new ByteArrayOutputStream();
-        exports.write(2);
-        exports.write(name.length);
-        exports.writeBytes(name);
-        exports.writeBytes(new byte[] {0, 0});
-        exports.write(6);
-        exports.writeBytes("memory".getBytes(StandardCharsets.US_ASCII));
-        exports.writeBytes(new byte[] {2, 0});
-        out.write(7);
-        out.write(exports.size());
-        out.writeBytes(exports.toByteArray());
-        out.writeBytes(new byte[] {10, 4, 1, 2, 0, 0x0b}); // its body: end
-        return out.toByteArray();
+        return river.testsupport.TinyWasm.module(export);
     }
 
     private static RiverConfig parse(String plugins) throws ConfigException {
@@ -67,6 +47,18 @@ class PluginsConfigTest {
         assertThat(plugins).containsExactly(
                 new PluginConfig("first", a, "{\"k\":1}", "", true, 32, 20, java.util.Map.of(), 4096),
                 new PluginConfig("second", b, "plain text", "vm", false, PluginConfig.DEFAULT_MAX_MEMORY_PAGES, PluginConfig.DEFAULT_CALL_TIMEOUT_MS));
+    }
+
+    @Test
+    void theRootIdIsThePluginsNameUnlessGiven() throws Exception {
+        Path a = file("r.wasm", module("proxy_abi_version_0_2_1"));
+        RiverConfig c = parse("      wasm \"plain\" path=\"" + a + "\"\n      wasm \"envoy\" path=\"" + a + "\" root-id=\"my_root\"");
+        assertThat(c.services().get(0).plugins()).extracting(PluginConfig::rootId).containsExactly("plain", "my_root");
+        List<ConfigError> e = errors("      wasm \"x\" path=\"" + a + "\" root-id=3");
+        assertThat(e).hasSize(1);
+        assertThat(e.get(0).line()).isEqualTo(10);
+        assertThat(e.get(0).column()).as("at the value").isEqualTo(("      wasm \"x\" path=\"" + a + "\" root-id=").length() + 1);
+        assertThat(e.get(0).message()).contains("root-id expects a string");
     }
 
     @Test

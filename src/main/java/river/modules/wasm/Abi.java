@@ -438,8 +438,11 @@ final class Abi {
             key = key.substring(0, key.length() - 1);
         }
         switch (key) {
-            case "plugin_name", "plugin_root_id" -> {
+            case "plugin_name" -> {
                 return utf8(vm.plugin.config().name());
+            }
+            case "plugin_root_id" -> {
+                return utf8(vm.plugin.config().rootId());
             }
             case "plugin_vm_id" -> {
                 return utf8("");

@@ -72,6 +72,9 @@ final class PluginVm {
     private int nextToken = 1;
     private final ExportFunction onLog;
     private final ExportFunction onDelete;
+    private final ExportFunction onTick;
+    private final ExportFunction onQueueReady;
+    private final Ticker ticker = new Ticker(this);
     private final int requestHeadersArgs;
     private final int responseHeadersArgs;
 
@@ -103,6 +106,8 @@ final class PluginVm {
         this.onHttpCallResponse = export("proxy_on_http_call_response");
         this.onLog = export("proxy_on_log");
         this.onDelete = export("proxy_on_delete");
+        this.onTick = export("proxy_on_tick");
+        this.onQueueReady = export("proxy_on_queue_ready");
         this.requestHeadersArgs = arity("proxy_on_request_headers");
         this.responseHeadersArgs = arity("proxy_on_response_headers");
         if (module.startSection().isPresent()) {
@@ -143,7 +148,26 @@ final class PluginVm {
     /** This VM will not be called again (its owner replaced it). */
     void close() {
         closed = true;
+        ticker.cancel();
         streams.clear();
+    }
+
+    Ticker ticker() {
+        return ticker;
+    }
+
+    /** {@code proxy_on_tick} of the root context. */
+    void tick() {
+        if (onTick != null) {
+            run(null, onTick, ROOT_CONTEXT);
+        }
+    }
+
+    /** {@code proxy_on_queue_ready} of the root context for queue {@code id}. */
+    void queueReady(int id) {
+        if (onQueueReady != null) {
+            run(null, onQueueReady, ROOT_CONTEXT, id);
+        }
     }
 
     // ---- the request path ---------------------------------------------------------------------------
@@ -336,7 +360,12 @@ final class PluginVm {
                 throw new TrapException("the plugin aborted");
             };
         }
-        WasmFunctionHandle h = module.equals("env") ? Abi.handle(name, this) : null;
+        WasmFunctionHandle h = null;
+        if (module.equals("env")) {
+            h = Abi.handle(name, this);
+            h = h != null ? h : Ticker.handle(name, this);
+            h = h != null ? h : SharedQueues.handle(name, this);
+        }
         return h != null ? h : stub(type);
     }
 

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +50,9 @@ public final class WasmPlugin implements ProxyModule {
     private final Map<String, river.upstream.Peer> upstreams = new HashMap<>();
     private final SharedData shared = new SharedData();
     private final PluginMetrics metrics = new PluginMetrics();
-    private final AtomicLong failures = new AtomicLong();
+    private final SharedQueues queues = new SharedQueues();
+    private final AtomicLongArray failures = new AtomicLongArray(FailureKind.values().length);
+    private volatile boolean retired;
     private final AtomicLong instantiations = new AtomicLong();
     private final BodyFilter bodies = new BodyFilter(this);
 
@@ -107,9 +110,90 @@ public final class WasmPlugin implements ProxyModule {
         return metrics;
     }
 
-    /** Calls into the plugin that failed (traps, budgets, memory), since this configuration loaded. */
+    SharedQueues queues() {
+        return queues;
+    }
+
+    /** What made a call into the plugin fail, as the {@code kind} label of {@code river_wasm_plugin_failures_total}. */
+    public enum FailureKind {
+        /** A trap: {@code unreachable}, a division by zero, a stack overflow, an abort, a host function's error. */
+        TRAP,
+        /** The call ran past {@code call-timeout-ms} and was interrupted. */
+        TIMEOUT,
+        /** A load or store outside the plugin's memory (a memory that could not grow as the plugin wanted included). */
+        MEMORY,
+        /** The VM could not be created: its start, {@code proxy_on_vm_start} or {@code proxy_on_configure} failed or refused. */
+        INSTANTIATION;
+
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    /** Calls into the plugin that failed, of every kind, since this configuration loaded. */
     public long failures() {
-        return failures.get();
+        long sum = 0;
+        for (FailureKind k : FailureKind.values()) {
+            sum += failures.get(k.ordinal());
+        }
+        return sum;
+    }
+
+    /** Calls into the plugin that failed in this way since this configuration loaded. */
+    public long failures(FailureKind kind) {
+        return failures.get(kind.ordinal());
+    }
+
+    /** The plugin's configured name. */
+    public String pluginName() {
+        return config.name();
+    }
+
+    /** What the plugin's metrics are read through ({@link #metrics(MetricVisitor)}). */
+    public interface MetricVisitor {
+        void counter(String name, long value);
+
+        void gauge(String name, long value);
+
+        void histogram(String name, long count, long sum);
+    }
+
+    /** Visits every metric the plugin defined ({@code proxy_define_metric}), with its value now. */
+    public void metrics(MetricVisitor visitor) {
+        metrics.forEach(visitor);
+    }
+
+    /**
+     * Its generation was retired: its VMs tick no more and receive no queue callbacks; requests in
+     * flight finish on them.
+     */
+    public void retire() {
+        retired = true;
+    }
+
+    boolean retired() {
+        return retired;
+    }
+
+    /** A tick of {@code vm}'s root context, on its event loop; a failure replaces the VM (and so ends its tick). */
+    void tick(PluginVm vm) {
+        try {
+            vm.tick();
+        } catch (RuntimeException e) {
+            failed(vm, "proxy_on_tick", e);
+        }
+    }
+
+    /** Queue {@code id} has an item for {@code vm}, on its event loop. */
+    void queueReady(PluginVm vm, int id) {
+        if (retired || vm.closed() || vm.broken()) {
+            return;
+        }
+        try {
+            vm.queueReady(id);
+        } catch (RuntimeException e) {
+            failed(vm, "proxy_on_queue_ready", e);
+        }
     }
 
     /** VMs created: one per event-loop thread, plus one for each VM replaced after a failure. */
@@ -226,7 +310,8 @@ public final class WasmPlugin implements ProxyModule {
             s.requestBody.release(); // what a streaming plugin was still keeping of the request
             CompletionStage<Verdict> failure = failed(vm, "proxy_on_response_headers", e);
             if (failure.toCompletableFuture().join() instanceof Verdict.Respond) {
-                throw new IllegalStateException(name() + " failed in proxy_on_response_headers", e); // the engine answers 500
+                // Logged and counted above: Rejected makes the engine answer 500 without logging the failure again.
+                throw new Rejected(500, "Internal Server Error\n", name() + " failed in proxy_on_response_headers");
             }
             return DONE;
         } finally {
@@ -418,15 +503,28 @@ public final class WasmPlugin implements ProxyModule {
         return vm;
     }
 
+    private static final java.util.Set<String> ROOT_CALLBACKS = java.util.Set.of("proxy_on_tick", "proxy_on_queue_ready");
+
+    private static FailureKind kind(String callback, RuntimeException e) {
+        if (callback.equals("instantiation")) {
+            return FailureKind.INSTANTIATION;
+        }
+        if (e instanceof com.dylibso.chicory.runtime.ChicoryInterruptedException) {
+            return FailureKind.TIMEOUT;
+        }
+        String message = e.getMessage();
+        return message != null && message.contains("out of bounds memory") ? FailureKind.MEMORY : FailureKind.TRAP;
+    }
+
     /** Contains a failed call: logs and counts it, replaces the thread's VM, and fails or passes the request. */
     private CompletionStage<Verdict> failed(PluginVm vm, String callback, RuntimeException e) {
-        failures.incrementAndGet();
+        failures.incrementAndGet(kind(callback, e).ordinal());
         if (vm != null && vms.get() == vm) {
             vms.remove();
             vm.close();
         }
         LOG.warn("wasm plugin \"{}\" failed in {}: {}; its VM on this thread is replaced{}", config.name(), callback,
-                e.toString(), config.failOpen() ? ", the request goes on (fail-open)" : ", the request gets 500");
+                e.toString(), ROOT_CALLBACKS.contains(callback) ? "" : config.failOpen() ? ", the request goes on (fail-open)" : ", the request gets 500");
         return config.failOpen() ? Verdict.CONTINUE_NOW : Verdict.textNow(500, "Internal Server Error\n");
     }
 }

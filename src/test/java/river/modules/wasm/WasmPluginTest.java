@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import river.testsupport.LogCapture;
 import river.testsupport.RawHttp;
 import river.testsupport.RiverHarness;
+import river.testsupport.Scrape;
 import river.testsupport.TestOrigin;
 
 /**
@@ -162,6 +163,16 @@ class WasmPluginTest {
     }
 
     @Test
+    void aFailureInTheResponseHeadersIsLoggedOnce() throws Exception {
+        try (LogCapture all = LogCapture.of("river")) {
+            assertThat(get("trap-response", "/once", "").status()).isEqualTo(500);
+            // Both the plugin's warning and the engine's would be written before the answer went out.
+            assertThat(all.lines().stream().filter(l -> l.contains("trap-response") && l.contains("failed"))).as(all.lines().toString())
+                    .hasSize(1);
+        }
+    }
+
+    @Test
     void aTrapAfterTheResponseIsLoggedAndCountedOnly() throws Exception {
         for (String service : new String[] {"trap-done", "trap-log"}) {
             int before = log.count("wasm plugin \"" + service + "\" failed");
@@ -197,6 +208,18 @@ class WasmPluginTest {
         assertThat(get("grow", "/", "").status()).isEqualTo(500);
         // The plugin grew page by page until refused, then loaded just past the end: the limit (4 pages) held.
         assertThat(log.await("wasm plugin \"grow\" failed in proxy_on_request_headers")).contains("out of bounds");
+    }
+
+    @Test
+    void failuresAreCountedByKind() throws Exception {
+        String[][] cases = {{"loop", "timeout"}, {"out-of-bounds", "memory"}, {"trap-configure", "instantiation"}, {"trap-request", "trap"}};
+        for (String[] c : cases) {
+            assertThat(get(c[0], "/", "").status()).as(c[0]).isEqualTo(500);
+            Scrape s = Scrape.of(river.server().metrics().registry());
+            assertThat(s.sum("river_wasm_plugin_failures_total", "plugin", c[0], "kind", c[1])).as(c[0]).isGreaterThanOrEqualTo(1);
+            assertThat(s.sum("river_wasm_plugin_failures_total", "plugin", c[0])).as(c[0] + ": of that kind only")
+                    .isEqualTo(s.sum("river_wasm_plugin_failures_total", "plugin", c[0], "kind", c[1]));
+        }
     }
 
     @Test

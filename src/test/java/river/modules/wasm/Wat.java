@@ -45,6 +45,18 @@ final class Wat {
         }
     }
 
+    /** Compiles the resource {@code wasm/<name>.wat}, with {@code placeholder} replaced by {@code value}, to {@code dir/<name>-<value>.wasm}. */
+    static Path compile(String name, Path dir, String placeholder, String value) throws IOException, InterruptedException {
+        String text;
+        try (InputStream in = Wat.class.getResourceAsStream("/wasm/" + name + ".wat")) {
+            text = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).replace(placeholder, value);
+        }
+        Path wat = Files.writeString(dir.resolve(name + "-" + value + ".wat"), text);
+        Path wasm = dir.resolve(name + "-" + value + ".wasm");
+        run(dir, 60, "wat2wasm", wat.toString(), "-o", wasm.toString());
+        return wasm;
+    }
+
     /** Compiles the resource {@code wasm/<name>.wat} to {@code dir/<name>.wasm}. */
     static Path compile(String name, Path dir) throws IOException, InterruptedException {
         Path wat = dir.resolve(name + ".wat");

@@ -44,7 +44,7 @@ public final class ChallengeListener implements AutoCloseable {
         this.channel = channel;
     }
 
-    public static ChallengeListener bind(ListenAddress address, Transport transport, ChallengeBoard board) throws IOException, InterruptedException {
+    public static ChallengeListener bind(ListenAddress address, Transport transport, java.util.function.UnaryOperator<String> board) throws IOException, InterruptedException {
         EventLoopGroup group = transport.newGroup(1, "acme-challenge");
         try {
             Channel channel = ListenerBinding.bind(address, group, transport, new ChannelInitializer<Channel>() {
@@ -72,10 +72,11 @@ public final class ChallengeListener implements AutoCloseable {
     }
 
     private static final class Answer extends SimpleChannelInboundHandler<HttpObject> {
-        private final ChallengeBoard board;
+        /** A token's key authorization or null: the board of whichever ACME client is current (a reload may replace it). */
+        private final java.util.function.UnaryOperator<String> board;
         private boolean answered;
 
-        Answer(ChallengeBoard board) {
+        Answer(java.util.function.UnaryOperator<String> board) {
             this.board = board;
         }
 
@@ -89,7 +90,7 @@ public final class ChallengeListener implements AutoCloseable {
             String uri = request.uri();
             String path = uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
             String keyAuthorization = request.decoderResult().isSuccess() && request.method().equals(HttpMethod.GET) && path.startsWith(PREFIX)
-                    ? board.keyAuthorization(path.substring(PREFIX.length())) : null;
+                    ? board.apply(path.substring(PREFIX.length())) : null;
             String host = request.headers().get(HttpHeaderNames.HOST);
             if (keyAuthorization != null) {
                 response = text(HttpResponseStatus.OK, keyAuthorization);

@@ -20,6 +20,7 @@ import river.config.ServiceConfig;
  * one certificate per distinct set), the HTTP-01 tokens for the challenge module, and where new certificates go.
  */
 final class AcmeWiring implements CertificateInstaller {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AcmeWiring.class);
     private final river.server.ManagedCertificates managed;
     private final Map<List<String>, List<X509Certificate>> installed = new ConcurrentHashMap<>();
     private volatile AcmeService service;
@@ -54,7 +55,7 @@ final class AcmeWiring implements CertificateInstaller {
         if (service != null) {
             java.util.Optional<river.config.ListenAddress> address = service.config().challengeListener();
             if (address.isPresent() && challengeListener == null) {
-                challengeListener = river.acme.ChallengeListener.bind(address.get(), transport, service.board());
+                challengeListener = river.acme.ChallengeListener.bind(address.get(), transport, this::keyAuthorization);
             }
             service.wake();
         }
@@ -65,13 +66,71 @@ final class AcmeWiring implements CertificateInstaller {
         return java.util.Optional.ofNullable(challengeListener).map(river.acme.ChallengeListener::localAddress);
     }
 
-    /** After a reload: manages the sets the new configuration adds (opening the client if the section is new). */
-    void reloaded(RiverConfig config, river.server.Transport transport) throws IOException, InterruptedException {
-        if (service == null) {
-            open(config);
-            start(transport);
-        } else {
-            service.manage(nameSets(config));
+    /**
+     * The first half of a reload, before its generation is built: when the acme section is new or changed (provider,
+     * store, contacts, renewal rule, challenges…), opens its client, the store checked (one River cannot write fails
+     * the reload, as it fails a start) but nothing installed or ordered yet; null when the section is unchanged or
+     * gone. Pass the result to {@link #reloaded} once the reload succeeds, or to {@link #abandon} if it fails.
+     */
+    AcmeService prepare(RiverConfig config) throws IOException {
+        if (config.acme().isEmpty() || (service != null && service.config().equals(config.acme().get()))) {
+            return null;
+        }
+        return AcmeService.open(config.acme().get(), this, List.of());
+    }
+
+    /** A reload failed after {@link #prepare}: its client goes, the running one stays. */
+    void abandon(AcmeService prepared) {
+        if (prepared != null) {
+            prepared.close();
+        }
+    }
+
+    /**
+     * The second half, once the reloaded generation serves: a changed section's old client is stopped (an order in
+     * flight abandoned, the store's lock released; the certificates it installed stay in service) and the prepared
+     * one manages the configuration's names (installing what its store holds, ordering what is missing or due by its
+     * rule); an unchanged section's client manages the sets the reload adds.
+     */
+    void reloaded(RiverConfig config, AcmeService prepared, river.server.Transport transport) throws IOException, InterruptedException {
+        AcmeService old = service;
+        if (prepared == null && config.acme().isPresent()) {
+            old.manage(nameSets(config));
+            return;
+        }
+        if (old != null) {
+            LOG.info("ACME: the acme section {}: stopping its client (an order in flight is abandoned and taken up by the new one)",
+                    prepared == null ? "is gone" : "changed");
+            old.close();
+        }
+        java.util.Optional<river.config.ListenAddress> wanted = prepared == null ? java.util.Optional.empty() : prepared.config().challengeListener();
+        if (challengeListener != null && !wanted.equals(old.config().challengeListener())) {
+            challengeListener.close();
+            challengeListener = null;
+        }
+        service = prepared;
+        if (prepared != null) {
+            if (wanted.isPresent() && challengeListener == null) {
+                challengeListener = river.acme.ChallengeListener.bind(wanted.get(), transport, this::keyAuthorization);
+            }
+            prepared.manage(nameSets(config));
+        }
+    }
+
+    /**
+     * The listeners went to a new process (an upgrade): this one orders nothing more, and releases the store's lock
+     * (and a fleet's Redis lease) now rather than at the end of its drain, so that the new process orders at once.
+     * An order in flight is abandoned: its HTTP-01 and TLS-ALPN-01 challenges would reach the new process anyway.
+     */
+    void handedOver() {
+        AcmeService s = service;
+        if (s != null) {
+            LOG.info("ACME: listeners handed over: stopping this process's ACME client so that the new one orders");
+            s.close();
+        }
+        if (challengeListener != null) {
+            challengeListener.close();
+            challengeListener = null;
         }
     }
 
@@ -157,6 +216,7 @@ final class AcmeWiring implements CertificateInstaller {
     void close() {
         if (challengeListener != null) {
             challengeListener.close();
+            challengeListener = null;
         }
         AcmeService s = service;
         if (s != null) {

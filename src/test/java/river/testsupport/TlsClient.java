@@ -16,6 +16,11 @@ public final class TlsClient {
 
     /** The leaf certificate 127.0.0.1:{@code port} serves to a client asking for {@code name}; fails unless it verifies. */
     public static X509Certificate leaf(int port, String name, X509Certificate trusted) throws Exception {
+        return chain(port, name, trusted).get(0);
+    }
+
+    /** The whole chain 127.0.0.1:{@code port} serves to a client asking for {@code name}, leaf first; fails unless it verifies. */
+    public static List<X509Certificate> chain(int port, String name, X509Certificate trusted) throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
         trust.setCertificateEntry("root", trusted);
@@ -31,7 +36,7 @@ public final class TlsClient {
             socket.setSSLParameters(params);
             socket.setSoTimeout(10_000);
             socket.startHandshake();
-            return (X509Certificate) socket.getSession().getPeerCertificates()[0];
+            return java.util.Arrays.stream(socket.getSession().getPeerCertificates()).map(c -> (X509Certificate) c).toList();
         }
     }
 

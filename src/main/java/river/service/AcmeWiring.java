@@ -50,15 +50,23 @@ final class AcmeWiring implements CertificateInstaller {
         }
     }
 
-    /** Binds the challenge-listener (if configured) and starts ordering. */
-    void start(river.server.Transport transport) throws IOException, InterruptedException {
+    /**
+     * Binds the challenge-listener (if configured; adopting the socket an upgrade handed over for its address) and
+     * starts ordering.
+     */
+    void start(river.server.Transport transport, river.server.InheritedListeners inherited) throws IOException, InterruptedException {
         if (service != null) {
             java.util.Optional<river.config.ListenAddress> address = service.config().challengeListener();
             if (address.isPresent() && challengeListener == null) {
-                challengeListener = river.acme.ChallengeListener.bind(address.get(), transport, this::keyAuthorization);
+                challengeListener = river.acme.ChallengeListener.bind(address.get(), transport, this::keyAuthorization, inherited);
             }
             service.wake();
         }
+    }
+
+    /** The challenge-listener's socket, if there is one: an upgrade hands it over with the services' listeners. */
+    java.util.Optional<io.netty.channel.Channel> challengeListenerChannel() {
+        return java.util.Optional.ofNullable(challengeListener).map(river.acme.ChallengeListener::channel);
     }
 
     /** Where the challenge-listener listens, if there is one. */
@@ -122,14 +130,18 @@ final class AcmeWiring implements CertificateInstaller {
      * (and a fleet's Redis lease) now rather than at the end of its drain, so that the new process orders at once.
      * An order in flight is abandoned: its HTTP-01 and TLS-ALPN-01 challenges would reach the new process anyway.
      */
-    void handedOver() {
+    void handedOver(java.util.Collection<io.netty.channel.Channel> adopted) {
         AcmeService s = service;
         if (s != null) {
             LOG.info("ACME: listeners handed over: stopping this process's ACME client so that the new one orders");
             s.close();
         }
         if (challengeListener != null) {
-            challengeListener.close();
+            if (adopted.contains(challengeListener.channel())) {
+                challengeListener.handedOver();
+            } else {
+                challengeListener.close();
+            }
             challengeListener = null;
         }
     }

@@ -191,6 +191,8 @@ public final class RiverServer implements AutoCloseable {
                     acme.whenCertified(awaited, failed -> release(service, holding, awaited, failed));
                 }
             }
+            // Orders begin once the listeners that answer challenges are bound; the challenge-listener may be inherited too.
+            acme.start(transport, inherited);
             for (InheritedListeners.Inherited unused : inherited.unclaimed()) {
                 LOG.info("inherited listener {} is not in the configuration: closed", unused);
             }
@@ -200,12 +202,6 @@ public final class RiverServer implements AutoCloseable {
             throw e;
         }
         registerProbe();
-        try {
-            acme.start(transport); // orders begin once the listeners that answer challenges are bound
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            close();
-            throw e;
-        }
     }
 
     /** A service that waited for its ACME certificates starts accepting: they are installed, or the first attempt failed. */
@@ -680,7 +676,9 @@ public final class RiverServer implements AutoCloseable {
 
     /** Every service's listening sockets, in configuration order: what an upgrade hands over. */
     public List<Channel> listeningChannels() {
-        return services().stream().flatMap(s -> s.listeners().stream()).toList();
+        List<Channel> channels = new ArrayList<>(services().stream().flatMap(s -> s.listeners().stream()).toList());
+        acme.challengeListenerChannel().ifPresent(channels::add);
+        return channels;
     }
 
     /**
@@ -694,7 +692,7 @@ public final class RiverServer implements AutoCloseable {
             ch.deregister().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         stopAccepting();
-        acme.handedOver(); // the store's lock to the new process now, not at the end of the drain
+        acme.handedOver(adopted); // the store's lock to the new process now, not at the end of the drain
     }
 
     /**

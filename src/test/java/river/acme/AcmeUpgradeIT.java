@@ -25,7 +25,7 @@ import river.testsupport.TlsClient;
  * has an order in flight (its DNS hook never answers) and so holds the store-dir's lock, and a request in progress
  * keeps its drain going. Once A has handed its listeners to B it stops its ACME client: the order is abandoned (the
  * hook killed) and the lock released at once, so B orders and serves the certificate while A is still draining,
- * rather than after A's order times out or A exits.
+ * rather than after A's order times out or A exits. The acme section's challenge-listener is handed over too.
  */
 class AcmeUpgradeIT {
     private static final String NAME = "upgrade.river-acme.test";
@@ -35,6 +35,8 @@ class AcmeUpgradeIT {
     private Pebble pebble;
     private TestOrigin origin;
     private final List<RiverProcess.Running> rivers = new ArrayList<>();
+    /** The acme section's challenge-listener: handed over with the services' listeners. */
+    private int challenge;
 
     @BeforeEach
     void start() throws Exception {
@@ -62,6 +64,7 @@ class AcmeUpgradeIT {
         Path hook = pebble.dnsHook(dir.resolve("dns-hook"), calls);
         int http = Ports.free();
         int tls = Ports.free();
+        challenge = Ports.free();
 
         RiverProcess.Running a = river("a", http, tls, stuck);
         assertThat(FileWait.awaitContains(holding, "_acme-challenge." + NAME, a.process()::isAlive)).isTrue(); // A's order holds the lock
@@ -88,6 +91,10 @@ class AcmeUpgradeIT {
             assertThat(Files.readAllLines(holding)).hasSize(1);
             assertThat(Files.readAllLines(calls)).containsExactly("set _acme-challenge." + NAME, "clean _acme-challenge." + NAME);
             assertThat(pebble.ordersCreated()).isEqualTo(2); // A's abandoned one, B's
+            // B adopted the challenge-listener's socket too: it answers there (a redirect to https).
+            try (RawHttp plain = new RawHttp(challenge)) {
+                assertThat(plain.send("GET /page HTTP/1.1\r\nHost: " + NAME + "\r\n\r\n").read().status()).isEqualTo(308);
+            }
 
             // The request A had in progress is answered, and A's drain ends.
             origin.releaseHeld();
@@ -100,7 +107,7 @@ class AcmeUpgradeIT {
     private RiverProcess.Running river(String name, int http, int tls, Path hook, String... extraArgs) throws Exception {
         String kdl = "system {\n  threads-per-service 1\n  upgrade-socket \"" + dir.resolve("upgrade.sock") + "\"\n  grace-period-seconds 60\n"
                 + "  close-spread-ms 100\n}\n"
-                + pebble.acmeSection(dir.resolve("store"), "  dns-propagation-seconds 0\n  domain \"" + NAME + "\" challenge=\"dns-01\" hook=\""
+                + pebble.acmeSection(dir.resolve("store"), "  challenge-listener \"127.0.0.1:" + challenge + "\"\n  dns-propagation-seconds 0\n  domain \"" + NAME + "\" challenge=\"dns-01\" hook=\""
                         + hook + "\"\n")
                 + "services {\n  web {\n    listeners {\n      \"127.0.0.1:" + http + "\"\n      \"127.0.0.1:" + tls + "\" acme-domains=\"" + NAME
                 + "\"\n    }\n    connectors {\n      \"" + origin.address() + "\"\n    }\n  }\n}\n";

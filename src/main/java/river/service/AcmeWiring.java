@@ -24,6 +24,7 @@ final class AcmeWiring implements CertificateInstaller {
     private final river.server.ManagedCertificates managed;
     private final Map<List<String>, List<X509Certificate>> installed = new ConcurrentHashMap<>();
     private volatile AcmeService service;
+    private final List<Wait> waits = new java.util.concurrent.CopyOnWriteArrayList<>();
     private river.acme.ChallengeListener challengeListener;
 
     AcmeWiring(river.server.ManagedCertificates managed) {
@@ -47,6 +48,7 @@ final class AcmeWiring implements CertificateInstaller {
     void open(RiverConfig config) throws IOException {
         if (config.acme().isPresent() && service == null) {
             service = AcmeService.open(config.acme().get(), this, nameSets(config));
+            service.manager().onFailed(this::failed);
         }
     }
 
@@ -84,7 +86,9 @@ final class AcmeWiring implements CertificateInstaller {
         if (config.acme().isEmpty() || (service != null && service.config().equals(config.acme().get()))) {
             return null;
         }
-        return AcmeService.open(config.acme().get(), this, List.of());
+        AcmeService prepared = AcmeService.open(config.acme().get(), this, List.of());
+        prepared.manager().onFailed(this::failed);
+        return prepared;
     }
 
     /** A reload failed after {@link #prepare}: its client goes, the running one stays. */
@@ -184,24 +188,34 @@ final class AcmeWiring implements CertificateInstaller {
 
     /**
      * Runs {@code then} once, on the ACME thread: with false when every set has a certificate, with true as soon as an
-     * order for one of them fails (River then starts anyway, as the manual says).
+     * order for one of them fails (River then starts anyway, as the manual says). Kept here rather than on one client's
+     * manager, so that a wait begun under one acme section ends under the next one a reload puts in its place.
      */
     void whenCertified(List<List<String>> sets, java.util.function.Consumer<Boolean> then) {
-        AcmeService s = service;
-        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-        Runnable check = () -> {
-            if (sets.stream().allMatch(s.manager()::hasCertificate) && done.compareAndSet(false, true)) {
-                then.accept(false);
-            }
-        };
-        s.manager().onInstalled(names -> check.run());
-        s.manager().onFailed(names -> {
-            if (sets.contains(names) && done.compareAndSet(false, true)) {
-                then.accept(true);
-            }
-        });
-        check.run();
+        Wait wait = new Wait(List.copyOf(sets), then, new java.util.concurrent.atomic.AtomicBoolean());
+        waits.add(wait);
+        check(wait);
     }
+
+    private void check(Wait wait) {
+        if (wait.sets().stream().allMatch(installed::containsKey) && wait.done().compareAndSet(false, true)) {
+            waits.remove(wait);
+            wait.then().accept(false);
+        }
+    }
+
+    /** An order of {@code service}'s failed: the services waiting for its names start anyway. */
+    private void failed(List<String> names) {
+        for (Wait wait : waits) {
+            if (wait.sets().contains(names) && wait.done().compareAndSet(false, true)) {
+                waits.remove(wait);
+                wait.then().accept(true);
+            }
+        }
+    }
+
+    /** A service waiting for its certificates before it accepts. */
+    private record Wait(List<List<String>> sets, java.util.function.Consumer<Boolean> then, java.util.concurrent.atomic.AtomicBoolean done) {}
 
     /** The chain installed for a set of names, if any. */
     List<X509Certificate> installed(List<String> names) {
@@ -213,6 +227,7 @@ final class AcmeWiring implements CertificateInstaller {
     public void install(List<String> names, PrivateKey key, List<X509Certificate> chain) {
         managed.install(names, key, chain);
         installed.put(List.copyOf(names), List.copyOf(chain));
+        waits.forEach(this::check);
     }
 
     @Override

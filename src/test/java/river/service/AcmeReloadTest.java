@@ -50,10 +50,38 @@ class AcmeReloadTest {
     }
 
     private static String config(Path hook, String extra) throws Exception {
-        return pebble.acmeSection(dir.resolve("store"), "  dns-propagation-seconds 0\n  domain \"" + NAME + "\" challenge=\"dns-01\" hook=\"" + hook
+        return config("store", NAME, "      \"127.0.0.1:0\"\n", hook, extra);
+    }
+
+    private static String config(String store, String name, String cleartext, Path hook, String extra) throws Exception {
+        return pebble.acmeSection(dir.resolve(store), "  dns-propagation-seconds 0\n  domain \"" + name + "\" challenge=\"dns-01\" hook=\"" + hook
                 + "\"\n" + extra)
-                + "services {\n  web {\n    listeners {\n      \"127.0.0.1:0\"\n      \"127.0.0.1:0\" acme-domains=\"" + NAME + "\"\n    }\n"
+                + "services {\n  web {\n    listeners {\n" + cleartext + "      \"127.0.0.1:0\" acme-domains=\"" + name + "\"\n    }\n"
                 + "    connectors {\n      \"" + origin.address() + "\"\n    }\n  }\n}\n";
+    }
+
+    private static Path stuckHook(Path holding) throws Exception {
+        Path stuck = Files.writeString(dir.resolve("stuck-hook-" + holding.getFileName()), "#!/bin/sh\nif [ \"$1\" = set ]; then echo \"$2\" >> "
+                + holding + "; exec sleep 600; fi\n");
+        stuck.toFile().setExecutable(true, true);
+        return stuck;
+    }
+
+    @Test
+    void aServiceWaitingForItsCertificateStartsOnceTheReloadedSectionsClientHasIt() throws Exception {
+        String name = "waiting.river-acme.test";
+        Path holding = dir.resolve("holding-waiting");
+        Path hook = pebble.dnsHook(dir.resolve("dns-hook-waiting"), dir.resolve("hook-calls-waiting"));
+        try (LogCapture log = LogCapture.of("river.service");
+                RiverHarness river = RiverHarness.start(config("store-waiting", name, "", stuckHook(holding), ""))) {
+            int tls = ((java.net.InetSocketAddress) river.service("web").boundAddresses().get(0)).getPort();
+            assertThat(FileWait.awaitContains(holding, "_acme-challenge." + name, () -> true)).isTrue();
+            assertThat(log.lines()).anySatisfy(l -> assertThat(l).contains("not accepting until"));
+            ReloadOutcome changed = reload(river, config("store-waiting", name, "", hook, ""));
+            assertThat(changed.ok()).as(changed.toString()).isTrue();
+            log.await("installed: accepting connections");
+            assertThat(TlsClient.leaf(tls, name, pebble.root())).isEqualTo(river.server().acmeCertificate(List.of(name)).get(0));
+        }
     }
 
     private static ReloadOutcome reload(RiverHarness river, String kdl) {
@@ -64,9 +92,7 @@ class AcmeReloadTest {
     void aChangedAcmeSectionAppliesAtTheReloadAndAnInvalidOneChangesNothing() throws Exception {
         Path holding = dir.resolve("holding");
         // A DNS provider that never answers: the first order stays in flight, holding the store's lock.
-        Path stuck = Files.writeString(dir.resolve("stuck-hook"), "#!/bin/sh\nif [ \"$1\" = set ]; then echo \"$2\" >> " + holding
-                + "; exec sleep 600; fi\n");
-        stuck.toFile().setExecutable(true, true);
+        Path stuck = stuckHook(holding);
         Path calls = dir.resolve("hook-calls");
         Path hook = pebble.dnsHook(dir.resolve("dns-hook"), calls);
 

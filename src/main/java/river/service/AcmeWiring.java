@@ -48,7 +48,7 @@ final class AcmeWiring implements CertificateInstaller {
     void open(RiverConfig config) throws IOException {
         if (config.acme().isPresent() && service == null) {
             service = AcmeService.open(config.acme().get(), this, nameSets(config));
-            service.manager().onFailed(this::failed);
+            watch(service);
         }
     }
 
@@ -87,7 +87,7 @@ final class AcmeWiring implements CertificateInstaller {
             return null;
         }
         AcmeService prepared = AcmeService.open(config.acme().get(), this, List.of());
-        prepared.manager().onFailed(this::failed);
+        watch(prepared);
         return prepared;
     }
 
@@ -204,7 +204,13 @@ final class AcmeWiring implements CertificateInstaller {
         }
     }
 
-    /** An order of {@code service}'s failed: the services waiting for its names start anyway. */
+    /** The services waiting for certificates hear of {@code client}'s installs and failures (once it has logged them). */
+    private void watch(AcmeService client) {
+        client.manager().onInstalled(names -> waits.forEach(this::check));
+        client.manager().onFailed(this::failed);
+    }
+
+    /** An order failed: the services waiting for its names start anyway. */
     private void failed(List<String> names) {
         for (Wait wait : waits) {
             if (wait.sets().contains(names) && wait.done().compareAndSet(false, true)) {
@@ -227,7 +233,6 @@ final class AcmeWiring implements CertificateInstaller {
     public void install(List<String> names, PrivateKey key, List<X509Certificate> chain) {
         managed.install(names, key, chain);
         installed.put(List.copyOf(names), List.copyOf(chain));
-        waits.forEach(this::check);
     }
 
     @Override

@@ -295,6 +295,7 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
         if (stored.isPresent() && stored.get().location().isPresent()) {
             login = session.login(URI.create(stored.get().location().get()).toURL(), stored.get().key());
             LOG.info("ACME: using the stored account {} at {}", stored.get().location().get(), directory);
+            updateContacts(login.getAccount());
             return login;
         }
         KeyPair key = stored.map(AcmeStore.StoredAccount::key).orElse(null);
@@ -310,6 +311,19 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
         LOG.info("ACME: account {} registered at {} (contacts {})", location, directory, config.contacts());
         login = session.login(location, key);
         return login;
+    }
+
+    /** The stored account's contacts at the CA, made the acme section's when they differ (a reload or restart changed {@code contact}). */
+    private void updateContacts(Account account) throws AcmeException {
+        List<URI> wanted = config.contacts().stream().map(c -> URI.create(c.toString())).toList();
+        if (new java.util.HashSet<>(account.getContacts()).equals(new java.util.HashSet<>(wanted))) {
+            return;
+        }
+        Account.EditableAccount edit = account.modify();
+        edit.getContacts().clear();
+        wanted.forEach(edit::addContact);
+        edit.commit();
+        LOG.info("ACME: account {} contacts updated to {}", account.getLocation(), wanted);
     }
 
     /** acme4j's provider for any directory URL, trusting the configured CA certificate(s) for the CA's own HTTPS. */

@@ -32,6 +32,7 @@ public final class AcmeService implements AutoCloseable {
     private final CertificateStore store;
     private final ScheduledExecutorService thread;
     private ScheduledFuture<?> next;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private AcmeService(AcmeConfig config, ChallengeBoard board, CertificateManager manager, Clock clock, CertificateStore store) {
         this.config = config;
@@ -114,16 +115,29 @@ public final class AcmeService implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops ordering and releases the store: an order in flight is interrupted and abandoned (its HTTP calls, its wait
+     * for the lock or a DNS hook end; nothing half-written is stored, since a certificate is saved only once issued),
+     * and the store's lock (the store-dir's, or the fleet's Redis lease) is released even if the ACME thread is still
+     * unwinding, so that the next client (a reload's, or the new process of an upgrade) orders at once. The installed
+     * certificates stay in service.
+     */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return; // stopped at a hand-over, then closed with the server
+        }
+        manager.stop();
         synchronized (this) {
             thread.shutdownNow();
         }
+        boolean ended = false;
         try {
-            thread.awaitTermination(5, TimeUnit.SECONDS);
+            ended = thread.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        store.close(); // after the ACME thread: a Redis store's connection and lease renewal
+        store.close(); // after the ACME thread (or 5 s): the lock, a Redis store's connection and lease renewal
+        LOG.info("ACME: client for {} stopped{}; store {} released", config.directory(), ended ? "" : " (its thread still ending)", store.dir());
     }
 }

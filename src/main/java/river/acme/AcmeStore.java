@@ -64,6 +64,8 @@ public final class AcmeStore implements CertificateStore {
     private static final long MAX_FILE_BYTES = 1 << 20;
 
     private final Path dir;
+    /** The locks taken through this store and not yet released: {@link #close} releases them. */
+    private final java.util.Set<Lock> held = ConcurrentHashMap.newKeySet();
 
     private AcmeStore(Path dir) {
         this.dir = dir;
@@ -216,8 +218,8 @@ public final class AcmeStore implements CertificateStore {
         try {
             FileChannel channel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             try {
-                FileLock lock = channel.lock();
-                return new Lock(local, channel, lock);
+                channel.lock();
+                return held(new Lock(this, local, channel));
             } catch (IOException | RuntimeException e) {
                 channel.close();
                 throw e;
@@ -242,30 +244,55 @@ public final class AcmeStore implements CertificateStore {
                 local.release();
                 return Optional.empty();
             }
-            return Optional.of(new Lock(local, channel, lock));
+            return Optional.of(held(new Lock(this, local, channel)));
         } catch (IOException | RuntimeException e) {
             local.release();
             throw e;
         }
     }
 
-    /** The held store lock. */
+    private Lock held(Lock lock) {
+        held.add(lock);
+        return lock;
+    }
+
+    /**
+     * Releases every lock still held through this store, whatever thread holds it: an ACME client that stops (a reload
+     * replaced it, or an upgrade handed the listeners over) lets the next one order at once, even if its thread is still
+     * unwinding an abandoned order.
+     */
+    @Override
+    public void close() {
+        for (Lock lock : held) {
+            try {
+                lock.close();
+            } catch (IOException e) {
+                LOG.debug("ACME store lock in {} not released cleanly: {}", dir, e.toString());
+            }
+        }
+    }
+
+    /** The held store lock; closing it twice (its holder, then the store's close) releases it once. */
     public static final class Lock implements CertificateStore.Lock {
+        private final AcmeStore store;
         private final Semaphore local;
         private final FileChannel channel;
-        private final FileLock lock;
+        private final java.util.concurrent.atomic.AtomicBoolean released = new java.util.concurrent.atomic.AtomicBoolean();
 
-        private Lock(Semaphore local, FileChannel channel, FileLock lock) {
+        private Lock(AcmeStore store, Semaphore local, FileChannel channel) {
+            this.store = store;
             this.local = local;
             this.channel = channel;
-            this.lock = lock;
         }
 
         @Override
         public void close() throws IOException {
+            if (!released.compareAndSet(false, true)) {
+                return;
+            }
+            store.held.remove(this);
             try {
-                lock.release();
-                channel.close();
+                channel.close(); // releases the fcntl lock with it
             } finally {
                 local.release();
             }

@@ -53,6 +53,8 @@ public final class CertificateManager {
     private final Map<List<String>, Managed> managed = new LinkedHashMap<>();
     private final List<Consumer<List<String>>> installedListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<List<String>>> failedListeners = new CopyOnWriteArrayList<>();
+    /** Set once by {@link #stop}: an order that fails after it was abandoned, not failed. */
+    private volatile boolean stopped;
 
     public CertificateManager(CertificateStore store, Issuer issuer, CertificateInstaller installer, AcmeConfig.Renewal rule, Clock clock,
             RandomGenerator random) {
@@ -152,6 +154,15 @@ public final class CertificateManager {
         return m == null || m.renewAt == null ? Optional.empty() : Optional.of(dueAt(m));
     }
 
+    /**
+     * Stops ordering (the ACME client is being replaced by a reload, or the listeners were handed to a new process):
+     * nothing more is looked at, and an order in flight that is then interrupted is logged as abandoned, not as a
+     * failure to retry.
+     */
+    public void stop() {
+        stopped = true;
+    }
+
     /** Does what is due now (checks, orders, retries) and returns when to call again. */
     public Instant runDue() {
         List<Managed> due = new ArrayList<>();
@@ -164,6 +175,9 @@ public final class CertificateManager {
             }
         }
         for (Managed m : due) {
+            if (stopped) {
+                break;
+            }
             look(m);
         }
         synchronized (this) {
@@ -237,6 +251,10 @@ public final class CertificateManager {
     private void failed(Managed m, boolean renewal, Exception e, OrderFailure kind) {
         if (e instanceof InterruptedException) {
             Thread.currentThread().interrupt();
+        }
+        if (stopped) {
+            LOG.info("ACME: order for {} abandoned, the store lock released (this ACME client is stopping): {}", m.names, describe(e));
+            return;
         }
         metrics.failed(kind);
         Instant retryAfter = e instanceof AcmeRateLimitedException limited ? limited.getRetryAfter().orElse(null) : null;

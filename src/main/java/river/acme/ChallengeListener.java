@@ -44,7 +44,13 @@ public final class ChallengeListener implements AutoCloseable {
         this.channel = channel;
     }
 
-    public static ChallengeListener bind(ListenAddress address, Transport transport, ChallengeBoard board) throws IOException, InterruptedException {
+    public static ChallengeListener bind(ListenAddress address, Transport transport, java.util.function.UnaryOperator<String> board) throws IOException, InterruptedException {
+        return bind(address, transport, board, InheritedListeners.none());
+    }
+
+    /** Binds the listener, or adopts the socket {@code inherited} offers for its address (an upgrade's hand-over). */
+    public static ChallengeListener bind(ListenAddress address, Transport transport, java.util.function.UnaryOperator<String> board,
+            InheritedListeners inherited) throws IOException, InterruptedException {
         EventLoopGroup group = transport.newGroup(1, "acme-challenge");
         try {
             Channel channel = ListenerBinding.bind(address, group, transport, new ChannelInitializer<Channel>() {
@@ -52,7 +58,7 @@ public final class ChallengeListener implements AutoCloseable {
                 protected void initChannel(Channel ch) {
                     ch.pipeline().addLast(new ReadTimeoutHandler(10, TimeUnit.SECONDS), new HttpServerCodec(4096, 8192, 8192), new Answer(board));
                 }
-            }, InheritedListeners.none());
+            }, inherited);
             LOG.info("ACME: challenge-listener on {} (HTTP-01 answers, everything else redirected to https)", channel.localAddress());
             return new ChallengeListener(group, channel);
         } catch (IOException | InterruptedException | RuntimeException e) {
@@ -65,6 +71,22 @@ public final class ChallengeListener implements AutoCloseable {
         return channel.localAddress();
     }
 
+    /** The listening socket: handed over in an upgrade with the services' ones. */
+    public Channel channel() {
+        return channel;
+    }
+
+    /**
+     * After an upgrade handed the socket over: stops accepting on it without closing it (the new process listens on
+     * it now), and stops the event loop.
+     */
+    public void handedOver() {
+        if (channel.isRegistered()) {
+            channel.deregister().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+
     @Override
     public void close() {
         channel.close().awaitUninterruptibly();
@@ -72,10 +94,11 @@ public final class ChallengeListener implements AutoCloseable {
     }
 
     private static final class Answer extends SimpleChannelInboundHandler<HttpObject> {
-        private final ChallengeBoard board;
+        /** A token's key authorization or null: the board of whichever ACME client is current (a reload may replace it). */
+        private final java.util.function.UnaryOperator<String> board;
         private boolean answered;
 
-        Answer(ChallengeBoard board) {
+        Answer(java.util.function.UnaryOperator<String> board) {
             this.board = board;
         }
 
@@ -89,7 +112,7 @@ public final class ChallengeListener implements AutoCloseable {
             String uri = request.uri();
             String path = uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
             String keyAuthorization = request.decoderResult().isSuccess() && request.method().equals(HttpMethod.GET) && path.startsWith(PREFIX)
-                    ? board.keyAuthorization(path.substring(PREFIX.length())) : null;
+                    ? board.apply(path.substring(PREFIX.length())) : null;
             String host = request.headers().get(HttpHeaderNames.HOST);
             if (keyAuthorization != null) {
                 response = text(HttpResponseStatus.OK, keyAuthorization);

@@ -34,10 +34,17 @@ final class DnsHook {
         try {
             Process process = new ProcessBuilder(hook.toString(), action, name, value).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(stderr.toFile()).start();
-            boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            boolean finished;
+            try {
+                finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                // The order is abandoned (its ACME client stops): the hook goes with it rather than outliving River.
+                kill(process);
+                LOG.info("ACME: DNS hook {} {} {} killed: its order was abandoned", hook, action, name);
+                throw e;
+            }
             if (!finished) {
-                process.descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly();
+                kill(process);
                 process.waitFor(5, TimeUnit.SECONDS);
             }
             String errors = head(stderr);
@@ -54,6 +61,11 @@ final class DnsHook {
         } finally {
             Files.deleteIfExists(stderr);
         }
+    }
+
+    private static void kill(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
     }
 
     private static String head(Path file) throws IOException {

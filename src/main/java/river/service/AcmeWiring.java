@@ -20,10 +20,12 @@ import river.config.ServiceConfig;
  * one certificate per distinct set), the HTTP-01 tokens for the challenge module, and where new certificates go.
  */
 final class AcmeWiring implements CertificateInstaller {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AcmeWiring.class);
     private final river.server.ManagedCertificates managed;
     private final river.acme.AcmeMetrics metrics;
     private final Map<List<String>, List<X509Certificate>> installed = new ConcurrentHashMap<>();
     private volatile AcmeService service;
+    private final List<Wait> waits = new java.util.concurrent.CopyOnWriteArrayList<>();
     private river.acme.ChallengeListener challengeListener;
 
     AcmeWiring(river.server.ManagedCertificates managed, io.prometheus.metrics.model.registry.PrometheusRegistry registry) {
@@ -48,18 +50,27 @@ final class AcmeWiring implements CertificateInstaller {
     void open(RiverConfig config) throws IOException {
         if (config.acme().isPresent() && service == null) {
             service = AcmeService.open(config.acme().get(), this, nameSets(config), metrics);
+            watch(service);
         }
     }
 
-    /** Binds the challenge-listener (if configured) and starts ordering. */
-    void start(river.server.Transport transport) throws IOException, InterruptedException {
+    /**
+     * Binds the challenge-listener (if configured; adopting the socket an upgrade handed over for its address) and
+     * starts ordering.
+     */
+    void start(river.server.Transport transport, river.server.InheritedListeners inherited) throws IOException, InterruptedException {
         if (service != null) {
             java.util.Optional<river.config.ListenAddress> address = service.config().challengeListener();
             if (address.isPresent() && challengeListener == null) {
-                challengeListener = river.acme.ChallengeListener.bind(address.get(), transport, service.board());
+                challengeListener = river.acme.ChallengeListener.bind(address.get(), transport, this::keyAuthorization, inherited);
             }
             service.wake();
         }
+    }
+
+    /** The challenge-listener's socket, if there is one: an upgrade hands it over with the services' listeners. */
+    java.util.Optional<io.netty.channel.Channel> challengeListenerChannel() {
+        return java.util.Optional.ofNullable(challengeListener).map(river.acme.ChallengeListener::channel);
     }
 
     /** Where the challenge-listener listens, if there is one. */
@@ -67,13 +78,77 @@ final class AcmeWiring implements CertificateInstaller {
         return java.util.Optional.ofNullable(challengeListener).map(river.acme.ChallengeListener::localAddress);
     }
 
-    /** After a reload: manages the sets the new configuration adds (opening the client if the section is new). */
-    void reloaded(RiverConfig config, river.server.Transport transport) throws IOException, InterruptedException {
-        if (service == null) {
-            open(config);
-            start(transport);
-        } else {
-            service.manage(nameSets(config));
+    /**
+     * The first half of a reload, before its generation is built: when the acme section is new or changed (provider,
+     * store, contacts, renewal rule, challenges…), opens its client, the store checked (one River cannot write fails
+     * the reload, as it fails a start) but nothing installed or ordered yet; null when the section is unchanged or
+     * gone. Pass the result to {@link #reloaded} once the reload succeeds, or to {@link #abandon} if it fails.
+     */
+    AcmeService prepare(RiverConfig config) throws IOException {
+        if (config.acme().isEmpty() || (service != null && service.config().equals(config.acme().get()))) {
+            return null;
+        }
+        AcmeService prepared = AcmeService.open(config.acme().get(), this, List.of(), metrics);
+        watch(prepared);
+        return prepared;
+    }
+
+    /** A reload failed after {@link #prepare}: its client goes, the running one stays. */
+    void abandon(AcmeService prepared) {
+        if (prepared != null) {
+            prepared.close();
+        }
+    }
+
+    /**
+     * The second half, once the reloaded generation serves: a changed section's old client is stopped (an order in
+     * flight abandoned, the store's lock released; the certificates it installed stay in service) and the prepared
+     * one manages the configuration's names (installing what its store holds, ordering what is missing or due by its
+     * rule); an unchanged section's client manages the sets the reload adds.
+     */
+    void reloaded(RiverConfig config, AcmeService prepared, river.server.Transport transport) throws IOException, InterruptedException {
+        AcmeService old = service;
+        if (prepared == null && config.acme().isPresent()) {
+            old.manage(nameSets(config));
+            return;
+        }
+        if (old != null) {
+            LOG.info("ACME: the acme section {}: stopping its client (an order in flight is abandoned and taken up by the new one)",
+                    prepared == null ? "is gone" : "changed");
+            old.close();
+        }
+        java.util.Optional<river.config.ListenAddress> wanted = prepared == null ? java.util.Optional.empty() : prepared.config().challengeListener();
+        if (challengeListener != null && !wanted.equals(old.config().challengeListener())) {
+            challengeListener.close();
+            challengeListener = null;
+        }
+        service = prepared;
+        if (prepared != null) {
+            if (wanted.isPresent() && challengeListener == null) {
+                challengeListener = river.acme.ChallengeListener.bind(wanted.get(), transport, this::keyAuthorization);
+            }
+            prepared.manage(nameSets(config));
+        }
+    }
+
+    /**
+     * The listeners went to a new process (an upgrade): this one orders nothing more, and releases the store's lock
+     * (and a fleet's Redis lease) now rather than at the end of its drain, so that the new process orders at once.
+     * An order in flight is abandoned: its HTTP-01 and TLS-ALPN-01 challenges would reach the new process anyway.
+     */
+    void handedOver(java.util.Collection<io.netty.channel.Channel> adopted) {
+        AcmeService s = service;
+        if (s != null) {
+            LOG.info("ACME: listeners handed over: stopping this process's ACME client so that the new one orders");
+            s.close();
+        }
+        if (challengeListener != null) {
+            if (adopted.contains(challengeListener.channel())) {
+                challengeListener.handedOver();
+            } else {
+                challengeListener.close();
+            }
+            challengeListener = null;
         }
     }
 
@@ -115,24 +190,40 @@ final class AcmeWiring implements CertificateInstaller {
 
     /**
      * Runs {@code then} once, on the ACME thread: with false when every set has a certificate, with true as soon as an
-     * order for one of them fails (River then starts anyway, as the manual says).
+     * order for one of them fails (River then starts anyway, as the manual says). Kept here rather than on one client's
+     * manager, so that a wait begun under one acme section ends under the next one a reload puts in its place.
      */
     void whenCertified(List<List<String>> sets, java.util.function.Consumer<Boolean> then) {
-        AcmeService s = service;
-        java.util.concurrent.atomic.AtomicBoolean done = new java.util.concurrent.atomic.AtomicBoolean();
-        Runnable check = () -> {
-            if (sets.stream().allMatch(s.manager()::hasCertificate) && done.compareAndSet(false, true)) {
-                then.accept(false);
-            }
-        };
-        s.manager().onInstalled(names -> check.run());
-        s.manager().onFailed(names -> {
-            if (sets.contains(names) && done.compareAndSet(false, true)) {
-                then.accept(true);
-            }
-        });
-        check.run();
+        Wait wait = new Wait(List.copyOf(sets), then, new java.util.concurrent.atomic.AtomicBoolean());
+        waits.add(wait);
+        check(wait);
     }
+
+    private void check(Wait wait) {
+        if (wait.sets().stream().allMatch(installed::containsKey) && wait.done().compareAndSet(false, true)) {
+            waits.remove(wait);
+            wait.then().accept(false);
+        }
+    }
+
+    /** The services waiting for certificates hear of {@code client}'s installs and failures (once it has logged them). */
+    private void watch(AcmeService client) {
+        client.manager().onInstalled(names -> waits.forEach(this::check));
+        client.manager().onFailed(this::failed);
+    }
+
+    /** An order failed: the services waiting for its names start anyway. */
+    private void failed(List<String> names) {
+        for (Wait wait : waits) {
+            if (wait.sets().contains(names) && wait.done().compareAndSet(false, true)) {
+                waits.remove(wait);
+                wait.then().accept(true);
+            }
+        }
+    }
+
+    /** A service waiting for its certificates before it accepts. */
+    private record Wait(List<List<String>> sets, java.util.function.Consumer<Boolean> then, java.util.concurrent.atomic.AtomicBoolean done) {}
 
     /** The chain installed for a set of names, if any. */
     List<X509Certificate> installed(List<String> names) {
@@ -159,6 +250,7 @@ final class AcmeWiring implements CertificateInstaller {
     void close() {
         if (challengeListener != null) {
             challengeListener.close();
+            challengeListener = null;
         }
         AcmeService s = service;
         if (s != null) {

@@ -191,6 +191,8 @@ public final class RiverServer implements AutoCloseable {
                     acme.whenCertified(awaited, failed -> release(service, holding, awaited, failed));
                 }
             }
+            // Orders begin once the listeners that answer challenges are bound; the challenge-listener may be inherited too.
+            acme.start(transport, inherited);
             for (InheritedListeners.Inherited unused : inherited.unclaimed()) {
                 LOG.info("inherited listener {} is not in the configuration: closed", unused);
             }
@@ -200,12 +202,6 @@ public final class RiverServer implements AutoCloseable {
             throw e;
         }
         registerProbe();
-        try {
-            acme.start(transport); // orders begin once the listeners that answer challenges are bound
-        } catch (IOException | InterruptedException | RuntimeException e) {
-            close();
-            throw e;
-        }
     }
 
     /** A service that waited for its ACME certificates starts accepting: they are installed, or the first attempt failed. */
@@ -309,13 +305,16 @@ public final class RiverServer implements AutoCloseable {
         }
         Generation old = current.get();
         Generation next;
+        river.acme.AcmeService acmeNext = null;
         try {
-            acme.reloaded(config, transport); // a store River cannot write fails the reload, as it fails a start
+            acmeNext = acme.prepare(config); // a store River cannot write fails the reload, as it fails a start
             next = Generation.build(generations + 1, config, old, transport, blocking, metrics, managedCertificates, accessLogFor(config), acme::keyAuthorization);
         } catch (IOException | RuntimeException e) {
+            acme.abandon(acmeNext);
             return failed(n, started, List.of(String.valueOf(e.getMessage())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            acme.abandon(acmeNext);
             return failed(n, started, List.of("interrupted while building the new configuration"));
         }
         Map<Generation.ListenerKey, ListenerConfig> wanted = next.listeners();
@@ -343,11 +342,13 @@ public final class RiverServer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             added.forEach(b -> b.channel.close().awaitUninterruptibly());
             next.free(old.resources());
+            acme.abandon(acmeNext);
             return failed(n, started, List.of(String.valueOf(e.getMessage())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             added.forEach(b -> b.channel.close().awaitUninterruptibly());
             next.free(old.resources());
+            acme.abandon(acmeNext);
             return failed(n, started, List.of("interrupted while binding the new listeners"));
         }
         closeTimeoutSeconds = Math.max(1, config.system().lifecycle().gracefulShutdownTimeoutSeconds());
@@ -380,6 +381,13 @@ public final class RiverServer implements AutoCloseable {
         }
         if (!old.services().stream().map(ServiceGeneration::group).toList().equals(next.services().stream().map(ServiceGeneration::group).toList())) {
             registerProbe();
+        }
+        try {
+            acme.reloaded(config, acmeNext, transport); // orders begin once the listeners that answer challenges are bound
+        } catch (IOException | RuntimeException e) {
+            LOG.error("reload {}: the ACME client of the new acme section serves, but: {}", n, e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         old.retire(TimeUnit.SECONDS.toMillis(config.system().gracePeriodSeconds()), certificateWatch, g -> {
             try {
@@ -668,7 +676,9 @@ public final class RiverServer implements AutoCloseable {
 
     /** Every service's listening sockets, in configuration order: what an upgrade hands over. */
     public List<Channel> listeningChannels() {
-        return services().stream().flatMap(s -> s.listeners().stream()).toList();
+        List<Channel> channels = new ArrayList<>(services().stream().flatMap(s -> s.listeners().stream()).toList());
+        acme.challengeListenerChannel().ifPresent(channels::add);
+        return channels;
     }
 
     /**
@@ -682,6 +692,7 @@ public final class RiverServer implements AutoCloseable {
             ch.deregister().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }
         stopAccepting();
+        acme.handedOver(adopted); // the store's lock to the new process now, not at the end of the drain
     }
 
     /**

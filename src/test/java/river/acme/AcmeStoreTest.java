@@ -183,4 +183,18 @@ class AcmeStoreTest {
             other.waitFor(10, TimeUnit.SECONDS);
         }
     }
+
+    @Test
+    void closingTheStoreReleasesTheLockItsHolderStillHoldsAndTheHolderReleasesNothingTwice() throws Exception {
+        AcmeStore stopping = AcmeStore.open(tmp);
+        AcmeStore.Lock abandoned = stopping.lock(); // an ACME thread still unwinding an abandoned order
+        AcmeStore next = AcmeStore.open(tmp);
+        assertThat(next.tryLock()).isEmpty();
+        stopping.close();
+        AcmeStore.Lock taken = next.tryLock().orElseThrow();
+        abandoned.close(); // the abandoned order's try-with-resources, afterwards: must not free the lock next holds
+        assertThat(AcmeStore.open(tmp).tryLock()).isEmpty();
+        taken.close();
+        AcmeStore.open(tmp).tryLock().orElseThrow().close();
+    }
 }

@@ -36,11 +36,21 @@ public final class Pebble implements AutoCloseable {
     private int starts;
     private final int httpPort;
     private final int tlsPort;
+    private final long validitySeconds;
 
     public Pebble(Path dir, int httpPort, int tlsPort) throws IOException, InterruptedException {
+        this(dir, httpPort, tlsPort, 0);
+    }
+
+    /**
+     * With {@code validitySeconds} > 0, the certificates Pebble issues are valid that long (its config's
+     * {@code certificateValidityPeriod}) rather than Pebble's five years: a renewal can then fall due within a test.
+     */
+    public Pebble(Path dir, int httpPort, int tlsPort, long validitySeconds) throws IOException, InterruptedException {
         this.dir = dir;
         this.httpPort = httpPort;
         this.tlsPort = tlsPort;
+        this.validitySeconds = validitySeconds;
         acmePort = Ports.free();
         managementPort = Ports.free();
         dnsPort = Ports.free();
@@ -61,7 +71,8 @@ public final class Pebble implements AutoCloseable {
         Path config = dir.resolve("pebble-config.json");
         Files.writeString(config, "{\"pebble\": {\"listenAddress\": \"127.0.0.1:" + acmePort + "\", \"managementListenAddress\": \"127.0.0.1:"
                 + managementPort + "\", \"certificate\": \"" + tls.cert() + "\", \"privateKey\": \"" + tls.key() + "\", \"httpPort\": " + httpPort
-                + ", \"tlsPort\": " + tlsPort + ", \"ocspResponderURL\": \"\", \"externalAccountBindingRequired\": false}}\n");
+                + ", \"tlsPort\": " + tlsPort + ", \"ocspResponderURL\": \"\", \"externalAccountBindingRequired\": false"
+                + (validitySeconds > 0 ? ", \"certificateValidityPeriod\": " + validitySeconds : "") + "}}\n");
         Path log = dir.resolve("pebble-" + ++starts + ".log");
         ProcessBuilder builder = new ProcessBuilder("pebble", "-config", config.toString(), "-dnsserver", "127.0.0.1:" + dnsPort)
                 .redirectErrorStream(true).redirectOutput(log.toFile());
@@ -112,6 +123,22 @@ public final class Pebble implements AutoCloseable {
     /** Sets a TXT record through challtestsrv's management API (what a DNS-01 hook script does with curl). */
     public String challtestManagement() {
         return "http://127.0.0.1:" + challtestManagementPort;
+    }
+
+    /**
+     * Writes a DNS-01 hook (River 0.8's {@code hook set|clean NAME VALUE}) that sets and clears the TXT record through
+     * challtestsrv's API with curl, as an operator's hook calls a DNS provider's, and appends each call
+     * ({@code "set NAME"}) to {@code calls}.
+     */
+    public Path dnsHook(Path file, Path calls) throws IOException {
+        String api = challtestManagement();
+        Files.writeString(file, "#!/bin/sh\necho \"$1 $2\" >> " + calls + "\n"
+                + "case \"$1\" in\n"
+                + "  set) curl -sf -X POST -d \"{\\\"host\\\":\\\"$2.\\\",\\\"value\\\":\\\"$3\\\"}\" " + api + "/set-txt ;;\n"
+                + "  clean) curl -sf -X POST -d \"{\\\"host\\\":\\\"$2.\\\"}\" " + api + "/clear-txt ;;\n"
+                + "esac\n");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+        return file;
     }
 
     /** How many orders Pebble's logs (of every start) say it created. */

@@ -16,6 +16,18 @@ public final class TlsClient {
 
     /** The leaf certificate 127.0.0.1:{@code port} serves to a client asking for {@code name}; fails unless it verifies. */
     public static X509Certificate leaf(int port, String name, X509Certificate trusted) throws Exception {
+        return chain(port, name, trusted).get(0);
+    }
+
+    /** The whole chain 127.0.0.1:{@code port} serves to a client asking for {@code name}, leaf first; fails unless it verifies. */
+    public static List<X509Certificate> chain(int port, String name, X509Certificate trusted) throws Exception {
+        try (SSLSocket socket = connect(port, name, trusted)) {
+            return java.util.Arrays.stream(socket.getSession().getPeerCertificates()).map(c -> (X509Certificate) c).toList();
+        }
+    }
+
+    /** A TLS connection to 127.0.0.1:{@code port} for {@code name}, its handshake done and verified; the caller closes it. */
+    public static SSLSocket connect(int port, String name, X509Certificate trusted) throws Exception {
         KeyStore trust = KeyStore.getInstance(KeyStore.getDefaultType());
         trust.load(null, null);
         trust.setCertificateEntry("root", trusted);
@@ -23,15 +35,19 @@ public final class TlsClient {
         tmf.init(trust);
         SSLContext tls = SSLContext.getInstance("TLS");
         tls.init(null, tmf.getTrustManagers(), null);
-        try (Socket plain = new Socket("127.0.0.1", port);
-                SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(plain, name, port, true)) {
+        Socket plain = new Socket("127.0.0.1", port);
+        SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(plain, name, port, true);
+        try {
             SSLParameters params = socket.getSSLParameters();
             params.setServerNames(List.of(new SNIHostName(name)));
             params.setEndpointIdentificationAlgorithm("HTTPS");
             socket.setSSLParameters(params);
             socket.setSoTimeout(10_000);
             socket.startHandshake();
-            return (X509Certificate) socket.getSession().getPeerCertificates()[0];
+            return socket;
+        } catch (Exception e) {
+            socket.close();
+            throw e;
         }
     }
 

@@ -98,6 +98,8 @@ class RecordedCaTest {
             renewalInfoPaths.add(ex.getRequestURI().getPath());
             answer(ex, renewalInfoAnswers.poll());
         });
+        // The stored account, fetched when River logs in (its contacts are compared with the acme section's: none).
+        server.createContext("/acme/acct/", ex -> answer(ex, Answer.json("account.json", null)));
         server.createContext("/acme/new-order", ex -> {
             JsonNode jws = new ObjectMapper().readTree(ex.getRequestBody().readAllBytes());
             orderPayloads.add(new ObjectMapper().readTree(Base64.getUrlDecoder().decode(jws.path("payload").asText())));

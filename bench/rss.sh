@@ -14,7 +14,7 @@
 # River runs through bench/river-proxy.sh (one service, one thread pinned to cpu 1, access log off) in
 # front of an nginx origin on cpu 0. "start" is the RSS 2 s after the first proxied /hello answered;
 # "ms" the time from exec to that answer. Output: DIR/raw.tsv (round, variant, metric, value) and
-# DIR/table.md (median, min–max). Ports: PROXY_PORT (38380), ORIGIN_PORT (38391), TLS_PORT (38383).
+# DIR/table.md (median, min–max). Ports: PROXY_PORT (28380), ORIGIN_PORT (28391), TLS_PORT (28383).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 [ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=("base=")
-PROXY_PORT=${PROXY_PORT:-38380}; ORIGIN_PORT=${ORIGIN_PORT:-38391}; TLS_PORT=${TLS_PORT:-38383}
+PROXY_PORT=${PROXY_PORT:-28380}; ORIGIN_PORT=${ORIGIN_PORT:-28391}; TLS_PORT=${TLS_PORT:-28383}
 W=${OUT:-$HERE/runs/rss-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$W/www" "$W/origin/logs" "$W/river"; W=$(cd "$W" && pwd)
 RAW=$W/raw.tsv; : > "$RAW"

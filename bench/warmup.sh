@@ -13,7 +13,7 @@
 # its responses are counted in 0.5 s slices from its first request. Steady state = the median slice of
 # seconds 40-60 (of the last third when S < 60); t90 = the end of the first slice from which the median
 # of four slices (2 s) is at least 90 % of it. Output: DIR/raw.tsv (round, variant, metric, value),
-# DIR/slices-NAME-rR.tsv, DIR/table.md. Ports: PROXY_PORT (38480), ORIGIN_PORT (38491). Needs nginx,
+# DIR/slices-NAME-rR.tsv, DIR/table.md. Ports: PROXY_PORT (28480), ORIGIN_PORT (28491), below the ephemeral range. Needs nginx,
 # h2load (nghttp2-client), target/river.jar.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -29,7 +29,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=("base=")
 command -v h2load >/dev/null || { echo "missing h2load (apt-get install nghttp2-client)" >&2; exit 1; }
-PROXY_PORT=${PROXY_PORT:-38480}; ORIGIN_PORT=${ORIGIN_PORT:-38491}
+PROXY_PORT=${PROXY_PORT:-28480}; ORIGIN_PORT=${ORIGIN_PORT:-28491}
 W=${OUT:-$HERE/runs/warmup-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$W/www" "$W/origin/logs" "$W/river"; W=$(cd "$W" && pwd)
 RAW=$W/raw.tsv; : > "$RAW"

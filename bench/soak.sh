@@ -135,7 +135,7 @@ services {
     }
 }
 KDL
-RIVER_JAR=$JAR JAVA=$JAVA_BIN RIVER_JAVA_OPTS=$JVM_OPTS "$HERE/../bin/river" --config-kdl "$W/river.kdl" > "$W/river.log" 2>&1 &
+RIVER_JAR=$JAR JAVA=$JAVA_BIN RIVER_JAVA_OPTS="-Driver.runtimeProbe=true $JVM_OPTS" "$HERE/../bin/river" --config-kdl "$W/river.kdl" > "$W/river.log" 2>&1 &
 RIVER_PID=$!; STARTED+=("$RIVER_PID")
 wait_http "http://127.0.0.1:$PROXY_PORT/hello" 60 || { log "River did not come up (see $W/river.log)"; exit 1; }
 wait_http "https://127.0.0.1:$TLS_PORT/h2up/hello" 10 || log "WARNING: /h2up (HTTP/2 upstream) does not answer"

@@ -30,10 +30,16 @@ public final class Main {
      * straight into its direct buffers (the adaptive one goes through a ByteBuffer view, measurably
      * slower for the many small writes of a header block). Leak detection is a debugging aid that
      * samples one buffer in 128 and records a stack trace for it; River's tests run it at paranoid.
+     * Chunks of 1 MiB (maxOrder 7) instead of 4: each arena a thread uses allocates a whole chunk at its
+     * first buffer and the JDK zeroes it, 3 MB of RSS at start for a buffer of a few KiB (River's buffers
+     * are at most 64 KiB). Netty's own JFR events off: checking for JFR loads about 110 JFR classes
+     * (docs/performance.md, "RSS after start").
      */
     static void applyNettyDefaults() {
         System.getProperties().putIfAbsent("io.netty.allocator.type", "pooled");
         System.getProperties().putIfAbsent("io.netty.leakDetection.level", "disabled");
+        System.getProperties().putIfAbsent("io.netty.allocator.maxOrder", "7");
+        System.getProperties().putIfAbsent("io.netty.jfr.enabled", "false");
     }
 
     /**

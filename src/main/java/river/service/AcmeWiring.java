@@ -22,15 +22,24 @@ import river.config.ServiceConfig;
 final class AcmeWiring implements CertificateInstaller {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AcmeWiring.class);
     private final river.server.ManagedCertificates managed;
-    private final river.acme.AcmeMetrics metrics;
+    private final java.util.function.Supplier<io.prometheus.metrics.model.registry.PrometheusRegistry> registry;
+    private river.acme.AcmeMetrics metrics;
     private final Map<List<String>, List<X509Certificate>> installed = new ConcurrentHashMap<>();
     private volatile AcmeService service;
     private final List<Wait> waits = new java.util.concurrent.CopyOnWriteArrayList<>();
     private river.acme.ChallengeListener challengeListener;
 
-    AcmeWiring(river.server.ManagedCertificates managed, io.prometheus.metrics.model.registry.PrometheusRegistry registry) {
+    /** {@code registry} is asked only once an acme section is opened: a River without ACME makes no metrics registry for it. */
+    AcmeWiring(river.server.ManagedCertificates managed, java.util.function.Supplier<io.prometheus.metrics.model.registry.PrometheusRegistry> registry) {
         this.managed = managed;
-        this.metrics = new river.acme.AcmeMetrics(registry);
+        this.registry = registry;
+    }
+
+    private synchronized river.acme.AcmeMetrics metrics() {
+        if (metrics == null) {
+            metrics = new river.acme.AcmeMetrics(registry.get());
+        }
+        return metrics;
     }
 
     /** The distinct sets of managed names of a configuration, in listener order. */
@@ -49,7 +58,7 @@ final class AcmeWiring implements CertificateInstaller {
     /** Opens the store and installs what it holds (River refuses to start when this fails); ordering starts with {@link #start}. */
     void open(RiverConfig config) throws IOException {
         if (config.acme().isPresent() && service == null) {
-            service = AcmeService.open(config.acme().get(), this, nameSets(config), metrics);
+            service = AcmeService.open(config.acme().get(), this, nameSets(config), metrics());
             watch(service);
         }
     }
@@ -88,7 +97,7 @@ final class AcmeWiring implements CertificateInstaller {
         if (config.acme().isEmpty() || (service != null && service.config().equals(config.acme().get()))) {
             return null;
         }
-        AcmeService prepared = AcmeService.open(config.acme().get(), this, List.of(), metrics);
+        AcmeService prepared = AcmeService.open(config.acme().get(), this, List.of(), metrics());
         watch(prepared);
         return prepared;
     }

@@ -58,11 +58,17 @@ public final class RiverServer implements AutoCloseable {
     private volatile boolean stopped;
     /** Set by {@link #close}: from then on it alone stops what the generations hold. */
     private volatile boolean closed;
-    private final river.observe.Metrics metrics = new river.observe.Metrics();
+    /**
+     * The metrics registry, made by {@link #metrics()} on first use: at start when the admin listener is
+     * on (so that reload and upgrade counts cover the process's life), never without one (nothing could
+     * read it; its classes are about 1 MB of the RSS River starts with). Set once, under {@link #metricsLock}.
+     */
+    private volatile river.observe.Metrics metrics;
+    private final Object metricsLock = new Object();
     /** The ACME certificates and TLS-ALPN-01 challenges, for this server's whole life (across reloads). */
     private final river.server.ManagedCertificates managedCertificates = new river.server.ManagedCertificates();
     /** The ACME client, when the configuration has an acme section: one per process, across reloads. */
-    private final AcmeWiring acme = new AcmeWiring(managedCertificates, metrics.registry());
+    private final AcmeWiring acme = new AcmeWiring(managedCertificates, () -> metrics().registry());
     /** Listeners of services waiting for their first ACME certificate: bound, not accepting yet. */
     private final Set<BoundListener> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** The access log's writer (null while the access log is off), and the configuration it was made from. */
@@ -86,6 +92,11 @@ public final class RiverServer implements AutoCloseable {
     private int generations;
     /** river:type=Runtime (event-loop queues, Netty direct memory); set once every service has started. */
     private volatile river.observe.RuntimeProbe probe;
+    /**
+     * Whether to register {@link #probe}: with the admin listener on, or -Driver.runtimeProbe=true (the soak
+     * sets it). Registering it creates the platform MBean server, about 2 MB of RSS at start.
+     */
+    private boolean probeWanted;
 
     /** A listening socket and the generation its next accepted connection is served by. */
     private static final class BoundListener {
@@ -111,15 +122,6 @@ public final class RiverServer implements AutoCloseable {
             Thread t = new Thread(r, "river-certificate-watch");
             t.setDaemon(true);
             return t;
-        });
-        RuntimeMetrics.register(metrics.registry(), current::get, connections, () -> {
-            Map<Channel, String> byListener = new java.util.HashMap<>();
-            for (BoundListener b : listeners.values()) {
-                if (b.channel != null) {
-                    byListener.put(b.channel, b.key.service());
-                }
-            }
-            return byListener;
         });
         long every = Long.getLong("river.certificateCheckMs", 5_000);
         certificateWatch.scheduleWithFixedDelay(() -> certificates().forEach(ServerTls::reloadIfChanged), every, every, TimeUnit.MILLISECONDS);
@@ -149,11 +151,19 @@ public final class RiverServer implements AutoCloseable {
     public static RiverServer prepare(RiverConfig config) throws IOException, InterruptedException {
         RiverServer server = new RiverServer(Transport.best());
         server.closeTimeoutSeconds = Math.max(1, config.system().lifecycle().gracefulShutdownTimeoutSeconds());
+        river.config.AdminConfig admin = config.system().observability().admin();
+        server.probeWanted = admin.enabled() || Boolean.getBoolean("river.runtimeProbe");
+        if (admin.enabled()) {
+            server.metrics();
+        }
+        if (admin.recording()) {
+            server.metrics().exportJvm();
+        }
         try {
             server.accessLog = LogWiring.accessLogWriter(config.system());
             server.accessLogConfig = config.system().observability().logs().access();
             server.acme.open(config);
-            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.metrics, server.managedCertificates, server.accessLog,
+            Generation first = Generation.build(1, config, null, server.transport, server.blocking, server.recordingMetrics(config), server.managedCertificates, server.accessLog,
                     server.acme::keyAuthorization);
             server.generations = 1;
             server.current.set(first);
@@ -308,7 +318,10 @@ public final class RiverServer implements AutoCloseable {
         river.acme.AcmeService acmeNext = null;
         try {
             acmeNext = acme.prepare(config); // a store River cannot write fails the reload, as it fails a start
-            next = Generation.build(generations + 1, config, old, transport, blocking, metrics, managedCertificates, accessLogFor(config), acme::keyAuthorization);
+            next = Generation.build(generations + 1, config, old, transport, blocking, recordingMetrics(config), managedCertificates, accessLogFor(config), acme::keyAuthorization);
+            if (config.system().observability().admin().recording()) {
+                metrics().exportJvm();
+            }
         } catch (IOException | RuntimeException e) {
             acme.abandon(acmeNext);
             return failed(n, started, List.of(String.valueOf(e.getMessage())));
@@ -409,7 +422,7 @@ public final class RiverServer implements AutoCloseable {
         int servicesRemoved = (int) old.services().stream().filter(s -> next.service(s.name()) == null).count();
         ReloadOutcome outcome = new ReloadOutcome(n, true, elapsedMs(started), next.number(), servicesAdded, servicesRemoved, servicesChanged,
                 kept.size(), added.size(), removed.size(), List.of());
-        metrics.reloaded(true);
+        countIfMetrics(m -> m.reloaded(true));
         LOG.info("{}", outcome.describe());
         return outcome;
     }
@@ -425,7 +438,7 @@ public final class RiverServer implements AutoCloseable {
 
     private ReloadOutcome failed(int n, long started, List<String> errors) {
         ReloadOutcome outcome = new ReloadOutcome(n, false, elapsedMs(started), current.get().number(), 0, 0, 0, 0, 0, 0, errors);
-        metrics.reloaded(false);
+        countIfMetrics(m -> m.reloaded(false));
         LOG.error("{}", outcome.describe());
         return outcome;
     }
@@ -460,12 +473,49 @@ public final class RiverServer implements AutoCloseable {
 
     /** Counts one hand-over of the listeners to an upgraded instance, by whether the new one served. */
     public void countUpgrade(boolean ok) {
-        metrics.upgraded(ok);
+        countIfMetrics(m -> m.upgraded(ok));
     }
 
-    /** The process's metrics, exposed by the admin listener. */
+    /** The process's metrics, exposed by the admin listener; made on the first call. */
     public river.observe.Metrics metrics() {
-        return metrics;
+        river.observe.Metrics m = metrics;
+        if (m != null) {
+            return m;
+        }
+        synchronized (metricsLock) {
+            if (metrics == null) {
+                river.observe.Metrics made = new river.observe.Metrics();
+                RuntimeMetrics.register(made.registry(), current::get, connections, () -> {
+                    Map<Channel, String> byListener = new java.util.HashMap<>();
+                    for (BoundListener b : listeners.values()) {
+                        if (b.channel != null) {
+                            byListener.put(b.channel, b.key.service());
+                        }
+                    }
+                    return byListener;
+                });
+                metrics = made;
+            }
+            return metrics;
+        }
+    }
+
+    /** Whether the registry has been made (tests: it must not be without an admin listener). */
+    boolean metricsMade() {
+        return metrics != null;
+    }
+
+    /** The registry the generation records requests into, or null when it records none (ServiceGeneration then asks for none). */
+    private river.observe.Metrics recordingMetrics(RiverConfig config) {
+        return config.system().observability().admin().recording() ? metrics() : null;
+    }
+
+    /** Counts a reload or an upgrade where the registry exists: it does from the start whenever anything can read it. */
+    private void countIfMetrics(java.util.function.Consumer<river.observe.Metrics> count) {
+        river.observe.Metrics m = metrics;
+        if (m != null) {
+            count.accept(m);
+        }
     }
 
     /**
@@ -580,6 +630,9 @@ public final class RiverServer implements AutoCloseable {
     }
 
     private void registerProbe() {
+        if (!probeWanted) {
+            return;
+        }
         if (probe != null) {
             probe.close();
         }

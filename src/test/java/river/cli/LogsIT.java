@@ -98,4 +98,41 @@ class LogsIT {
             assertThat(access.get("service").asText()).isEqualTo("proxy");
         }
     }
+
+    @Test
+    void withoutALogBlockTheLogIsTextLinesOnStderrAtRiverLogLevelWithNettyAtWarn() throws Exception {
+        int port = Ports.free();
+        Files.writeString(dir.resolve("river.kdl"), """
+                system {
+                    threads-per-service 1
+                    access-log "stdout"
+                }
+                services {
+                    proxy {
+                        listeners {
+                            "127.0.0.1:%d"
+                        }
+                        connectors {
+                            "127.0.0.1:%d"
+                        }
+                    }
+                }
+                """.formatted(port, Ports.free()));
+        try (RiverProcess.Running river = RiverProcess.startLogged(dir, dir, List.of(), List.of(), java.util.Map.of("RIVER_LOG_LEVEL", "debug"),
+                "--config-kdl", "river.kdl")) {
+            assertThat(FileWait.awaitContains(river.stderr(), "River started", river.process()::isAlive)).isTrue();
+            try (RawHttp raw = new RawHttp(port)) {
+                raw.send("GET /a%09b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"); // refused by normalization, logged at debug
+                assertThat(raw.read().status()).isEqualTo(400);
+            }
+            assertThat(FileWait.awaitContains(river.stderr(), "rejected GET", river.process()::isAlive)).isTrue();
+            river.awaitOutput("status=400", true); // river.access stays at INFO: the access log is on
+            List<String> lines = Files.readAllLines(river.stderr());
+            String stamp = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}(Z|[+-]\\d\\d:\\d\\d)";
+            assertThat(lines).anyMatch(l -> l.matches(stamp + " INFO  \\[main\\] river\\.cli\\.Launcher - River started: .*"));
+            assertThat(lines).anyMatch(l -> l.matches(stamp + " DEBUG \\[[^\\]]+\\] r\\.m\\.n\\.NormalizationModule - .*rejected GET /a%09b.*"));
+            // io.netty is at WARN whatever the root level: none of Netty's many debug lines at start.
+            assertThat(lines).noneMatch(l -> l.matches(stamp + " DEBUG \\[[^\\]]+\\] i\\.n\\..*"));
+        }
+    }
 }

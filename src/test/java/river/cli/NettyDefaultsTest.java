@@ -30,6 +30,28 @@ class NettyDefaultsTest {
     }
 
     @Test
+    void smallerAllocatorChunksAndNoNettyJfrEventsUnlessTheOperatorSetsThem() {
+        String order = System.getProperty("io.netty.allocator.maxOrder");
+        String jfr = System.getProperty("io.netty.jfr.enabled");
+        try {
+            System.clearProperty("io.netty.allocator.maxOrder");
+            System.setProperty("io.netty.jfr.enabled", "true");
+            Main.applyNettyDefaults();
+            assertThat(System.getProperty("io.netty.allocator.maxOrder")).isEqualTo("7");
+            assertThat(System.getProperty("io.netty.jfr.enabled")).isEqualTo("true");
+
+            System.setProperty("io.netty.allocator.maxOrder", "9");
+            System.clearProperty("io.netty.jfr.enabled");
+            Main.applyNettyDefaults();
+            assertThat(System.getProperty("io.netty.allocator.maxOrder")).isEqualTo("9");
+            assertThat(System.getProperty("io.netty.jfr.enabled")).isEqualTo("false");
+        } finally {
+            restore("io.netty.allocator.maxOrder", order);
+            restore("io.netty.jfr.enabled", jfr);
+        }
+    }
+
+    @Test
     void jdkTlsRefusesClientInitiatedRenegotiationUnlessTheOperatorAllowsIt() {
         String key = "jdk.tls.rejectClientInitiatedRenegotiation";
         String before = System.getProperty(key);

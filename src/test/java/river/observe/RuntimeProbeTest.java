@@ -49,7 +49,10 @@ class RuntimeProbeTest {
     @Test
     void riverRegistersTheProbeWhileItRunsAndRemovesItWhenClosed() throws Exception {
         ObjectName name = new ObjectName(RuntimeProbe.NAME);
-        try (RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(2, "", "127.0.0.1:1"))) {
+        String withAdmin = RiverHarness.proxyConfig(2, "", "127.0.0.1:1")
+                .replace("threads-per-service 2\n", "threads-per-service 2\n  admin {\n    enabled true\n    listen \"127.0.0.1:0\"\n  }\n");
+        assertThat(withAdmin).contains("admin {");
+        try (RiverHarness river = RiverHarness.start(withAdmin)) {
             assertThat(JMX.getAttribute(name, "EventLoops")).isEqualTo(2);
             assertThat((Long) JMX.getAttribute(name, "PendingEventLoopTasks")).isGreaterThanOrEqualTo(0);
             // Netty counts the direct memory it allocates without a cleaner, or says -1 when the JDK does.
@@ -57,6 +60,16 @@ class RuntimeProbeTest {
             assertThat((Long) JMX.getAttribute(name, "AllocatorDirectMemory")).isGreaterThanOrEqualTo(0);
         }
         assertThat(JMX.isRegistered(name)).isFalse();
+    }
+
+    @Test
+    void withoutTheAdminListenerRiverRegistersNoProbe() throws Exception {
+        // Registering it creates the platform MBean server; nothing reads it then (the soak asks with -Driver.runtimeProbe=true).
+        ObjectName name = new ObjectName(RuntimeProbe.NAME);
+        try (RiverHarness river = RiverHarness.start(RiverHarness.proxyConfig(2, "", "127.0.0.1:1"))) {
+            assertThat(river.server().services()).hasSize(1);
+            assertThat(JMX.isRegistered(name)).isFalse();
+        }
     }
 
     private static void awaitQuietly(CountDownLatch latch) {

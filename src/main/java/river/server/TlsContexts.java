@@ -53,10 +53,11 @@ public final class TlsContexts {
     /**
      * A server context for one certificate with the listener's protocol settings; ALPN offers h2
      * (when {@code offerH2}) and http/1.1. With {@code ocspResponse}, every handshake whose client
-     * asks for the certificate's status (status_request) gets that response stapled.
+     * asks for the certificate's status (status_request) gets that response stapled. {@code sessions}
+     * sets how clients resume sessions and holds the ticket keys.
      */
-    public static SslContext server(TlsSettings tls, Path certPath, Path keyPath, Optional<Path> ocspResponse, boolean offerH2)
-            throws IOException {
+    public static SslContext server(TlsSettings tls, Path certPath, Path keyPath, Optional<Path> ocspResponse, boolean offerH2,
+            SessionResumption sessions) throws IOException {
         byte[] ocsp = null;
         if (ocspResponse.isPresent()) {
             if (provider() != SslProvider.OPENSSL || !OpenSsl.isOcspSupported()) {
@@ -70,9 +71,10 @@ public final class TlsContexts {
             }
         }
         try {
-            SslContext context = configure(SslContextBuilder.forServer(certPath.toFile(), keyPath.toFile()), Profile.of(tls, offerH2))
+            SslContext context = configure(SslContextBuilder.forServer(certPath.toFile(), keyPath.toFile()), Profile.of(tls, offerH2, sessions))
                     .enableOcsp(ocsp != null)
                     .build();
+            sessions.applyTo(context);
             return ocsp == null ? context : new Stapled(context, ocsp);
         } catch (SSLException | IllegalArgumentException e) {
             throw new IOException("TLS certificate " + certPath + " / key " + keyPath + ": " + e.getMessage(), e);
@@ -81,21 +83,24 @@ public final class TlsContexts {
 
     /**
      * What a listener's contexts share besides the certificate: protocol versions, TLS 1.2 suites and
-     * whether ALPN offers h2. Managed (ACME) certificates get one context per profile in use.
+     * whether ALPN offers h2, and the service's session resumption (its ticket keys: so the same
+     * object, not equal settings). Managed (ACME) certificates get one context per profile in use.
      */
-    record Profile(String minVersion, List<String> ciphers, boolean offerH2) {
+    record Profile(String minVersion, List<String> ciphers, boolean offerH2, SessionResumption sessions) {
         Profile {
             ciphers = List.copyOf(ciphers);
         }
 
-        static Profile of(TlsSettings tls, boolean offerH2) {
-            return new Profile(tls.minVersion(), tls.ciphers(), offerH2);
+        static Profile of(TlsSettings tls, boolean offerH2, SessionResumption sessions) {
+            return new Profile(tls.minVersion(), tls.ciphers(), offerH2, sessions);
         }
     }
 
     /** A server context for a certificate held in memory (an ACME certificate), with a listener's profile. */
-    static SslContext server(Profile profile, PrivateKey key, List<X509Certificate> chain) throws SSLException {
-        return configure(SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0])), profile).build();
+    static SslContext server(Profile profile, PrivateKey key, List<X509Certificate> chain) throws IOException {
+        SslContext context = configure(SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0])), profile).build();
+        profile.sessions().applyTo(context);
+        return context;
     }
 
     /** The ALPN protocol of TLS-ALPN-01 (RFC 8737). */

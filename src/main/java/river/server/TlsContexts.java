@@ -44,8 +44,8 @@ public final class TlsContexts {
 
     /** What implements a context's TLS, for the startup log: "BoringSSL" (OpenSSL's name for it) or "JDK". */
     static String implementation(SslContext context) {
-        if (context instanceof Stapled stapled) {
-            context = stapled.delegate;
+        if (context instanceof PerEngine wrapped) {
+            context = wrapped.delegate;
         }
         return context instanceof io.netty.handler.ssl.ReferenceCountedOpenSslContext ? OpenSsl.versionString() : "JDK";
     }
@@ -75,7 +75,7 @@ public final class TlsContexts {
                     .enableOcsp(ocsp != null)
                     .build();
             sessions.applyTo(context);
-            return ocsp == null ? context : new Stapled(context, ocsp);
+            return perEngine(context, ocsp, sessions);
         } catch (SSLException | IllegalArgumentException e) {
             throw new IOException("TLS certificate " + certPath + " / key " + keyPath + ": " + e.getMessage(), e);
         }
@@ -100,7 +100,7 @@ public final class TlsContexts {
     static SslContext server(Profile profile, PrivateKey key, List<X509Certificate> chain) throws IOException {
         SslContext context = configure(SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0])), profile).build();
         profile.sessions().applyTo(context);
-        return context;
+        return perEngine(context, null, profile.sessions());
     }
 
     /** The ALPN protocol of TLS-ALPN-01 (RFC 8737). */
@@ -140,23 +140,38 @@ public final class TlsContexts {
                                 : new String[] {ApplicationProtocolNames.HTTP_1_1}));
     }
 
-    /**
-     * A BoringSSL context that staples one OCSP response: BoringSSL takes the response per engine,
-     * so each new engine gets it before its handshake starts (SniHandler's engines too).
-     */
-    private static final class Stapled extends DelegatingSslContext {
-        private final SslContext delegate;
-        private final byte[] response;
+    /** The context itself, or wrapped to set on each engine what BoringSSL takes per engine only. */
+    private static SslContext perEngine(SslContext context, byte[] ocsp, SessionResumption sessions) {
+        boolean noTickets = !sessions.settings().tickets() && context instanceof io.netty.handler.ssl.ReferenceCountedOpenSslContext;
+        return ocsp == null && !noTickets ? context : new PerEngine(context, ocsp, noTickets);
+    }
 
-        Stapled(SslContext delegate, byte[] response) {
+    /**
+     * A BoringSSL context whose engines get, before their handshake starts (SniHandler's engines
+     * too), what BoringSSL takes per engine: the OCSP response to staple, and SSL_OP_NO_TICKET when
+     * tickets are off (Netty clears it on every engine for TLS 1.3, whatever the context says).
+     */
+    private static final class PerEngine extends DelegatingSslContext {
+        private final SslContext delegate;
+        private final byte[] ocspResponse;
+        private final boolean noTickets;
+
+        PerEngine(SslContext delegate, byte[] ocspResponse, boolean noTickets) {
             super(delegate);
             this.delegate = delegate;
-            this.response = response;
+            this.ocspResponse = ocspResponse;
+            this.noTickets = noTickets;
         }
 
         @Override
         protected void initEngine(SSLEngine engine) {
-            ((ReferenceCountedOpenSslEngine) engine).setOcspResponse(response);
+            ReferenceCountedOpenSslEngine openSsl = (ReferenceCountedOpenSslEngine) engine;
+            if (ocspResponse != null) {
+                openSsl.setOcspResponse(ocspResponse);
+            }
+            if (noTickets) {
+                io.netty.internal.tcnative.SSL.setOptions(openSsl.sslPointer(), io.netty.internal.tcnative.SSL.SSL_OP_NO_TICKET);
+            }
         }
     }
 }

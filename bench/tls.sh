@@ -100,8 +100,9 @@ start() {  # name -> PID
   wait_http "https://127.0.0.1:$TLS_PORT/hello" 60 || { log "$1 did not start"; return 1; }
 }
 
+# "TOTAL RESUMED" from River's metrics; nothing from a River without the resumed counter (before 2026-12-04)
 resumed_count() { curl -s -m 2 "http://127.0.0.1:$ADMIN_PORT/metrics" 2>/dev/null \
-  | awk '/^river_tls_handshakes_resumed_total/{r=$2} /^river_tls_handshakes_total/{t=$2} END{printf "%d %d", t, r}'; }
+  | awk '/^river_tls_handshakes_resumed_total/{r=$2} /^river_tls_handshakes_total/{t=$2} END{if (r != "") printf "%d %d", t, r}'; }
 
 full_window() {  # pid -> sets N SECS CPU
   local i out t
@@ -146,8 +147,11 @@ for ROUND in $(seq "$ROUNDS"); do
   for p in "${order[@]}"; do
     log "round $ROUND: $p"
     start "$p" || continue
-    # Warm-up, unmeasured: the JVM compiles the handshake path under load (bench/run.sh's reasoning).
-    for i in 1 2 3; do resumed_window "$PID" 5 >/dev/null; done; full_window "$PID" >/dev/null
+    # Warm-up, unmeasured: the JVM compiles the handshake paths under load (bench/run.sh's reasoning).
+    # The full handshake's path needs its own: after one window of it, River's C2 compiler thread
+    # still had 64 % of River's CPU samples, and the CPU per handshake fell from 0.43 to 0.18 ms
+    # over the next six windows (docs/performance.md).
+    for i in 1 2 3; do resumed_window "$PID" 5 >/dev/null; full_window "$PID" >/dev/null; done
     measure "$p" "$PID" full
     measure "$p" "$PID" resumed
     stop_pid "$PID"

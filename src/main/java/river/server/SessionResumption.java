@@ -27,8 +27,7 @@ import river.config.TlsSessions;
  * service's {@code tls-sessions} settings stay the same).
  *
  * <p>River's own keys are random, held in memory only, and rotated every {@code ticket-rotation-ms}:
- * the new key encrypts new tickets, the previous one still decrypts (BoringSSL then issues a fresh
- * ticket under the new key), the one before is dropped. With {@code ticket-key-path} the keys are
+ * the new key encrypts new tickets, the previous one still decrypts, the one before is dropped. With {@code ticket-key-path} the keys are
  * the file's, read again when it changes, the first encrypting. Rotation and re-reading happen in
  * {@link #refresh()}, off the event loops.
  */

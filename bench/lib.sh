@@ -84,7 +84,9 @@ EOC
 nginx_proxy_conf() {
   local d=$1 nw=$2 port=$3 origin=$4 tls_port=${5:-} cert=${6:-} key=${7:-} tls=""
   if [ -n "$tls_port" ]; then
+    # nginx before 1.23.4 offers only TLS 1.2 by default; River, HAProxy and Caddy offer 1.3 too.
     tls="listen 127.0.0.1:$tls_port ssl http2 backlog=4096;
+    ssl_protocols TLSv1.2 TLSv1.3;
     ssl_certificate $cert;
     ssl_certificate_key $key;"
   fi
@@ -113,5 +115,32 @@ http {
     }
   }
 }
+EOC
+}
+
+# haproxy_proxy_conf DIR WORKERS PORT ORIGIN_PORT TLS_PORT PEM: HAProxy as the proxy under test (PEM: certificate and key)
+haproxy_proxy_conf() {
+  local d=$1 nw=$2 port=$3 origin=$4 tls_port=$5 pem=$6
+  cat <<EOC
+global
+  nbthread $nw
+  maxconn 9000
+  pidfile $d/haproxy.pid
+  tune.ssl.default-dh-param 2048
+defaults
+  mode http
+  maxconn 9000
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+  timeout http-keep-alive 60s
+  option http-keep-alive
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$port
+  bind 127.0.0.1:$tls_port ssl crt $pem alpn h2,http/1.1
+  default_backend be
+backend be
+  server origin 127.0.0.1:$origin
 EOC
 }

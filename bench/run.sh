@@ -89,28 +89,7 @@ setup() {
   nginx_origin_conf "$W/origin" "$W/www" "$ORIGIN_PORT" "$STATUS_PORT" > "$W/origin/nginx.conf"
   for nw in 1 2; do
   nginx_proxy_conf "$W/nginx" "$nw" "$PROXY_PORT" "$ORIGIN_PORT" "$TLS_PORT" "$W/cert.pem" "$W/key.pem" > "$W/nginx/nginx$nw.conf"
-  cat > "$W/haproxy/haproxy$nw.cfg" <<EOF
-global
-  nbthread $nw
-  maxconn 9000
-  pidfile $W/haproxy/haproxy.pid
-  tune.ssl.default-dh-param 2048
-defaults
-  mode http
-  maxconn 9000
-  timeout connect 5s
-  timeout client 60s
-  timeout server 60s
-  timeout http-keep-alive 60s
-  option http-keep-alive
-  http-reuse always
-frontend fe
-  bind 127.0.0.1:$PROXY_PORT
-  bind 127.0.0.1:$TLS_PORT ssl crt $W/combined.pem alpn h2,http/1.1
-  default_backend be
-backend be
-  server origin 127.0.0.1:$ORIGIN_PORT
-EOF
+  haproxy_proxy_conf "$W/haproxy" "$nw" "$PROXY_PORT" "$ORIGIN_PORT" "$TLS_PORT" "$W/combined.pem" > "$W/haproxy/haproxy$nw.cfg"
   done
   cat > "$W/caddy/Caddyfile" <<EOF
 {

@@ -23,7 +23,7 @@ import river.kdl.KdlValue;
 final class KdlConfigReader extends KdlSchemaReader {
     private static final List<String> SERVICE_SECTIONS = List.of(
             "listeners", "connectors", "routes", "path-control", "rate-limiting", "file-server", "timeouts", "limits", "upstream-pool",
-            "normalization", "client-ip", "overload", "connection-filters", "compression", "plugins");
+            "normalization", "client-ip", "overload", "connection-filters", "compression", "plugins", "tls-sessions");
     KdlConfigReader(Problems problems, Path workingDirectory) {
         super(problems, new ValueRules(problems, workingDirectory));
     }
@@ -232,7 +232,53 @@ final class KdlConfigReader extends KdlSchemaReader {
                 : new CompressionReader(problems, rules).compression(compressionNode);
         KdlNode pluginsNode = sections.get("plugins");
         List<PluginConfig> plugins = pluginsNode == null ? List.of() : new PluginsReader(problems, rules).plugins(pluginsNode);
-        return new ServiceConfig(node.name(), listeners, handler, pathControl, rateLimits, http, requestGuards, compression, plugins);
+        KdlNode sessionsNode = sections.get("tls-sessions");
+        TlsSessions sessions = sessionsNode == null ? TlsSessions.DEFAULTS : tlsSessions(sessionsNode);
+        if (sessions == null) {
+            return null;
+        }
+        return new ServiceConfig(node.name(), listeners, handler, pathControl, rateLimits, http, requestGuards, compression, plugins, sessions);
+    }
+
+    /** The service's {@code tls-sessions} node: properties only; null after an error. */
+    private TlsSessions tlsSessions(KdlNode node) {
+        noArguments(node);
+        noChildren(node);
+        allowedProperties(node, "tls-sessions", "tickets", "ticket-key-path", "ticket-rotation-ms", "cache-size", "timeout-ms");
+        TlsSessions d = TlsSessions.DEFAULTS;
+        int before = problems.size();
+        boolean tickets = node.property("tickets").map(p -> bool(p.value(), "tickets")).orElse(d.tickets());
+        Optional<KdlProperty> keyFile = node.property("ticket-key-path");
+        Path keyPath = keyFile.map(this::ticketKeys).orElse(null);
+        keyFile.filter(p -> !tickets).ifPresent(p -> problems.add(where(p.position()),
+                "tls-sessions: ticket-key-path needs tickets=true"));
+        node.property("ticket-rotation-ms").filter(p -> keyFile.isPresent()).ifPresent(p -> problems.add(where(p.position()),
+                "tls-sessions: ticket-rotation-ms is for River's own keys; with ticket-key-path, keys change when the file does"));
+        int rotation = setting(node, "ticket-rotation-ms", (int) d.ticketRotationMs());
+        // An invalid value maps to empty (the default) after its error is recorded, and the error fails the node below.
+        int cacheSize = node.property("cache-size").map(p -> nonNegativeInt(p.value(), "cache-size")).orElse(d.cacheSize());
+        int timeout = setting(node, "timeout-ms", (int) d.timeoutMs());
+        node.property("timeout-ms").filter(p -> timeout < 1000 || timeout > TlsSessions.MAX_TIMEOUT_MS).ifPresent(p -> problems.add(
+                where(p.value().position()), "tls-sessions: timeout-ms must be 1000 to " + TlsSessions.MAX_TIMEOUT_MS + " (seven days, RFC 8446), found " + timeout));
+        if (problems.size() != before) {
+            return null;
+        }
+        return new TlsSessions(tickets, Optional.ofNullable(keyPath), rotation, cacheSize, timeout);
+    }
+
+    /** A {@code ticket-key-path} property: a readable file of whole 48-byte keys; null after an error. */
+    private Path ticketKeys(KdlProperty property) {
+        Path p = readable(property);
+        if (p == null) {
+            return null;
+        }
+        try {
+            TlsSessions.readTicketKeys(p);
+            return p;
+        } catch (java.io.IOException e) {
+            problems.add(where(property.value().position()), "ticket-key-path \"" + stringOrNull(property) + "\": " + e.getMessage());
+            return null;
+        }
     }
 
     // ---- engine settings --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import java.util.List;
  * @param guards normalization, client address, overload and connection filters
  * @param compression response compression on the fly (off by default)
  * @param plugins WebAssembly filters, in the order they run (docs/wasm.md)
+ * @param tlsSessions session resumption on the service's TLS listeners (docs/tls.md)
  */
 public record ServiceConfig(
         String name,
@@ -22,11 +23,17 @@ public record ServiceConfig(
         HttpSettings http,
         RequestGuards guards,
         CompressionConfig compression,
-        List<PluginConfig> plugins) {
+        List<PluginConfig> plugins,
+        TlsSessions tlsSessions) {
     public ServiceConfig {
         listeners = List.copyOf(listeners);
         rateLimits = List.copyOf(rateLimits);
         plugins = List.copyOf(plugins);
+    }
+
+    public ServiceConfig(String name, List<ListenerConfig> listeners, ServiceHandler handler, PathControlConfig pathControl,
+            List<RateLimitRule> rateLimits, HttpSettings http, RequestGuards guards, CompressionConfig compression, List<PluginConfig> plugins) {
+        this(name, listeners, handler, pathControl, rateLimits, http, guards, compression, plugins, TlsSessions.DEFAULTS);
     }
 
     public ServiceConfig(String name, List<ListenerConfig> listeners, ServiceHandler handler, PathControlConfig pathControl,

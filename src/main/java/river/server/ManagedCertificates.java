@@ -213,7 +213,7 @@ public final class ManagedCertificates {
     private static SslContext context(Installed c, TlsContexts.Profile profile) {
         try {
             return TlsContexts.server(profile, c.key, c.chain);
-        } catch (SSLException | RuntimeException e) {
+        } catch (java.io.IOException | RuntimeException e) {
             throw new IllegalArgumentException("certificate for " + c.order + ": " + e.getMessage(), e);
         }
     }

@@ -55,21 +55,30 @@ public final class ServerTls {
     /** For each wildcard acme-domain {@code *.a.com}: "a.com" → "*.a.com". */
     private final Map<String, String> acmeWildcards = new HashMap<>();
     private final TlsContexts.Profile profile;
+    private final SessionResumption sessions;
 
     /** @param offerH2 whether ALPN offers HTTP/2 besides HTTP/1.1 */
     public ServerTls(TlsSettings settings, String listener, boolean offerH2) throws IOException {
         this(settings, listener, offerH2, null, List.of());
     }
 
-    /**
-     * A listener that also serves the certificates {@code managed} holds for its {@code acmeDomains}
-     * (none: an ordinary listener, and {@code managed} may be null).
-     */
+    /** As the full constructor, with session resumption at the defaults and keys of its own. */
     public ServerTls(TlsSettings settings, String listener, boolean offerH2, ManagedCertificates managed, List<String> acmeDomains)
             throws IOException {
+        this(settings, listener, offerH2, managed, acmeDomains, SessionResumption.of(river.config.TlsSessions.DEFAULTS));
+    }
+
+    /**
+     * A listener that also serves the certificates {@code managed} holds for its {@code acmeDomains}
+     * (none: an ordinary listener, and {@code managed} may be null), resuming sessions as the
+     * service's {@code sessions} say.
+     */
+    public ServerTls(TlsSettings settings, String listener, boolean offerH2, ManagedCertificates managed, List<String> acmeDomains,
+            SessionResumption sessions) throws IOException {
         this.listener = listener;
         this.offerH2 = offerH2;
-        this.profile = TlsContexts.Profile.of(settings, offerH2);
+        this.sessions = sessions;
+        this.profile = TlsContexts.Profile.of(settings, offerH2, sessions);
         this.acmeDomains = List.copyOf(acmeDomains);
         if (!acmeDomains.isEmpty() && managed == null) {
             throw new IllegalArgumentException("listener " + listener + ": acme-domains without managed certificates");
@@ -177,6 +186,19 @@ public final class ServerTls {
         }
     }
 
+    private final java.util.concurrent.atomic.LongAdder handshakesResumed = new java.util.concurrent.atomic.LongAdder();
+
+    /** Handshakes completed on this listener by resuming a session (BoringSSL only; 0 with the JDK's TLS). */
+    public long handshakesResumed() {
+        return handshakesResumed.sum();
+    }
+
+    private static boolean resumed(io.netty.channel.ChannelHandlerContext ctx) {
+        io.netty.handler.ssl.SslHandler tls = ctx.pipeline().get(io.netty.handler.ssl.SslHandler.class);
+        return tls != null && tls.engine() instanceof io.netty.handler.ssl.ReferenceCountedOpenSslEngine engine
+                && io.netty.internal.tcnative.SSL.isSessionReused(engine.sslPointer());
+    }
+
     /** Handshakes completed on this listener. */
     public long handshakesCompleted() {
         return handshakesDone.sum();
@@ -198,6 +220,9 @@ public final class ServerTls {
                 if (evt instanceof io.netty.handler.ssl.SslHandshakeCompletionEvent done) {
                     if (done.isSuccess()) {
                         handshakesDone.increment();
+                        if (resumed(ctx)) {
+                            handshakesResumed.increment();
+                        }
                     } else {
                         handshakeFailures[HandshakeFailure.of(done.cause()).ordinal()].increment();
                     }
@@ -337,6 +362,7 @@ public final class ServerTls {
         for (Certificate c : all) {
             c.reloadIfChanged();
         }
+        sessions.refresh();
     }
 
     /**
@@ -359,7 +385,7 @@ public final class ServerTls {
             this.keyPath = keyPath;
             this.ocspPath = ocspPath;
             this.modified = modifiedTimes();
-            this.context = TlsContexts.server(settings, certPath, keyPath, ocspPath, offerH2);
+            this.context = TlsContexts.server(settings, certPath, keyPath, ocspPath, offerH2, sessions);
             readExpiry();
         }
 
@@ -401,7 +427,7 @@ public final class ServerTls {
                 if (now.equals(modified)) {
                     return;
                 }
-                SslContext next = TlsContexts.server(settings, certPath, keyPath, ocspPath, offerH2);
+                SslContext next = TlsContexts.server(settings, certPath, keyPath, ocspPath, offerH2, sessions);
                 modified = now;
                 context = next;
                 readExpiry();

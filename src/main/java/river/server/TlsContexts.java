@@ -44,8 +44,8 @@ public final class TlsContexts {
 
     /** What implements a context's TLS, for the startup log: "BoringSSL" (OpenSSL's name for it) or "JDK". */
     static String implementation(SslContext context) {
-        if (context instanceof Stapled stapled) {
-            context = stapled.delegate;
+        if (context instanceof PerEngine wrapped) {
+            context = wrapped.delegate;
         }
         return context instanceof io.netty.handler.ssl.ReferenceCountedOpenSslContext ? OpenSsl.versionString() : "JDK";
     }
@@ -53,10 +53,11 @@ public final class TlsContexts {
     /**
      * A server context for one certificate with the listener's protocol settings; ALPN offers h2
      * (when {@code offerH2}) and http/1.1. With {@code ocspResponse}, every handshake whose client
-     * asks for the certificate's status (status_request) gets that response stapled.
+     * asks for the certificate's status (status_request) gets that response stapled. {@code sessions}
+     * sets how clients resume sessions and holds the ticket keys.
      */
-    public static SslContext server(TlsSettings tls, Path certPath, Path keyPath, Optional<Path> ocspResponse, boolean offerH2)
-            throws IOException {
+    public static SslContext server(TlsSettings tls, Path certPath, Path keyPath, Optional<Path> ocspResponse, boolean offerH2,
+            SessionResumption sessions) throws IOException {
         byte[] ocsp = null;
         if (ocspResponse.isPresent()) {
             if (provider() != SslProvider.OPENSSL || !OpenSsl.isOcspSupported()) {
@@ -70,10 +71,11 @@ public final class TlsContexts {
             }
         }
         try {
-            SslContext context = configure(SslContextBuilder.forServer(certPath.toFile(), keyPath.toFile()), Profile.of(tls, offerH2))
+            SslContext context = configure(SslContextBuilder.forServer(certPath.toFile(), keyPath.toFile()), Profile.of(tls, offerH2, sessions))
                     .enableOcsp(ocsp != null)
                     .build();
-            return ocsp == null ? context : new Stapled(context, ocsp);
+            sessions.applyTo(context);
+            return perEngine(context, ocsp, sessions);
         } catch (SSLException | IllegalArgumentException e) {
             throw new IOException("TLS certificate " + certPath + " / key " + keyPath + ": " + e.getMessage(), e);
         }
@@ -81,21 +83,24 @@ public final class TlsContexts {
 
     /**
      * What a listener's contexts share besides the certificate: protocol versions, TLS 1.2 suites and
-     * whether ALPN offers h2. Managed (ACME) certificates get one context per profile in use.
+     * whether ALPN offers h2, and the service's session resumption (its ticket keys: so the same
+     * object, not equal settings). Managed (ACME) certificates get one context per profile in use.
      */
-    record Profile(String minVersion, List<String> ciphers, boolean offerH2) {
+    record Profile(String minVersion, List<String> ciphers, boolean offerH2, SessionResumption sessions) {
         Profile {
             ciphers = List.copyOf(ciphers);
         }
 
-        static Profile of(TlsSettings tls, boolean offerH2) {
-            return new Profile(tls.minVersion(), tls.ciphers(), offerH2);
+        static Profile of(TlsSettings tls, boolean offerH2, SessionResumption sessions) {
+            return new Profile(tls.minVersion(), tls.ciphers(), offerH2, sessions);
         }
     }
 
     /** A server context for a certificate held in memory (an ACME certificate), with a listener's profile. */
-    static SslContext server(Profile profile, PrivateKey key, List<X509Certificate> chain) throws SSLException {
-        return configure(SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0])), profile).build();
+    static SslContext server(Profile profile, PrivateKey key, List<X509Certificate> chain) throws IOException {
+        SslContext context = configure(SslContextBuilder.forServer(key, chain.toArray(new X509Certificate[0])), profile).build();
+        profile.sessions().applyTo(context);
+        return perEngine(context, null, profile.sessions());
     }
 
     /** The ALPN protocol of TLS-ALPN-01 (RFC 8737). */
@@ -135,23 +140,38 @@ public final class TlsContexts {
                                 : new String[] {ApplicationProtocolNames.HTTP_1_1}));
     }
 
-    /**
-     * A BoringSSL context that staples one OCSP response: BoringSSL takes the response per engine,
-     * so each new engine gets it before its handshake starts (SniHandler's engines too).
-     */
-    private static final class Stapled extends DelegatingSslContext {
-        private final SslContext delegate;
-        private final byte[] response;
+    /** The context itself, or wrapped to set on each engine what BoringSSL takes per engine only. */
+    private static SslContext perEngine(SslContext context, byte[] ocsp, SessionResumption sessions) {
+        boolean noTickets = !sessions.settings().tickets() && context instanceof io.netty.handler.ssl.ReferenceCountedOpenSslContext;
+        return ocsp == null && !noTickets ? context : new PerEngine(context, ocsp, noTickets);
+    }
 
-        Stapled(SslContext delegate, byte[] response) {
+    /**
+     * A BoringSSL context whose engines get, before their handshake starts (SniHandler's engines
+     * too), what BoringSSL takes per engine: the OCSP response to staple, and SSL_OP_NO_TICKET when
+     * tickets are off (Netty clears it on every engine for TLS 1.3, whatever the context says).
+     */
+    private static final class PerEngine extends DelegatingSslContext {
+        private final SslContext delegate;
+        private final byte[] ocspResponse;
+        private final boolean noTickets;
+
+        PerEngine(SslContext delegate, byte[] ocspResponse, boolean noTickets) {
             super(delegate);
             this.delegate = delegate;
-            this.response = response;
+            this.ocspResponse = ocspResponse;
+            this.noTickets = noTickets;
         }
 
         @Override
         protected void initEngine(SSLEngine engine) {
-            ((ReferenceCountedOpenSslEngine) engine).setOcspResponse(response);
+            ReferenceCountedOpenSslEngine openSsl = (ReferenceCountedOpenSslEngine) engine;
+            if (ocspResponse != null) {
+                openSsl.setOcspResponse(ocspResponse);
+            }
+            if (noTickets) {
+                io.netty.internal.tcnative.SSL.setOptions(openSsl.sslPointer(), io.netty.internal.tcnative.SSL.SSL_OP_NO_TICKET);
+            }
         }
     }
 }

@@ -82,6 +82,10 @@ final class RuntimeMetrics {
                 .help("TLS handshakes completed on client connections").labelNames("service", "listener")
                 .callback(cb -> eachTls(current.get(), (service, listener, tls) -> cb.call(tls.handshakesCompleted(), service, listener)))
                 .register(registry);
+        CounterWithCallback.builder().name("river_tls_handshakes_resumed")
+                .help("TLS handshakes completed by resuming a session (ticket or cache; BoringSSL only)").labelNames("service", "listener")
+                .callback(cb -> eachTls(current.get(), (service, listener, tls) -> cb.call(tls.handshakesResumed(), service, listener)))
+                .register(registry);
         CounterWithCallback.builder().name("river_tls_handshake_failures")
                 .help("TLS handshakes that failed on client connections, by reason").labelNames("service", "listener", "reason")
                 .callback(cb -> eachTls(current.get(), (service, listener, tls) -> {

@@ -60,13 +60,16 @@ final class ServiceGeneration {
     private final RateLimitModule rateLimits;
     private final AcceptFilter acceptFilter;
     private final ConnectionLimiter limiter;
+    /** The ticket keys and cache settings of every TLS listener of the service; kept by a reload while the settings are. */
+    private final river.server.SessionResumption sessions;
     private final Map<Generation.ListenerKey, ListenerPlan> listeners;
     /** The service's WebAssembly plugins (also among its engine's modules), for their metrics and retirement. */
     private final List<river.modules.wasm.WasmPlugin> plugins;
 
     private ServiceGeneration(ServiceConfig config, List<String> dnsServers, EventLoopGroup group, int threads, ConnectionPool pool,
             UpstreamWiring wiring, RateLimitModule rateLimits, AcceptFilter acceptFilter, ConnectionLimiter limiter,
-            Map<Generation.ListenerKey, ListenerPlan> listeners, List<river.modules.wasm.WasmPlugin> plugins) {
+            river.server.SessionResumption sessions, Map<Generation.ListenerKey, ListenerPlan> listeners,
+            List<river.modules.wasm.WasmPlugin> plugins) {
         this.plugins = plugins;
         this.config = config;
         this.dnsServers = dnsServers;
@@ -77,13 +80,14 @@ final class ServiceGeneration {
         this.rateLimits = rateLimits;
         this.acceptFilter = acceptFilter;
         this.limiter = limiter;
+        this.sessions = sessions;
         this.listeners = listeners;
     }
 
     /**
      * Builds the service, reusing from {@code before} (the same service in the previous generation, or
-     * null) its event loops, and each of pool, upstream groups, limiter and rate limiter whose
-     * configuration is unchanged. On failure, closes only what it built.
+     * null) its event loops, and each of pool, upstream groups, limiter, rate limiter and TLS session
+     * ticket keys whose configuration is unchanged. On failure, closes only what it built.
      */
     static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking,
             river.observe.Metrics metrics, river.server.ManagedCertificates managed, river.observe.Tracing tracing,
@@ -207,11 +211,13 @@ final class ServiceGeneration {
             ConnectionLimiter limiter = before != null && before.config.guards().limits().equals(guards.limits())
                     ? before.limiter : ConnectionLimiter.of(service.name(), guards.limits()).reclaimingIdle(river.http.ConnectionDrain::reclaimIfIdle);
             ConnectionLimits connectionLimits = new ConnectionLimits(guards.limits().maxConcurrentStreams(), guards.limits().maxPipelinedRequests());
+            river.server.SessionResumption sessions = before != null && before.sessions.settings().equals(service.tlsSessions())
+                    ? before.sessions : river.server.SessionResumption.of(service.tlsSessions());
             Map<Generation.ListenerKey, ListenerPlan> plans = new LinkedHashMap<>();
             for (Map.Entry<Generation.ListenerKey, ListenerConfig> keyed : Generation.ListenerKey.of(service).entrySet()) {
                 ListenerConfig listener = keyed.getValue();
                 ServerTls tls = listener.tls().isPresent()
-                        ? new ServerTls(listener.tls().get(), listener.address().toString(), listener.offerH2(), managed, listener.acmeDomains())
+                        ? new ServerTls(listener.tls().get(), listener.address().toString(), listener.offerH2(), managed, listener.acmeDomains(), sessions)
                         : null;
                 if (tls != null) {
                     tlsBuilt.add(tls);
@@ -221,8 +227,8 @@ final class ServiceGeneration {
             }
             List<river.modules.wasm.WasmPlugin> plugins = modules.stream().filter(m -> m instanceof river.modules.wasm.WasmPlugin)
                     .map(m -> (river.modules.wasm.WasmPlugin) m).toList();
-            return new ServiceGeneration(service, system.dnsServers(), group, threads, pool, wiring, rateLimits, acceptFilter, limiter, plans,
-                    plugins);
+            return new ServiceGeneration(service, system.dnsServers(), group, threads, pool, wiring, rateLimits, acceptFilter, limiter, sessions,
+                    plans, plugins);
         } catch (IOException | InterruptedException | RuntimeException e) {
             if (wiring != null && (before == null || wiring != before.wiring)) {
                 wiring.close();

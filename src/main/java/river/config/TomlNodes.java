@@ -21,6 +21,7 @@ import river.kdl.KdlValue;
  */
 final class TomlNodes {
     private static final String[] ROTATION = {"max-size", "max-history", "rotate", "total-size-cap", "compress"};
+    private static final Set<String> ACCESS_LOG = Set.of("format", "queue", "max-size", "max-history", "rotate", "total-size-cap", "compress");
 
     private final Problems problems;
     private final TomlPositions positions;
@@ -35,7 +36,7 @@ final class TomlNodes {
     /** {@code [system]}: scalars, {@code access-log}, and the {@code admin}, {@code log} and {@code tracing} tables. */
     KdlNode system(JsonNode table, List<Object> path) {
         return block("system", table, path, (key, value, at) -> switch (key) {
-            case "access-log" -> value.isObject() ? single(withArgument("access-log", "output", value, at, Set.of(), List.of())) : null;
+            case "access-log" -> value.isObject() ? single(withArgument("access-log", "output", value, at, ACCESS_LOG, List.of())) : null;
             case "log" -> value.isObject() ? List.of(log(value, at)) : null;
             default -> null;
         });
@@ -136,11 +137,12 @@ final class TomlNodes {
                         }
                     }
                 }
+                // Every other key is a wasm property: the plugins reader names the unknown ones.
                 Set<String> properties = new java.util.HashSet<>();
                 table.fieldNames().forEachRemaining(properties::add);
                 properties.remove("name");
                 properties.remove("upstreams");
-                KdlNode n = withArgument("wasm", "name", table, at, properties, upstreams);
+                KdlNode n = withArgument("wasm", "name", without(table, "upstreams"), at, properties, upstreams);
                 if (n != null) {
                     wasm.add(n);
                 }
@@ -321,6 +323,15 @@ final class TomlNodes {
 
     static KdlPosition position(Problems.Where where) {
         return new KdlPosition(where.line(), where.column());
+    }
+
+    private static JsonNode without(JsonNode table, String key) {
+        if (!table.isObject() || !table.has(key)) {
+            return table;
+        }
+        com.fasterxml.jackson.databind.node.ObjectNode copy = ((com.fasterxml.jackson.databind.node.ObjectNode) table).deepCopy();
+        copy.remove(key);
+        return copy;
     }
 
     private static List<KdlNode> single(KdlNode node) {

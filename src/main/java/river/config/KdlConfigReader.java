@@ -71,7 +71,7 @@ final class KdlConfigReader extends KdlSchemaReader {
 
     // ---- system -----------------------------------------------------------------------------------
 
-    private SystemConfig system(KdlNode node) {
+    SystemConfig system(KdlNode node) {
         noEntries(node);
         int threads = SystemConfig.DEFAULT_THREADS_PER_SERVICE;
         boolean daemonize = false;
@@ -283,7 +283,7 @@ final class KdlConfigReader extends KdlSchemaReader {
 
     // ---- engine settings --------------------------------------------------------------------------
 
-    private HttpSettings httpSettings(KdlNode timeouts, KdlNode limits, KdlNode pool) {
+    HttpSettings httpSettings(KdlNode timeouts, KdlNode limits, KdlNode pool) {
         HttpSettings d = HttpSettings.defaults();
         for (KdlNode n : new KdlNode[] {timeouts, limits, pool}) {
             if (n != null) {
@@ -343,7 +343,7 @@ final class KdlConfigReader extends KdlSchemaReader {
         return listeners;
     }
 
-    private ListenerConfig listener(KdlNode node) {
+    ListenerConfig listener(KdlNode node) {
         noArguments(node);
         allowedProperties(node, "listener", "cert-path", "key-path", "offer-h2", "h2c", "proxy-protocol", "tls-min-version", "tls-ciphers",
                 "ocsp-response-path", "acme-domains");

@@ -10,27 +10,36 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import river.kdl.KdlDocument;
+import river.kdl.KdlNode;
+import river.kdl.KdlProperty;
+import river.kdl.KdlValue;
+import river.kdl.KdlVersion;
 
 /**
- * Reads River's TOML format ({@code [system]} and {@code [[basic-proxy]]} tables) into the same model
- * as KDL. The TOML library yields a tree without positions, so errors are located by finding the
- * offending key in the text.
+ * Reads River's TOML format ({@code [system]}, {@code [acme]} and {@code [[basic-proxy]]} tables) into the
+ * same model as KDL. River 0.5's tables (listeners, connector, path-control) are read here; the sections
+ * River's TOML never had are presented as KDL nodes ({@link TomlNodes}) to the readers KDL uses, so both
+ * formats share defaults and validation. Jackson's TOML tree has no positions, so {@link TomlPositions}
+ * locates each key and value.
  */
 final class TomlConfigReader {
     private static final TomlMapper MAPPER = new TomlMapper();
 
     private final Problems problems;
     private final ValueRules rules;
-    private final String[] lines;
     private final String text;
+    private final KdlConfigReader kdl;
+    private final List<KdlNode> servicesForAcme = new ArrayList<>();
+    private TomlPositions positions;
+    private TomlNodes nodes;
 
     TomlConfigReader(Problems problems, Path workingDirectory, String text) {
         this.problems = problems;
         this.rules = new ValueRules(problems, workingDirectory);
         this.text = text;
-        this.lines = text.split("\r?\n", -1);
+        this.kdl = new KdlConfigReader(problems, workingDirectory);
     }
 
     RawConfig read() {
@@ -47,8 +56,11 @@ final class TomlConfigReader {
         if (root == null || root.isMissingNode() || root.isNull()) {
             root = MAPPER.createObjectNode();
         }
-        allowedKeys(root, List.of(), "at the top level", "system", "basic-proxy");
-        SystemConfig system = system(root.path("system"));
+        positions = TomlPositions.of(text);
+        nodes = new TomlNodes(problems, positions);
+        allowedKeys(root, List.of(), "at the top level", "system", "acme", "basic-proxy");
+        JsonNode systemTable = root.path("system");
+        SystemConfig system = systemTable.isMissingNode() ? SystemConfig.defaults() : kdl.system(nodes.system(systemTable, List.of("system")));
         List<ServiceConfig> services = new ArrayList<>();
         JsonNode proxies = root.path("basic-proxy");
         if (!proxies.isMissingNode()) {
@@ -67,46 +79,36 @@ final class TomlConfigReader {
                 }
             }
         }
-        return new RawConfig(system, services, locate(List.of("system")));
-    }
-
-    private SystemConfig system(JsonNode node) {
-        SystemConfig defaults = SystemConfig.defaults();
-        if (node.isMissingNode()) {
-            return defaults;
+        JsonNode acmeTable = root.path("acme");
+        KdlNode acmeNode = acmeTable.isMissingNode() ? null : nodes.acme(acmeTable, List.of("acme"));
+        AcmeReader acmeReader = new AcmeReader(problems, rules);
+        AcmeConfig acme = acmeNode == null ? null : acmeReader.acme(acmeNode);
+        // The same cross-check as KDL's, over the TOML listeners as KDL listener nodes.
+        List<KdlNode> document = new ArrayList<>();
+        if (acmeNode != null) {
+            document.add(acmeNode);
         }
-        List<Object> at = List.of("system");
-        if (!table(node, at)) {
-            return defaults;
-        }
-        allowedKeys(node, at, "in [system]", "threads-per-service", "daemonize", "pid-file", "upgrade-socket");
-        Integer threads = optionalPositiveInt(node, at, "threads-per-service");
-        Boolean daemonize = optionalBool(node, at, "daemonize");
-        String pid = optionalString(node, at, "pid-file");
-        String upgrade = optionalString(node, at, "upgrade-socket");
-        return new SystemConfig(
-                threads == null ? defaults.threadsPerService() : threads,
-                daemonize != null && daemonize,
-                Optional.ofNullable(pid == null ? null : rules.absolutePath(pid, "pid-file", locate(child(at, "pid-file")))),
-                Optional.ofNullable(upgrade == null ? null : rules.absolutePath(upgrade, "upgrade-socket", locate(child(at, "upgrade-socket")))),
-                defaults.gracePeriodSeconds(),
-                defaults.accessLog());
+        document.add(new KdlNode("services", null, List.of(), Map.of(), servicesForAcme, true, TomlNodes.position(Problems.Where.TOP)));
+        acmeReader.crossCheck(new KdlDocument(document, KdlVersion.V1), acme, acmeNode != null);
+        return new RawConfig(system, services, locate(List.of("system")), Optional.ofNullable(acme));
     }
 
     private ServiceConfig proxy(JsonNode node, List<Object> at) {
         if (!table(node, at)) {
             return null;
         }
-        allowedKeys(node, at, "in [[basic-proxy]]", "name", "listeners", "connector", "path-control");
+        allowedKeys(node, at, "in [[basic-proxy]]", "name", "listeners", "connector", "path-control", "timeouts", "limits", "upstream-pool",
+                "compression", "plugins");
         String name = requiredString(node, at, "name");
         List<ListenerConfig> listeners = new ArrayList<>();
+        List<KdlNode> listenerNodes = new ArrayList<>();
         JsonNode ls = node.path("listeners");
         if (ls.isMissingNode() || !ls.isArray() || ls.isEmpty()) {
             problems.add(locate(ls.isMissingNode() ? at : child(at, "listeners")),
                     "basic-proxy" + (name == null ? "" : " \"" + name + "\"") + " needs at least one [[basic-proxy.listeners]]");
         } else {
             for (int i = 0; i < ls.size(); i++) {
-                ListenerConfig l = listener(ls.get(i), child(child(at, "listeners"), i));
+                ListenerConfig l = listener(ls.get(i), child(child(at, "listeners"), i), listenerNodes);
                 if (l != null) {
                     listeners.add(l);
                 }
@@ -120,14 +122,34 @@ final class TomlConfigReader {
             connector = connector(c, child(at, "connector"));
         }
         PathControlConfig pathControl = pathControl(node.path("path-control"), child(at, "path-control"));
+        servicesForAcme.add(new KdlNode(name == null ? "" : name, null, List.of(), Map.of(),
+                List.of(new KdlNode("listeners", null, List.of(), Map.of(), listenerNodes, true, TomlNodes.position(locate(at)))),
+                true, TomlNodes.position(locate(at))));
+        KdlNode timeouts = section(node, at, "timeouts");
+        KdlNode limits = section(node, at, "limits");
+        HttpSettings http = kdl.httpSettings(timeouts, limits, section(node, at, "upstream-pool"));
+        RequestGuards guards = new RequestGuards(RequestGuards.Normalization.DEFAULT, Optional.empty(), Optional.empty(), List.of(), Optional.empty(),
+                new GuardsReader(problems, rules).clientLimits(limits));
+        JsonNode compressionTable = node.path("compression");
+        CompressionConfig compression = compressionTable.isMissingNode() ? CompressionConfig.defaults()
+                : new CompressionReader(problems, rules).compression(nodes.block("compression", compressionTable, child(at, "compression")));
+        JsonNode pluginsArray = node.path("plugins");
+        List<PluginConfig> plugins = pluginsArray.isMissingNode() ? List.of()
+                : new PluginsReader(problems, rules).plugins(nodes.plugins(pluginsArray, child(at, "plugins")));
         if (name == null || connector == null) {
             return null;
         }
         return new ServiceConfig(name, listeners, new ServiceHandler.Proxy(List.of(connector), LoadBalanceConfig.defaults()), pathControl, List.of(),
-                HttpSettings.defaults());
+                http, guards, compression, plugins);
     }
 
-    private ListenerConfig listener(JsonNode node, List<Object> at) {
+    /** A table of a service whose keys are one KDL node's properties ({@code [basic-proxy.timeouts]}), or null when absent. */
+    private KdlNode section(JsonNode service, List<Object> at, String key) {
+        JsonNode table = service.path(key);
+        return table.isMissingNode() ? null : nodes.properties(key, table, child(at, key));
+    }
+
+    private ListenerConfig listener(JsonNode node, List<Object> at, List<KdlNode> listenerNodes) {
         if (!table(node, at)) {
             return null;
         }
@@ -157,36 +179,101 @@ final class TomlConfigReader {
                 if (!table(value, valueAt)) {
                     return null;
                 }
-                allowedKeys(value, valueAt, "in a Tcp listener", "addr", "tls", "offer_h2");
+                allowedKeys(value, valueAt, "in a Tcp listener", "addr", "tls", "offer_h2", "proxy_protocol", "h2c", "acme_domains");
                 String addr = requiredString(value, valueAt, "addr");
-                ListenAddress address = addr == null ? null : rules.listenAddress(addr, locate(child(valueAt, "addr")));
-                if (address instanceof ListenAddress.Unix) {
+                if (addr == null) {
+                    return null;
+                }
+                if (addr.startsWith("unix:")) {
                     problems.add(locate(child(valueAt, "addr")), "a Tcp listener needs an IP address and port; use kind = \"Uds\" for unix sockets");
                     return null;
                 }
-                Optional<TlsSettings> tls = Optional.empty();
-                JsonNode t = value.path("tls");
-                List<Object> tlsAt = child(valueAt, "tls");
-                if (!t.isMissingNode() && table(t, tlsAt)) {
-                    allowedKeys(t, tlsAt, "in tls", "cert_path", "key_path");
-                    String cert = requiredString(t, tlsAt, "cert_path");
-                    String key = requiredString(t, tlsAt, "key_path");
-                    Path certPath = cert == null ? null : rules.readableFile(cert, "cert_path", locate(child(tlsAt, "cert_path")));
-                    Path keyPath = key == null ? null : rules.readableFile(key, "key_path", locate(child(tlsAt, "key_path")));
-                    if (certPath != null && keyPath != null) {
-                        tls = Optional.of(new TlsSettings(certPath, keyPath, TlsSettings.DEFAULT_MIN_VERSION, List.of(), List.of(), Optional.empty()));
-                    }
-                }
-                Boolean offerH2 = optionalBool(value, valueAt, "offer_h2");
-                if (offerH2 != null && t.isMissingNode()) {
-                    problems.add(locate(child(valueAt, "offer_h2")), "offer_h2 needs TLS; set tls.cert_path and tls.key_path");
-                }
-                boolean h2 = offerH2 == null ? !t.isMissingNode() : offerH2;
-                return address == null ? null : new ListenerConfig(address, tls, h2, false);
+                KdlNode listener = tcpListener(addr, value, valueAt);
+                listenerNodes.add(listener);
+                return kdl.listener(listener);
             }
             default -> {
                 problems.add(locate(child(sourceAt, "kind")), "listener kind must be \"Tcp\" or \"Uds\", found \"" + kind + "\"");
                 return null;
+            }
+        }
+    }
+
+    /**
+     * A Tcp listener's {@code value} table as the KDL listener node it stands for: River 0.5's snake_case keys
+     * ({@code tls.cert_path}, {@code offer_h2}) and this reader's additions beside them become the KDL properties
+     * of the same meaning, {@code tls.sni} tables its {@code sni} children.
+     */
+    private KdlNode tcpListener(String addr, JsonNode value, List<Object> valueAt) {
+        Map<String, KdlProperty> properties = new java.util.LinkedHashMap<>();
+        List<KdlNode> sni = new ArrayList<>();
+        JsonNode tls = value.path("tls");
+        List<Object> tlsAt = child(valueAt, "tls");
+        boolean hasTls = !tls.isMissingNode() && table(tls, tlsAt);
+        if (hasTls) {
+            allowedKeys(tls, tlsAt, "in tls", "cert_path", "key_path", "min_version", "ciphers", "ocsp_response_path", "sni");
+            put(properties, "cert-path", tls, tlsAt, "cert_path");
+            put(properties, "key-path", tls, tlsAt, "key_path");
+            put(properties, "tls-min-version", tls, tlsAt, "min_version");
+            put(properties, "tls-ciphers", tls, tlsAt, "ciphers");
+            put(properties, "ocsp-response-path", tls, tlsAt, "ocsp_response_path");
+            JsonNode names = tls.path("sni");
+            List<Object> sniAt = child(tlsAt, "sni");
+            if (!names.isMissingNode() && !names.isArray()) {
+                problems.add(locate(sniAt), "tls.sni must be an array of tables: sni = [{ name = \"…\", cert_path = \"…\", key_path = \"…\" }]");
+            }
+            for (int i = 0; names.isArray() && i < names.size(); i++) {
+                List<Object> at = child(sniAt, i);
+                JsonNode entry = names.get(i);
+                if (!table(entry, at)) {
+                    continue;
+                }
+                allowedKeys(entry, at, "in a tls.sni entry", "name", "cert_path", "key_path", "ocsp_response_path");
+                Map<String, KdlProperty> sniProperties = new java.util.LinkedHashMap<>();
+                put(sniProperties, "cert-path", entry, at, "cert_path");
+                put(sniProperties, "key-path", entry, at, "key_path");
+                put(sniProperties, "ocsp-response-path", entry, at, "ocsp_response_path");
+                KdlValue name = entry.has("name") ? nodes.value(entry.get("name"), child(at, "name"), "name") : null;
+                if (!entry.has("name")) {
+                    problems.add(locate(at), "a tls.sni entry needs the key name");
+                } else if (name != null) {
+                    sni.add(new KdlNode("sni", null, List.of(name), sniProperties, List.of(), false, TomlNodes.position(locate(at))));
+                }
+            }
+        }
+        JsonNode acme = value.path("acme_domains");
+        List<Object> acmeAt = child(valueAt, "acme_domains");
+        if (acme.isArray()) {
+            // An array is the TOML spelling of KDL's comma-separated list; both reach the same validation.
+            List<String> names = new ArrayList<>();
+            for (int i = 0; i < acme.size(); i++) {
+                if (acme.get(i).isTextual()) {
+                    names.add(acme.get(i).asText());
+                } else {
+                    problems.add(positions.value(child(acmeAt, i)), "acme_domains expects strings, found " + acme.get(i).getNodeType().name().toLowerCase());
+                }
+            }
+            properties.put("acme-domains", new KdlProperty("acme-domains", new KdlValue.Str(String.join(", ", names), null,
+                    TomlNodes.position(positions.value(acmeAt))), TomlNodes.position(locate(acmeAt))));
+        } else {
+            put(properties, "acme-domains", value, valueAt, "acme_domains");
+        }
+        if (value.has("offer_h2") && !hasTls && acme.isMissingNode()) {
+            problems.add(locate(child(valueAt, "offer_h2")), "offer_h2 needs TLS; set tls.cert_path and tls.key_path, or acme_domains");
+        } else {
+            put(properties, "offer-h2", value, valueAt, "offer_h2");
+        }
+        put(properties, "proxy-protocol", value, valueAt, "proxy_protocol");
+        put(properties, "h2c", value, valueAt, "h2c");
+        return new KdlNode(addr, null, List.of(), properties, sni, !sni.isEmpty(), TomlNodes.position(positions.value(child(valueAt, "addr"))));
+    }
+
+    /** The TOML key {@code key} of {@code table}, if there, as the KDL property {@code kdlKey}. */
+    private void put(Map<String, KdlProperty> into, String kdlKey, JsonNode table, List<Object> at, String key) {
+        if (table.has(key)) {
+            KdlValue v = nodes.value(table.get(key), child(at, key), key);
+            if (v != null) {
+                into.put(kdlKey, new KdlProperty(kdlKey, v, TomlNodes.position(locate(child(at, key)))));
             }
         }
     }
@@ -332,63 +419,15 @@ final class TomlConfigReader {
     }
 
     private static List<Object> child(List<Object> at, Object segment) {
-        List<Object> out = new ArrayList<>(at);
-        out.add(segment);
-        return out;
+        return TomlNodes.child(at, segment);
     }
 
     private static String describe(List<Object> at) {
-        StringBuilder sb = new StringBuilder();
-        for (Object s : at) {
-            if (s instanceof Integer i) {
-                sb.append('[').append(i).append(']');
-            } else {
-                sb.append(sb.length() == 0 ? "" : ".").append(s);
-            }
-        }
-        return sb.length() == 0 ? "the file" : sb.toString();
+        return TomlNodes.describe(at);
     }
 
-    /**
-     * Finds the line of a key path: array-of-table indices by counting {@code [[header]]} lines, keys
-     * by their first appearance after the previous segment's line.
-     */
+    /** Where the key at {@code path} is written (or its nearest ancestor that is). */
     private Problems.Where locate(List<Object> path) {
-        int line = 0;
-        int column = 0;
-        String dotted = "";
-        for (int i = 0; i < path.size(); i++) {
-            if (!(path.get(i) instanceof String key)) {
-                continue;
-            }
-            dotted = dotted.isEmpty() ? key : dotted + "." + key;
-            if (i + 1 < path.size() && path.get(i + 1) instanceof Integer index) {
-                Pattern header = Pattern.compile("^\\s*\\[\\[\\s*" + Pattern.quote(dotted) + "\\s*]]");
-                int seen = 0;
-                int found = -1;
-                for (int l = 0; l < lines.length && found < 0; l++) {
-                    if (header.matcher(lines[l]).find() && seen++ == index) {
-                        found = l;
-                    }
-                }
-                if (found >= 0) {
-                    line = found;
-                    column = lines[found].indexOf('[');
-                    i++;
-                    continue;
-                }
-            }
-            Pattern keyPattern = Pattern.compile("(^|[\\s.\\[{,\"])(" + Pattern.quote(key) + ")\"?\\s*([=.\\]])");
-            for (int l = line; l < lines.length; l++) {
-                String content = lines[l].replaceFirst("#.*$", "");
-                Matcher m = keyPattern.matcher(content);
-                if (m.find()) {
-                    line = l;
-                    column = m.start(2);
-                    break;
-                }
-            }
-        }
-        return new Problems.Where(line + 1, column + 1);
+        return positions.key(path);
     }
 }

@@ -110,25 +110,37 @@ final class PluginVm {
         this.onQueueReady = export("proxy_on_queue_ready");
         this.requestHeadersArgs = arity("proxy_on_request_headers");
         this.responseHeadersArgs = arity("proxy_on_response_headers");
-        if (module.startSection().isPresent()) {
-            int start = (int) module.startSection().get().startIndex(); // the module's own start function (AssemblyScript's runtime)
-            call(args -> instance.getMachine().call(start, args));
+        try {
+            if (module.startSection().isPresent()) {
+                int start = (int) module.startSection().get().startIndex(); // the module's own start function (AssemblyScript's runtime)
+                call(args -> instance.getMachine().call(start, args));
+            }
+            if (export("_initialize") != null) {
+                call(export("_initialize"));
+            } else if (export("_start") != null) {
+                call(export("_start"));
+            }
+            if (onContextCreate != null) {
+                call(onContextCreate, ROOT_CONTEXT, 0);
+            }
+            byte[] vmConfig = plugin.config().vmConfiguration().getBytes(StandardCharsets.UTF_8);
+            byte[] pluginConfig = plugin.config().configuration().getBytes(StandardCharsets.UTF_8);
+            if (export("proxy_on_vm_start") != null && call(export("proxy_on_vm_start"), ROOT_CONTEXT, vmConfig.length) == 0) {
+                throw new Refused("proxy_on_vm_start refused to start");
+            }
+            if (export("proxy_on_configure") != null && call(export("proxy_on_configure"), ROOT_CONTEXT, pluginConfig.length) == 0) {
+                throw new Refused("proxy_on_configure rejected the plugin configuration");
+            }
+        } catch (RuntimeException e) {
+            close(); // a tick the plugin set before it failed or refused must not run on a VM nobody keeps
+            throw e;
         }
-        if (export("_initialize") != null) {
-            call(export("_initialize"));
-        } else if (export("_start") != null) {
-            call(export("_start"));
-        }
-        if (onContextCreate != null) {
-            call(onContextCreate, ROOT_CONTEXT, 0);
-        }
-        byte[] vmConfig = plugin.config().vmConfiguration().getBytes(StandardCharsets.UTF_8);
-        byte[] pluginConfig = plugin.config().configuration().getBytes(StandardCharsets.UTF_8);
-        if (export("proxy_on_vm_start") != null && call(export("proxy_on_vm_start"), ROOT_CONTEXT, vmConfig.length) == 0) {
-            throw new IllegalStateException("proxy_on_vm_start refused to start");
-        }
-        if (export("proxy_on_configure") != null && call(export("proxy_on_configure"), ROOT_CONTEXT, pluginConfig.length) == 0) {
-            throw new IllegalStateException("proxy_on_configure rejected the plugin configuration");
+    }
+
+    /** The plugin answered false from {@code proxy_on_vm_start} or {@code proxy_on_configure}: it refuses its configuration. */
+    static final class Refused extends IllegalStateException {
+        Refused(String message) {
+            super(message);
         }
     }
 

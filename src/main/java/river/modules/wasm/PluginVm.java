@@ -75,6 +75,7 @@ final class PluginVm {
     private final ExportFunction onTick;
     private final ExportFunction onQueueReady;
     private final Ticker ticker = new Ticker(this);
+    private final HeaderMaps headerMaps = new HeaderMaps(this);
     private final int requestHeadersArgs;
     private final int responseHeadersArgs;
 
@@ -166,6 +167,14 @@ final class PluginVm {
 
     Ticker ticker() {
         return ticker;
+    }
+
+    HeaderMaps headerMaps() {
+        return headerMaps;
+    }
+
+    Memory memory() {
+        return memory;
     }
 
     /** {@code proxy_on_tick} of the root context. */
@@ -422,17 +431,22 @@ final class PluginVm {
 
     /** Copies {@code data} into memory the plugin allocates and stores its address and size at the two pointers. */
     int give(byte[] data, long ptrPtr, long sizePtr) {
+        return give(data, data.length, ptrPtr, sizePtr);
+    }
+
+    /** {@link #give(byte[], long, long)} of the first {@code length} bytes of {@code data}. */
+    int give(byte[] data, int length, long ptrPtr, long sizePtr) {
         if (alloc == null) {
             return UNIMPLEMENTED;
         }
         // Even an empty value gets a block of its own: AssemblyScript's SDK makes an ArrayBuffer of the pointer.
-        int at = (int) alloc.apply(data.length)[0];
-        if (at == 0 && data.length > 0) {
+        int at = (int) alloc.apply(length)[0];
+        if (at == 0 && length > 0) {
             return INVALID_MEMORY_ACCESS;
         }
-        memory.write(at, data);
+        memory.write(at, data, 0, length);
         memory.writeI32((int) ptrPtr, at);
-        memory.writeI32((int) sizePtr, data.length);
+        memory.writeI32((int) sizePtr, length);
         return OK;
     }
 

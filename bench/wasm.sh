@@ -17,7 +17,7 @@
 # request and in % of a core, the CPU the other two Rivers used meanwhile (idle: their watchdog and JIT),
 # and the foreign CPU (other tenants).
 # First-request cost, from each River's log: the plugin's compilation at load ("compiled in N ms") and
-# the VM's instantiation on the event loop's first request ("VM instantiated on <thread> in N µs"),
+# the VM's instantiation (at load too, since 860c64b: "VM instantiated on <thread> in N µs"),
 # plus curl's time for that first request and for the second.
 # Before measuring, curl checks each River: 200, the body, and (river-headers) the plugin's response header.
 set -u

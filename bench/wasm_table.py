@@ -49,7 +49,7 @@ if base:
 
 if first:
     print()
-    print("| server | compilation at load, ms | VM instantiation on the first request, µs | first request (curl), ms | second request, ms |")
+    print("| server | compilation at load, ms | VM instantiation (at load), µs | first request (curl), ms | second request, ms |")
     print("|---|---|---|---|---|")
     for srv in servers:
         f = lambda k: first.get((srv, k), "-")

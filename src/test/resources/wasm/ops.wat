@@ -5,7 +5,8 @@
 ;; and log "stopped", trap on any later tick; X: tick and trap in proxy_on_tick;
 ;; Q: the plugin's first VM (numbered through shared data) registers queue "jobs", later ones resolve it;
 ;; each request enqueues until refused (gauges: how many, the status, the enqueuing VM's number), and
-;; proxy_on_queue_ready dequeues everything ("ops.dequeued" +1 per item, gauge "ops.ready_vm"); N: nothing.
+;; proxy_on_queue_ready dequeues everything ("ops.dequeued" +1 per item, gauge "ops.ready_vm"); N: nothing;
+;; R: proxy_on_configure answers false (it rejects its configuration), after setting a tick that would trap.
 (module
   (import "env" "proxy_log" (func $log (param i32 i32 i32) (result i32)))
   (import "env" "proxy_get_buffer_bytes" (func $buf (param i32 i32 i32 i32 i32) (result i32)))
@@ -74,12 +75,14 @@
     (if (i32.or (i32.eq (global.get $mode) (i32.const 84))
           (i32.or (i32.eq (global.get $mode) (i32.const 83)) (i32.eq (global.get $mode) (i32.const 88))))
       (then (if (call $period (i32.const 5)) (then (unreachable)))))
+    (if (i32.eq (global.get $mode) (i32.const 82))
+      (then (drop (call $period (i32.const 5))) (return (i32.const 0))))
     (global.set $base (global.get $heap))
     (i32.const 1))
   (func (export "proxy_on_tick") (param $ctx i32)
     (global.set $ticks (i32.add (global.get $ticks) (i32.const 1)))
     (drop (call $inc (i32.load (i32.const 412)) (i64.const 1)))
-    (if (i32.eq (global.get $mode) (i32.const 88)) (then (unreachable)))
+    (if (i32.or (i32.eq (global.get $mode) (i32.const 88)) (i32.eq (global.get $mode) (i32.const 82))) (then (unreachable)))
     (if (i32.eq (global.get $mode) (i32.const 84))
       (then (drop (call $log (i32.const 2) (i32.load (i32.const 440)) (i32.load (i32.const 444))))))
     (if (i32.eq (global.get $mode) (i32.const 83))

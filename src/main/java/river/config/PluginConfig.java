@@ -15,11 +15,30 @@ import java.nio.file.Path;
  * @param upstreams what {@code proxy_dispatch_http_call} may call, by name: an IP literal and port each
  * @param maxBodyBytes the most of a body (either direction) River buffers for the plugin
  * @param rootId the root context's id (Envoy's {@code root_id}, the {@code plugin_root_id} property): the name when not configured
+ * @param where where the plugin is configured ({@code file:line:col}), for an error found when it is instantiated; empty when unknown
  */
 public record PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen,
-        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams, int maxBodyBytes, String rootId) {
+        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams, int maxBodyBytes, String rootId, String where) {
     public PluginConfig {
         upstreams = java.util.Map.copyOf(upstreams);
+    }
+
+    public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,
+            int callTimeoutMs, java.util.Map<String, String> upstreams, int maxBodyBytes, String rootId) {
+        this(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, maxBodyBytes, rootId, "");
+    }
+
+    /** Equal plugins are configured alike, wherever they are written: a reload that only moved one does not change its service. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof PluginConfig p && name.equals(p.name) && path.equals(p.path) && configuration.equals(p.configuration)
+                && vmConfiguration.equals(p.vmConfiguration) && failOpen == p.failOpen && maxMemoryPages == p.maxMemoryPages
+                && callTimeoutMs == p.callTimeoutMs && upstreams.equals(p.upstreams) && maxBodyBytes == p.maxBodyBytes && rootId.equals(p.rootId);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, maxBodyBytes, rootId);
     }
 
     public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,

@@ -96,7 +96,7 @@ final class PluginsReader extends KdlSchemaReader {
             return null;
         }
         return new PluginConfig(name, path, configuration == null ? "" : configuration, vmConfiguration == null ? "" : vmConfiguration,
-                failOpen, pages, timeout, upstreams, maxBody, rootId == null ? name : rootId);
+                failOpen, pages, timeout, upstreams, maxBody, rootId == null ? name : rootId, problems.at(where(node.position())));
     }
 
     /** {@code upstream "name" "ip:port"}: a call-out target, by the name the plugin dispatches to. */

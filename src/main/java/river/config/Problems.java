@@ -16,6 +16,11 @@ final class Problems {
         errors.add(new ConfigError(file, where.line(), where.column(), message));
     }
 
+    /** {@code where} in this file, as an error would give it ({@code file:line:col}). */
+    String at(Where where) {
+        return file + ":" + where.line() + ":" + where.column();
+    }
+
     int size() {
         return errors.size();
     }

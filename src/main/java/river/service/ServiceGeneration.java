@@ -111,9 +111,9 @@ final class ServiceGeneration {
         UpstreamWiring wiring = null;
         RateLimitModule rateLimits = null;
         List<ServerTls> tlsBuilt = new ArrayList<>();
+        List<ProxyModule> modules = new ArrayList<>();
         try {
             HttpSettings http = service.http();
-            List<ProxyModule> modules = new ArrayList<>();
             river.upstream.PeerSelector selector = null;
             RequestGuards guards = service.guards();
             ServiceHandler handler = service.handler();
@@ -225,11 +225,14 @@ final class ServiceGeneration {
                 plans.put(keyed.getKey(), new ListenerPlan(listener, tls, engine, h1, new Http1ServerInitializer(engine, h1, tls != null),
                         http.tlsHandshakeTimeoutMs(), connectionLimits));
             }
-            List<river.modules.wasm.WasmPlugin> plugins = modules.stream().filter(m -> m instanceof river.modules.wasm.WasmPlugin)
-                    .map(m -> (river.modules.wasm.WasmPlugin) m).toList();
+            List<river.modules.wasm.WasmPlugin> plugins = plugins(modules);
+            for (river.modules.wasm.WasmPlugin plugin : plugins) {
+                plugin.instantiate(group); // each loop's VM now, on that loop, before the generation serves (docs/wasm.md)
+            }
             return new ServiceGeneration(service, system.dnsServers(), group, threads, pool, wiring, rateLimits, acceptFilter, limiter, sessions,
                     plans, plugins);
         } catch (IOException | InterruptedException | RuntimeException e) {
+            plugins(modules).forEach(river.modules.wasm.WasmPlugin::retire); // VMs made already tick no more
             if (wiring != null && (before == null || wiring != before.wiring)) {
                 wiring.close();
             }
@@ -244,6 +247,10 @@ final class ServiceGeneration {
             }
             throw new IOException("service " + service.name() + ": " + e.getMessage(), e);
         }
+    }
+
+    private static List<river.modules.wasm.WasmPlugin> plugins(List<ProxyModule> modules) {
+        return modules.stream().filter(m -> m instanceof river.modules.wasm.WasmPlugin).map(m -> (river.modules.wasm.WasmPlugin) m).toList();
     }
 
     /** The service's WebAssembly plugins, in their configured order, each compiled once for this generation (docs/wasm.md). */

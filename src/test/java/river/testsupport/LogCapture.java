@@ -17,6 +17,8 @@ import org.slf4j.LoggerFactory;
 public final class LogCapture extends AppenderBase<ILoggingEvent> implements AutoCloseable {
     private final Logger logger;
     private final List<String> lines = new ArrayList<>();
+    /** The thread that logged each line, by the line's index. */
+    private final List<String> threads = new ArrayList<>();
 
     private LogCapture(String loggerName) {
         this.logger = (Logger) LoggerFactory.getLogger(loggerName);
@@ -34,12 +36,24 @@ public final class LogCapture extends AppenderBase<ILoggingEvent> implements Aut
     @Override
     protected synchronized void append(ILoggingEvent event) {
         lines.add(event.getFormattedMessage());
+        threads.add(event.getThreadName());
         notifyAll();
     }
 
     /** The lines logged so far. */
     public synchronized List<String> lines() {
         return List.copyOf(lines);
+    }
+
+    /** The threads that logged a line containing {@code text} so far. */
+    public synchronized java.util.Set<String> threadsOf(String text) {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).contains(text)) {
+                out.add(threads.get(i));
+            }
+        }
+        return out;
     }
 
     /** How many lines logged so far contain {@code text}. */

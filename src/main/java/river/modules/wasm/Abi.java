@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -73,33 +74,51 @@ final class Abi {
                 return r(OK);
             };
             case "proxy_get_header_map_pairs" -> (inst, a) -> {
-                List<Map.Entry<String, String>> pairs = pairs(vm, (int) a[0]);
-                return r(pairs == null ? NOT_FOUND : vm.give(serialize(pairs), a[1], a[2]));
+                int type = (int) a[0];
+                if (type == HTTP_CALL_RESPONSE_HEADERS) {
+                    List<Map.Entry<String, String>> pairs = callPairs(vm);
+                    return r(pairs == null ? NOT_FOUND : vm.give(serialize(pairs), a[1], a[2]));
+                }
+                HttpHeaders headers = headers(vm, type);
+                return r(headers == null ? NOT_FOUND
+                        : vm.headerMaps().pairs(type == REQUEST_HEADERS, type == RESPONSE_HEADERS, headers, vm.current(), a[1], a[2]));
             };
             case "proxy_get_header_map_size" -> (inst, a) -> {
-                List<Map.Entry<String, String>> pairs = pairs(vm, (int) a[0]);
-                if (pairs == null) {
-                    return r(NOT_FOUND);
+                int type = (int) a[0];
+                if (type == HTTP_CALL_RESPONSE_HEADERS) {
+                    List<Map.Entry<String, String>> pairs = callPairs(vm);
+                    if (pairs == null) {
+                        return r(NOT_FOUND);
+                    }
+                    vm.writeI32(a[1], serialize(pairs).length);
+                    return r(OK);
                 }
-                vm.writeI32(a[1], serialize(pairs).length);
-                return r(OK);
+                HttpHeaders headers = headers(vm, type);
+                return r(headers == null ? NOT_FOUND
+                        : vm.headerMaps().size(type == REQUEST_HEADERS, type == RESPONSE_HEADERS, headers, vm.current(), a[1]));
             };
             case "proxy_get_header_map_value" -> (inst, a) -> {
-                List<Map.Entry<String, String>> pairs = pairs(vm, (int) a[0]);
-                if (pairs == null) {
+                int type = (int) a[0];
+                if (type == HTTP_CALL_RESPONSE_HEADERS) {
+                    List<Map.Entry<String, String>> pairs = callPairs(vm);
+                    if (pairs == null) {
+                        return r(NOT_FOUND);
+                    }
+                    String key = vm.string(a[1], a[2]).toLowerCase(Locale.ROOT);
+                    for (Map.Entry<String, String> e : pairs) {
+                        if (e.getKey().equals(key)) {
+                            return r(vm.give(e.getValue().getBytes(StandardCharsets.UTF_8), a[3], a[4]));
+                        }
+                    }
                     return r(NOT_FOUND);
                 }
-                String key = vm.string(a[1], a[2]).toLowerCase(Locale.ROOT);
-                for (Map.Entry<String, String> e : pairs) {
-                    if (e.getKey().equals(key)) {
-                        return r(vm.give(e.getValue().getBytes(StandardCharsets.UTF_8), a[3], a[4]));
-                    }
-                }
-                return r(NOT_FOUND);
+                HttpHeaders headers = headers(vm, type);
+                return r(headers == null ? NOT_FOUND
+                        : vm.headerMaps().value(type == REQUEST_HEADERS, type == RESPONSE_HEADERS, headers, vm.current(), a[1], a[2], a[3], a[4]));
             };
-            case "proxy_add_header_map_value" -> (inst, a) -> r(change(vm, (int) a[0], vm.string(a[1], a[2]), vm.string(a[3], a[4]), true));
-            case "proxy_replace_header_map_value" -> (inst, a) -> r(change(vm, (int) a[0], vm.string(a[1], a[2]), vm.string(a[3], a[4]), false));
-            case "proxy_remove_header_map_value" -> (inst, a) -> r(change(vm, (int) a[0], vm.string(a[1], a[2]), null, false));
+            case "proxy_add_header_map_value" -> (inst, a) -> r(change(vm, (int) a[0], a[1], a[2], a[3], a[4], true));
+            case "proxy_replace_header_map_value" -> (inst, a) -> r(change(vm, (int) a[0], a[1], a[2], a[3], a[4], false));
+            case "proxy_remove_header_map_value" -> (inst, a) -> r(remove(vm, (int) a[0], a[1], a[2]));
             case "proxy_set_header_map_pairs" -> (inst, a) -> {
                 HttpHeaders headers = headers(vm, (int) a[0]);
                 if (headers == null) {
@@ -235,51 +254,54 @@ final class Abi {
         };
     }
 
-    /** The map's pairs, pseudo-headers first and names in lower case; null when the map does not exist now. */
-    private static List<Map.Entry<String, String>> pairs(PluginVm vm, int type) {
-        if (type == HTTP_CALL_RESPONSE_HEADERS) {
-            PluginVm.Stream s = vm.current();
-            return s == null || s.callResponse == null ? null : s.callResponse.headers();
-        }
-        HttpHeaders headers = headers(vm, type);
-        if (headers == null) {
-            return null;
-        }
+    /** The call-out answer's pairs (map 6) while its callback runs, else null. */
+    private static List<Map.Entry<String, String>> callPairs(PluginVm vm) {
         PluginVm.Stream s = vm.current();
-        List<Map.Entry<String, String>> out = new ArrayList<>(headers.size() + 4);
-        if (type == REQUEST_HEADERS) {
-            RequestContext ctx = s.ctx;
-            out.add(pair(":method", ctx.request().method().name()));
-            out.add(pair(":path", ctx.request().uri()));
-            String host = headers.get(HttpHeaderNames.HOST);
-            if (host != null) {
-                out.add(pair(":authority", host));
-            }
-            out.add(pair(":scheme", ctx.secure() ? "https" : "http"));
-        } else if (type == RESPONSE_HEADERS) {
-            out.add(pair(":status", Integer.toString(s.response.status().code())));
-        }
-        for (Map.Entry<String, String> e : headers) {
-            out.add(pair(e.getKey().toLowerCase(Locale.ROOT), e.getValue()));
-        }
-        return out;
+        return s == null || s.callResponse == null ? null : s.callResponse.headers();
     }
 
     private static Map.Entry<String, String> pair(String k, String v) {
         return new AbstractMap.SimpleImmutableEntry<>(k, v);
     }
 
+    /** Adds ({@code add}) or replaces one header whose name and value the plugin wrote at the given places. */
+    private static int change(PluginVm vm, int type, long namePtr, long nameSize, long valuePtr, long valueSize, boolean add) {
+        if (headers(vm, type) == null) {
+            return NOT_FOUND;
+        }
+        HeaderMaps maps = vm.headerMaps();
+        return change(vm, type, maps.text(namePtr, nameSize, true), maps.text(valuePtr, valueSize, false), add);
+    }
+
+    /** Removes one header, looked up by a view of its name in the plugin's memory (nothing copied). */
+    private static int remove(PluginVm vm, int type, long namePtr, long nameSize) {
+        HttpHeaders headers = headers(vm, type);
+        if (headers == null) {
+            return NOT_FOUND;
+        }
+        HeaderMaps.Name name = vm.headerMaps().name(namePtr, nameSize);
+        if (name == null) {
+            return PluginVm.INVALID_MEMORY_ACCESS;
+        }
+        if (name.length() > 0 && name.charAt(0) == ':') {
+            return BAD_ARGUMENT; // a pseudo-header cannot be removed
+        }
+        headers.remove(name);
+        return OK;
+    }
+
     /** Adds ({@code add}), replaces, or removes ({@code value} null) one header, pseudo-headers included. */
-    private static int change(PluginVm vm, int type, String name, String value, boolean add) {
+    private static int change(PluginVm vm, int type, CharSequence name, CharSequence value, boolean add) {
         HttpHeaders headers = headers(vm, type);
         if (headers == null) {
             return NOT_FOUND;
         }
         PluginVm.Stream s = vm.current();
-        String key = name.toLowerCase(Locale.ROOT);
+        CharSequence key = name instanceof AsciiString ascii ? ascii.toLowerCase() : name.toString().toLowerCase(Locale.ROOT);
         try {
-            if (key.startsWith(":")) {
-                return type == REQUEST_TRAILERS || type == RESPONSE_TRAILERS ? BAD_ARGUMENT : pseudo(s, type, key, value);
+            if (key.length() > 0 && key.charAt(0) == ':') {
+                return type == REQUEST_TRAILERS || type == RESPONSE_TRAILERS ? BAD_ARGUMENT
+                        : pseudo(s, type, key.toString(), value == null ? null : value.toString());
             }
             if (value == null) {
                 headers.remove(key);

@@ -75,6 +75,7 @@ final class PluginVm {
     private final ExportFunction onTick;
     private final ExportFunction onQueueReady;
     private final Ticker ticker = new Ticker(this);
+    private final HeaderMaps headerMaps = new HeaderMaps(this);
     private final int requestHeadersArgs;
     private final int responseHeadersArgs;
 
@@ -110,25 +111,37 @@ final class PluginVm {
         this.onQueueReady = export("proxy_on_queue_ready");
         this.requestHeadersArgs = arity("proxy_on_request_headers");
         this.responseHeadersArgs = arity("proxy_on_response_headers");
-        if (module.startSection().isPresent()) {
-            int start = (int) module.startSection().get().startIndex(); // the module's own start function (AssemblyScript's runtime)
-            call(args -> instance.getMachine().call(start, args));
+        try {
+            if (module.startSection().isPresent()) {
+                int start = (int) module.startSection().get().startIndex(); // the module's own start function (AssemblyScript's runtime)
+                call(args -> instance.getMachine().call(start, args));
+            }
+            if (export("_initialize") != null) {
+                call(export("_initialize"));
+            } else if (export("_start") != null) {
+                call(export("_start"));
+            }
+            if (onContextCreate != null) {
+                call(onContextCreate, ROOT_CONTEXT, 0);
+            }
+            byte[] vmConfig = plugin.config().vmConfiguration().getBytes(StandardCharsets.UTF_8);
+            byte[] pluginConfig = plugin.config().configuration().getBytes(StandardCharsets.UTF_8);
+            if (export("proxy_on_vm_start") != null && call(export("proxy_on_vm_start"), ROOT_CONTEXT, vmConfig.length) == 0) {
+                throw new Refused("proxy_on_vm_start refused to start");
+            }
+            if (export("proxy_on_configure") != null && call(export("proxy_on_configure"), ROOT_CONTEXT, pluginConfig.length) == 0) {
+                throw new Refused("proxy_on_configure rejected the plugin configuration");
+            }
+        } catch (RuntimeException e) {
+            close(); // a tick the plugin set before it failed or refused must not run on a VM nobody keeps
+            throw e;
         }
-        if (export("_initialize") != null) {
-            call(export("_initialize"));
-        } else if (export("_start") != null) {
-            call(export("_start"));
-        }
-        if (onContextCreate != null) {
-            call(onContextCreate, ROOT_CONTEXT, 0);
-        }
-        byte[] vmConfig = plugin.config().vmConfiguration().getBytes(StandardCharsets.UTF_8);
-        byte[] pluginConfig = plugin.config().configuration().getBytes(StandardCharsets.UTF_8);
-        if (export("proxy_on_vm_start") != null && call(export("proxy_on_vm_start"), ROOT_CONTEXT, vmConfig.length) == 0) {
-            throw new IllegalStateException("proxy_on_vm_start refused to start");
-        }
-        if (export("proxy_on_configure") != null && call(export("proxy_on_configure"), ROOT_CONTEXT, pluginConfig.length) == 0) {
-            throw new IllegalStateException("proxy_on_configure rejected the plugin configuration");
+    }
+
+    /** The plugin answered false from {@code proxy_on_vm_start} or {@code proxy_on_configure}: it refuses its configuration. */
+    static final class Refused extends IllegalStateException {
+        Refused(String message) {
+            super(message);
         }
     }
 
@@ -154,6 +167,14 @@ final class PluginVm {
 
     Ticker ticker() {
         return ticker;
+    }
+
+    HeaderMaps headerMaps() {
+        return headerMaps;
+    }
+
+    Memory memory() {
+        return memory;
     }
 
     /** {@code proxy_on_tick} of the root context. */
@@ -410,17 +431,22 @@ final class PluginVm {
 
     /** Copies {@code data} into memory the plugin allocates and stores its address and size at the two pointers. */
     int give(byte[] data, long ptrPtr, long sizePtr) {
+        return give(data, data.length, ptrPtr, sizePtr);
+    }
+
+    /** {@link #give(byte[], long, long)} of the first {@code length} bytes of {@code data}. */
+    int give(byte[] data, int length, long ptrPtr, long sizePtr) {
         if (alloc == null) {
             return UNIMPLEMENTED;
         }
         // Even an empty value gets a block of its own: AssemblyScript's SDK makes an ArrayBuffer of the pointer.
-        int at = (int) alloc.apply(data.length)[0];
-        if (at == 0 && data.length > 0) {
+        int at = (int) alloc.apply(length)[0];
+        if (at == 0 && length > 0) {
             return INVALID_MEMORY_ACCESS;
         }
-        memory.write(at, data);
+        memory.write(at, data, 0, length);
         memory.writeI32((int) ptrPtr, at);
-        memory.writeI32((int) sizePtr, data.length);
+        memory.writeI32((int) sizePtr, length);
         return OK;
     }
 

@@ -31,8 +31,9 @@ import river.proxy.Verdict;
 
 /**
  * One configured proxy-wasm plugin as a River module (docs/wasm.md). The module is parsed and compiled
- * to JVM bytecode once per configuration load; each event-loop thread instantiates it on its first
- * request and keeps its own {@link PluginVm}, so the request path takes no lock. A call that fails
+ * to JVM bytecode once per configuration load; each event-loop thread of its service instantiates it
+ * when the configuration is built ({@link #instantiate}) and keeps its own {@link PluginVm}, so the
+ * request path takes no lock. A call that fails
  * (a trap, the time budget, memory past its limit) fails that request with 500, or lets it pass when
  * the plugin is fail-open; it is logged and counted, and the thread's VM is replaced.
  */
@@ -193,6 +194,57 @@ public final class WasmPlugin implements ProxyModule {
             vm.queueReady(id);
         } catch (RuntimeException e) {
             failed(vm, "proxy_on_queue_ready", e);
+        }
+    }
+
+    /** The longest the load waits for one loop to create its VM; a loop that takes longer creates it when it comes to it. */
+    private static final long INSTANTIATE_WAIT_SECONDS = 30;
+
+    /**
+     * Creates the plugin's VM on each of {@code loops}, each on its own thread, one loop after the
+     * other, as Envoy starts its VMs with the configuration: no request pays for it, and a timer the
+     * plugin sets ticks from now on every loop. A VM that fails (a trap, its time budget) is logged and
+     * counted, and its loop tries again on its first request: River starts anyway. A plugin that
+     * refuses its configuration ({@code false} from {@code proxy_on_vm_start} or
+     * {@code proxy_on_configure}) fails the load, located at the plugin, as Envoy rejects the
+     * configuration: every request would fail otherwise, and a reload is refused while the running
+     * configuration keeps serving.
+     */
+    public void instantiate(Iterable<? extends io.netty.util.concurrent.EventExecutor> loops) throws IOException, InterruptedException {
+        for (io.netty.util.concurrent.EventExecutor loop : loops) {
+            String refused;
+            if (loop.inEventLoop()) {
+                refused = instantiateHere();
+            } else {
+                try {
+                    refused = loop.submit(this::instantiateHere).get(INSTANTIATE_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    LOG.warn("wasm plugin \"{}\": no VM made at load on a loop ({}); it is made on that loop's first request", config.name(), e.toString());
+                    continue;
+                }
+            }
+            if (refused != null) {
+                String where = config.where().isEmpty() ? "" : config.where() + ": ";
+                throw new IOException(where + "wasm plugin \"" + config.name() + "\" (" + config.path() + "): " + refused);
+            }
+        }
+    }
+
+    /** On a loop: makes its VM unless it has one; the refusal when the plugin refused its configuration, else null. */
+    private String instantiateHere() {
+        if (retired || vms.get() != null) {
+            return null;
+        }
+        try {
+            vm();
+            return null;
+        } catch (PluginVm.Refused e) {
+            return e.getMessage();
+        } catch (RuntimeException e) {
+            failures.incrementAndGet(FailureKind.INSTANTIATION.ordinal());
+            LOG.warn("wasm plugin \"{}\" failed in instantiation at load on {}: {}; that thread tries again on its first request", config.name(),
+                    Thread.currentThread().getName(), e.toString());
+            return null;
         }
     }
 

@@ -37,6 +37,7 @@ class WasmPluginTest {
         Path bad = Wat.compile("misbehaving", dir);
         Path bodyAndCounter = Wat.compile("body-and-counter", dir);
         Path auth = Wat.compile("auth", dir);
+        Path pairs = Wat.compile("pairs", dir);
         authOrigin = new TestOrigin();
         int closedPort;
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
@@ -60,6 +61,7 @@ class WasmPluginTest {
         kdl.append(service("headers", "wasm \"headers\" path=\"" + headers + "\""));
         kdl.append(service("auth", "wasm \"auth\" path=\"" + auth + "\" {\n        upstream \"auth\" \"" + authOrigin.address() + "\"\n      }"));
         kdl.append(service("auth-down", "wasm \"auth-down\" path=\"" + auth + "\" {\n        upstream \"auth\" \"127.0.0.1:" + closedPort + "\"\n      }"));
+        kdl.append(service("pairs", "wasm \"pairs\" path=\"" + pairs + "\""));
         kdl.append(service("counter", "wasm \"counter\" path=\"" + bodyAndCounter + "\""));
         for (Map.Entry<String, String> e : BAD.entrySet()) {
             kdl.append(service(e.getKey(), "wasm \"" + e.getKey() + "\" path=\"" + bad + "\" " + e.getValue()));
@@ -92,6 +94,26 @@ class WasmPluginTest {
         assertThat(seen.headers().get("x-keep")).isEqualTo("yes");
         assertThat(r.headers()).containsEntry("x-wasm-response", "yes").doesNotContainKey("x-origin");
         log.await("wasm plugin \"headers\": request headers seen");
+    }
+
+    @Test
+    void headerMapsAreReadWholeWithPseudoHeadersFirstAndByNameWhateverItsCase() throws Exception {
+        RawHttp.Response r = get("pairs", "/p?q=1", "X-Case: MiXed\r\nX-Two: a\r\nx-two: b\r\n");
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat(origin.lastSeen().headers().get("x-got-case")).as("looked up as X-Case").isEqualTo("MiXed");
+        assertThat(origin.lastSeen().headers().get("x-got-path")).as(":PATH").isEqualTo("/p?q=1");
+        java.util.List<Map.Entry<String, String>> request = Abi.deserialize(r.body());
+        assertThat(request).as(r.text()).isNotNull();
+        assertThat(request.subList(0, 4)).containsExactly(Map.entry(":method", "GET"), Map.entry(":path", "/p?q=1"),
+                Map.entry(":authority", "example.test"), Map.entry(":scheme", "http"));
+        assertThat(request).contains(Map.entry("x-case", "MiXed"), Map.entry("x-two", "a"), Map.entry("x-two", "b"))
+                .allSatisfy(e -> assertThat(e.getKey()).isEqualTo(e.getKey().toLowerCase(java.util.Locale.ROOT)));
+        int end = Abi.serialize(request).length; // the request's encoding, then the response's
+        java.util.List<Map.Entry<String, String>> response = Abi.deserialize(java.util.Arrays.copyOfRange(r.body(), end, r.body().length));
+        assertThat(response).isNotNull();
+        assertThat(response.get(0)).isEqualTo(Map.entry(":status", "200"));
+        assertThat(response).anySatisfy(e -> assertThat(e.getKey()).isEqualTo("content-length"));
+        assertThat(Abi.serialize(response).length).as("nothing after the two encodings").isEqualTo(r.body().length - end);
     }
 
     @Test

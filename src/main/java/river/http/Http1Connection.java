@@ -38,7 +38,7 @@ import river.proxy.Tunnel;
  * exchange's {@link Downstream}: it frames responses for the client's HTTP version and keep-alive
  * wishes. It also enforces the connection's own timeouts: request head (slowloris) and keep-alive idle.
  */
-final class Http1Connection extends ExchangeDownstream {
+final class Http1Connection extends ExchangeDownstream implements StrictRequestDecoder.ReadListener {
     private static final Logger LOG = LoggerFactory.getLogger(Http1Connection.class);
     private static final int MAX_QUEUED = 256;
 
@@ -91,7 +91,8 @@ final class Http1Connection extends ExchangeDownstream {
     }
 
     /** Called by the decoder for every read: a request's first byte starts its head timer. */
-    void onBytes() {
+    @Override
+    public void onBytes() {
         if (awaitingHead) {
             headBytes = true;
             idleKeepAlive = false;

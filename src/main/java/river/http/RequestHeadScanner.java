@@ -6,6 +6,9 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.AsciiString;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import river.headers.CompactHeaders;
 
@@ -23,6 +26,7 @@ import river.headers.CompactHeaders;
  * no copy per field and no String per field, and the common names are shared constants.
  */
 final class RequestHeadScanner {
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
     private static final byte CR = '\r';
     private static final byte LF = '\n';
 
@@ -167,19 +171,13 @@ final class RequestHeadScanner {
                 at++;
             }
             int valueStart = at;
-            int valueEnd = at;
-            while (head[at] != CR) {
-                byte b = head[at];
-                if (!VALUE[b & 0xFF]) {
-                    return null;
-                }
-                at++;
-                if (b != ' ' && b != '\t') {
-                    valueEnd = at;
-                }
-            }
-            if (head[at + 1] != LF) {
+            at = endOfValue(head, at, headEnd);
+            if (head[at] != CR || head[at + 1] != LF) {
                 return null;
+            }
+            int valueEnd = at;
+            while (valueEnd > valueStart && (head[valueEnd - 1] == ' ' || head[valueEnd - 1] == '\t')) {
+                valueEnd--;
             }
             at += 2;
             int nameLength = nameEnd - nameStart;
@@ -192,6 +190,28 @@ final class RequestHeadScanner {
         }
         String target = new String(head, targetStart, targetEnd - targetStart, StandardCharsets.ISO_8859_1);
         return new DefaultHttpRequest(version, method, target, headers);
+    }
+
+    /**
+     * The index of the first byte from {@code at} that a field value may not hold (its CR, if the line is
+     * clean). Eight bytes at a time: a word with no byte below 0x20 and none equal to 0x7F is all value
+     * (obs-text included); only a word with one, usually the one holding the CR, is looked at byte by byte.
+     */
+    private static int endOfValue(byte[] head, int at, int end) {
+        while (at + Long.BYTES <= end) {
+            long word = (long) LONGS.get(head, at);
+            long below = (word - 0x2020202020202020L) & ~word & 0x8080808080808080L;
+            long x = word ^ 0x7F7F7F7F7F7F7F7FL;
+            long del = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
+            if ((below | del) != 0) {
+                break;
+            }
+            at += Long.BYTES;
+        }
+        while (VALUE[head[at] & 0xFF]) {
+            at++;
+        }
+        return at;
     }
 
     private static HttpMethod method(byte[] b, int length) {

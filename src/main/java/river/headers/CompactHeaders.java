@@ -57,31 +57,6 @@ public final class CompactHeaders extends HttpHeaders {
         this.trailers = trailers;
     }
 
-    /**
-     * Validating headers for a decoder that checks each field's bytes itself while it scans them, with
-     * room for {@code fields} fields: it adds them with {@link #addChecked}, later additions are validated.
-     */
-    public static CompactHeaders decoded(int fields) {
-        CompactHeaders headers = new CompactHeaders(true, false);
-        headers.slots = fields == 0 ? NONE : new CharSequence[fields << 1];
-        return headers;
-    }
-
-    /**
-     * Appends a field without validating it: only for a decoder that has already checked that the name
-     * is a token and the value holds no CR, LF, NUL or other control byte, by the same rules as
-     * {@link #add(CharSequence, Object)}.
-     */
-    public void addChecked(CharSequence name, CharSequence value) {
-        int at = size << 1;
-        if (at == slots.length) {
-            slots = Arrays.copyOf(slots, Math.max(16, at * 2));
-        }
-        slots[at] = name;
-        slots[at + 1] = value;
-        size++;
-    }
-
     /** Validating headers for a trailer section, which may not carry framing headers (RFC 9110 §6.5.1). */
     public static HttpHeadersFactory trailersFactory() {
         return TRAILERS;
@@ -136,7 +111,13 @@ public final class CompactHeaders extends HttpHeaders {
         if (validate) {
             check(name, value);
         }
-        addChecked(name, value);
+        int at = size << 1;
+        if (at == slots.length) {
+            slots = Arrays.copyOf(slots, Math.max(16, at * 2));
+        }
+        slots[at] = name;
+        slots[at + 1] = value;
+        size++;
     }
 
     private void check(CharSequence name, CharSequence value) {

@@ -38,7 +38,7 @@ import river.proxy.Tunnel;
  * exchange's {@link Downstream}: it frames responses for the client's HTTP version and keep-alive
  * wishes. It also enforces the connection's own timeouts: request head (slowloris) and keep-alive idle.
  */
-final class Http1Connection extends ExchangeDownstream implements StrictRequestDecoder.ReadListener {
+final class Http1Connection extends ExchangeDownstream {
     private static final Logger LOG = LoggerFactory.getLogger(Http1Connection.class);
     private static final int MAX_QUEUED = 256;
 
@@ -91,8 +91,7 @@ final class Http1Connection extends ExchangeDownstream implements StrictRequestD
     }
 
     /** Called by the decoder for every read: a request's first byte starts its head timer. */
-    @Override
-    public void onBytes() {
+    void onBytes() {
         if (awaitingHead) {
             headBytes = true;
             idleKeepAlive = false;

@@ -3,11 +3,12 @@
 #
 # usage: run.sh [--runs N] [--only river,nginx,haproxy,caddy,custom] [--custom 'COMMAND']
 #               [--dur S] [--warm S] [--hold-conns N] [--out DIR] [--no-origin]
-#               [--java PATH] [--jvm-opts 'FLAGS'] [--smoke]
+#               [--java PATH] [--jvm-opts 'FLAGS'] [--scenarios a,b,c,d,e,g] [--smoke]
 #
 # River runs from target/river.jar (build it first: mvn -B -q package -DskipTests) through
 # river-proxy.sh, with the JDK given by --java (default: java on PATH) and the launcher's JVM flags.
 # --smoke: River alone, one short round of every scenario (keeps this script from rotting).
+# --scenarios: only these (default all); e.g. `--scenarios a` for req/s, p99 and CPU per request alone.
 #
 # COMMAND (for --custom) must start, in the foreground, a proxy listening on
 # 127.0.0.1:$PROXY_PORT (and optionally TLS+h2 on 127.0.0.1:$TLS_PORT) that forwards to
@@ -25,7 +26,7 @@ set -u
 PROXY_PORT=${PROXY_PORT:-8080}; TLS_PORT=${TLS_PORT:-8443}; ORIGIN_PORT=${ORIGIN_PORT:-9001}; STATUS_PORT=${STATUS_PORT:-9002}
 export PROXY_PORT TLS_PORT ORIGIN_PORT
 HERE=$(cd "$(dirname "$0")" && pwd)
-RUNS=3; ONLY=""; CUSTOM=""; DUR=8; WARM=10; PREWARM=40; HOLD_N=5000; HOLD_S=10; OUT=""; ORIGIN_CEIL=1
+RUNS=3; SCENARIOS=a,b,c,d,e,g; ONLY=""; CUSTOM=""; DUR=8; WARM=10; PREWARM=40; HOLD_N=5000; HOLD_S=10; OUT=""; ORIGIN_CEIL=1
 JAVA_BIN=${JAVA:-java}; JVM_OPTS=${RIVER_JVM_OPTS:-}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -40,8 +41,9 @@ while [ $# -gt 0 ]; do
     --no-origin) ORIGIN_CEIL=0; shift;;
     --java) JAVA_BIN=$2; shift 2;;
     --jvm-opts) JVM_OPTS=$2; shift 2;;
+    --scenarios) SCENARIOS=$2; shift 2;;
     --smoke) RUNS=1; ONLY=river; DUR=2; WARM=2; PREWARM=2; HOLD_N=200; HOLD_S=2; ORIGIN_CEIL=0; shift;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0;;
     *) echo "unknown arg $1" >&2; exit 2;;
   esac
 done
@@ -222,6 +224,8 @@ scen_e() { # pid
   log "  $PROXY e: idle=${idle}KiB held=${held}KiB conns_ok=$ok ($(tr '\n' ' ' < "$f"))"
 }
 
+wants() { case ",$SCENARIOS," in *,$1,*) return 0;; esac; return 1; }
+
 proxy_round() {
   local name=$1
   PROXY=$name
@@ -229,15 +233,16 @@ proxy_round() {
   start_proxy "$name" 1 1 || { rec start_fail 1; return; }
   local pid=$PPID_
   rec e_rss_fresh "$(rss_kib "$pid")"
-  scen_a "$pid" d1_per1k
-  scen_b
+  wants a && scen_a "$pid" d1_per1k
+  wants b && scen_b
   # Idle connections are measured after the cleartext load, before TLS: TLS libraries keep a native
   # high-water mark from a handshake flood that would otherwise hide the per-connection figure.
-  scen_e "$pid"
-  scen_c
-  scen_g
+  wants e && scen_e "$pid"
+  wants c && scen_c
+  wants g && scen_g
   rec e_rss_after_tls "$(rss_kib "$pid")"
   stop_pid "$pid"
+  wants d || return 0
   log "run $RUN: $name (2 workers, cpus 0,1) for scenario d"
   start_proxy "$name" 2 0,1 || { rec start_fail2 1; return; }
   pid=$PPID_

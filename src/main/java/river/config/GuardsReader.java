@@ -258,12 +258,15 @@ final class GuardsReader extends KdlSchemaReader {
                 if (redis.isPresent()) {
                     duplicate(child);
                 }
-                String url = string(singleArgument(child, "key-prefix"), "redis");
+                String url = string(singleArgument(child, "key-prefix", "timeout-ms"), "redis");
                 String prefix = child.property("key-prefix").map(this::stringOrNull).orElse("river");
+                Integer timeoutMs = child.property("timeout-ms").isPresent()
+                        ? positiveInt(child.property("timeout-ms").get().value(), "timeout-ms")
+                        : Integer.valueOf(RequestGuards.RedisLimits.DEFAULT_TIMEOUT_MS);
                 if (url != null && !url.startsWith("redis://") && !url.startsWith("rediss://")) {
                     problems.add(where(child.arguments().get(0).position()), "redis expects a redis:// or rediss:// URL, found \"" + url + "\"");
-                } else if (url != null && prefix != null) {
-                    redis = Optional.of(new RequestGuards.RedisLimits(url, prefix));
+                } else if (url != null && prefix != null && timeoutMs != null) {
+                    redis = Optional.of(new RequestGuards.RedisLimits(url, prefix, timeoutMs));
                 }
                 continue;
             }

@@ -67,5 +67,15 @@ public record RequestGuards(Normalization normalization, Optional<ClientIp> clie
      * @param url a Redis URI ({@code redis://host:port/db})
      * @param keyPrefix put before every bucket key
      */
-    public record RedisLimits(String url, String keyPrefix) {}
+    /**
+     * Fleet-wide buckets in Redis. {@code timeoutMs}: how long one bucket operation may take before the request is
+     * checked against River's local buckets instead (a slow Redis must not slow every request).
+     */
+    public record RedisLimits(String url, String keyPrefix, int timeoutMs) {
+        public static final int DEFAULT_TIMEOUT_MS = 200;
+
+        public RedisLimits(String url, String keyPrefix) {
+            this(url, keyPrefix, DEFAULT_TIMEOUT_MS);
+        }
+    }
 }

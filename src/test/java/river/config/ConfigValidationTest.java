@@ -253,6 +253,19 @@ class ConfigValidationTest {
     }
 
     @Test
+    void theRedisOperationTimeoutDefaultsTo200MsAndMustBePositive() throws Exception {
+        String rule = "      rule kind=\"any-matching-uri\" pattern=\"^/a\" tokens-per-bucket=1 refill-qty=1 refill-rate-ms=1\n";
+        RiverConfig given = new ConfigLoader(dir).parse(service(LISTENER + CONNECTOR + "    rate-limiting {\n      redis \"redis://127.0.0.1:6379\" timeout-ms=1500\n"
+                + rule + "    }"), "river.kdl", ConfigFormat.KDL, SystemOverrides.none());
+        assertThat(given.services().get(0).guards().redis()).contains(new RequestGuards.RedisLimits("redis://127.0.0.1:6379", "river", 1500));
+        RiverConfig defaults = new ConfigLoader(dir).parse(service(LISTENER + CONNECTOR + "    rate-limiting {\n      redis \"redis://127.0.0.1:6379\"\n"
+                + rule + "    }"), "river.kdl", ConfigFormat.KDL, SystemOverrides.none());
+        assertThat(defaults.services().get(0).guards().redis().get().timeoutMs()).isEqualTo(200);
+        assertSingleError(service(LISTENER + CONNECTOR + "    rate-limiting {\n      redis \"redis://127.0.0.1:6379\" timeout-ms=0\n" + rule + "    }"),
+                10, 49, "timeout-ms expects a positive integer");
+    }
+
+    @Test
     void rateLimitRuleMissingAPropertyIsRejected() {
         assertSingleError(service(LISTENER + CONNECTOR + "    rate-limiting {\n      rule kind=\"source-ip\" tokens-per-bucket=1 refill-qty=1 refill-rate-ms=1\n    }"),
                 10, 7, "needs the property max-buckets=");

@@ -26,7 +26,7 @@ class RedisRateLimitTest {
                             "%s"
                         }
                         rate-limiting {
-                            redis "%s" key-prefix="river-test"
+                            redis "%s" key-prefix="river-test" timeout-ms=10000
                             rule kind="any-matching-uri" pattern="^/limited" tokens-per-bucket=6 refill-qty=1 refill-rate-ms=600000
                         }
                     }
@@ -44,9 +44,13 @@ class RedisRateLimitTest {
     @Test
     void twoRiversShareOneLimitAndFallBackToLocalLimitsWithoutRedis() throws Exception {
         Redis redis = new Redis(dir);
-        try (TestOrigin origin = new TestOrigin();
+        try (river.testsupport.LogCapture log = river.testsupport.LogCapture.of("river.modules.ratelimit.RedisBuckets");
+                TestOrigin origin = new TestOrigin();
                 RiverHarness a = RiverHarness.start(config(redis.url(), origin.address()));
                 RiverHarness b = RiverHarness.start(config(redis.url(), origin.address()))) {
+            // Both connected (on a loaded machine the start's bounded wait can end first, and a River not yet
+            // connected checks its local bucket), and bucket operations given 10 s, so nothing falls back.
+            log.await("rate limits are shared through Redis", 2);
             int allowed = 0;
             for (int i = 0; i < 10; i++) {
                 allowed += get(i % 2 == 0 ? a : b, "/limited/" + i) == 200 ? 1 : 0;

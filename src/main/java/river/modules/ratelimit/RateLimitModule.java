@@ -42,7 +42,7 @@ public final class RateLimitModule implements ProxyModule, AutoCloseable {
         for (int i = 0; i < rules.size(); i++) {
             ruleNames[i] = "rate-limiting rule " + (i + 1) + " (" + kind(rules.get(i)) + ")";
         }
-        this.redis = redis.map(r -> new RedisBuckets(r.url(), r.keyPrefix(), rules.stream().map(RateLimitRule::bucket).toList())).orElse(null);
+        this.redis = redis.map(r -> new RedisBuckets(r.url(), r.keyPrefix(), r.timeoutMs(), rules.stream().map(RateLimitRule::bucket).toList())).orElse(null);
     }
 
     /** The metrics label of each rule: its place in the configuration and its kind. */
@@ -101,7 +101,7 @@ public final class RateLimitModule implements ProxyModule, AutoCloseable {
             fallBack(ctx, e, taken, result, path, client);
             return;
         }
-        RedisBuckets.bounded(bucket.tryConsumeAndReturnRemaining(1)).whenComplete((probe, error) -> {
+        redis.bounded(bucket.tryConsumeAndReturnRemaining(1)).whenComplete((probe, error) -> {
             if (error != null) {
                 fallBack(ctx, error, taken, result, path, client);
             } else if (!probe.isConsumed()) {

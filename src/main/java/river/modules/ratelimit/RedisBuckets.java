@@ -27,8 +27,6 @@ import river.config.RateLimitRule;
  */
 final class RedisBuckets implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisBuckets.class);
-    /** How long one bucket operation may take before the request falls back to local limits. */
-    static final long OPERATION_TIMEOUT_MS = 200;
     private static final long RECONNECT_EVERY_MS = 2_000;
 
     private final RedisClient client;
@@ -44,10 +42,14 @@ final class RedisBuckets implements AutoCloseable {
     /** Completed when the first connection attempt has ended, whatever its outcome. */
     private final CompletableFuture<Void> firstAttempt = new CompletableFuture<>();
 
+    /** How long one bucket operation may take before the request falls back to local limits. */
+    private final long operationTimeoutMs;
+
     /** @param specs each rule's bucket, by rule index */
-    RedisBuckets(String url, String prefix, java.util.List<RateLimitRule.TokenBucketSpec> specs) {
+    RedisBuckets(String url, String prefix, int operationTimeoutMs, java.util.List<RateLimitRule.TokenBucketSpec> specs) {
+        this.operationTimeoutMs = operationTimeoutMs;
         this.uri = RedisURI.create(url);
-        this.uri.setTimeout(Duration.ofMillis(OPERATION_TIMEOUT_MS));
+        this.uri.setTimeout(Duration.ofMillis(operationTimeoutMs));
         this.keyPrefixes = new String[specs.size()];
         this.configurations = new BucketConfiguration[specs.size()];
         for (int i = 0; i < specs.size(); i++) {
@@ -126,8 +128,8 @@ final class RedisBuckets implements AutoCloseable {
         }
     }
 
-    static <T> CompletableFuture<T> bounded(CompletableFuture<T> f) {
-        return f.orTimeout(OPERATION_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    <T> CompletableFuture<T> bounded(CompletableFuture<T> f) {
+        return f.orTimeout(operationTimeoutMs, TimeUnit.MILLISECONDS);
     }
 
     @Override

@@ -90,11 +90,16 @@ class HeaderFiltersTest {
         for (int i = 0; i < 20_000; i++) {
             MODULE.onUpstreamRequest(null, request); // this thread's matchers, and the JIT, settle first
         }
-        long before = threads.getThreadAllocatedBytes(thread);
-        for (int i = 0; i < 10_000; i++) {
-            MODULE.onUpstreamRequest(null, request);
+        // The interpreter and C1 allocate where C2 does not, and a loaded machine compiles late: the least of up to
+        // 40 measured rounds counts (a per-pass allocation shows in every round).
+        long allocated = Long.MAX_VALUE;
+        for (int round = 0; round < 40 && allocated >= 10_000; round++) {
+            long before = threads.getThreadAllocatedBytes(thread);
+            for (int i = 0; i < 10_000; i++) {
+                MODULE.onUpstreamRequest(null, request);
+            }
+            allocated = Math.min(allocated, threads.getThreadAllocatedBytes(thread) - before);
         }
-        long allocated = threads.getThreadAllocatedBytes(thread) - before;
         assertEquals(11, headers.size());
         // A Matcher or a list of names per pass would be some megabytes over 10,000 passes.
         assertTrue(allocated < 10_000, "allocated " + allocated + " bytes in 10,000 passes");

@@ -1,4 +1,4 @@
-# lib.sh - shell pieces shared by the benchmark scripts (run.sh, slowreaders.sh): process utilities
+# lib.sh - shell pieces shared by the benchmark scripts (run.sh, slowreaders.sh, upstream-tls.sh): process utilities
 # and the nginx configurations of the origin and of nginx as a proxy. Source it; it defines functions only.
 
 # ---------------------------------------------------------------- process utils
@@ -9,6 +9,11 @@ tree_pids() {  # root pid -> root + all descendants
 }
 cpu_ticks() { local t=0 p v; for p in $(tree_pids "$1"); do
     v=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | awk '{print $12+$13}'); t=$((t+${v:-0})); done; echo $t; }
+jit_ticks() {  # pid -> CPU ticks of the JVM's JIT compiler threads in its tree (0 for nginx and HAProxy)
+  local t=0 p x v; for p in $(tree_pids "$1"); do for x in /proc/$p/task/*; do
+    case $(cat "$x/comm" 2>/dev/null) in C1\ Compiler*|C2\ Compiler*)
+      v=$(sed 's/.*) //' "$x/stat" 2>/dev/null | awk '{print $12+$13}'); t=$((t+${v:-0}));; esac; done; done; echo $t; }
+
 rss_kib() { local t=0 p v; for p in $(tree_pids "$1"); do
     v=$(awk '/^VmRSS:/{print $2}' /proc/$p/status 2>/dev/null); t=$((t+${v:-0})); done; echo $t; }
 nproc_tree() { tree_pids "$1" | wc -l; }

@@ -20,7 +20,8 @@
 #   haproxy  nbthread 2, http-reuse always, servers with ssl verify required sni, session reuse (default)
 # Per round (the proxy order rotates every round): start the proxy, PREWARM seconds of unmeasured load in
 # 5 s windows with fresh client connections, WARM seconds more, then one DUR-second measured window:
-# req/s, p50/p99, errors; the proxy's CPU (utime+stime of its process tree) per request; the origin's;
+# req/s, p50/p99, errors; the proxy's CPU (utime+stime of its process tree) per request, and the part
+# of it its JIT compiler threads used (a JVM still compiling is not in steady state); the origin's CPU;
 # upstream connections accepted by the origins per 1000 requests (= TLS handshakes), the part of them
 # that resumed a session, reuse % (requests that did not open a connection), connections open at the
 # end; and the CPU used by processes this script did not start (other tenants), as in run.sh.
@@ -28,7 +29,7 @@
 # --smoke: River alone, one short round (BenchSmokeIT runs it, so the script cannot rot).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROUNDS=3; ONLY="river,nginx,nginx32,haproxy"; DUR=10; WARM=5; PREWARM=30; CONNS=200; K=16; OUT=""
+ROUNDS=3; ONLY="river,nginx,nginx32,haproxy"; DUR=10; WARM=5; PREWARM=40; CONNS=200; K=16; OUT=""
 JAVA_BIN=${JAVA:-java}; JVM_OPTS=${RIVER_JVM_OPTS:-}
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -225,9 +226,9 @@ WRK() { # duration outfile
 
 _window() {  # outfile
   WRK "$WARM" /dev/null
-  A0=$(accepts); L0=$(conn_lines); C0=$(cpu_ticks "$PROXY_PID"); O0=$(cpu_ticks "$ORIGIN_PID"); T0=$(date +%s.%N)
+  A0=$(accepts); L0=$(conn_lines); C0=$(cpu_ticks "$PROXY_PID"); J0=$(jit_ticks "$PROXY_PID"); O0=$(cpu_ticks "$ORIGIN_PID"); T0=$(date +%s.%N)
   WRK "$DUR" "$1"
-  T1=$(date +%s.%N); O1=$(cpu_ticks "$ORIGIN_PID"); C1=$(cpu_ticks "$PROXY_PID"); A1=$(accepts); L1=$(conn_lines)
+  T1=$(date +%s.%N); O1=$(cpu_ticks "$ORIGIN_PID"); C1=$(cpu_ticks "$PROXY_PID"); J1=$(jit_ticks "$PROXY_PID"); A1=$(accepts); L1=$(conn_lines)
   OPEN=$(upstream_open)
 }
 
@@ -242,13 +243,14 @@ round() {
   full=$(sed -n "$((L0 + 1)),${L1}p" "$W/origin/logs/conns.log" | awk '$3 != "r"' | wc -l)
   rec rps "$rps"; rec p50 "$p50"; rec p99 "$p99"; rec err "$err"; rec reqs "$reqs"
   rec cpu_us "$(awk -v c=$((C1 - C0)) -v k="$CLK" -v r="$reqs" 'BEGIN{printf "%.2f", c/k*1e6/r}')"
+  rec jit_us "$(awk -v c=$((J1 - J0)) -v k="$CLK" -v r="$reqs" 'BEGIN{printf "%.2f", c/k*1e6/r}')"
   rec util "$(awk -v c=$((C1 - C0)) -v k="$CLK" -v a="$T0" -v b="$T1" 'BEGIN{printf "%.0f", c/k/(b-a)*100}')"
   rec origin_cpu_us "$(awk -v c=$((O1 - O0)) -v k="$CLK" -v r="$reqs" 'BEGIN{printf "%.2f", c/k*1e6/r}')"
   rec hs_per1k "$(awk -v n="$new" -v r="$reqs" 'BEGIN{printf "%.3f", n*1000/r}')"
   rec full_per1k "$(awk -v n="$full" -v r="$reqs" 'BEGIN{printf "%.3f", n*1000/r}')"
   rec reuse_pct "$(awk -v n="$new" -v r="$reqs" 'BEGIN{printf "%.3f", (1-n/r)*100}')"
   rec open "$OPEN"; rec foreign "$FOREIGN"
-  log "  $PROXY: ${rps} req/s p50=${p50}ms p99=${p99}ms err=$err cpu=$((C1 - C0)) ticks for $reqs req; origin accepted $new (full handshakes $full), $OPEN open; foreign=${FOREIGN}%"
+  log "  $PROXY: ${rps} req/s p50=${p50}ms p99=${p99}ms err=$err cpu=$((C1 - C0)) ticks (JIT $((J1 - J0))) for $reqs req; origin accepted $new (full handshakes $full), $OPEN open; foreign=${FOREIGN}%"
 }
 
 for ROUND in $(seq "$ROUNDS"); do

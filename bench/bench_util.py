@@ -93,6 +93,8 @@ UPSTREAM_TLS_METRICS = [
     ("p99", "p99 latency ms", 3),
     ("err", "wrk socket errors + non-2xx", 0),
     ("cpu_us", "proxy CPU µs per request (utime+stime)", 2),
+    ("user_us", "of which user time, µs per request", 2),
+    ("sys_us", "of which system time, µs per request", 2),
     ("jit_us", "of which JIT compiler threads, µs per request", 2),
     ("util", "proxy CPU utilisation, % of 1 core", 0),
     ("origin_cpu_us", "origin CPU µs per request", 2),

@@ -3,7 +3,7 @@
 # nginx and HAProxy, each with 2 worker threads, proxying 200 keep-alive clients round robin to 16 origin
 # servers over TLS, in one run with interleaved rounds.
 #
-# usage: upstream-tls.sh [--rounds N] [--only river,nginx,nginx32,haproxy] [--dur S] [--warm S] [--prewarm S]
+# usage: upstream-tls.sh [--rounds N] [--only river,nginx,nginx32,haproxy,river-plain,nginx-plain] [--dur S] [--warm S] [--prewarm S]
 #                        [--conns N] [--origins K] [--out DIR] [--java PATH] [--jvm-opts 'FLAGS'] [--smoke]
 #
 # The origin: one nginx (1 worker, cpu 0) listening with TLS (self-signed certificate for "localhost",
@@ -18,6 +18,8 @@
 #            proxy_ssl_session_reuse on, proxy_ssl_verify on
 #   nginx32  the same with keepalive 32, the value most guides give
 #   haproxy  nbthread 2, http-reuse always, servers with ssl verify required sni, session reuse (default)
+#   river-plain, nginx-plain  river and nginx to K more origin ports without TLS (not in the default
+#            list): what TLS to the upstream costs each proxy
 # Per round (the proxy order rotates every round): start the proxy, PREWARM seconds of unmeasured load in
 # 5 s windows with fresh client connections, WARM seconds more, then one DUR-second measured window:
 # req/s, p50/p99, errors; the proxy's CPU (utime+stime of its process tree) per request, and the part
@@ -25,7 +27,8 @@
 # upstream connections accepted by the origins per 1000 requests (= TLS handshakes), the part of them
 # that resumed a session, reuse % (requests that did not open a connection), connections open at the
 # end; and the CPU used by processes this script did not start (other tenants), as in run.sh.
-# Ports are free ones picked at start unless PROXY_PORT, STATUS_PORT and ORIGIN_PORTS (comma list) are set.
+# Ports are free ones picked at start unless PROXY_PORT, STATUS_PORT and ORIGIN_PORTS (comma list) are set
+# (and PLAIN_PORTS, K of them, for the -plain variants).
 # --smoke: River alone, one short round (BenchSmokeIT runs it, so the script cannot rot).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -59,7 +62,7 @@ ulimit -n "$(ulimit -Hn)"
 for b in nginx wrk curl taskset openssl ss; do command -v $b >/dev/null || { echo "missing $b" >&2; exit 1; }; done
 for p in "${PROXIES[@]}"; do case $p in
   river) [ -f "${RIVER_JAR:-$HERE/../target/river.jar}" ] || { echo "missing target/river.jar: run mvn -B -q package -DskipTests" >&2; exit 1; };;
-  nginx|nginx32) ;;
+  nginx|nginx32|nginx-plain|river-plain) ;;
   haproxy) command -v haproxy >/dev/null || { echo "missing haproxy" >&2; exit 1; };;
   *) echo "unknown proxy $p" >&2; exit 2;; esac; done
 if [ -z "${PROXY_PORT:-}" ] || [ -z "${STATUS_PORT:-}" ] || [ -z "${ORIGIN_PORTS:-}" ]; then
@@ -68,10 +71,12 @@ if [ -z "${PROXY_PORT:-}" ] || [ -z "${STATUS_PORT:-}" ] || [ -z "${ORIGIN_PORTS
 fi
 IFS=, read -r -a OPORTS <<< "$ORIGIN_PORTS"
 K=${#OPORTS[@]}
+case ",$ONLY," in *-plain,*) [ -z "${PLAIN_PORTS:-}" ] && PLAIN_PORTS=$($PY "$HERE/slowreaders.py" free-ports "$K" | paste -sd,);; esac
+IFS=, read -r -a PPORTS <<< "${PLAIN_PORTS:-}"
 export PROXY_PORT
 
 W=${OUT:-$HERE/runs/upstream-tls-$(date +%Y%m%d-%H%M%S)}
-mkdir -p "$W/origin/logs" "$W/river" "$W/nginx" "$W/nginx32" "$W/haproxy" "$W/out"; W=$(cd "$W" && pwd)
+mkdir -p "$W/origin/logs" "$W/river" "$W/river-plain" "$W/nginx" "$W/nginx32" "$W/nginx-plain" "$W/haproxy" "$W/out"; W=$(cd "$W" && pwd)
 chmod 755 "$W"
 RAW=$W/raw.tsv; LOG=$W/harness.log; : > "$RAW"
 log() { echo "[$(date +%T)] $*" | tee -a "$LOG" >&2; }
@@ -89,6 +94,16 @@ for i in "${!OPORTS[@]}"; do
   servers_haproxy+="  server o$i 127.0.0.1:${OPORTS[$i]} ssl verify required ca-file $W/cert.pem sni str(localhost)"$'\n'
   origins+="${origins:+,}127.0.0.1:${OPORTS[$i]}"
 done
+plain_listens=""; servers_plain=""; plain_origins=""
+for p in "${PPORTS[@]}"; do
+  plain_listens+="    listen 127.0.0.1:$p backlog=4096;"$'\n'
+  servers_plain+="    server 127.0.0.1:$p;"$'\n'
+  plain_origins+="${plain_origins:+,}127.0.0.1:$p"
+done
+plain_server=""
+[ -n "$plain_listens" ] && plain_server="server {
+$plain_listens    location / { return 200 \"Hello world\\n\"; }
+  }"
 
 cat > "$W/origin/nginx.conf" <<EOC
 worker_processes 1;
@@ -113,6 +128,7 @@ $listens    ssl_certificate $W/cert.pem;
     ssl_session_tickets on;
     location / { return 200 "Hello world\n"; }
   }
+  $plain_server
   server {
     listen 127.0.0.1:$STATUS_PORT;
     access_log off;
@@ -121,7 +137,9 @@ $listens    ssl_certificate $W/cert.pem;
 }
 EOC
 
-nginx_conf() {  # dir keepalive
+nginx_conf() {  # dir keepalive [plain]
+  local scheme=https servers=$servers_nginx
+  [ -n "${3:-}" ] && { scheme=http; servers=$servers_plain; }
   cat <<EOC
 worker_processes 2;
 pid $1/nginx.pid;
@@ -134,14 +152,14 @@ http {
   $(nginx_temp_paths "$1")
   keepalive_requests 1000000;
   upstream origins {
-$servers_nginx    keepalive $2;
+$servers    keepalive $2;
     keepalive_requests 1000000;   # the default, 1000, closes every upstream connection after 1000 requests
     keepalive_timeout 300s;
   }
   server {
     listen 127.0.0.1:$PROXY_PORT backlog=4096;
     location / {
-      proxy_pass https://origins;
+      proxy_pass $scheme://origins;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_ssl_session_reuse on;
@@ -157,6 +175,7 @@ EOC
 }
 nginx_conf "$W/nginx" 256 > "$W/nginx/nginx.conf"
 nginx_conf "$W/nginx32" 32 > "$W/nginx32/nginx.conf"
+nginx_conf "$W/nginx-plain" 256 plain > "$W/nginx-plain/nginx.conf"
 
 cat > "$W/haproxy/haproxy.cfg" <<EOC
 global
@@ -186,7 +205,7 @@ EOC
   echo "river: $JAVA_BIN $JVM_OPTS ($("$JAVA_BIN" -version 2>&1 | head -1))"; nginx -v 2>&1
   command -v haproxy >/dev/null && haproxy -v 2>&1 | head -1; wrk -v 2>&1 | head -1; openssl version
   echo "rounds=$ROUNDS proxies=$ONLY dur=${DUR}s warm=${WARM}s prewarm=${PREWARM}s conns=$CONNS origins=$K"
-  echo "ports: proxy=$PROXY_PORT status=$STATUS_PORT origins=$ORIGIN_PORTS"
+  echo "ports: proxy=$PROXY_PORT status=$STATUS_PORT origins=$ORIGIN_PORTS plain=${PLAIN_PORTS:-}"
 } > "$W/env.txt" 2>&1
 log "work dir $W"
 
@@ -200,7 +219,7 @@ curl -s -o /dev/null --cacert "$W/cert.pem" "https://localhost:${OPORTS[0]}/" ||
 accepts() { curl -s -m 2 "http://127.0.0.1:$STATUS_PORT/status" | awk 'NR==3{print $1}'; }
 conn_lines() { wc -l < "$W/origin/logs/conns.log" 2>/dev/null || echo 0; }
 # Established connections whose far end is an origin port: the proxy's side of each upstream connection.
-upstream_open() { ss -Htn state established | awk -v ports=",$ORIGIN_PORTS," '{n=split($4,a,":"); if (index(ports, "," a[n] ",")) c++} END{print c+0}'; }
+upstream_open() { ss -Htn state established | awk -v ports=",$ORIGIN_PORTS,${PLAIN_PORTS:-}," '{n=split($4,a,":"); if (index(ports, "," a[n] ",")) c++} END{print c+0}'; }
 
 start_proxy() {  # name -> PROXY_PID
   local outf="$W/$1/stdout.log" rounds k
@@ -209,7 +228,9 @@ start_proxy() {  # name -> PROXY_PID
     river) PROXY_WORKERS=2 ORIGIN=$origins CONNECTOR_PROPS="tls-sni=\"localhost\" ca-path=\"$W/cert.pem\" proto=\"h1-only\"" \
              BENCH_WORK=$W/river JAVA=$JAVA_BIN RIVER_JVM_OPTS=$JVM_OPTS \
              setsid taskset -c 0,1 "$HERE/river-proxy.sh" >>"$outf" 2>&1 & ;;
-    nginx|nginx32) setsid taskset -c 0,1 nginx -p "$W/$1" -e "$W/$1/error.log" -c "$W/$1/nginx.conf" -g 'daemon off;' >>"$outf" 2>&1 & ;;
+    river-plain) PROXY_WORKERS=2 ORIGIN=$plain_origins BENCH_WORK=$W/river-plain JAVA=$JAVA_BIN RIVER_JVM_OPTS=$JVM_OPTS \
+             setsid taskset -c 0,1 "$HERE/river-proxy.sh" >>"$outf" 2>&1 & ;;
+    nginx|nginx32|nginx-plain) setsid taskset -c 0,1 nginx -p "$W/$1" -e "$W/$1/error.log" -c "$W/$1/nginx.conf" -g 'daemon off;' >>"$outf" 2>&1 & ;;
     haproxy) setsid taskset -c 0,1 haproxy -db -f "$W/haproxy/haproxy.cfg" >>"$outf" 2>&1 & ;;
   esac
   PROXY_PID=$!; STARTED+=("$PROXY_PID")
@@ -226,11 +247,14 @@ WRK() { # duration outfile
 
 _window() {  # outfile
   WRK "$WARM" /dev/null
-  A0=$(accepts); L0=$(conn_lines); C0=$(cpu_ticks "$PROXY_PID"); J0=$(jit_ticks "$PROXY_PID"); O0=$(cpu_ticks "$ORIGIN_PID"); T0=$(date +%s.%N)
+  A0=$(accepts); L0=$(conn_lines); C0=$(cpu_ticks "$PROXY_PID"); US0=$(cpu_split "$PROXY_PID"); J0=$(jit_ticks "$PROXY_PID"); O0=$(cpu_ticks "$ORIGIN_PID"); T0=$(date +%s.%N)
   WRK "$DUR" "$1"
-  T1=$(date +%s.%N); O1=$(cpu_ticks "$ORIGIN_PID"); C1=$(cpu_ticks "$PROXY_PID"); J1=$(jit_ticks "$PROXY_PID"); A1=$(accepts); L1=$(conn_lines)
+  T1=$(date +%s.%N); O1=$(cpu_ticks "$ORIGIN_PID"); C1=$(cpu_ticks "$PROXY_PID"); US1=$(cpu_split "$PROXY_PID"); J1=$(jit_ticks "$PROXY_PID"); A1=$(accepts); L1=$(conn_lines)
   OPEN=$(upstream_open)
+  read -r U0 S0 <<< "$US0"; read -r U1 S1 <<< "$US1"
 }
+cpu_split() { local u=0 s=0 p a b; for p in $(tree_pids "$1"); do   # pid -> "utime stime" ticks of its tree
+    read -r a b < <(sed 's/.*) //' /proc/$p/stat 2>/dev/null | awk '{print $12, $13}'); u=$((u + ${a:-0})); s=$((s + ${b:-0})); done; echo "$u $s"; }
 
 round() {
   local f="$W/out/r$ROUND-$PROXY.txt" rps p50 p99 mib reqs err new full
@@ -243,11 +267,13 @@ round() {
   full=$(sed -n "$((L0 + 1)),${L1}p" "$W/origin/logs/conns.log" | awk '$3 != "r"' | wc -l)
   rec rps "$rps"; rec p50 "$p50"; rec p99 "$p99"; rec err "$err"; rec reqs "$reqs"
   rec cpu_us "$(awk -v c=$((C1 - C0)) -v k="$CLK" -v r="$reqs" 'BEGIN{printf "%.2f", c/k*1e6/r}')"
+  rec user_us "$(awk -v c=$((U1 - U0)) -v k="$CLK" -v r="$reqs" 'BEGIN{printf "%.2f", c/k*1e6/r}')"
+  rec sys_us "$(awk -v c=$((S1 - S0)) -v k="$CLK" -v r="$reqs" 'BEGIN{printf "%.2f", c/k*1e6/r}')"
   rec jit_us "$(awk -v c=$((J1 - J0)) -v k="$CLK" -v r="$reqs" 'BEGIN{printf "%.2f", c/k*1e6/r}')"
   rec util "$(awk -v c=$((C1 - C0)) -v k="$CLK" -v a="$T0" -v b="$T1" 'BEGIN{printf "%.0f", c/k/(b-a)*100}')"
   rec origin_cpu_us "$(awk -v c=$((O1 - O0)) -v k="$CLK" -v r="$reqs" 'BEGIN{printf "%.2f", c/k*1e6/r}')"
   rec hs_per1k "$(awk -v n="$new" -v r="$reqs" 'BEGIN{printf "%.3f", n*1000/r}')"
-  rec full_per1k "$(awk -v n="$full" -v r="$reqs" 'BEGIN{printf "%.3f", n*1000/r}')"
+  case $PROXY in *-plain) ;; *) rec full_per1k "$(awk -v n="$full" -v r="$reqs" 'BEGIN{printf "%.3f", n*1000/r}')";; esac
   rec reuse_pct "$(awk -v n="$new" -v r="$reqs" 'BEGIN{printf "%.3f", (1-n/r)*100}')"
   rec open "$OPEN"; rec foreign "$FOREIGN"
   log "  $PROXY: ${rps} req/s p50=${p50}ms p99=${p99}ms err=$err cpu=$((C1 - C0)) ticks (JIT $((J1 - J0))) for $reqs req; origin accepted $new (full handshakes $full), $OPEN open; foreign=${FOREIGN}%"

@@ -4,6 +4,7 @@
   bench_util.py wrk FILE      -> "rps p50_ms p99_ms mib_per_s requests errors"
   bench_util.py h2load FILE   -> "rps requests_ok requests_failed"
   bench_util.py summary RAW.tsv [PROXY,PROXY,...]  -> markdown table
+  bench_util.py summary-upstream-tls RAW.tsv [PROXY,...]  -> the same for upstream-tls.sh
 """
 import re
 import statistics
@@ -85,7 +86,33 @@ def fmt(v, d):
     return f"{v:,.{d}f}"
 
 
-def summary(path, order=None):
+# upstream-tls.sh: metric key -> (label, decimals)
+UPSTREAM_TLS_METRICS = [
+    ("rps", "req/s (wrk -c200, 2 proxy threads, 16 TLS origins)", 0),
+    ("p50", "p50 latency ms", 3),
+    ("p99", "p99 latency ms", 3),
+    ("err", "wrk socket errors + non-2xx", 0),
+    ("cpu_us", "proxy CPU µs per request (utime+stime)", 2),
+    ("user_us", "of which user time, µs per request", 2),
+    ("sys_us", "of which system time, µs per request", 2),
+    ("jit_us", "of which JIT compiler threads, µs per request", 2),
+    ("util", "proxy CPU utilisation, % of 1 core", 0),
+    ("origin_cpu_us", "origin CPU µs per request", 2),
+    ("hs_per1k", "upstream TLS handshakes (new connections) per 1000 req", 3),
+    ("full_per1k", "of which full handshakes (no session resumed) per 1000 req", 3),
+    ("reuse_pct", "upstream reuse %", 3),
+    ("open", "upstream connections open at the end", 0),
+    ("foreign", "foreign CPU load during the window, % of 1 core", 0),
+]
+UPSTREAM_TLS_RATIOS = [
+    ("cpu_us", "CPU per request", "lower is better; goal ≤ 0.7 of nginx"),
+    ("rps", "req/s", "higher is better"),
+    ("p99", "p99 latency", "lower is better"),
+    ("hs_per1k", "upstream TLS handshakes per 1000 req", "lower is better"),
+]
+
+
+def summary(path, order=None, metrics=METRICS, ratios=None, spread_keys=("a_rps", "b_rps", "c_rps", "d2_rps")):
     data = {}
     runs = set()
     for line in open(path):
@@ -104,7 +131,7 @@ def summary(path, order=None):
     out = []
     out.append("| figure | " + " | ".join(proxies) + " |")
     out.append("|---|" + "---|" * len(proxies))
-    for key, label, d in METRICS:
+    for key, label, d in metrics:
         if not any(key in data[p] for p in proxies):
             continue
         cells = []
@@ -123,7 +150,7 @@ def summary(path, order=None):
     out.append(f"Cells: median (min–max) over {len(runs)} run(s); n per cell = number of runs that produced the figure.")
     # spread note
     notes = []
-    for key in ("a_rps", "b_rps", "c_rps", "d2_rps"):
+    for key in spread_keys:
         for p in proxies:
             vs = data[p].get(key)
             if vs and len(vs) > 1 and statistics.median(vs) > 0:
@@ -133,7 +160,7 @@ def summary(path, order=None):
         out.append("Spread (max-min)/median: " + ", ".join(notes))
     if "river" in data and len(proxies) > 1:
         out.append("")
-        out.append(ratio_table(data, proxies))
+        out.append(ratio_table(data, proxies, ratios or RATIOS))
     print("\n".join(out))
 
 
@@ -154,10 +181,10 @@ RATIOS = [
 ]
 
 
-def ratio_table(data, proxies):
+def ratio_table(data, proxies, ratios):
     peers = [p for p in proxies if p != "river" and not p.startswith("origin")]
     lines = ["| River ÷ peer (medians) | " + " | ".join(peers) + " | |", "|---|" + "---|" * len(peers) + "---|"]
-    for key, label, sense in RATIOS:
+    for key, label, sense in ratios:
         r = data["river"].get(key)
         if not r:
             continue
@@ -180,5 +207,8 @@ if __name__ == "__main__":
         parse_h2load(sys.argv[2])
     elif cmd == "summary":
         summary(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None)
+    elif cmd == "summary-upstream-tls":
+        summary(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None, UPSTREAM_TLS_METRICS, UPSTREAM_TLS_RATIOS,
+                ("rps", "cpu_us"))
     else:
         sys.exit("unknown command")

@@ -1,4 +1,4 @@
-# lib.sh - shell pieces shared by the benchmark scripts (run.sh, slowreaders.sh): process utilities
+# lib.sh - shell pieces shared by the benchmark scripts (run.sh, slowreaders.sh, upstream-tls.sh): process utilities
 # and the nginx configurations of the origin and of nginx as a proxy. Source it; it defines functions only.
 
 # ---------------------------------------------------------------- process utils
@@ -9,6 +9,11 @@ tree_pids() {  # root pid -> root + all descendants
 }
 cpu_ticks() { local t=0 p v; for p in $(tree_pids "$1"); do
     v=$(sed 's/.*) //' /proc/$p/stat 2>/dev/null | awk '{print $12+$13}'); t=$((t+${v:-0})); done; echo $t; }
+jit_ticks() {  # pid -> CPU ticks of the JVM's JIT compiler threads in its tree (0 for nginx and HAProxy)
+  local t=0 p x v; for p in $(tree_pids "$1"); do for x in /proc/$p/task/*; do
+    case $(cat "$x/comm" 2>/dev/null) in C1\ Compiler*|C2\ Compiler*)
+      v=$(sed 's/.*) //' "$x/stat" 2>/dev/null | awk '{print $12+$13}'); t=$((t+${v:-0}));; esac; done; done; echo $t; }
+
 rss_kib() { local t=0 p v; for p in $(tree_pids "$1"); do
     v=$(awk '/^VmRSS:/{print $2}' /proc/$p/status 2>/dev/null); t=$((t+${v:-0})); done; echo $t; }
 nproc_tree() { tree_pids "$1" | wc -l; }
@@ -40,6 +45,16 @@ ours_all() { local s; s=$(sed 's/.*) //' /proc/$$/stat | awk '{print $12+$13+$14
 guard_begin() { G_B0=$(sys_busy); G_O0=$(ours_all); G_T0=$(date +%s.%N); }
 guard_end() { local b1 o1 t1; o1=$(ours_all); b1=$(sys_busy); t1=$(date +%s.%N)
   FOREIGN=$(awk -v b=$((b1-G_B0)) -v o=$((o1-G_O0)) -v k="$CLK" -v a="$G_T0" -v c="$t1" 'BEGIN{f=(b-o)/k/(c-a)*100; if(f<0)f=0; printf "%.0f", f}'); }
+
+# ---- waiting for a quiet machine (needs log() from the sourcing script)
+QUIET_PCT=${QUIET_PCT:-10}
+wait_quiet() { local i; for i in $(seq ${QUIET_TRIES:-6}); do guard_begin; sleep 1; guard_end
+    [ "$FOREIGN" -le "$QUIET_PCT" ] && return 0
+    [ "$i" = 1 ] && log "  waiting for foreign CPU load to drop (now ${FOREIGN}% of a core)"; sleep $((1 + RANDOM % 3)); done
+  log "  foreign load persisted (${FOREIGN}%), measuring anyway"; }
+# measured(): run "$@" up to MEASURE_TRIES (2) times until foreign load during it <= QUIET_PCT
+measured() { local att; for att in $(seq ${MEASURE_TRIES:-2}); do wait_quiet; guard_begin; "$@"; guard_end
+    [ "$FOREIGN" -le "$QUIET_PCT" ] && return 0; log "  foreign CPU ${FOREIGN}% during '$1' (attempt $att)"; done; }
 
 # ---------------------------------------------------------------- nginx configurations
 nginx_temp_paths() {  # dir -> nginx's temp-path directives, all under dir

@@ -3,11 +3,16 @@
 # on 127.0.0.1:$TLS_PORT, 8443, with TLS and HTTP/2), forwards to $ORIGIN, with
 # $PROXY_WORKERS event-loop threads, through bin/river. JAVA selects the JDK, RIVER_JAR the jar,
 # RIVER_JVM_OPTS extra JVM flags, RIVER_LAUNCHER another bin/river (an older one, for before/after).
+# $ORIGIN may list several servers, comma-separated (one connector each, round robin);
+# CONNECTOR_PROPS is written after each (e.g. tls-sni="localhost" ca-path="..." for TLS upstreams).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 jar=${RIVER_JAR:-$here/../target/river.jar}
 work=${BENCH_WORK:-/tmp}
 conf="$work/river-w${PROXY_WORKERS:-1}.kdl"
+connectors=""
+IFS=, read -r -a origins <<< "${ORIGIN:-127.0.0.1:9001}"
+for o in "${origins[@]}"; do connectors+="            \"$o\" ${CONNECTOR_PROPS:-}"$'\n'; done
 tls_listener=""
 if [ -n "${TLS_CERT:-}" ] && [ -n "${TLS_KEY:-}" ]; then
   tls_listener="\"127.0.0.1:${TLS_PORT:-8443}\" cert-path=\"$TLS_CERT\" key-path=\"$TLS_KEY\""
@@ -25,8 +30,7 @@ services {
             $tls_listener
         }
         connectors {
-            "${ORIGIN:-127.0.0.1:9001}"
-        }
+$connectors        }
     }
 }
 KDL

@@ -65,16 +65,6 @@ rec() { printf '%s\t%s\t%s\t%s\n' "$RUN" "$PROXY" "$1" "$2" >> "$RAW"; }
 trap 'cleanup' EXIT
 trap 'log "interrupted"; exit 130' INT TERM
 
-# ---- waiting for a quiet machine (the FOREIGN guard is in lib.sh)
-QUIET_PCT=${QUIET_PCT:-10}
-wait_quiet() { local i; for i in $(seq ${QUIET_TRIES:-6}); do guard_begin; sleep 1; guard_end
-    [ "$FOREIGN" -le "$QUIET_PCT" ] && return 0
-    [ "$i" = 1 ] && log "  waiting for foreign CPU load to drop (now ${FOREIGN}% of a core)"; sleep $((1 + RANDOM % 3)); done
-  log "  foreign load persisted (${FOREIGN}%), measuring anyway"; }
-# measured(): run "$@" up to 3 times until foreign load during it <= QUIET_PCT
-measured() { local att; for att in $(seq ${MEASURE_TRIES:-2}); do wait_quiet; guard_begin; "$@"; guard_end
-    [ "$FOREIGN" -le "$QUIET_PCT" ] && return 0; log "  foreign CPU ${FOREIGN}% during '$1' (attempt $att)"; done; }
-
 accepts() { curl -s -m 2 http://127.0.0.1:$STATUS_PORT/status | awk 'NR==3{print $1}'; }
 
 # ---------------------------------------------------------------- files & configs

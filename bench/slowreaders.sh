@@ -82,11 +82,6 @@ setsid taskset -c 0 nginx -p "$W/origin" -e "$W/origin/logs/error.log" -c "$W/or
 STARTED+=("$!")
 wait_http "http://127.0.0.1:$ORIGIN_PORT/hello" 10 || { log "origin failed to start"; exit 1; }
 
-jit_ticks() {  # pid -> CPU ticks of the JVM's JIT compiler threads in its tree (0 for nginx)
-  local t=0 p x v; for p in $(tree_pids "$1"); do for x in /proc/$p/task/*; do
-    case $(cat "$x/comm" 2>/dev/null) in C1\ Compiler*|C2\ Compiler*)
-      v=$(sed 's/.*) //' "$x/stat" 2>/dev/null | awk '{print $12+$13}'); t=$((t+${v:-0}));; esac; done; done; echo $t; }
-
 loop_sched() {  # pid -> "run_ns wait_ns" (on a CPU, and runnable but waiting for one) of the proxy's event-loop
   # thread: River's river-bench-* thread (1 worker), nginx's worker process (the master's child)
   local p x best=""; for p in $(tree_pids "$1"); do for x in /proc/$p/task/*; do

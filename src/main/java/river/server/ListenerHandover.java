@@ -36,7 +36,7 @@ import java.util.concurrent.TimeoutException;
  * upgrade socket; the old one, told by SIGQUIT, connects and the two speak a short line protocol:
  *
  * <pre>
- * old → new   RIVER-UPGRADE 1 &lt;n&gt;[ keys]    how many sockets follow; whether TLS ticket keys can
+ * old → new   RIVER-UPGRADE 1 &lt;n&gt;[ keys]    how many sockets follow; " keys": ticket keys too
  * new → old   SEND                           the new side now reads descriptors
  * old → new   n descriptors (SCM_RIGHTS)     copies: the old side keeps serving on its own
  * new → old   KEYS                           only after " keys": the new side reads lines again

@@ -80,6 +80,14 @@ final class Launcher {
                 return Main.INVALID_CONFIG;
             }
             LOG.info("upgrade: received {} listening socket(s): {}", receipt.get().sockets().size(), receipt.get().sockets());
+            List<String> newKeys = server.adoptTicketKeys(receipt.get().ticketKeys());
+            if (!newKeys.isEmpty()) {
+                // Once per upgrade: the running River predates the hand-over of keys, or sent none for these.
+                LOG.warn("upgrade: no TLS session ticket keys handed over for service(s) {}: they start with new keys, "
+                        + "so tickets issued before the upgrade take a full handshake", newKeys);
+            } else if (!receipt.get().ticketKeys().isEmpty()) {
+                LOG.info("upgrade: took over the TLS session ticket keys of {} service(s)", receipt.get().ticketKeys().size());
+            }
         }
         List<InheritedListeners.Inherited> handedOver = receipt.map(ListenerHandover.Receipt::sockets).orElse(List.of());
         InheritedListeners inherited = InheritedListeners.of(
@@ -176,7 +184,7 @@ final class Launcher {
         LOG.info("SIGQUIT: handing {} listener(s) over on {}", listeners.size(), socket);
         ListenerHandover.Outcome outcome;
         try {
-            outcome = ListenerHandover.send(socket, listeners, wait);
+            outcome = ListenerHandover.send(socket, listeners, server.ticketKeys(), wait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

@@ -36,21 +36,31 @@ import java.util.concurrent.TimeoutException;
  * upgrade socket; the old one, told by SIGQUIT, connects and the two speak a short line protocol:
  *
  * <pre>
- * old → new   RIVER-UPGRADE 1 &lt;n&gt;           how many sockets follow
+ * old → new   RIVER-UPGRADE 1 &lt;n&gt;[ keys]    how many sockets follow; " keys": ticket keys too
  * new → old   SEND                           the new side now reads descriptors
  * old → new   n descriptors (SCM_RIGHTS)     copies: the old side keeps serving on its own
+ * new → old   KEYS                           only after " keys": the new side reads lines again
+ * old → new   KEY &lt;age-ms&gt; &lt;hex&gt; &lt;service&gt;   per service, its own ticket keys (current first), then
+ *             END
  * new → old   SERVING &lt;i,j,...&gt;           it serves; the indexes of the sockets it adopted
  *         or  FAILED &lt;reason&gt;               (or the connection closes): the old side goes on
  * </pre>
  *
  * The old side stops accepting only once the new one serves, so an upgrade whose new instance fails
- * to start costs nothing. Only a peer with the same user id (or root) is answered.
+ * to start costs nothing. Only a peer with the same user id (or root) is answered, and the ticket
+ * keys travel only over this connection: never a file, never a log line (their {@code toString} and
+ * every error here leave the bytes out). An old side from before the keys sends no {@code keys}: the
+ * new side then keeps the keys it made.
  */
 public final class ListenerHandover {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ListenerHandover.class);
     private static final String HELLO = "RIVER-UPGRADE 1 ";
     private static final int MAX_SOCKETS = 1024;
     private static final int MAX_LINE = 8192;
+    private static final String KEYS_FLAG = " keys";
+    /** Bounds what the new side holds: services, and keys per service (River rotates with two). */
+    private static final int MAX_KEYED_SERVICES = 1024;
+    private static final int MAX_KEYS = 8;
 
     private ListenerHandover() {}
 
@@ -59,13 +69,21 @@ public final class ListenerHandover {
     /** What the new instance received, and the connection on which it says whether it serves. */
     public static final class Receipt {
         private final List<InheritedListeners.Inherited> sockets;
+        private final java.util.Map<String, SessionResumption.HandedKeys> ticketKeys;
         private final Channel connection;
         private final EventLoopGroup group;
 
-        private Receipt(List<InheritedListeners.Inherited> sockets, Channel connection, EventLoopGroup group) {
+        private Receipt(List<InheritedListeners.Inherited> sockets, java.util.Map<String, SessionResumption.HandedKeys> ticketKeys,
+                Channel connection, EventLoopGroup group) {
             this.sockets = List.copyOf(sockets);
+            this.ticketKeys = java.util.Map.copyOf(ticketKeys);
             this.connection = connection;
             this.group = group;
+        }
+
+        /** The TLS session ticket keys of the running instance's services, by service name; empty from one that sends none. */
+        public java.util.Map<String, SessionResumption.HandedKeys> ticketKeys() {
+            return ticketKeys;
         }
 
         /** The sockets, identified, in the order they came. */
@@ -151,7 +169,10 @@ public final class ListenerHandover {
     private static final class Receiver extends Side<Object, Receipt> {
         private final EventLoopGroup group;
         private final List<InheritedListeners.Inherited> sockets = new ArrayList<>();
+        private final java.util.Map<String, SessionResumption.HandedKeys> keys = new java.util.LinkedHashMap<>();
         private int expected = -1;
+        private boolean keysOffered;
+        private boolean readingKeys;
 
         Receiver(CompletableFuture<Receipt> received, EventLoopGroup group) {
             super(Object.class, received);
@@ -165,9 +186,13 @@ public final class ListenerHandover {
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, Object msg) throws IOException {
-            if (msg instanceof ByteBuf line && expected < 0) {
+            if (msg instanceof ByteBuf line && readingKeys) {
+                readKey(ctx, line);
+            } else if (msg instanceof ByteBuf line && expected < 0) {
                 String text = line.toString(StandardCharsets.UTF_8);
-                int n = text.startsWith(HELLO) ? parseCount(text.substring(HELLO.length())) : -1;
+                keysOffered = text.endsWith(KEYS_FLAG);
+                String count = keysOffered ? text.substring(0, text.length() - KEYS_FLAG.length()) : text;
+                int n = count.startsWith(HELLO) ? parseCount(count.substring(HELLO.length())) : -1;
                 if (n < 0) {
                     throw new IOException("not a River hand-over: \"" + text + "\"");
                 }
@@ -185,8 +210,40 @@ public final class ListenerHandover {
         }
 
         private void completeIfAll(ChannelHandlerContext ctx) {
-            if (sockets.size() == expected) {
-                result.complete(new Receipt(sockets, ctx.channel(), group));
+            if (sockets.size() != expected) {
+                return;
+            }
+            if (!keysOffered) {
+                result.complete(new Receipt(sockets, keys, ctx.channel(), group));
+                return;
+            }
+            // Lines again before asking: the old side writes them only once it reads KEYS.
+            readingKeys = true;
+            ((EpollDomainSocketChannel) ctx.channel()).config().setOption(EpollChannelOption.DOMAIN_SOCKET_READ_MODE,
+                    DomainSocketReadMode.BYTES);
+            ctx.writeAndFlush(Unpooled.copiedBuffer("KEYS\n", StandardCharsets.US_ASCII));
+        }
+
+        /** One line of the keys: its bytes are zeroed once read, and no error repeats it. */
+        private void readKey(ChannelHandlerContext ctx, ByteBuf line) throws IOException {
+            try {
+                if (line.readableBytes() == 3 && line.toString(StandardCharsets.US_ASCII).equals("END")) {
+                    result.complete(new Receipt(sockets, keys, ctx.channel(), group));
+                    return;
+                }
+                String text = line.toString(StandardCharsets.US_ASCII);
+                String[] parts = text.split(" ", 4);
+                if (parts.length != 4 || !parts[0].equals("KEY") || keys.size() >= MAX_KEYED_SERVICES
+                        || parts[2].length() > MAX_KEYS * 2 * river.config.TlsSessions.TICKET_KEY_BYTES) {
+                    throw new IOException("a malformed ticket-key line in the hand-over (" + line.readableBytes() + " bytes)");
+                }
+                try {
+                    keys.put(parts[3], new SessionResumption.HandedKeys(java.util.HexFormat.of().parseHex(parts[2]), Long.parseLong(parts[1])));
+                } catch (IllegalArgumentException e) { // NumberFormatException too; its message would hold the key
+                    throw new IOException("a malformed ticket-key line in the hand-over (" + line.readableBytes() + " bytes)");
+                }
+            } finally {
+                line.setZero(line.readerIndex(), line.readableBytes());
             }
         }
 
@@ -211,6 +268,15 @@ public final class ListenerHandover {
      * {@code wait} for it to serve. Never throws for a failed hand-over: the outcome says why.
      */
     public static Outcome send(Path socketPath, List<Channel> listeners, Duration wait) throws InterruptedException {
+        return send(socketPath, listeners, java.util.Map.of(), wait);
+    }
+
+    /**
+     * As {@link #send(Path, List, Duration)}, offering also the TLS session ticket keys of the services
+     * named, which the new instance asks for once it holds the sockets.
+     */
+    public static Outcome send(Path socketPath, List<Channel> listeners, java.util.Map<String, SessionResumption.HandedKeys> ticketKeys,
+            Duration wait) throws InterruptedException {
         EventLoopGroup group = Transport.EPOLL.newGroup(1, "upgrade");
         CompletableFuture<String> answer = new CompletableFuture<>();
         try {
@@ -218,14 +284,16 @@ public final class ListenerHandover {
                     .handler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            ch.pipeline().addLast(new LineBasedFrameDecoder(MAX_LINE), new Sender(listeners, answer));
+                            ch.pipeline().addLast(new LineBasedFrameDecoder(MAX_LINE), new Sender(listeners, ticketKeys, answer));
                         }
                     })
                     .connect(new DomainSocketAddress(socketPath.toFile())).await().channel();
             if (!ch.isActive()) {
                 return new Outcome(false, List.of(), "no instance waits on " + socketPath);
             }
-            ch.writeAndFlush(Unpooled.copiedBuffer(HELLO + listeners.size() + "\n", StandardCharsets.US_ASCII));
+            // The flag only with keys to give: a River from before them still takes a hand-over without.
+            String hello = HELLO + listeners.size() + (ticketKeys.isEmpty() ? "" : KEYS_FLAG);
+            ch.writeAndFlush(Unpooled.copiedBuffer(hello + "\n", StandardCharsets.US_ASCII));
             String line = answer.get(wait.toMillis(), TimeUnit.MILLISECONDS);
             ch.close();
             if (!line.startsWith("SERVING ")) {
@@ -252,11 +320,14 @@ public final class ListenerHandover {
     /** The old side of the hand-over connection. */
     private static final class Sender extends Side<ByteBuf, String> {
         private final List<Channel> listeners;
+        private final java.util.Map<String, SessionResumption.HandedKeys> ticketKeys;
         private boolean sent;
+        private boolean keysSent;
 
-        Sender(List<Channel> listeners, CompletableFuture<String> answer) {
+        Sender(List<Channel> listeners, java.util.Map<String, SessionResumption.HandedKeys> ticketKeys, CompletableFuture<String> answer) {
             super(ByteBuf.class, answer);
             this.listeners = listeners;
+            this.ticketKeys = ticketKeys;
         }
 
         @Override
@@ -276,7 +347,30 @@ public final class ListenerHandover {
                 ctx.flush();
                 return;
             }
+            if (sent && !keysSent && !ticketKeys.isEmpty() && line.equals("KEYS")) {
+                keysSent = true;
+                sendKeys(ctx);
+                return;
+            }
             result.complete(line);
+        }
+
+        /** The keys as lines, in an array zeroed once written rather than in a pooled buffer. */
+        private void sendKeys(ChannelHandlerContext ctx) {
+            java.io.ByteArrayOutputStream lines = new java.io.ByteArrayOutputStream();
+            java.util.HexFormat hex = java.util.HexFormat.of();
+            for (java.util.Map.Entry<String, SessionResumption.HandedKeys> e : ticketKeys.entrySet()) {
+                byte[] keys = e.getValue().keys();
+                lines.writeBytes(("KEY " + e.getValue().currentAgeMs() + " ").getBytes(StandardCharsets.US_ASCII));
+                for (byte b : keys) {
+                    lines.write(hex.toHighHexDigit(b));
+                    lines.write(hex.toLowHexDigit(b));
+                }
+                lines.writeBytes((" " + e.getKey() + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            lines.writeBytes("END\n".getBytes(StandardCharsets.US_ASCII));
+            byte[] bytes = lines.toByteArray();
+            ctx.writeAndFlush(Unpooled.wrappedBuffer(bytes)).addListener(f -> java.util.Arrays.fill(bytes, (byte) 0));
         }
     }
 

@@ -142,6 +142,65 @@ public final class SessionResumption {
         }
     }
 
+    /**
+     * River's own ticket keys, for an upgrade to hand to the new instance: the 48-byte keys one after
+     * another, the encrypting one first, and how long ago it began encrypting. Empty when the service
+     * has no TLS listener, tickets are off, or the keys are a {@code ticket-key-path} file's (the new
+     * instance reads the file). {@link #toString()} never shows the key bytes.
+     */
+    public record HandedKeys(byte[] keys, long currentAgeMs) {
+        public HandedKeys {
+            if (keys.length == 0 || keys.length % TlsSessions.TICKET_KEY_BYTES != 0 || currentAgeMs < 0) {
+                throw new IllegalArgumentException("ticket keys are whole " + TlsSessions.TICKET_KEY_BYTES + "-byte keys and a non-negative age");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return (keys.length / TlsSessions.TICKET_KEY_BYTES) + " ticket key(s), the current one " + currentAgeMs + " ms old";
+        }
+    }
+
+    /** This service's own keys to hand over in an upgrade, if it has any (see {@link HandedKeys}). */
+    public synchronized java.util.Optional<HandedKeys> handOver() {
+        if (!ownKeys() || contexts.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        byte[] bytes = new byte[keys.length * TlsSessions.TICKET_KEY_BYTES];
+        for (int i = 0; i < keys.length; i++) {
+            int at = i * TlsSessions.TICKET_KEY_BYTES;
+            System.arraycopy(keys[i].name(), 0, bytes, at, 16);
+            System.arraycopy(keys[i].hmacKey(), 0, bytes, at + 16, 16);
+            System.arraycopy(keys[i].aesKey(), 0, bytes, at + 32, 16);
+        }
+        return java.util.Optional.of(new HandedKeys(bytes, Math.max(0, clockMs.getAsLong() - rotatedAtMs)));
+    }
+
+    /** Whether this service encrypts tickets with River's own keys, which an upgrade hands over. */
+    public boolean ownKeys() {
+        return settings.tickets() && settings.ticketKeyPath().isEmpty();
+    }
+
+    /**
+     * Takes the keys the upgraded instance handed over in place of the random one made at start, so
+     * that tickets it issued resume here; its current key goes on rotating when it is {@code
+     * ticket-rotation-ms} old. Ignored when this service does not use River's own keys.
+     */
+    public synchronized void adopt(HandedKeys handed) {
+        if (!ownKeys()) {
+            return;
+        }
+        OpenSslSessionTicketKey[] next = new OpenSslSessionTicketKey[handed.keys().length / TlsSessions.TICKET_KEY_BYTES];
+        for (int i = 0; i < next.length; i++) {
+            next[i] = key(handed.keys(), i * TlsSessions.TICKET_KEY_BYTES);
+        }
+        keys = next;
+        rotatedAtMs = clockMs.getAsLong() - handed.currentAgeMs();
+        for (ReferenceCountedOpenSslContext c : contexts) {
+            c.sessionContext().setTicketKeys(keys);
+        }
+    }
+
     /** The names of the ticket keys in use, the encrypting one first, for tests. */
     synchronized List<byte[]> keyNames() {
         List<byte[]> names = new ArrayList<>();

@@ -734,6 +734,34 @@ public final class RiverServer implements AutoCloseable {
         return channels;
     }
 
+    /** The TLS session ticket keys of every service using River's own, by name: what an upgrade hands over with the listeners. */
+    public Map<String, river.server.SessionResumption.HandedKeys> ticketKeys() {
+        Map<String, river.server.SessionResumption.HandedKeys> keys = new java.util.LinkedHashMap<>();
+        for (ServiceGeneration service : current.get().services()) {
+            service.sessions().handOver().ifPresent(k -> keys.put(service.name(), k));
+        }
+        return keys;
+    }
+
+    /**
+     * Takes the ticket keys an upgraded instance handed over, each by the service of the same name, so
+     * that its tickets resume here. Returns the services that use River's own keys and have TLS
+     * listeners but got none: they go on with the keys made at start.
+     */
+    public List<String> adoptTicketKeys(Map<String, river.server.SessionResumption.HandedKeys> handed) {
+        List<String> without = new ArrayList<>();
+        for (ServiceGeneration service : current.get().services()) {
+            river.server.SessionResumption sessions = service.sessions();
+            river.server.SessionResumption.HandedKeys keys = handed.get(service.name());
+            if (keys != null) {
+                sessions.adopt(keys);
+            } else if (sessions.ownKeys() && !service.certificates().isEmpty()) {
+                without.add(service.name());
+            }
+        }
+        return without;
+    }
+
     /**
      * After a hand-over: stops accepting on the listeners the new instance adopted without closing them
      * (the socket is shared with it: closing a unix listener would remove its file), so connections

@@ -338,6 +338,11 @@ final class ServiceGeneration {
         return acceptFilter;
     }
 
+    /** The service's TLS session resumption, shared with the generations before it while its settings stay. */
+    river.server.SessionResumption sessions() {
+        return sessions;
+    }
+
     ConnectionLimiter limiter() {
         return limiter;
     }

@@ -205,4 +205,47 @@ class SessionResumptionTest {
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
     }
+
+    @Test
+    void handedOverKeysResumeTheOldTicketsAndRotateWhenTheOldProcessWould() throws Exception {
+        SessionResumption old = sessions(true, Optional.empty(), 0);
+        int oldPort = serve(tls(old));
+        clock.addAndGet(HOUR);
+        old.refresh(); // two keys now, as after the first rotation
+        Path session = dir.resolve("handed");
+        assertThat(resumed(oldPort, "-tls1_3", null, session)).isFalse();
+        clock.addAndGet(600_000);
+        SessionResumption.HandedKeys handed = old.handOver().orElseThrow();
+        assertThat(handed.currentAgeMs()).isEqualTo(600_000);
+        assertThat(handed.toString()).isEqualTo("2 ticket key(s), the current one 600000 ms old");
+
+        // The new process: its own monotonic clock, any origin; its contexts are built before the keys come.
+        AtomicLong newClock = new AtomicLong(77_000_000);
+        SessionResumption next = SessionResumption.of(new TlsSessions(true, Optional.empty(), HOUR, 0, 300_000), newClock::get);
+        int newPort = serve(tls(next));
+        assertThat(resumed(newPort, "-tls1_3", session, null)).as("before the keys are taken").isFalse();
+        next.adopt(handed);
+        assertThat(next.keyNames()).containsExactlyElementsOf(old.keyNames());
+        assertThat(resumed(newPort, "-tls1_3", session, null)).as("the old ticket on the new context").isTrue();
+
+        newClock.addAndGet(HOUR - 600_000 - 1);
+        next.refresh();
+        assertThat(next.keyNames()).as("not due yet").containsExactlyElementsOf(old.keyNames());
+        newClock.addAndGet(1);
+        next.refresh();
+        assertThat(next.keyNames().get(1)).as("rotated when the old process would have").isEqualTo(old.keyNames().get(0));
+    }
+
+    @Test
+    void onlyRiversOwnKeysOfAServiceWithTlsAreHandedOver() throws Exception {
+        assertThat(sessions(true, Optional.empty(), 20_000).handOver()).as("no TLS context").isEmpty();
+        SessionResumption off = sessions(false, Optional.empty(), 20_000);
+        tls(off);
+        assertThat(off.handOver()).as("tickets off").isEmpty();
+        Path file = dir.resolve("handover.key");
+        Files.write(file, new byte[TlsSessions.TICKET_KEY_BYTES]);
+        SessionResumption fromFile = sessions(true, Optional.of(file), 20_000);
+        tls(fromFile);
+        assertThat(fromFile.handOver()).as("the new process reads the file").isEmpty();
+    }
 }

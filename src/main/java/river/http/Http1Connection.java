@@ -38,14 +38,18 @@ import river.proxy.Tunnel;
  * exchange's {@link Downstream}: it frames responses for the client's HTTP version and keep-alive
  * wishes. It also enforces the connection's own timeouts: request head (slowloris) and keep-alive idle.
  */
-final class Http1Connection extends ExchangeDownstream {
+final class Http1Connection extends ExchangeDownstream implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(Http1Connection.class);
     private static final int MAX_QUEUED = 256;
 
     private final ProxyEngine engine;
     private final Http1Settings settings;
     private final boolean secure;
-    private final ArrayDeque<HttpObject> queued = new ArrayDeque<>();
+    /**
+     * Sized for the common case, no pipelining: an idle connection holds a one-slot array instead of
+     * the default sixteen (56 bytes less per connection); it grows when a client pipelines.
+     */
+    private final ArrayDeque<HttpObject> queued = new ArrayDeque<>(0);
     /** Request heads in {@link #queued}: requests pipelined behind the one being answered. */
     private int queuedRequests;
     private int maxPipelined;
@@ -542,12 +546,14 @@ final class Http1Connection extends ExchangeDownstream {
     public void wakeAt(long deadline) {
         if (deadline - tickAt < 0 && !closing) {
             tickAt = deadline;
-            channel.eventLoop().schedule(this::tick, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            // The connection is its own timer task: no lambda per schedule, none held while idle.
+            channel.eventLoop().schedule(this, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         }
     }
 
-    /** The connection's one timer: checks every deadline and sleeps until the next. */
-    private void tick() {
+    /** The connection's one timer (its scheduled task): checks every deadline and sleeps until the next. */
+    @Override
+    public void run() {
         long now = System.nanoTime();
         if (now - tickAt >= 0) {
             tickAt = Long.MAX_VALUE;

@@ -204,6 +204,18 @@ public final class CertificateManager {
         synchronized (this) {
             due = current == null ? now : dueAt(m);
         }
+        boolean dueFromBirth;
+        synchronized (this) {
+            dueFromBirth = current != null && m.renewAt == null && !dueAt(m).isAfter(current.issuedAt());
+        }
+        if (dueFromBirth && m.lastOrdered != null && now.isBefore(m.lastOrdered.plus(RenewalTimes.CHECK_INTERVAL))) {
+            // A lifetime shorter than the renewal window: renewed at each hourly check, not each time River looks
+            // (the renewal-information request right after an install would otherwise order again at once).
+            synchronized (this) {
+                m.nextAttempt = nextAfterSuccess(m, now);
+            }
+            return;
+        }
         if (current != null && now.isBefore(due)) {
             // The hourly look: not due; pick up a newer certificate another process stored meanwhile.
             store.certificate(m.names).filter(s -> s.notAfter().isAfter(current.notAfter()))
@@ -236,6 +248,7 @@ public final class CertificateManager {
                     throw e;
                 }
                 metrics.ordered(current != null, true);
+                m.lastOrdered = clock.instant();
                 store.save(issued);
                 adopt(m, issued, "newly issued, expires " + issued.notAfter());
             }
@@ -385,6 +398,8 @@ public final class CertificateManager {
         Instant nextRenewalInfo;
         int renewalInfoFailures;
         boolean toldUnsupported;
+        /** When this manager last ordered the set (null: not yet), for the hourly pace of a certificate due from birth. */
+        Instant lastOrdered;
 
         Managed(List<String> names) {
             this.names = names;

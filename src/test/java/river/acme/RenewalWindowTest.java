@@ -102,6 +102,23 @@ class RenewalWindowTest {
     }
 
     @Test
+    void aCertificateDueFromBirthIsRenewedAtTheHourlyChecksNotAtTheRenewalInformationRequestAfterEachInstall() throws Exception {
+        FakeCa ca = new FakeCa(); // answers Unsupported, as Pebble does
+        CertificateManager m = new CertificateManager(AcmeStore.open(tmp), ca, ca, new NoInstalls(), new Renewal.BeforeExpiry(100_000), clock,
+                new Random(7), metrics);
+        m.manage(NAMES);
+        m.runDue(); // the first certificate, due for renewal as soon as issued
+        assertThat(ca.firstOrders).isEqualTo(1);
+        for (int i = 0; i < 5; i++) {
+            m.runDue(); // the renewal-information request right after the install, at the same instant
+        }
+        assertThat(ca.asked).containsExactly(T0);
+        assertThat(ca.replaced).as("no renewal before the hourly check").isEmpty();
+        runUntil(m, T0.plus(Duration.ofHours(5)));
+        assertThat(ca.replaced).as("one renewal per hourly check (and its jitter)").hasSizeBetween(3, 5);
+    }
+
+    @Test
     void aWindowAheadIsRenewedAtATimeDrawnInItAndAskedForAgainAtRetryAfter() throws Exception {
         FakeCa ca = new FakeCa();
         CertificateManager m = manager(ca);

@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -113,18 +112,13 @@ class AcmeFleetIT {
         return river;
     }
 
-    /** The first of two processes whose diagnostics contain {@code text}; fails after 60 s. */
+    /** The first of two processes whose diagnostics contain {@code text}; fails if either exits or 60 s pass. */
     private static RiverProcess.Running awaitEither(RiverProcess.Running a, RiverProcess.Running b, String text) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (System.nanoTime() < deadline) {
-            for (RiverProcess.Running r : List.of(a, b)) {
-                if (Files.readString(r.stderr()).contains(text)) {
-                    return r;
-                }
-                assertThat(r.process().isAlive()).as("river exited:\n" + Files.readString(r.stderr())).isTrue();
-            }
-            Thread.sleep(50);
+        int first = FileWait.awaitAnyContains(List.of(a.stderr(), b.stderr()), text, () -> a.process().isAlive() && b.process().isAlive(), 60);
+        if (first < 0) {
+            throw new AssertionError("neither River logged \"" + text + "\" (alive: " + a.process().isAlive() + ", " + b.process().isAlive()
+                    + "):\n" + Files.readString(a.stderr()) + "\n----\n" + Files.readString(b.stderr()));
         }
-        throw new AssertionError("neither River logged \"" + text + "\":\n" + Files.readString(a.stderr()) + "\n----\n" + Files.readString(b.stderr()));
+        return first == 0 ? a : b;
     }
 }

@@ -18,22 +18,37 @@ public final class FileWait {
 
     /** Returns true once {@code file} contains {@code text}; false if {@code alive} turns false or 30 s pass. */
     public static boolean awaitContains(Path file, String text, BooleanSupplier alive) throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        return awaitAnyContains(java.util.List.of(file), text, alive, 30) == 0;
+    }
+
+    /**
+     * The index of the first of {@code files} found to contain {@code text} (the files may be in different directories);
+     * -1 if {@code alive} turns false or {@code seconds} pass.
+     */
+    public static int awaitAnyContains(java.util.List<Path> files, String text, BooleanSupplier alive, int seconds)
+            throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         try (WatchService watch = FileSystems.getDefault().newWatchService()) {
-            file.toAbsolutePath().getParent().register(watch, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
-            while (!(Files.exists(file) && Files.readString(file).contains(text))) {
+            for (Path dir : files.stream().map(f -> f.toAbsolutePath().getParent()).distinct().toList()) {
+                dir.register(watch, StandardWatchEventKinds.ENTRY_MODIFY, StandardWatchEventKinds.ENTRY_CREATE);
+            }
+            while (true) {
+                for (int i = 0; i < files.size(); i++) {
+                    if (Files.exists(files.get(i)) && Files.readString(files.get(i)).contains(text)) {
+                        return i;
+                    }
+                }
                 long left = deadline - System.nanoTime();
                 if (left <= 0 || !alive.getAsBoolean()) {
-                    return false;
+                    return -1;
                 }
-                // Woken by the next write to the directory; the bound only re-checks that the process lives.
+                // Woken by the next write to a watched directory; the bound only re-checks that the processes live.
                 var key = watch.poll(Math.min(left, TimeUnit.MILLISECONDS.toNanos(200)), TimeUnit.NANOSECONDS);
                 if (key != null) {
                     key.pollEvents();
                     key.reset();
                 }
             }
-            return true;
         }
     }
 }

@@ -199,6 +199,26 @@ def ratio_table(data, proxies, ratios):
     return "\n".join(lines)
 
 
+def variants(path, every=False):
+    """rss.sh / warmup.sh: a raw.tsv of (round, variant, metric, value) as a table of medians (min–max) per variant."""
+    import collections
+    cells = collections.defaultdict(list); names = []; metrics = []
+    for line in open(path):
+        r, n, m, v = line.rstrip('\n').split('\t')
+        if n not in names: names.append(n)
+        if m not in metrics: metrics.append(m)
+        cells[(n, m)].append(float(v))
+    print('| variant | ' + ' | '.join(metrics) + ' |'); print('|---' * (len(metrics) + 1) + '|')
+    for n in names:
+        row = []
+        for m in metrics:
+            xs = cells.get((n, m))
+            cell = '–' if not xs else f'{statistics.median(xs):,.6g} ({min(xs):,.6g}–{max(xs):,.6g})'
+            row.append(cell + (f' {sorted(xs)}' if xs and every else ''))
+        print(f'| {n} | ' + ' | '.join(row) + ' |')
+    print(f'\nmedian (min–max){" [every start]" if every else ""} over {max(len(x) for x in cells.values())} start(s) per variant')
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "wrk":
@@ -210,5 +230,7 @@ if __name__ == "__main__":
     elif cmd == "summary-upstream-tls":
         summary(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None, UPSTREAM_TLS_METRICS, UPSTREAM_TLS_RATIOS,
                 ("rps", "cpu_us"))
+    elif cmd == "variants":
+        variants(sys.argv[2], len(sys.argv) > 3 and sys.argv[3] == "--every")
     else:
         sys.exit("unknown command")

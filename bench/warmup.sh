@@ -97,21 +97,5 @@ PY
 for R in $(seq "$ROUNDS"); do
   for v in "${VARIANTS[@]}"; do one "$v"; done
 done
-python3 - "$RAW" > "$W/table.md" <<'PY'
-import sys, statistics, collections
-cells = collections.defaultdict(list); names = []; metrics = []
-for line in open(sys.argv[1]):
-    r, n, m, v = line.rstrip('\n').split('\t')
-    if n not in names: names.append(n)
-    if m not in metrics: metrics.append(m)
-    cells[(n, m)].append(float(v))
-print('| variant | ' + ' | '.join(metrics) + ' |'); print('|---' * (len(metrics) + 1) + '|')
-for n in names:
-    row = []
-    for m in metrics:
-        xs = cells.get((n, m))
-        row.append('–' if not xs else f'{statistics.median(xs):,.6g} ({min(xs):,.6g}–{max(xs):,.6g}) {sorted(xs)}')
-    print(f'| {n} | ' + ' | '.join(row) + ' |')
-print(f'\nmedian (min–max) [every start] over {max(len(x) for x in cells.values())} start(s) per variant')
-PY
+python3 "$HERE/bench_util.py" variants "$RAW" --every > "$W/table.md"
 cat "$W/table.md"

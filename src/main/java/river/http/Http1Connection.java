@@ -368,6 +368,12 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
 
     @Override
     public void sendBody(HttpContent content) {
+        if (content instanceof LastHttpContent && !closeAfterResponse && queued.isEmpty()) {
+            // The reclaim hint goes up before the last bytes leave: a client reading them may connect
+            // again at once, and the cap must then find this connection. Only a hint: reclaim()
+            // re-checks on this loop, after responseComplete has decided.
+            idleKeepAlive = true;
+        }
         channel.writeAndFlush(content, channel.voidPromise());
     }
 

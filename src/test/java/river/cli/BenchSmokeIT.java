@@ -70,6 +70,7 @@ class BenchSmokeIT {
         assertThat(table).contains("| figure | river |", "proxy CPU µs per request", "upstream TLS handshakes");
         String raw = Files.readString(out.resolve("raw.tsv"));
         assertThat(raw).containsPattern("\\triver\\trps\\t[1-9]").containsPattern("\\triver\\terr\\t0(\\.0+)?\\n")
-                .containsPattern("\\triver\\treuse_pct\\t9\\d\\.");
+                // at least 90 % of requests on a reused origin connection; 100.000 when none was remade
+                .containsPattern("\\triver\\treuse_pct\\t(9\\d|100)\\.");
     }
 }

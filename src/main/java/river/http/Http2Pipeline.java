@@ -12,6 +12,7 @@ import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.codec.http2.Http2UnknownFrame;
+import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -62,6 +63,10 @@ final class Http2Pipeline {
         guard.watch(codec, lastStream, linger);
         timeouts.watch(codec);
         pipeline.addLast(
+                // A response usually completes on an upstream connection's read, outside this
+                // connection's read loop; consolidated, the frames of every stream answered in one
+                // pass of the event loop leave in one TLS record batch and one write, not one each.
+                new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true),
                 linger,
                 timeouts,
                 lastStream,

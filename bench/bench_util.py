@@ -118,7 +118,7 @@ def scenario_h(rows, keys):
     return [("h_" + k, "h. " + label, *rest) for k, label, *rest in rows if k in keys]
 
 
-METRICS += scenario_h(UPSTREAM_TLS_METRICS, ("rps", "cpu_us", "hs_per1k", "reuse_pct"))
+METRICS += scenario_h(UPSTREAM_TLS_METRICS, ("rps", "cpu_us", "hs_per1k", "reuse_pct", "foreign"))
 
 
 def summary(path, order=None, metrics=METRICS, ratios=None,

@@ -242,7 +242,9 @@ scen_h() {
   else args+=(--rounds "$RUNS" --only "$(IFS=,; echo "${H_PROXIES[*]}")" "${H_ARGS[@]}"); fi
   log "h: upstream-tls.sh ${args[*]}"
   # Our own ports stay ours: it picks free ones unless all of these are set.
-  env -u PROXY_PORT -u STATUS_PORT -u ORIGIN_PORTS -u PLAIN_PORTS bash "$HERE/upstream-tls.sh" "${args[@]}" >>"$LOG" 2>&1; rc=$?
+  # Its log lines (stderr) go to the console and our log; its table is in $W/h/table.md.
+  env -u PROXY_PORT -u STATUS_PORT -u ORIGIN_PORTS -u PLAIN_PORTS bash "$HERE/upstream-tls.sh" "${args[@]}" 2>&1 >/dev/null \
+    | tee -a "$LOG" >&2; rc=${PIPESTATUS[0]}
   [ "$rc" = 0 ] || log "h: upstream-tls.sh exited $rc (see $W/h/harness.log)"
   [ -f "$W/h/raw.tsv" ] && $PY "$HERE/bench_util.py" merge "$W/h/raw.tsv" h_ >> "$RAW"
 }
@@ -295,7 +297,7 @@ if wants_own; then   # scenario h alone needs none of them
   for port in $PROXY_PORT $TLS_PORT $ORIGIN_PORT $STATUS_PORT; do port_busy $port && { echo "port $port already in use" >&2; exit 1; }; done
 fi
 
-setup
+wants_own && setup
 {
   echo "date: $(date -Is)"; echo "kernel: $(uname -r)"; echo "cpus: $(nproc)"
   echo "river: $JAVA_BIN $JVM_OPTS ($("$JAVA_BIN" -version 2>&1 | head -1))"

@@ -5,6 +5,7 @@
   bench_util.py h2load FILE   -> "rps requests_ok requests_failed"
   bench_util.py summary RAW.tsv [PROXY,PROXY,...]  -> markdown table
   bench_util.py summary-upstream-tls RAW.tsv [PROXY,...]  -> the same for upstream-tls.sh
+  bench_util.py merge RAW.tsv PREFIX  -> RAW.tsv's rows with PREFIX before each metric (run.sh's scenario h)
 """
 import re
 import statistics
@@ -112,7 +113,16 @@ UPSTREAM_TLS_RATIOS = [
 ]
 
 
-def summary(path, order=None, metrics=METRICS, ratios=None, spread_keys=("a_rps", "b_rps", "c_rps", "d2_rps")):
+def scenario_h(rows, keys):
+    """upstream-tls.sh's rows as run.sh's scenario h: metric h_KEY, label "h. LABEL"."""
+    return [("h_" + k, "h. " + label, *rest) for k, label, *rest in rows if k in keys]
+
+
+METRICS += scenario_h(UPSTREAM_TLS_METRICS, ("rps", "cpu_us", "hs_per1k", "reuse_pct", "foreign"))
+
+
+def summary(path, order=None, metrics=METRICS, ratios=None,
+            spread_keys=("a_rps", "b_rps", "c_rps", "d2_rps", "h_cpu_us")):
     data = {}
     runs = set()
     for line in open(path):
@@ -179,6 +189,7 @@ RATIOS = [
     ("e_kib_conn", "e. KiB per idle conn", "lower is better"),
     ("e_rss_after_tls", "e. RSS after TLS load", "lower is better"),
 ]
+RATIOS += scenario_h(UPSTREAM_TLS_RATIOS, ("cpu_us",))
 
 
 def ratio_table(data, proxies, ratios):
@@ -197,6 +208,14 @@ def ratio_table(data, proxies, ratios):
                 cells.append(f"{statistics.median(r) / statistics.median(v):.2f}")
         lines.append(f"| {label} | " + " | ".join(cells) + f" | {sense} |")
     return "\n".join(lines)
+
+
+def merge(path, prefix):
+    """Another script's raw.tsv (run, proxy, metric, value) with prefix before each metric, for run.sh's raw.tsv."""
+    for line in open(path):
+        p = line.rstrip("\n").split("\t")
+        if len(p) == 4:
+            print("\t".join((p[0], p[1], prefix + p[2], p[3])))
 
 
 def variants(path, every=False):
@@ -230,6 +249,8 @@ if __name__ == "__main__":
     elif cmd == "summary-upstream-tls":
         summary(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None, UPSTREAM_TLS_METRICS, UPSTREAM_TLS_RATIOS,
                 ("rps", "cpu_us"))
+    elif cmd == "merge":
+        merge(sys.argv[2], sys.argv[3])
     elif cmd == "variants":
         variants(sys.argv[2], len(sys.argv) > 3 and sys.argv[3] == "--every")
     else:

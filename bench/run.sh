@@ -3,12 +3,16 @@
 #
 # usage: run.sh [--runs N] [--only river,nginx,haproxy,caddy,custom] [--custom 'COMMAND']
 #               [--dur S] [--warm S] [--hold-conns N] [--out DIR] [--no-origin]
-#               [--java PATH] [--jvm-opts 'FLAGS'] [--scenarios a,b,c,d,e,g] [--smoke]
+#               [--java PATH] [--jvm-opts 'FLAGS'] [--scenarios a,b,c,d,e,g,h] [--smoke]
 #
 # River runs from target/river.jar (build it first: mvn -B -q package -DskipTests) through
 # river-proxy.sh, with the JDK given by --java (default: java on PATH) and the launcher's JVM flags.
-# --smoke: River alone, one short round of every scenario (keeps this script from rotting).
+# --smoke: River alone, one short round of every scenario but h (keeps this script from rotting);
+#   `--smoke --scenarios h` is upstream-tls.sh's smoke round, merged like h.
 # --scenarios: only these (default all); e.g. `--scenarios a` for req/s, p99 and CPU per request alone.
+# Scenario h is upstream-tls.sh (2 threads, TLS to 16 origins, its own free ports), run after the other
+# rounds with --rounds = --runs, into OUT/h/; its figures join raw.tsv as h_* (nginx -> nginx and
+# nginx32; caddy and custom are not in it). --dur/--warm/--prewarm reach it only when given.
 #
 # COMMAND (for --custom) must start, in the foreground, a proxy listening on
 # 127.0.0.1:$PROXY_PORT (and optionally TLS+h2 on 127.0.0.1:$TLS_PORT) that forwards to
@@ -26,27 +30,29 @@ set -u
 PROXY_PORT=${PROXY_PORT:-8080}; TLS_PORT=${TLS_PORT:-8443}; ORIGIN_PORT=${ORIGIN_PORT:-9001}; STATUS_PORT=${STATUS_PORT:-9002}
 export PROXY_PORT TLS_PORT ORIGIN_PORT
 HERE=$(cd "$(dirname "$0")" && pwd)
-RUNS=3; SCENARIOS=a,b,c,d,e,g; ONLY=""; CUSTOM=""; DUR=8; WARM=10; PREWARM=40; HOLD_N=5000; HOLD_S=10; OUT=""; ORIGIN_CEIL=1
+RUNS=3; SCENARIOS=a,b,c,d,e,g,h; ONLY=""; CUSTOM=""; DUR=8; WARM=10; PREWARM=40; HOLD_N=5000; HOLD_S=10; OUT=""; ORIGIN_CEIL=1
+SMOKE=0; SCEN_GIVEN=0; H_ARGS=()   # H_ARGS: the --dur/--warm/--prewarm given, for scenario h
 JAVA_BIN=${JAVA:-java}; JVM_OPTS=${RIVER_JVM_OPTS:-}
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) RUNS=$2; shift 2;;
     --only) ONLY=$2; shift 2;;
     --custom) CUSTOM=$2; shift 2;;
-    --dur) DUR=$2; shift 2;;
-    --warm) WARM=$2; shift 2;;
-    --prewarm) PREWARM=$2; shift 2;;
+    --dur) DUR=$2; H_ARGS+=(--dur "$2"); shift 2;;
+    --warm) WARM=$2; H_ARGS+=(--warm "$2"); shift 2;;
+    --prewarm) PREWARM=$2; H_ARGS+=(--prewarm "$2"); shift 2;;
     --hold-conns) HOLD_N=$2; shift 2;;
     --out) OUT=$2; shift 2;;
     --no-origin) ORIGIN_CEIL=0; shift;;
     --java) JAVA_BIN=$2; shift 2;;
     --jvm-opts) JVM_OPTS=$2; shift 2;;
-    --scenarios) SCENARIOS=$2; shift 2;;
-    --smoke) RUNS=1; ONLY=river; DUR=2; WARM=2; PREWARM=2; HOLD_N=200; HOLD_S=2; ORIGIN_CEIL=0; shift;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0;;
+    --scenarios) SCENARIOS=$2; SCEN_GIVEN=1; shift 2;;
+    --smoke) SMOKE=1; RUNS=1; ONLY=river; DUR=2; WARM=2; PREWARM=2; HOLD_N=200; HOLD_S=2; ORIGIN_CEIL=0; shift;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0;;
     *) echo "unknown arg $1" >&2; exit 2;;
   esac
 done
+[ "$SMOKE" = 1 ] && [ "$SCEN_GIVEN" = 0 ] && SCENARIOS=a,b,c,d,e,g   # h has its own smoke round (BenchSmokeIT)
 if [ -z "$ONLY" ]; then ONLY="river,nginx,haproxy,caddy"; [ -n "$CUSTOM" ] && ONLY="$ONLY,custom"; fi
 case ",$ONLY," in *,custom,*) [ -z "$CUSTOM" ] && { echo "--only custom needs --custom 'COMMAND'" >&2; exit 2; };; esac
 IFS=, read -r -a PROXIES <<< "$ONLY"
@@ -215,6 +221,33 @@ scen_e() { # pid
 }
 
 wants() { case ",$SCENARIOS," in *,$1,*) return 0;; esac; return 1; }
+wants_own() { local s; for s in a b c d e g; do wants $s && return 0; done; return 1; }
+
+# scenario h: upstream-tls.sh in its own topology (2 threads, 16 TLS origins, free ports of its own) into
+# $W/h, after every other round; its raw.tsv joins ours with each metric prefixed h_.
+H_PROXIES=()
+h_proxies() {  # run.sh's --only -> upstream-tls.sh's --only
+  local p
+  for p in "${PROXIES[@]}"; do case $p in
+    river|haproxy) H_PROXIES+=("$p");;
+    nginx) H_PROXIES+=(nginx nginx32);;   # keepalive 256 and the usual keepalive 32, two columns
+    *) log "h: $p is not in upstream-tls.sh, skipped";;
+  esac; done
+}
+scen_h() {
+  local args=(--out "$W/h" --java "$JAVA_BIN" --jvm-opts "$JVM_OPTS") rc
+  h_proxies
+  [ ${#H_PROXIES[@]} -gt 0 ] || { log "h: no proxy to run"; return 0; }
+  if [ "$SMOKE" = 1 ]; then args+=(--smoke)   # River alone, one short round
+  else args+=(--rounds "$RUNS" --only "$(IFS=,; echo "${H_PROXIES[*]}")" "${H_ARGS[@]}"); fi
+  log "h: upstream-tls.sh ${args[*]}"
+  # Our own ports stay ours: it picks free ones unless all of these are set.
+  # Its log lines (stderr) go to the console and our log; its table is in $W/h/table.md.
+  env -u PROXY_PORT -u STATUS_PORT -u ORIGIN_PORTS -u PLAIN_PORTS bash "$HERE/upstream-tls.sh" "${args[@]}" 2>&1 >/dev/null \
+    | tee -a "$LOG" >&2; rc=${PIPESTATUS[0]}
+  [ "$rc" = 0 ] || log "h: upstream-tls.sh exited $rc (see $W/h/harness.log)"
+  [ -f "$W/h/raw.tsv" ] && $PY "$HERE/bench_util.py" merge "$W/h/raw.tsv" h_ >> "$RAW"
+}
 
 proxy_round() {
   local name=$1
@@ -260,28 +293,35 @@ for p in "${PROXIES[@]}"; do case $p in nginx|haproxy|caddy) command -v "$p" >/d
   river) [ -f "${RIVER_JAR:-$HERE/../target/river.jar}" ] || { echo "missing target/river.jar: run mvn -B -q package -DskipTests" >&2; exit 1; };;
   custom) ;; *) echo "unknown proxy $p" >&2; exit 2;; esac; done
 command -v nginx >/dev/null || { echo "missing nginx (the origin)" >&2; exit 1; }
-for port in $PROXY_PORT $TLS_PORT $ORIGIN_PORT $STATUS_PORT; do port_busy $port && { echo "port $port already in use" >&2; exit 1; }; done
+if wants_own; then   # scenario h alone needs none of them
+  for port in $PROXY_PORT $TLS_PORT $ORIGIN_PORT $STATUS_PORT; do port_busy $port && { echo "port $port already in use" >&2; exit 1; }; done
+fi
 
-setup
+wants_own && setup
 {
   echo "date: $(date -Is)"; echo "kernel: $(uname -r)"; echo "cpus: $(nproc)"
   echo "river: $JAVA_BIN $JVM_OPTS ($("$JAVA_BIN" -version 2>&1 | head -1))"
   nginx -v 2>&1; haproxy -v 2>&1 | head -1; echo "caddy $(caddy version 2>&1)"
-  wrk -v 2>&1 | head -1; h2load --version; echo "runs=$RUNS dur=$DUR warm=$WARM hold=$HOLD_N x ${HOLD_S}s proxies=$ONLY"
+  wrk -v 2>&1 | head -1; h2load --version; echo "scenarios=$SCENARIOS runs=$RUNS dur=$DUR warm=$WARM hold=$HOLD_N x ${HOLD_S}s proxies=$ONLY"
   [ -n "$CUSTOM" ] && echo "custom: $CUSTOM"
 } > "$W/env.txt" 2>&1
 log "work dir $W"
-setsid taskset -c 0 nginx -p "$W/origin" -e "$W/origin/logs/error.log" -c "$W/origin/nginx.conf" -g 'daemon off;' >"$W/origin/stdout.log" 2>&1 &
-ORIGIN_PID=$!; STARTED+=("$ORIGIN_PID")
-wait_http http://127.0.0.1:$ORIGIN_PORT/hello 10 || { log "origin failed to start"; exit 1; }
-[ "$(curl -s http://127.0.0.1:$ORIGIN_PORT/hello | wc -c)" = 12 ] || log "WARNING /hello is not 12 bytes"
-[ "$(curl -s http://127.0.0.1:$ORIGIN_PORT/64k | wc -c)" = 65536 ] || log "WARNING /64k is not 65536 bytes"
+own_rounds() {  # the origin, then every round of scenarios a-g
+  setsid taskset -c 0 nginx -p "$W/origin" -e "$W/origin/logs/error.log" -c "$W/origin/nginx.conf" -g 'daemon off;' >"$W/origin/stdout.log" 2>&1 &
+  ORIGIN_PID=$!; STARTED+=("$ORIGIN_PID")
+  wait_http http://127.0.0.1:$ORIGIN_PORT/hello 10 || { log "origin failed to start"; exit 1; }
+  [ "$(curl -s http://127.0.0.1:$ORIGIN_PORT/hello | wc -c)" = 12 ] || log "WARNING /hello is not 12 bytes"
+  [ "$(curl -s http://127.0.0.1:$ORIGIN_PORT/64k | wc -c)" = 65536 ] || log "WARNING /64k is not 65536 bytes"
 
-for RUN in $(seq "$RUNS"); do
-  [ "$ORIGIN_CEIL" = 1 ] && origin_round
-  for p in "${PROXIES[@]}"; do proxy_round "$p"; done
-done
+  for RUN in $(seq "$RUNS"); do
+    [ "$ORIGIN_CEIL" = 1 ] && origin_round
+    for p in "${PROXIES[@]}"; do proxy_round "$p"; done
+  done
+  stop_pid "$ORIGIN_PID"
+}
+wants_own && own_rounds
+wants h && scen_h
 
-order="${ONLY},origin(wrk@cpu1),origin(wrk@cpu0)"
+order="$(echo ",$ONLY," | sed 's/,nginx,/,nginx,nginx32,/; s/^,//; s/,$//'),origin(wrk@cpu1),origin(wrk@cpu0)"
 $PY "$HERE/bench_util.py" summary "$RAW" "$order" | tee "$W/table.md"
 log "raw data: $RAW ; table: $W/table.md ; log: $LOG"

@@ -1,12 +1,16 @@
 package river.http;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelProgressiveFuture;
 import io.netty.channel.ChannelProgressivePromise;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.stream.ChunkedInput;
 import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.handler.stream.ChunkedWriteHandler;
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
@@ -28,7 +32,31 @@ final class FileBody {
         HTTP2_CHUNKS
     }
 
+    /** The pipeline name of the handler that writes chunked bodies piece by piece. */
+    static final String CHUNKED_WRITER = "chunked-writer";
+
     private FileBody() {}
+
+    /**
+     * Puts a {@link ChunkedWriteHandler} just before {@code handler} unless the pipeline has one. Chunked
+     * bodies are rare and the writer queues every write that passes it until a flush, so connections
+     * and streams get one only when their first chunked body is sent.
+     */
+    static void ensureChunkedWriter(ChannelPipeline pipeline, ChannelHandler handler) {
+        ChannelHandlerContext ctx = pipeline.context(handler);
+        // Without a context the channel is closed and its pipeline emptied: the write that follows
+        // fails and closes the body.
+        if (ctx != null && pipeline.get(CHUNKED_WRITER) == null) {
+            pipeline.addBefore(ctx.name(), CHUNKED_WRITER, new ChunkedWriteHandler());
+        }
+    }
+
+    /** Removes the chunked writer, if the pipeline has one (a connection or stream becoming a tunnel). */
+    static void removeChunkedWriter(ChannelPipeline pipeline) {
+        if (pipeline.get(CHUNKED_WRITER) != null) {
+            pipeline.remove(CHUNKED_WRITER);
+        }
+    }
 
     /**
      * Writes (without flushing) the range as the body.

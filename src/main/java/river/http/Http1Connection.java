@@ -379,6 +379,10 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
 
     @Override
     public void sendFile(FileChannel file, long offset, long length) {
+        if (secure) {
+            // Files cannot be sent zero-copy through TLS: they go in chunks through the encryption.
+            FileBody.ensureChunkedWriter(channel.pipeline(), this);
+        }
         if (bodyInFlight(FileBody.write(channel, file, offset, length, secure ? FileBody.Framing.CHUNKS : FileBody.Framing.ZERO_COPY))) {
             sendBody(LastHttpContent.EMPTY_LAST_CONTENT);
         }
@@ -386,11 +390,8 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
 
     @Override
     public void sendChunks(io.netty.handler.stream.ChunkedInput<HttpContent> body) {
-        if (channel.pipeline().get(io.netty.handler.stream.ChunkedWriteHandler.class) == null) {
-            // In clear, files go zero-copy and need no chunked writer; the first chunked body adds one.
-            channel.pipeline().addBefore(channel.pipeline().context(this).name(), "chunked-writer",
-                    new io.netty.handler.stream.ChunkedWriteHandler());
-        }
+        // In clear, files go zero-copy and need no chunked writer; the first chunked body adds one.
+        FileBody.ensureChunkedWriter(channel.pipeline(), this);
         if (bodyInFlight(FileBody.writeChunks(channel, body))) {
             channel.flush();
         }
@@ -517,9 +518,7 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
         pipeline.addAfter("decoder", "tunnel-idle", Tunnel.idleWatch(idleTimeoutMs));
         pipeline.addAfter("tunnel-idle", "tunnel", Tunnel.relayTo(upstream));
         pipeline.remove(this);
-        if (pipeline.get("chunked-writer") != null) {
-            pipeline.remove("chunked-writer");
-        }
+        FileBody.removeChunkedWriter(pipeline);
         pipeline.remove("encoder");
         // Removing the decoder hands any bytes it buffered to the tunnel.
         pipeline.remove("decoder");

@@ -22,11 +22,7 @@ public final class Http1ServerInitializer extends ChannelInitializer<Channel> {
         Http1Connection connection = new Http1Connection(engine, settings, secure);
         ch.pipeline()
                 .addLast("decoder", new StrictRequestDecoder(connection, settings.maxRequestLineBytes(), settings.maxRequestHeaderBytes()))
-                .addLast("encoder", new HttpResponseEncoder());
-        if (secure) {
-            // Files cannot be sent zero-copy through TLS: they go in chunks through the encryption.
-            ch.pipeline().addLast("chunked-writer", new io.netty.handler.stream.ChunkedWriteHandler());
-        }
-        ch.pipeline().addLast("connection", connection);
+                .addLast("encoder", new HttpResponseEncoder())
+                .addLast("connection", connection);
     }
 }

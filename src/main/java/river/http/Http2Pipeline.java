@@ -13,7 +13,6 @@ import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.codec.http2.Http2UnknownFrame;
 import io.netty.handler.flush.FlushConsolidationHandler;
-import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import river.proxy.ProxyEngine;
@@ -78,7 +77,6 @@ final class Http2Pipeline {
                         drain.streamOpened(stream);
                         stream.pipeline().addLast("extended-connect", new ExtendedConnect())
                                 .addLast("http", new Http2StreamFrameToHttpObjectCodec(true))
-                                .addLast("chunked-writer", new ChunkedWriteHandler())
                                 .addLast("stream", new Http2StreamHandler(engine, client, secure));
                     }
                 }),

@@ -165,6 +165,7 @@ final class Http2StreamHandler extends ExchangeDownstream {
 
     @Override
     public void sendFile(FileChannel file, long offset, long length) {
+        FileBody.ensureChunkedWriter(channel.pipeline(), this);
         if (FileBody.write(channel, file, offset, length, FileBody.Framing.HTTP2_CHUNKS) != null) {
             channel.flush();
         } else {
@@ -174,6 +175,7 @@ final class Http2StreamHandler extends ExchangeDownstream {
 
     @Override
     public void sendChunks(io.netty.handler.stream.ChunkedInput<HttpContent> body) {
+        FileBody.ensureChunkedWriter(channel.pipeline(), this);
         if (FileBody.writeChunks(channel, body) != null) {
             channel.flush();
         } else {
@@ -222,7 +224,7 @@ final class Http2StreamHandler extends ExchangeDownstream {
         pipeline.addAfter("tunnel-frames", "tunnel-idle", river.proxy.Tunnel.idleWatch(idleTimeoutMs));
         pipeline.addAfter("tunnel-idle", "tunnel", river.proxy.Tunnel.relayTo(upstream));
         pipeline.remove(this);
-        pipeline.remove("chunked-writer");
+        FileBody.removeChunkedWriter(pipeline);
         pipeline.remove("http");
         channel.config().setAutoRead(true);
     }

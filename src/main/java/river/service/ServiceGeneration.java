@@ -287,10 +287,10 @@ final class ServiceGeneration {
     }
 
     /**
-     * Admits a connection accepted on {@code address} (connection filters, then limits): false when it
-     * was refused and closed.
+     * Admits a connection accepted on {@code address} (connection filters, then limits) and holds it in
+     * {@code connections} with {@code tenancy} until it closes: false when it was refused and closed.
      */
-    boolean admit(Channel ch, ListenerPlan plan) {
+    boolean admit(Channel ch, ListenerPlan plan, river.server.ClientConnections connections, river.server.ClientConnections.Tenancy tenancy) {
         if (acceptFilter != null && !acceptFilter.admits(ch.remoteAddress())) {
             // Refused before any TLS or HTTP work is done for it.
             acceptFilter.countRefused();
@@ -298,7 +298,7 @@ final class ServiceGeneration {
             ch.close();
             return false;
         }
-        return limiter.admit(ch, !plan.listener().proxyProtocol());
+        return limiter.admit(ch, !plan.listener().proxyProtocol(), connections, tenancy);
     }
 
     ListenerPlan listener(Generation.ListenerKey key) {

@@ -109,7 +109,7 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         super.handlerAdded(ctx);
-        maxPipelined = ConnectionLimits.of(ctx.channel()).maxPipelinedRequests();
+        maxPipelined = settings.connectionLimits().maxPipelinedRequests();
         // Read when the first request arrives: a PROXY header may not have been decoded yet.
     }
 

@@ -38,12 +38,13 @@ class DownstreamConnectionsMetricTest {
                 RawHttp second = new RawHttp(river.port("proxy"));
                 assertThat(first.send(GET).read().status()).isEqualTo(200);
                 assertThat(second.send(GET).read().status()).isEqualTo(200);
-                assertThat(http1Connections(scrape)).as("two idle keep-alive connections").isEqualTo(2);
+                assertThat(connections(scrape, "http1")).as("two idle keep-alive connections").isEqualTo(2);
+                assertThat(connections(scrape, "other")).isZero();
                 first.close();
                 second.close();
                 Eventually.await(() -> {
                     try {
-                        return http1Connections(scrape) == 0;
+                        return connections(scrape, "http1") + connections(scrape, "other") + connections(scrape, "h2") == 0;
                     } catch (java.io.IOException e) {
                         throw new java.io.UncheckedIOException(e);
                     }
@@ -52,14 +53,15 @@ class DownstreamConnectionsMetricTest {
         }
     }
 
-    private static long http1Connections(RawHttp scrape) throws java.io.IOException {
+    /** The gauge for service "proxy" and {@code protocol}. */
+    private static long connections(RawHttp scrape, String protocol) throws java.io.IOException {
         RawHttp.Response metrics = scrape.send("GET /metrics HTTP/1.1\r\nHost: admin\r\n" + AUTH + "\r\n").read();
         assertThat(metrics.status()).isEqualTo(200);
         for (String line : metrics.text().split("\n")) {
-            if (line.startsWith("river_downstream_connections{") && line.contains("protocol=\"http1\"") && line.contains("service=\"proxy\"")) {
+            if (line.startsWith("river_downstream_connections{") && line.contains("protocol=\"" + protocol + "\"") && line.contains("service=\"proxy\"")) {
                 return (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
-        throw new AssertionError("no river_downstream_connections for proxy/http1 in\n" + metrics.text());
+        throw new AssertionError("no river_downstream_connections for proxy/" + protocol + " in\n" + metrics.text());
     }
 }

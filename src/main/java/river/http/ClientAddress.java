@@ -23,7 +23,8 @@ public final class ClientAddress {
     /** The client of a connection or of an HTTP/2 stream's connection; null for Unix sockets. */
     public static InetSocketAddress of(Channel channel) {
         Channel connection = channel.parent() != null && !(channel.parent() instanceof io.netty.channel.ServerChannel) ? channel.parent() : channel;
-        InetSocketAddress proxied = connection.attr(PROXIED).get();
+        // hasAttr first: attr() would add an empty attribute to every connection without a PROXY header.
+        InetSocketAddress proxied = connection.hasAttr(PROXIED) ? connection.attr(PROXIED).get() : null;
         if (proxied != null) {
             return proxied;
         }

@@ -52,7 +52,6 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
     private final ArrayDeque<HttpObject> queued = new ArrayDeque<>(0);
     /** Request heads in {@link #queued}: requests pipelined behind the one being answered. */
     private int queuedRequests;
-    private int maxPipelined;
     /**
      * The client pipelined more than {@code max-pipelined-requests}: everything after the last request
      * taken is dropped, and the connection closes once the requests taken are answered.
@@ -82,11 +81,11 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
     private long headDeadline;
     /** When the pending timer tick fires, or Long.MAX_VALUE when none is pending. */
     private long tickAt = Long.MAX_VALUE;
-    /** The last response's file while it is still being written (the exchange is over by then), or null. */
-    private io.netty.channel.ChannelFuture fileInFlight;
-    /** Bytes of that file written so far, and when the keep-alive timer last looked. */
-    private long fileSent;
-    private long fileSentAtCheck;
+    /**
+     * The last response's file while it is still being written (the exchange is over by then), or null;
+     * its progress lives there, not in fields every idle connection would carry.
+     */
+    private FileInFlight fileInFlight;
 
     Http1Connection(ProxyEngine engine, Http1Settings settings, boolean secure) {
         this.engine = engine;
@@ -104,13 +103,6 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
             headStarted = true;
             armHeadTimer(settings.requestHeaderTimeoutMs());
         }
-    }
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        super.handlerAdded(ctx);
-        maxPipelined = ConnectionLimits.of(ctx.channel()).maxPipelinedRequests();
-        // Read when the first request arrives: a PROXY header may not have been decoded yet.
     }
 
     @Override
@@ -192,6 +184,7 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
         }
         if (msg instanceof HttpRequest request) {
             if (current != null || !queued.isEmpty()) {
+                int maxPipelined = settings.connectionLimits().maxPipelinedRequests();
                 if (queuedRequests >= maxPipelined) {
                     LOG.debug("client {} pipelined more than {} requests; answering those and closing", client, maxPipelined);
                     pipelineFull = true;
@@ -407,26 +400,32 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
             abort();
             return false;
         }
-        fileInFlight = write;
-        fileSent = 0;
-        fileSentAtCheck = 0;
-        write.addListener(new io.netty.channel.ChannelProgressiveFutureListener() {
-            @Override
-            public void operationProgressed(io.netty.channel.ChannelProgressiveFuture f, long progress, long total) {
-                fileSent = progress;
-            }
+        FileInFlight file = new FileInFlight();
+        fileInFlight = file;
+        write.addListener(file);
+        return true;
+    }
 
-            @Override
-            public void operationComplete(io.netty.channel.ChannelProgressiveFuture f) {
-                if (fileInFlight == f) {
-                    fileInFlight = null;
-                    if (f.isSuccess() && awaitingHead && !headStarted && current == null && !closing) {
-                        armHeadTimer(settings.keepaliveIdleTimeoutMs());
-                    }
+    /** A file body on its way after its exchange ended: how far it got, for the keep-alive timer. */
+    private final class FileInFlight implements io.netty.channel.ChannelProgressiveFutureListener {
+        /** Bytes written so far, and when the keep-alive timer last looked. */
+        long sent;
+        long sentAtCheck;
+
+        @Override
+        public void operationProgressed(io.netty.channel.ChannelProgressiveFuture f, long progress, long total) {
+            sent = progress;
+        }
+
+        @Override
+        public void operationComplete(io.netty.channel.ChannelProgressiveFuture f) {
+            if (fileInFlight == this) {
+                fileInFlight = null;
+                if (f.isSuccess() && awaitingHead && !headStarted && current == null && !closing) {
+                    armHeadTimer(settings.keepaliveIdleTimeoutMs());
                 }
             }
-        });
-        return true;
+        }
     }
 
     @Override
@@ -587,10 +586,11 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
         if (!awaitingHead || current != null) {
             return;
         }
-        if (fileInFlight != null && !headStarted && fileSent != fileSentAtCheck) {
+        FileInFlight file = fileInFlight;
+        if (file != null && !headStarted && file.sent != file.sentAtCheck) {
             // The last response's file is still going out and moved since the timer was armed: the
             // client is downloading, not idle. One that took nothing for a whole period is closed.
-            fileSentAtCheck = fileSent;
+            file.sentAtCheck = file.sent;
             armHeadTimer(settings.keepaliveIdleTimeoutMs());
             return;
         }

@@ -42,7 +42,7 @@ final class Http2Pipeline {
                 settings.requestHeaderTimeoutMs(), settings.keepaliveIdleTimeoutMs(), settings.requestHeaderTimeoutMs());
         Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
-                        .maxConcurrentStreams(ConnectionLimits.of(pipeline.channel()).maxConcurrentStreams())
+                        .maxConcurrentStreams(settings.connectionLimits().maxConcurrentStreams())
                         .connectProtocolEnabled(true)
                         .maxHeaderListSize(settings.maxRequestHeaderBytes()))
                 .validateHeaders(true)

@@ -39,8 +39,6 @@ public final class ConnectionLimiter {
     private final LongAdder refusedOverCap = new LongAdder();
     private final LongAdder pauses = new LongAdder();
     private final LongAdder reclaimed = new LongAdder();
-    /** The connections admitted and still open: where an idle one is looked for at the cap. */
-    private final java.util.Set<Channel> admitted = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Closes a connection if it is an idle keep-alive one, and says whether it was; none: never reclaim. */
     private volatile java.util.function.Predicate<Channel> reclaimer;
 
@@ -80,12 +78,13 @@ public final class ConnectionLimiter {
 
     /**
      * Whether a just-accepted connection may be served; a refused one is closed here. An admitted one is
-     * counted until it closes.
+     * held in {@code connections} with {@code tenancy} and counted here until it closes.
      *
      * @param byAddress whether per-address limits apply (not behind a PROXY protocol balancer, whose
      *     address is every client's)
+     * @param tenancy what the connection is counted against besides this limiter, whose limiter is this one
      */
-    public boolean admit(Channel connection, boolean byAddress) {
+    public boolean admit(Channel connection, boolean byAddress, ClientConnections connections, ClientConnections.Tenancy tenancy) {
         InetAddress address = byAddress && perAddress != null && connection.remoteAddress() instanceof InetSocketAddress inet
                 ? inet.getAddress() : null;
         AddressLimits.Admission admission = address == null ? AddressLimits.Admission.UNTRACKED : perAddress.open(address);
@@ -107,34 +106,30 @@ public final class ConnectionLimiter {
             connection.close();
             return false;
         }
-        admitted.add(connection);
+        // From here its close, even one that has happened already, uncounts it (closed, below).
+        connections.add(connection, tracked ? tenancy.countedFrom(address) : tenancy);
         if (n == maxConnections) {
-            reclaimOne(connection);
+            reclaimOne(connections, connection);
             reconcile();
         }
-        connection.closeFuture().addListener(f -> {
-            admitted.remove(connection);
-            if (tracked) {
-                perAddress.closed(address);
-            }
-            if (open.getAndDecrement() == maxConnections) {
-                reconcile();
-            }
-        });
         return true;
     }
 
-    /** At the cap: closes one idle keep-alive connection, if there is one, so that accepting goes on. */
-    private void reclaimOne(Channel justAdmitted) {
-        java.util.function.Predicate<Channel> r = reclaimer;
-        if (r == null) {
-            return;
+    /** An admitted connection has closed ({@code address}: the one counted for it, or null). */
+    void closed(InetAddress address) {
+        if (address != null) {
+            perAddress.closed(address);
         }
-        for (Channel c : admitted) {
-            if (c != justAdmitted && r.test(c)) {
-                reclaimed.increment();
-                return;
-            }
+        if (open.getAndDecrement() == maxConnections) {
+            reconcile();
+        }
+    }
+
+    /** At the cap: closes one idle keep-alive connection, if there is one, so that accepting goes on. */
+    private void reclaimOne(ClientConnections connections, Channel justAdmitted) {
+        java.util.function.Predicate<Channel> r = reclaimer;
+        if (r != null && connections.reclaimOne(this, justAdmitted, r)) {
+            reclaimed.increment();
         }
     }
 

@@ -2,9 +2,6 @@ package river.service;
 
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -25,6 +22,7 @@ import river.config.RiverConfig;
 import river.config.ServiceConfig;
 import river.config.ServiceHandler;
 import river.modules.ratelimit.RateLimitModule;
+import river.server.ClientConnections;
 import river.server.ConnectionLimiter;
 import river.server.ServerTls;
 import river.server.Transport;
@@ -44,9 +42,10 @@ final class Generation {
     private final int number;
     private final RiverConfig config;
     private final Map<String, ServiceGeneration> services;
+    /** By service name: what its connections are counted against, one shared by them all. */
+    private final Map<String, ClientConnections.Tenancy> tenancies = new java.util.HashMap<>();
     /** The process's tracing while this generation is current (taken over when its configuration is equal), or null when off. */
     private river.observe.Tracing tracing;
-    private final ChannelGroup connections;
     /** One for being current, one per connection; at zero the generation is released. */
     private final AtomicInteger references = new AtomicInteger(1);
     private final AtomicBoolean released = new AtomicBoolean();
@@ -57,7 +56,6 @@ final class Generation {
         this.number = number;
         this.config = config;
         this.services = Collections.unmodifiableMap(services);
-        this.connections = new DefaultChannelGroup("river-generation-" + number, GlobalEventExecutor.INSTANCE);
     }
 
     /**
@@ -83,6 +81,8 @@ final class Generation {
             built.free(previous == null ? Set.of() : previous.resources());
             throw e;
         }
+        Runnable ended = built::unreference;
+        services.forEach((name, s) -> built.tenancies.put(name, new ClientConnections.Tenancy(built, s.limiter(), ended)));
         return built;
     }
 
@@ -153,10 +153,11 @@ final class Generation {
     }
 
     /**
-     * Counts a just-accepted connection against this generation until it closes; false (the
-     * connection must be closed) when the generation was already released.
+     * Counts a just-accepted connection against this generation, until the tenancy it is admitted with
+     * ({@link #tenancy}) ends or it is {@link #disown}ed; false (the connection must be closed) when the
+     * generation was already released.
      */
-    boolean adopt(Channel ch) {
+    boolean adopt() {
         int n;
         do {
             n = references.get();
@@ -164,14 +165,17 @@ final class Generation {
                 return false;
             }
         } while (!references.compareAndSet(n, n + 1));
-        connections.add(ch);
-        ch.closeFuture().addListener(f -> unreference());
         return true;
     }
 
-    /** Connections this generation serves now. */
-    int connectionCount() {
-        return connections.size();
+    /** An adopted connection was refused admission: it is no longer counted. */
+    void disown() {
+        unreference();
+    }
+
+    /** What a connection of {@code service} admitted by this generation is counted against (one shared by them all). */
+    ClientConnections.Tenancy tenancy(ServiceGeneration service) {
+        return tenancies.get(service.name());
     }
 
     /**
@@ -182,16 +186,17 @@ final class Generation {
      * period ends, so no client finds it closed under a request; tunnels run on. Released when the
      * last connection ends, or after {@code graceMs}, when what is left is closed.
      */
-    void retire(long graceMs, java.util.concurrent.ScheduledExecutorService timer, java.util.function.Consumer<Generation> whenReleased) {
+    void retire(long graceMs, java.util.concurrent.ScheduledExecutorService timer, ClientConnections connections,
+            java.util.function.Consumer<Generation> whenReleased) {
         this.onReleased = whenReleased;
         services.values().forEach(ServiceGeneration::retirePlugins);
-        connections.forEach(ch -> river.http.ConnectionDrain.begin(ch, 0, graceMs));
+        connections.forEachOf(this, ch -> river.http.ConnectionDrain.begin(ch, 0, graceMs));
         unreference();
         if (!released.get()) {
             timer.schedule(() -> {
                 if (!released.get()) {
-                    LOG.info("generation {}: grace period over, closing its {} remaining connection(s)", number, connections.size());
-                    connections.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+                    LOG.info("generation {}: grace period over, closing its {} remaining connection(s)", number, connections.countOf(this));
+                    connections.close(this, TimeUnit.SECONDS.toMillis(5));
                 }
             }, graceMs, TimeUnit.MILLISECONDS);
         }

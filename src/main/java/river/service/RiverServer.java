@@ -2,9 +2,6 @@ package river.service;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,7 +71,8 @@ public final class RiverServer implements AutoCloseable {
     /** The access log's writer (null while the access log is off), and the configuration it was made from. */
     private volatile river.observe.AccessLogWriter accessLog;
     private river.config.LogConfig.Access accessLogConfig;
-    private final ChannelGroup connections = new DefaultChannelGroup("river-connections", GlobalEventExecutor.INSTANCE);
+    /** Every client connection admitted and still open, whichever generation serves it. */
+    private final river.server.ClientConnections connections = new river.server.ClientConnections();
     private final ThreadPoolExecutor blocking;
     private final Transport transport;
     /** Runs the certificate watch, the end of a retired generation's grace period and its release. */
@@ -269,13 +267,13 @@ public final class RiverServer implements AutoCloseable {
             if (plan == null) {
                 break;
             }
-            if (!generation.adopt(ch)) {
+            if (!generation.adopt()) {
                 continue;
             }
-            if (!service.admit(ch, plan)) {
+            if (!service.admit(ch, plan, connections, generation.tenancy(service))) {
+                generation.disown();
                 return;
             }
-            connections.add(ch);
             plan.initPipeline(ch);
             return;
         }
@@ -402,7 +400,7 @@ public final class RiverServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        old.retire(TimeUnit.SECONDS.toMillis(config.system().gracePeriodSeconds()), certificateWatch, g -> {
+        old.retire(TimeUnit.SECONDS.toMillis(config.system().gracePeriodSeconds()), certificateWatch, connections, g -> {
             try {
                 certificateWatch.execute(() -> released(g));
             } catch (java.util.concurrent.RejectedExecutionException closing) {
@@ -608,7 +606,7 @@ public final class RiverServer implements AutoCloseable {
     /** Connections served by generations that are no longer current. */
     public int retiredConnections() {
         synchronized (generationLock) {
-            return retired.stream().mapToInt(Generation::connectionCount).sum();
+            return retired.stream().mapToInt(connections::countOf).sum();
         }
     }
 
@@ -786,14 +784,13 @@ public final class RiverServer implements AutoCloseable {
         stopAccepting();
         long spreadMs = closeSpread.toMillis();
         java.util.SplittableRandom random = new java.util.SplittableRandom();
-        io.netty.channel.group.ChannelGroupFuture allClosed = connections.newCloseFuture();
         connections.forEach(ch -> {
             long at = spreadMs <= 0 ? 0 : random.nextLong(spreadMs + 1);
             river.http.ConnectionDrain.begin(ch, at, at);
         });
         LOG.info("no longer accepting connections; {} open connection(s), {} with a request in progress",
                 connections.size(), busyConnections());
-        if (!allClosed.awaitUninterruptibly(grace.toMillis())) {
+        if (!connections.awaitAllClosed(grace.toMillis())) {
             LOG.info("grace period over: closing {} connection(s), {} with a request in progress", connections.size(), busyConnections());
         }
         close();
@@ -810,7 +807,13 @@ public final class RiverServer implements AutoCloseable {
 
     /** Client connections with a request, an HTTP/2 stream or an HTTP/2 tunnel in progress. */
     long busyConnections() {
-        return connections.stream().filter(river.http.ConnectionDrain::isBusy).count();
+        long busy = 0;
+        for (Channel ch : connections) {
+            if (river.http.ConnectionDrain.isBusy(ch)) {
+                busy++;
+            }
+        }
+        return busy;
     }
 
     @Override
@@ -820,7 +823,7 @@ public final class RiverServer implements AutoCloseable {
             probe.close();
         }
         stopAccepting();
-        connections.close().awaitUninterruptibly(closeTimeoutSeconds, TimeUnit.SECONDS);
+        connections.close(null, TimeUnit.SECONDS.toMillis(closeTimeoutSeconds));
         // Generations share what a reload took over: each object is stopped once, users before what they use.
         Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         List<ServiceGeneration> services = new ArrayList<>();

@@ -206,11 +206,11 @@ final class ServiceGeneration {
                 }
             }
             Http1Settings h1 = new Http1Settings(headerTimeoutMs, http.keepaliveIdleTimeoutMs(),
-                    http.maxRequestLineBytes(), http.maxRequestHeaderBytes());
+                    http.maxRequestLineBytes(), http.maxRequestHeaderBytes(),
+                    new ConnectionLimits(guards.limits().maxConcurrentStreams(), guards.limits().maxPipelinedRequests()));
             AcceptFilter acceptFilter = AcceptFilter.of(guards.connectionFilters());
             ConnectionLimiter limiter = before != null && before.config.guards().limits().equals(guards.limits())
                     ? before.limiter : ConnectionLimiter.of(service.name(), guards.limits()).reclaimingIdle(river.http.ConnectionDrain::reclaimIfIdle);
-            ConnectionLimits connectionLimits = new ConnectionLimits(guards.limits().maxConcurrentStreams(), guards.limits().maxPipelinedRequests());
             river.server.SessionResumption sessions = before != null && before.sessions.settings().equals(service.tlsSessions())
                     ? before.sessions : river.server.SessionResumption.of(service.tlsSessions());
             Map<Generation.ListenerKey, ListenerPlan> plans = new LinkedHashMap<>();
@@ -223,7 +223,7 @@ final class ServiceGeneration {
                     tlsBuilt.add(tls);
                 }
                 plans.put(keyed.getKey(), new ListenerPlan(listener, tls, engine, h1, new Http1ServerInitializer(engine, h1, tls != null),
-                        http.tlsHandshakeTimeoutMs(), connectionLimits));
+                        http.tlsHandshakeTimeoutMs()));
             }
             List<river.modules.wasm.WasmPlugin> plugins = plugins(modules);
             for (river.modules.wasm.WasmPlugin plugin : plugins) {
@@ -267,9 +267,8 @@ final class ServiceGeneration {
 
     /** How one listener of this generation sets up an accepted connection. */
     record ListenerPlan(ListenerConfig listener, ServerTls tls, ProxyEngine engine, Http1Settings h1, Http1ServerInitializer http1,
-            int tlsHandshakeTimeoutMs, ConnectionLimits connectionLimits) {
+            int tlsHandshakeTimeoutMs) {
         void initPipeline(Channel ch) {
-            ConnectionLimits.set(ch, connectionLimits);
             if (listener.proxyProtocol()) {
                 ch.pipeline().addLast("proxy-protocol", new io.netty.handler.codec.haproxy.HAProxyMessageDecoder());
                 ch.pipeline().addLast("proxy-header", new river.http.ClientAddress.ProxyHeaderReader());
@@ -287,10 +286,10 @@ final class ServiceGeneration {
     }
 
     /**
-     * Admits a connection accepted on {@code address} (connection filters, then limits): false when it
-     * was refused and closed.
+     * Admits a connection accepted on {@code address} (connection filters, then limits) and holds it in
+     * {@code connections} with {@code tenancy} until it closes: false when it was refused and closed.
      */
-    boolean admit(Channel ch, ListenerPlan plan) {
+    boolean admit(Channel ch, ListenerPlan plan, river.server.ClientConnections connections, river.server.ClientConnections.Tenancy tenancy) {
         if (acceptFilter != null && !acceptFilter.admits(ch.remoteAddress())) {
             // Refused before any TLS or HTTP work is done for it.
             acceptFilter.countRefused();
@@ -298,7 +297,7 @@ final class ServiceGeneration {
             ch.close();
             return false;
         }
-        return limiter.admit(ch, !plan.listener().proxyProtocol());
+        return limiter.admit(ch, !plan.listener().proxyProtocol(), connections, tenancy);
     }
 
     ListenerPlan listener(Generation.ListenerKey key) {

@@ -104,6 +104,11 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
         ProfileNotOffered(String message) {
             super(message);
         }
+
+        @Override
+        public String toString() {
+            return getMessage(); // the log line names the kind already
+        }
     }
 
     @Override
@@ -187,14 +192,14 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
         if (offered.isEmpty()) {
             if (!toldNoProfiles) {
                 toldNoProfiles = true;
-                LOG.warn("ACME: the CA at {} lists no profiles (no meta.profiles in its directory): profile \"{}\" is ignored, and {} and "
-                        + "every other order get the CA's default", config.directory(), wanted, names);
+                LOG.warn("ACME: the CA at {} lists no profiles (no meta.profiles in its directory): profile \"{}\" is ignored; the order for {} "
+                        + "and all later ones get the CA's default (logged once)", config.directory(), wanted, names);
             }
             return Optional.empty();
         }
         if (!offered.contains(wanted)) {
             throw new ProfileNotOffered("the CA at " + config.directory() + " does not offer the profile \"" + wanted + "\" asked for "
-                    + names + "; it offers " + String.join(", ", new java.util.TreeSet<>(offered)) + " (acme profile)");
+                    + names + "; it offers " + String.join(", ", new java.util.TreeSet<>(offered)) + ": set the acme section's profile to one of them, or remove it");
         }
         return Optional.of(wanted);
     }

@@ -128,15 +128,17 @@ class CertificateManagerTest {
     }
 
     @Test
-    void withoutARuleA90DayCertificateIsRenewedThirtyDaysBeforeExpiry() throws Exception {
-        AcmeStore.open(tmp).save(TestCertificates.issue(NAMES, T0, T0.plus(DAY.multipliedBy(90)), T0));
+    void withoutARuleACertificateOf90DaysOrMoreIsRenewedThirtyDaysBeforeExpiry() throws Exception {
+        AcmeStore.open(tmp).save(TestCertificates.issue(NAMES, T0, T0.plus(DAY.multipliedBy(120)), T0));
         FakeCa ca = new FakeCa();
         CertificateManager m = manager(ca, new Renewal.Default());
         m.manage(NAMES);
-        Instant due = T0.plus(DAY.multipliedBy(60));
-        runHourlyUntil(m, due.minusSeconds(1));
+        Instant due = T0.plus(DAY.multipliedBy(90)); // River 0.8's 30 days, not a third of 120
+        clock.set(due.minusSeconds(1));
+        assertThat(m.runDue()).as("the next look, at the due time").isEqualTo(due);
         assertThat(ca.orders).hasValue(0);
-        runHourlyUntil(m, due.plus(Duration.ofMinutes(66)));
+        clock.set(due);
+        m.runDue();
         assertThat(ca.orders).hasValue(1);
     }
 

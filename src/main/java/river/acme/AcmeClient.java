@@ -199,7 +199,8 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
         }
         if (!offered.contains(wanted)) {
             throw new ProfileNotOffered("the CA at " + config.directory() + " does not offer the profile \"" + wanted + "\" asked for "
-                    + names + "; it offers " + String.join(", ", new java.util.TreeSet<>(offered)) + ": set the acme section's profile to one of them, or remove it");
+                    + names + "; it offers " + String.join(", ", new java.util.TreeSet<>(offered))
+                    + ": set the acme section's profile to one of them, or remove it");
         }
         return Optional.of(wanted);
     }

@@ -7,9 +7,9 @@ import river.config.AcmeConfig;
 
 /**
  * When things happen, by River 0.8's rules: a certificate is due by {@code renew-before-expiry-days} or
- * {@code renew-after-issue-days} (without either, once a third of its lifetime remains, at most 30 days); certificates are looked at hourly (with up to five minutes of jitter, so that
- * several Rivers do not call the CA in step); a failed order is retried after 1, 2, 4, … minutes, at most 6 hours
- * apart, or later if the CA says so. Pure functions of their inputs: the clock and the randomness are the caller's.
+ * {@code renew-after-issue-days} (without either, once a third of its lifetime remains, at most 30 days); certificates
+ * are looked at hourly (with up to five minutes of jitter, so that several Rivers do not call the CA in step); a failed
+ * order is retried after 1, 2, 4, … minutes, at most 6 hours apart, or later if the CA says so. Pure functions of their inputs: the clock and the randomness are the caller's.
  */
 final class RenewalTimes {
     static final Duration CHECK_INTERVAL = Duration.ofHours(1);

@@ -114,7 +114,7 @@ class CertificateManagerTest {
     }
 
     @Test
-    void renewsThirtyDaysBeforeExpiryByDefault() throws Exception {
+    void renewsTheConfiguredDaysBeforeExpiry() throws Exception {
         AcmeStore.open(tmp).save(TestCertificates.issue(NAMES, T0, T0.plus(DAY.multipliedBy(40)), T0));
         FakeCa ca = new FakeCa();
         CertificateManager m = manager(ca, new Renewal.BeforeExpiry(30));

@@ -49,8 +49,8 @@ import river.config.AcmeConfig;
  * One ACME order per call, on acme4j: the account (its key kept in the store; registered once, then reused by
  * its URL), the authorizations by the configured challenge of each name (HTTP-01 through the {@link ChallengeBoard},
  * TLS-ALPN-01 through the {@link CertificateInstaller}, DNS-01 through the hook and the propagation wait), then a
- * new key (ECDSA P-256 unless configured) and the chain. Every step is logged with its name, every failure with the
- * CA's problem document. Blocking: runs on the ACME thread only.
+ * new key (ECDSA P-256 unless configured) and the chain; an order asks for the configured profile when the CA lists it.
+ * Every step is logged with its name, every failure with the CA's problem document. Blocking: runs on the ACME thread only.
  */
 public final class AcmeClient implements CertificateManager.Issuer, CertificateManager.RenewalInfoSource {
     private static final Logger LOG = LoggerFactory.getLogger(AcmeClient.class);
@@ -70,6 +70,8 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
     private final Sleeper sleeper;
     private final Clock clock;
     private Login login;
+    /** Whether the log said that the CA lists no profiles, so the configured one is not sent. */
+    private boolean toldNoProfiles;
 
     public AcmeClient(AcmeConfig config, CertificateStore store, ChallengeBoard board, CertificateInstaller installer, Sleeper sleeper, Clock clock) {
         this(config, store, board, installer, new DnsHook(), sleeper, clock);
@@ -94,6 +96,18 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
     static final class ChallengeFailed extends AcmeException {
         ChallengeFailed(String message, Throwable cause) {
             super(message, cause);
+        }
+    }
+
+    /** The acme section's profile is not among those the CA's directory lists. */
+    static final class ProfileNotOffered extends AcmeException {
+        ProfileNotOffered(String message) {
+            super(message);
+        }
+
+        @Override
+        public String toString() {
+            return getMessage(); // the log line names the kind already
         }
     }
 
@@ -138,8 +152,11 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
         if (replaces != null) {
             builder.replaces(replaces);
         }
+        profile(account, names).ifPresent(builder::profile);
         Order order = builder.create();
-        LOG.info("ACME: order {} for {} created{}", order.getLocation(), names, replaces == null ? "" : " (replacing " + replaces + ")");
+        Optional<String> profile = order.getJSON().get("profile").optional().map(org.shredzone.acme4j.toolbox.JSON.Value::asString);
+        LOG.info("ACME: order {} for {} created{}{}", order.getLocation(), names, profile.map(p -> " with profile " + p).orElse(""),
+                replaces == null ? "" : " (replacing " + replaces + ")");
         for (Authorization authorization : order.getAuthorizations()) {
             if (authorization.getStatus() != Status.VALID) {
                 authorize(authorization);
@@ -159,6 +176,33 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
         LOG.info("ACME: certificate for {} issued by {} (serial {}, expires {})", names, chain.get(0).getIssuerX500Principal().getName(),
                 chain.get(0).getSerialNumber().toString(16), chain.get(0).getNotAfter().toInstant());
         return new StoredCertificate(names, key.getPrivate(), chain, clock.instant());
+    }
+
+    /**
+     * The configured profile when the CA's directory lists it. A CA that lists none has a single kind of certificate: the
+     * order goes without (logged once), rather than leave the names without a certificate for a choice the CA does not
+     * offer. A CA that lists others fails the order, to be retried with the backoff (the CA may add it; a reload may fix it).
+     */
+    private Optional<String> profile(Login account, List<String> names) throws AcmeException {
+        if (config.profile().isEmpty()) {
+            return Optional.empty();
+        }
+        String wanted = config.profile().get();
+        java.util.Set<String> offered = account.getSession().getMetadata().getProfiles();
+        if (offered.isEmpty()) {
+            if (!toldNoProfiles) {
+                toldNoProfiles = true;
+                LOG.warn("ACME: the CA at {} lists no profiles (no meta.profiles in its directory): profile \"{}\" is ignored; the order for {} "
+                        + "and all later ones get the CA's default (logged once)", config.directory(), wanted, names);
+            }
+            return Optional.empty();
+        }
+        if (!offered.contains(wanted)) {
+            throw new ProfileNotOffered("the CA at " + config.directory() + " does not offer the profile \"" + wanted + "\" asked for "
+                    + names + "; it offers " + String.join(", ", new java.util.TreeSet<>(offered))
+                    + ": set the acme section's profile to one of them, or remove it");
+        }
+        return Optional.of(wanted);
     }
 
     private void authorize(Authorization authorization) throws Exception {

@@ -67,7 +67,7 @@ public final class AcmeMetrics {
         renewalIssued = orders.labelValues("renewal", "issued");
         renewalFailed = orders.labelValues("renewal", "failed");
         Counter failed = Counter.builder().name("river_acme_order_failures")
-                .help("Failed ACME orders by kind (challenge_failed, ca_unreachable, rate_limited, lock_not_taken, ca_error, other)")
+                .help("Failed ACME orders by kind (challenge_failed, ca_unreachable, rate_limited, lock_not_taken, profile_not_offered, ca_error, other)")
                 .labelNames("kind").withoutExemplars().register(registry);
         for (OrderFailure kind : OrderFailure.values()) {
             failures.put(kind, failed.labelValues(kind.label));

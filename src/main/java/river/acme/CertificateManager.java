@@ -1,6 +1,7 @@
 package river.acme;
 
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -370,12 +371,21 @@ public final class CertificateManager {
         if (!due.isAfter(now) && m.renewAt == null) {
             if (!m.warnedWindow) {
                 m.warnedWindow = true;
-                LOG.warn("ACME: the certificate for {} is due for renewal as soon as it is issued (its lifetime is shorter than the "
-                        + "renewal window); it is renewed at each hourly check", m.names);
+                LOG.warn("ACME: the certificate for {} is due for renewal as soon as it is issued (its lifetime, {}, is shorter than the "
+                        + "renewal window); it is renewed at each hourly check", m.names, lifetime(m.current));
             }
             return check;
         }
+        if (m.renewAt == null && !m.warnedExpiry && RenewalTimes.expiresBeforeRule(rule, m.current)) {
+            m.warnedExpiry = true;
+            LOG.warn("ACME: the certificate for {} expires ({}, a lifetime of {}) before renew-after-issue-days falls; it is renewed "
+                    + "once a third of its lifetime remains, at {}", m.names, m.current.notAfter(), lifetime(m.current), due);
+        }
         return due.isBefore(check) ? due : check;
+    }
+
+    private static Duration lifetime(StoredCertificate certificate) {
+        return Duration.between(certificate.notBefore(), certificate.notAfter());
     }
 
     /** An exception as the log shows it: the CA's problem document when there is one. */
@@ -392,6 +402,8 @@ public final class CertificateManager {
         Instant nextAttempt;
         int failures;
         boolean warnedWindow;
+        /** Whether the log said that renew-after-issue-days falls after a certificate's expiry (so it is renewed by its lifetime). */
+        boolean warnedExpiry;
         /** The CA's last valid window for {@link #current}, the time drawn in it, when to ask again (null: never). */
         RenewalInfoAnswer.Window window;
         Instant renewAt;

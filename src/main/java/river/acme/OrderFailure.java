@@ -18,6 +18,8 @@ enum OrderFailure {
     RATE_LIMITED("rate_limited"),
     /** The store's (or the fleet's) lock could not be taken, or was lost while the order was in flight. */
     LOCK_NOT_TAKEN("lock_not_taken"),
+    /** The configured profile is not among those the CA lists. */
+    PROFILE_NOT_OFFERED("profile_not_offered"),
     /** Any other problem document from the CA. */
     CA_ERROR("ca_error"),
     /** Anything else: the store not writable, an unexpected answer. */
@@ -37,6 +39,9 @@ enum OrderFailure {
             }
             if (t instanceof AcmeRateLimitedException) {
                 return RATE_LIMITED;
+            }
+            if (t instanceof AcmeClient.ProfileNotOffered) {
+                return PROFILE_NOT_OFFERED;
             }
             if (t instanceof LockLost) {
                 return LOCK_NOT_TAKEN;

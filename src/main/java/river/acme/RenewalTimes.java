@@ -7,9 +7,9 @@ import river.config.AcmeConfig;
 
 /**
  * When things happen, by River 0.8's rules: a certificate is due by {@code renew-before-expiry-days} or
- * {@code renew-after-issue-days}; certificates are looked at hourly (with up to five minutes of jitter, so that
- * several Rivers do not call the CA in step); a failed order is retried after 1, 2, 4, … minutes, at most 6 hours
- * apart, or later if the CA says so. Pure functions of their inputs: the clock and the randomness are the caller's.
+ * {@code renew-after-issue-days} (without either, once a third of its lifetime remains, at most 30 days); certificates
+ * are looked at hourly (with up to five minutes of jitter, so that several Rivers do not call the CA in step); a failed
+ * order is retried after 1, 2, 4, … minutes, at most 6 hours apart, or later if the CA says so. Pure functions of their inputs: the clock and the randomness are the caller's.
  */
 final class RenewalTimes {
     static final Duration CHECK_INTERVAL = Duration.ofHours(1);
@@ -36,11 +36,30 @@ final class RenewalTimes {
 
     private RenewalTimes() {}
 
+    /** The longest margin the default rule keeps before expiry: River 0.8's {@code renew-before-expiry-days} default. */
+    static final Duration DEFAULT_MARGIN = Duration.ofDays(AcmeConfig.DEFAULT_RENEW_BEFORE_EXPIRY_DAYS);
+
     static Instant dueAt(AcmeConfig.Renewal rule, StoredCertificate certificate) {
         if (rule instanceof AcmeConfig.Renewal.AfterIssue after) {
-            return certificate.issuedAt().plus(Duration.ofDays(after.days()));
+            Instant at = certificate.issuedAt().plus(Duration.ofDays(after.days()));
+            return at.isBefore(certificate.notAfter()) ? at : byLifetime(certificate); // never left to expire
         }
-        return certificate.notAfter().minus(Duration.ofDays(((AcmeConfig.Renewal.BeforeExpiry) rule).days()));
+        if (rule instanceof AcmeConfig.Renewal.BeforeExpiry before) {
+            return certificate.notAfter().minus(Duration.ofDays(before.days()));
+        }
+        return byLifetime(certificate);
+    }
+
+    /** Whether {@code renew-after-issue-days} falls at or after this certificate's expiry (it is then renewed by lifetime). */
+    static boolean expiresBeforeRule(AcmeConfig.Renewal rule, StoredCertificate certificate) {
+        return rule instanceof AcmeConfig.Renewal.AfterIssue after
+                && !certificate.issuedAt().plus(Duration.ofDays(after.days())).isBefore(certificate.notAfter());
+    }
+
+    /** The default rule: once a third of the lifetime (notBefore to notAfter) remains, at most {@link #DEFAULT_MARGIN} before expiry. */
+    static Instant byLifetime(StoredCertificate certificate) {
+        Duration third = Duration.between(certificate.notBefore(), certificate.notAfter()).dividedBy(3);
+        return certificate.notAfter().minus(third.compareTo(DEFAULT_MARGIN) < 0 ? third : DEFAULT_MARGIN);
     }
 
     /** The next hourly look, jittered. */

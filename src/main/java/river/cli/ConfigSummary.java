@@ -30,8 +30,8 @@ final class ConfigSummary {
         config.acme().ifPresent(acme -> {
             out.append("acme: directory=").append(acme.directory()).append(" store-dir=").append(acme.storeDir())
                     .append(" challenge=").append(acme.challenge().wireName()).append(" key-type=").append(acme.keyType().wireName())
-                    .append(acme.renewal() instanceof river.config.AcmeConfig.Renewal.AfterIssue a ? " renew-after-issue-days=" + a.days()
-                            : " renew-before-expiry-days=" + ((river.config.AcmeConfig.Renewal.BeforeExpiry) acme.renewal()).days())
+                    .append(renewal(acme.renewal()))
+                    .append(acme.profile().map(p -> " profile=" + p).orElse(""))
                     .append(acme.challengeListener().map(l -> " challenge-listener=" + l).orElse(""));
             acme.contacts().forEach(c -> out.append(" contact=").append(c));
             out.append('\n');
@@ -81,6 +81,16 @@ final class ConfigSummary {
             }
         }
         return out.toString();
+    }
+
+    private static String renewal(river.config.AcmeConfig.Renewal renewal) {
+        if (renewal instanceof river.config.AcmeConfig.Renewal.AfterIssue a) {
+            return " renew-after-issue-days=" + a.days();
+        }
+        if (renewal instanceof river.config.AcmeConfig.Renewal.BeforeExpiry b) {
+            return " renew-before-expiry-days=" + b.days();
+        }
+        return " renew-before-expiry=min(30d,lifetime/3)";
     }
 
     private static void connectors(StringBuilder out, String indent, ServiceHandler.Proxy proxy) {

@@ -24,15 +24,19 @@ import java.util.Optional;
  *     (River's extension); without it the JVM's trust store is used
  * @param storeRedis fleet mode (River's extension): the account, the certificates and the order lock kept in Redis, shared
  *     by every River using the same server and prefix; store-dir is then this River's local copy
+ * @param profile the ACME profile orders ask for (River's extension, draft-aaron-acme-profiles: {@code "shortlived"} at
+ *     Let's Encrypt); empty: the CA's default profile
  */
 public record AcmeConfig(URI directory, List<String> contacts, Path storeDir, Renewal renewal, Challenge challenge,
         Optional<ListenAddress> challengeListener, int dnsPropagationSeconds, List<Domain> domains, KeyType keyType,
-        Optional<Path> caCertificatePath, Optional<RedisStore> storeRedis) {
+        Optional<Path> caCertificatePath, Optional<RedisStore> storeRedis, Optional<String> profile) {
 
     public static final URI LETSENCRYPT = URI.create("https://acme-v02.api.letsencrypt.org/directory");
     public static final URI LETSENCRYPT_STAGING = URI.create("https://acme-staging-v02.api.letsencrypt.org/directory");
     public static final int DEFAULT_RENEW_BEFORE_EXPIRY_DAYS = 30;
     public static final int DEFAULT_DNS_PROPAGATION_SECONDS = 60;
+    /** What a profile name may be: a token as Let's Encrypt's are ({@code classic}, {@code shortlived}, {@code tlsserver}). */
+    public static final java.util.regex.Pattern PROFILE_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     public AcmeConfig {
         contacts = List.copyOf(contacts);
@@ -45,6 +49,14 @@ public record AcmeConfig(URI directory, List<String> contacts, Path storeDir, Re
             Optional<Path> caCertificatePath) {
         this(directory, contacts, storeDir, renewal, challenge, challengeListener, dnsPropagationSeconds, domains, keyType, caCertificatePath,
                 Optional.empty());
+    }
+
+    /** With the CA's default profile. */
+    public AcmeConfig(URI directory, List<String> contacts, Path storeDir, Renewal renewal, Challenge challenge,
+            Optional<ListenAddress> challengeListener, int dnsPropagationSeconds, List<Domain> domains, KeyType keyType,
+            Optional<Path> caCertificatePath, Optional<RedisStore> storeRedis) {
+        this(directory, contacts, storeDir, renewal, challenge, challengeListener, dnsPropagationSeconds, domains, keyType, caCertificatePath,
+                storeRedis, Optional.empty());
     }
 
     /** The challenge used for {@code name} (a managed name as written in acme-domains, lower case). */
@@ -106,10 +118,17 @@ public record AcmeConfig(URI directory, List<String> contacts, Path storeDir, Re
 
     /** When a certificate is due for renewal. */
     public sealed interface Renewal {
+        /**
+         * Neither field set: once a third of the certificate's lifetime remains, at most 30 days before expiry: River 0.8's
+         * 30 days for a certificate of 90 days or more, a margin in proportion for a shorter one (a 6-day certificate would
+         * otherwise be due as soon as it is issued).
+         */
+        record Default() implements Renewal {}
+
         /** {@code renew-before-expiry-days}: once fewer than {@code days} remain before notAfter. */
         record BeforeExpiry(int days) implements Renewal {}
 
-        /** {@code renew-after-issue-days}: {@code days} after it was obtained. */
+        /** {@code renew-after-issue-days}: {@code days} after it was obtained (as {@link Default} for a certificate that expires first). */
         record AfterIssue(int days) implements Renewal {}
     }
 

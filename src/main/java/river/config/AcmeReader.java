@@ -22,7 +22,7 @@ import river.kdl.KdlValue;
 final class AcmeReader extends KdlSchemaReader {
     private static final String[] NAMES = {"provider", "accept-terms-of-service", "contact", "store-dir", "renew-before-expiry-days",
         "renew-after-issue-days", "challenge", "challenge-listener", "dns-propagation-seconds", "domain", "key-type", "ca-certificate-path",
-        "store-redis"};
+        "store-redis", "profile"};
     private static final Set<String> REPEATABLE = Set.of("contact", "domain");
 
     AcmeReader(Problems problems, ValueRules rules) {
@@ -36,7 +36,7 @@ final class AcmeReader extends KdlSchemaReader {
         Boolean terms = null;
         List<String> contacts = new ArrayList<>();
         Path storeDir = null;
-        AcmeConfig.Renewal renewal = new AcmeConfig.Renewal.BeforeExpiry(AcmeConfig.DEFAULT_RENEW_BEFORE_EXPIRY_DAYS);
+        AcmeConfig.Renewal renewal = new AcmeConfig.Renewal.Default();
         KdlNode renewalNode = null;
         AcmeConfig.Challenge challenge = AcmeConfig.Challenge.HTTP_01;
         Optional<ListenAddress> challengeListener = Optional.empty();
@@ -45,6 +45,7 @@ final class AcmeReader extends KdlSchemaReader {
         AcmeConfig.KeyType keyType = AcmeConfig.KeyType.ECDSA_P256;
         Optional<Path> caCertificate = Optional.empty();
         Optional<AcmeConfig.RedisStore> storeRedis = Optional.empty();
+        Optional<String> profile = Optional.empty();
         int before = problems.size();
         Set<String> seen = new HashSet<>();
         Set<String> domainNames = new HashSet<>();
@@ -132,6 +133,7 @@ final class AcmeReader extends KdlSchemaReader {
                             : Optional.ofNullable(rules.readableFile(text, "ca-certificate-path", where(v.position())));
                 }
                 case "store-redis" -> storeRedis = storeRedis(child);
+                case "profile" -> profile = profile(singleArgument(child));
                 default -> unknownNode(child, "in acme", String.join(", ", NAMES));
             }
         }
@@ -158,7 +160,21 @@ final class AcmeReader extends KdlSchemaReader {
             return null;
         }
         return new AcmeConfig(directory, contacts, storeDir, renewal, challenge, challengeListener, propagation, domains, keyType, caCertificate,
-                storeRedis);
+                storeRedis, profile);
+    }
+
+    /**
+     * {@code profile "shortlived"} (River's extension, draft-aaron-acme-profiles): a name as CAs list them in their directory's
+     * {@code meta.profiles}; whether this CA offers it is known only at order time. Empty after an error.
+     */
+    private Optional<String> profile(KdlValue v) {
+        String text = string(v, "profile");
+        if (text != null && !AcmeConfig.PROFILE_NAME.matcher(text).matches()) {
+            problems.add(where(v.position()), "profile must be the name of a profile the CA lists, such as \"shortlived\" (letters, digits, "
+                    + "'.', '_' or '-'; at most 64); found \"" + text + "\"");
+            return Optional.empty();
+        }
+        return Optional.ofNullable(text);
     }
 
     /** {@code store-redis "redis://host:port/db" key-prefix="…"} (fleet mode, River's extension); empty after an error. */

@@ -37,10 +37,12 @@ class CertificateManagerTest {
     private final MutableClock clock = new MutableClock(T0);
     private final Installs installs = new Installs();
 
-    /** The certificates the fake CA hands out (90 days from the clock's now), or failures queued by the test. */
+    /** The certificates the fake CA hands out (90 days from the clock's now unless told), or failures queued by the test. */
     private class FakeCa implements CertificateManager.Issuer {
         final Deque<Exception> failures = new ArrayDeque<>();
         final AtomicInteger orders = new AtomicInteger();
+        final List<Instant> issuedAt = new ArrayList<>();
+        Duration lifetime = DAY.multipliedBy(90);
 
         @Override
         public StoredCertificate issue(List<String> names) throws Exception {
@@ -50,9 +52,13 @@ class CertificateManagerTest {
                 throw e;
             }
             Instant now = clock.instant();
-            return TestCertificates.issue(names, now, now.plus(DAY.multipliedBy(90)), now);
+            issuedAt.add(now);
+            return TestCertificates.issue(names, now, now.plus(lifetime), now);
         }
     }
+
+    /** Let's Encrypt's {@code shortlived} profile: 160 hours. */
+    private static final Duration SHORTLIVED = Duration.ofHours(160);
 
     static final class Installs implements CertificateInstaller {
         final List<X509Certificate> leaves = new ArrayList<>();
@@ -108,7 +114,7 @@ class CertificateManagerTest {
     }
 
     @Test
-    void renewsThirtyDaysBeforeExpiryByDefault() throws Exception {
+    void renewsTheConfiguredDaysBeforeExpiry() throws Exception {
         AcmeStore.open(tmp).save(TestCertificates.issue(NAMES, T0, T0.plus(DAY.multipliedBy(40)), T0));
         FakeCa ca = new FakeCa();
         CertificateManager m = manager(ca, new Renewal.BeforeExpiry(30));
@@ -119,6 +125,56 @@ class CertificateManagerTest {
         runHourlyUntil(m, due.plus(Duration.ofMinutes(66)));
         assertThat(ca.orders).hasValue(1);
         assertThat(m.current(NAMES).orElseThrow().notAfter()).isAfter(T0.plus(DAY.multipliedBy(99)));
+    }
+
+    @Test
+    void withoutARuleACertificateOf90DaysOrMoreIsRenewedThirtyDaysBeforeExpiry() throws Exception {
+        AcmeStore.open(tmp).save(TestCertificates.issue(NAMES, T0, T0.plus(DAY.multipliedBy(120)), T0));
+        FakeCa ca = new FakeCa();
+        CertificateManager m = manager(ca, new Renewal.Default());
+        m.manage(NAMES);
+        Instant due = T0.plus(DAY.multipliedBy(90)); // River 0.8's 30 days, not a third of 120
+        clock.set(due.minusSeconds(1));
+        assertThat(m.runDue()).as("the next look, at the due time").isEqualTo(due);
+        assertThat(ca.orders).hasValue(0);
+        clock.set(due);
+        m.runDue();
+        assertThat(ca.orders).hasValue(1);
+    }
+
+    @Test
+    void withoutARuleASixDayCertificateIsRenewedWithAThirdOfItsLifetimeLeftNotHourly() throws Exception {
+        FakeCa ca = new FakeCa();
+        ca.lifetime = SHORTLIVED;
+        CertificateManager m = manager(ca, new Renewal.Default());
+        m.manage(NAMES);
+        try (LogCapture log = LogCapture.of(CertificateManager.class.getName())) {
+            runHourlyUntil(m, T0.plus(DAY.multipliedBy(14)));
+            assertThat(log.lines()).noneMatch(l -> l.contains("as soon as it is issued"));
+        }
+        // 336 hours: the first order, then a renewal each 106 h 40 min (the hourly look adds up to 65 minutes).
+        assertThat(ca.issuedAt).hasSize(4);
+        for (int i = 1; i < ca.issuedAt.size(); i++) {
+            Instant previousExpiry = ca.issuedAt.get(i - 1).plus(SHORTLIVED);
+            assertThat(Duration.between(ca.issuedAt.get(i), previousExpiry)).as("left of the certificate renewed")
+                    .isBetween(SHORTLIVED.dividedBy(3).minus(Duration.ofMinutes(65)), SHORTLIVED.dividedBy(3));
+        }
+    }
+
+    @Test
+    void renewAfterIssueDaysPastACertificatesExpiryRenewsItWithAThirdOfItsLifetimeLeft() throws Exception {
+        FakeCa ca = new FakeCa();
+        ca.lifetime = SHORTLIVED;
+        CertificateManager m = manager(ca, new Renewal.AfterIssue(60));
+        try (LogCapture log = LogCapture.of(CertificateManager.class.getName())) {
+            m.manage(NAMES);
+            runHourlyUntil(m, T0.plus(SHORTLIVED).minus(Duration.ofHours(1)));
+            assertThat(log.lines()).filteredOn(l -> l.contains("before renew-after-issue-days falls")).singleElement()
+                    .satisfies(l -> assertThat(l).contains("a lifetime of PT160H", "at " + T0.plus(SHORTLIVED.multipliedBy(2).dividedBy(3))));
+        }
+        assertThat(ca.issuedAt).hasSize(2);
+        assertThat(ca.issuedAt.get(1)).isBetween(T0.plus(SHORTLIVED.multipliedBy(2).dividedBy(3)),
+                T0.plus(SHORTLIVED.multipliedBy(2).dividedBy(3)).plus(Duration.ofMinutes(65)));
     }
 
     @Test
@@ -223,7 +279,8 @@ class CertificateManagerTest {
     /** Runs every due look, moving the clock to each next one, until {@code end}. */
     private void runHourlyUntil(CertificateManager m, Instant end) {
         Instant next = m.runDue();
-        while (!next.isAfter(end)) {
+        for (int runs = 0; !next.isAfter(end); runs++) {
+            assertThat(runs).as("runs before " + end).isLessThan(10_000);
             clock.set(next);
             next = m.runDue();
         }

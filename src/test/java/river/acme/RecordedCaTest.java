@@ -43,12 +43,16 @@ import river.testsupport.TestPki;
  * account) asks for a stored certificate's window, and the manager schedules by what comes back — a window ahead, one
  * that moved, one already past, 5xx and 404 answers, a truncated and an inverted one — under a hand-moved clock. A
  * renewal then names the certificate it replaces, and orders again without when the CA says it was already replaced.
+ * Profiles (Pebble 2.4.0 has none either): a {@code shortlived} order and its 6-day certificate, a profile the CA does not
+ * list, and a CA that lists none.
  */
 class RecordedCaTest {
     private static final List<String> NAMES = List.of("river-ari.test", "www.river-ari.test");
     private static final Instant NOT_BEFORE = Instant.parse("2026-01-01T00:00:00Z");
     private static final Instant NOT_AFTER = Instant.parse("2026-04-01T00:00:00Z");
     private static final String ARI_PATH = "/draft-ietf-acme-ari-03/renewalInfo/";
+    /** Let's Encrypt's {@code shortlived} profile: 160 hours. */
+    private static final Duration SHORTLIVED = Duration.ofHours(160);
 
     /** One recorded answer: status, content type, Retry-After (or null), body (a resource under acme/letsencrypt, or null). */
     record Answer(int status, String type, String retryAfter, String resource) {
@@ -70,6 +74,11 @@ class RecordedCaTest {
     private final ConcurrentLinkedDeque<Answer> orderAnswers = new ConcurrentLinkedDeque<>();
     private final List<String> renewalInfoPaths = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final List<JsonNode> orderPayloads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> finalized = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** The directory served: Let's Encrypt's, with its profiles, unless a test serves another. */
+    private volatile String directory = "directory.json";
+    /** The leaf made for the CSR of the last finalize request. */
+    private volatile java.security.cert.X509Certificate issued;
     private final MutableClock clock = new MutableClock(Instant.parse("2026-01-01T06:00:00Z"));
     private final PrometheusRegistry registry = new PrometheusRegistry();
 
@@ -87,7 +96,7 @@ class RecordedCaTest {
         server = HttpsServer.create(new InetSocketAddress(localhost, 0), 16);
         server.setHttpsConfigurator(new HttpsConfigurator(ssl));
         base = "https://localhost:" + server.getAddress().getPort();
-        server.createContext("/directory", ex -> answer(ex, Answer.json("directory.json", null)));
+        server.createContext("/directory", ex -> answer(ex, Answer.json(directory, null)));
         server.createContext("/acme/new-nonce", ex -> {
             ex.getResponseHeaders().add("Replay-Nonce", "nonce" + System.nanoTime());
             ex.getResponseHeaders().add("Cache-Control", "no-store");
@@ -103,7 +112,46 @@ class RecordedCaTest {
         server.createContext("/acme/new-order", ex -> {
             JsonNode jws = new ObjectMapper().readTree(ex.getRequestBody().readAllBytes());
             orderPayloads.add(new ObjectMapper().readTree(Base64.getUrlDecoder().decode(jws.path("payload").asText())));
-            answer(ex, orderAnswers.poll());
+            Answer a = orderAnswers.poll();
+            if (a != null && a.status() == 201) {
+                ex.getResponseHeaders().add("Location", base + "/acme/order/2074123456/380000001");
+            }
+            answer(ex, a);
+        });
+        // An order on reused authorizations: each valid, then the finalize request and the certificate for its CSR.
+        server.createContext("/acme/authz/", ex -> {
+            String path = ex.getRequestURI().getPath();
+            answer(ex, Answer.json("authorization-" + path.substring(path.lastIndexOf('/') + 1) + ".json", null));
+        });
+        server.createContext("/acme/finalize/", ex -> {
+            JsonNode jws = new ObjectMapper().readTree(ex.getRequestBody().readAllBytes());
+            JsonNode payload = new ObjectMapper().readTree(Base64.getUrlDecoder().decode(jws.path("payload").asText()));
+            var csr = new org.bouncycastle.pkcs.PKCS10CertificationRequest(Base64.getUrlDecoder().decode(payload.path("csr").asText()));
+            finalized.add(csr.getSubject().toString());
+            try {
+                issued = TestCertificates.issueFor(csr, NAMES, clock.instant(), clock.instant().plus(SHORTLIVED));
+            } catch (Exception e) {
+                throw new IOException(e);
+            }
+            answer(ex, Answer.json("order-valid-shortlived.json", null));
+        });
+        server.createContext("/acme/order/", ex -> answer(ex, Answer.json("order-valid-shortlived.json", null)));
+        server.createContext("/acme/cert/", ex -> {
+            try (ex) {
+                ex.getRequestBody().readAllBytes();
+                StringBuilder pem = new StringBuilder();
+                for (java.security.cert.X509Certificate c : List.of(issued, TestCertificates.ROOT)) {
+                    pem.append("-----BEGIN CERTIFICATE-----\n").append(Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(c.getEncoded()))
+                            .append("\n-----END CERTIFICATE-----\n");
+                }
+                byte[] body = pem.toString().getBytes(StandardCharsets.US_ASCII);
+                ex.getResponseHeaders().add("Content-Type", "application/pem-certificate-chain");
+                ex.getResponseHeaders().add("Replay-Nonce", "nonce" + System.nanoTime());
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+            } catch (java.security.cert.CertificateEncodingException e) {
+                throw new IOException(e);
+            }
         });
         server.start();
     }
@@ -139,11 +187,18 @@ class RecordedCaTest {
 
     /** A manager over a store holding the account and a certificate whose AKI and serial the answers are for. */
     private CertificateManager manager(StoredCertificate stored) throws Exception {
-        AcmeConfig config = new AcmeConfig(URI.create(base + "/directory"), List.of(), tmp.resolve("store"), new AcmeConfig.Renewal.BeforeExpiry(30),
-                AcmeConfig.Challenge.HTTP_01, Optional.empty(), 0, List.of(), AcmeConfig.KeyType.ECDSA_P256, Optional.of(TestPki.caCertificate()));
+        return manager(Optional.of(stored), new AcmeConfig.Renewal.BeforeExpiry(30), Optional.empty());
+    }
+
+    /** A manager over a store holding the account (and {@code stored}, if any), ordering with {@code profile}. */
+    private CertificateManager manager(Optional<StoredCertificate> stored, AcmeConfig.Renewal rule, Optional<String> profile) throws Exception {
+        AcmeConfig config = new AcmeConfig(URI.create(base + "/directory"), List.of(), tmp.resolve("store"), rule, AcmeConfig.Challenge.HTTP_01,
+                Optional.empty(), 0, List.of(), AcmeConfig.KeyType.ECDSA_P256, Optional.of(TestPki.caCertificate()), Optional.empty(), profile);
         AcmeStore store = AcmeStore.open(config.storeDir());
         store.saveAccount(config.directory().toString(), AcmeClient.newKey(AcmeConfig.KeyType.ECDSA_P256), base + "/acme/acct/2074123456");
-        store.save(stored);
+        if (stored.isPresent()) {
+            store.save(stored.get());
+        }
         AcmeClient client = new AcmeClient(config, store, new ChallengeBoard(), new CertificateManagerTest.Installs(), d -> {}, clock);
         return new CertificateManager(store, client, client, new CertificateManagerTest.Installs(), config.renewal(), clock, new Random(7),
                 new AcmeMetrics(registry));
@@ -252,6 +307,77 @@ class RecordedCaTest {
         assertThat(s.sum("river_acme_order_failures_total", "kind", "rate_limited")).isEqualTo(1);
         assertThat(s.sum("river_acme_next_order_timestamp_seconds", "name", "river-ari.test", "schedule", "retry"))
                 .isEqualTo(m.nextAttempt(NAMES).orElseThrow().toEpochMilli() / 1000.0);
+    }
+
+    @Test
+    void aShortlivedOrderAsksForItsProfileAndItsSixDayCertificateIsRenewedWithAThirdOfItsLifetimeLeft() throws Exception {
+        CertificateManager m = manager(Optional.empty(), new AcmeConfig.Renewal.Default(), Optional.of("shortlived"));
+        orderAnswers.add(new Answer(201, "application/json", null, "order-ready-shortlived.json"));
+        try (LogCapture client = LogCapture.of(AcmeClient.class.getName())) {
+            m.manage(NAMES);
+            m.runDue();
+            assertThat(client.lines()).anySatisfy(l -> assertThat(l).contains("ACME: order " + base + "/acme/order/2074123456/380000001 for "
+                    + NAMES + " created with profile shortlived"));
+        }
+        assertThat(orderPayloads).singleElement().satisfies(p -> {
+            assertThat(p.path("profile").asText()).isEqualTo("shortlived");
+            List<String> identifiers = new ArrayList<>();
+            p.path("identifiers").forEach(i -> identifiers.add(i.path("value").asText()));
+            assertThat(identifiers).containsExactlyInAnyOrderElementsOf(NAMES);
+        });
+        assertThat(finalized).hasSize(1);
+        StoredCertificate current = m.current(NAMES).orElseThrow();
+        assertThat(current.leaf()).isEqualTo(issued);
+        assertThat(Duration.between(current.notBefore(), current.notAfter())).isEqualTo(SHORTLIVED);
+        assertThat(AcmeStore.open(tmp.resolve("store")).certificate(NAMES)).isPresent();
+        // Not due from birth (the 30 days of River 0.8's default are longer than its life): 53 h 20 min before expiry.
+        assertThat(m.nextOrders().get(NAMES)).isEqualTo(new AcmeMetrics.NextOrder(current.notAfter().minus(SHORTLIVED.dividedBy(3)),
+                AcmeMetrics.Schedule.RULE));
+        assertThat(Scrape.of(registry).sum("river_acme_orders_total", "order", "first", "result", "issued")).isEqualTo(1);
+    }
+
+    @Test
+    void aProfileTheCaDoesNotListFailsTheOrderNamingTheOffersAndBacksOff() throws Exception {
+        CertificateManager m = manager(Optional.empty(), new AcmeConfig.Renewal.Default(), Optional.of("6day"));
+        Instant t0 = clock.instant();
+        try (LogCapture manager = LogCapture.of(CertificateManager.class.getName())) {
+            m.manage(NAMES);
+            assertThat(m.runDue()).isEqualTo(t0.plus(Duration.ofMinutes(1)));
+            assertThat(manager.lines()).anySatisfy(l -> assertThat(l).endsWith("ACME: order for " + NAMES + " failed (attempt 1 in a row; next attempt at "
+                    + t0.plus(Duration.ofMinutes(1)) + "): profile_not_offered: the CA at " + base + "/directory does not offer the profile \"6day\" "
+                    + "asked for " + NAMES + "; it offers classic, shortlived, tlsserver: set the acme section's profile to one of them, or remove it"));
+            assertThat(m.runDue()).as("not again before the backoff").isEqualTo(t0.plus(Duration.ofMinutes(1)));
+            clock.advance(Duration.ofMinutes(1));
+            assertThat(m.runDue()).isEqualTo(t0.plus(Duration.ofMinutes(3)));
+            assertThat(manager.lines()).anySatisfy(l -> assertThat(l).contains("attempt 2 in a row", "does not offer the profile \"6day\""));
+        }
+        assertThat(orderPayloads).as("no order sent to the CA").isEmpty();
+        assertThat(m.failures(NAMES)).isEqualTo(2);
+        Scrape s = Scrape.of(registry);
+        assertThat(s.sum("river_acme_order_failures_total", "kind", "profile_not_offered")).isEqualTo(2);
+        assertThat(s.sum("river_acme_orders_total", "order", "first", "result", "failed")).isEqualTo(2);
+    }
+
+    @Test
+    void aCaThatListsNoProfilesGetsOrdersWithoutOneAndTheLogSaysSoOnce() throws Exception {
+        directory = "directory-without-profiles.json";
+        CertificateManager m = manager(Optional.empty(), new AcmeConfig.Renewal.Default(), Optional.of("shortlived"));
+        orderAnswers.add(Answer.problem(429, "problem-rate-limited.json", "3600"));
+        orderAnswers.add(Answer.problem(429, "problem-rate-limited.json", "3600"));
+        try (LogCapture client = LogCapture.of(AcmeClient.class.getName())) {
+            m.manage(NAMES);
+            m.runDue();
+            clock.set(m.nextAttempt(NAMES).orElseThrow()); // Retry-After, held to 24 h
+            m.runDue();
+            assertThat(client.lines()).filteredOn(l -> l.contains("lists no profiles")).singleElement().satisfies(l -> assertThat(l).isEqualTo(
+                    "ACME: the CA at " + base + "/directory lists no profiles (no meta.profiles in its directory): profile \"shortlived\" is ignored; "
+                            + "the order for " + NAMES + " and all later ones get the CA's default (logged once)"));
+        }
+        assertThat(orderPayloads).hasSize(2).allSatisfy(p -> {
+            assertThat(p.has("profile")).isFalse();
+            assertThat(p.path("identifiers")).hasSize(2);
+        });
+        assertThat(m.failures(NAMES)).isEqualTo(2);
     }
 
     /** Runs what is due, moving the clock to each next attempt, until the CA was asked {@code n} times; at most 100 runs. */

@@ -25,4 +25,16 @@ class ConfigSummaryTest {
                         + " upstream=idp=127.0.0.1:9100\n")
                 .contains("  wasm tags " + wasm + " root-id=tags_root config=0B vm-config=0B fail-open=false max-memory-pages=32 call-timeout-ms=100 max-body-bytes=1048576\n");
     }
+
+    @Test
+    void theAcmeLineNamesTheProfileAndTheRenewalRule(@TempDir Path dir) throws Exception {
+        String service = "services {\n  web {\n    listeners { \"127.0.0.1:8443\" acme-domains=\"example.com\" }\n    connectors { \"127.0.0.1:8000\" }\n  }\n}\n";
+        String acme = "acme {\n  accept-terms-of-service true\n  store-dir \"/var/lib/river/acme\"\n";
+        String shortlived = ConfigSummary.render(new ConfigLoader(dir).parse(acme + "  profile \"shortlived\"\n}\n" + service, "river.kdl",
+                ConfigFormat.KDL, SystemOverrides.none()));
+        assertThat(shortlived).contains(" key-type=ecdsa-p256 renew-before-expiry=min(30d,lifetime/3) profile=shortlived\n");
+        String plain = ConfigSummary.render(new ConfigLoader(dir).parse(acme + "  renew-before-expiry-days 2\n}\n" + service, "river.kdl",
+                ConfigFormat.KDL, SystemOverrides.none()));
+        assertThat(plain).contains(" key-type=ecdsa-p256 renew-before-expiry-days=2\n").doesNotContain("profile=");
+    }
 }

@@ -66,8 +66,9 @@ class AcmeConfigTest {
     void absentByDefaultAndDefaultsWhenPresent() throws ConfigException {
         assertThat(parse(PLAIN_SERVICE).acme()).isEmpty();
         AcmeConfig a = acme(REQUIRED);
-        assertThat(a).isEqualTo(new AcmeConfig(AcmeConfig.LETSENCRYPT, List.of(), Path.of("/var/lib/river/acme"), new Renewal.BeforeExpiry(30),
+        assertThat(a).isEqualTo(new AcmeConfig(AcmeConfig.LETSENCRYPT, List.of(), Path.of("/var/lib/river/acme"), new Renewal.Default(),
                 Challenge.HTTP_01, Optional.empty(), 60, List.of(), KeyType.ECDSA_P256, Optional.empty()));
+        assertThat(a.profile()).as("the CA's default profile").isEmpty();
         assertThat(a.directory()).isEqualTo(URI.create("https://acme-v02.api.letsencrypt.org/directory"));
     }
 
@@ -77,7 +78,7 @@ class AcmeConfigTest {
         String body = REQUIRED + "    provider \"https://ca.internal:14000/dir\"\n    contact \"mailto:ops@example.com\"\n"
                 + "    contact \"mailto:oncall@example.com\"\n    renew-after-issue-days 60\n    challenge \"tls-alpn-01\"\n"
                 + "    challenge-listener \"0.0.0.0:80\"\n    dns-propagation-seconds 0\n    key-type \"rsa-2048\"\n"
-                + "    ca-certificate-path \"" + ca + "\"\n"
+                + "    ca-certificate-path \"" + ca + "\"\n    profile \"shortlived\"\n"
                 + "    domain \"*.Example.com\" challenge=\"dns-01\" hook=\"/usr/local/bin/river-dns-hook\"\n"
                 + "    domain \"www.example.com\" challenge=\"http-01\"";
         assertThat(acmeWithListener(body, "*.example.com, www.example.com")).isEmpty();
@@ -86,7 +87,7 @@ class AcmeConfigTest {
                 Path.of("/var/lib/river/acme"), new Renewal.AfterIssue(60), Challenge.TLS_ALPN_01, Optional.of(new ListenAddress.Tcp("0.0.0.0", 80)), 0,
                 List.of(new Domain("*.example.com", Optional.of(Challenge.DNS_01), Optional.of(Path.of("/usr/local/bin/river-dns-hook"))),
                         new Domain("www.example.com", Optional.of(Challenge.HTTP_01), Optional.empty())),
-                KeyType.RSA_2048, Optional.of(ca)));
+                KeyType.RSA_2048, Optional.of(ca), Optional.empty(), Optional.of("shortlived")));
         assertThat(a.challengeFor("*.example.com")).isEqualTo(Challenge.DNS_01);
         assertThat(a.challengeFor("www.example.com")).isEqualTo(Challenge.HTTP_01);
         assertThat(a.challengeFor("other.example.com")).isEqualTo(Challenge.TLS_ALPN_01);
@@ -136,6 +137,14 @@ class AcmeConfigTest {
         assertThat(error(REQUIRED + "    contact \"mailto:\"").message()).contains("contact must be a mailto: URI");
         assertThat(error(REQUIRED + "    challenge \"dns-02\"").message()).contains("challenge must be \"http-01\", \"dns-01\" or \"tls-alpn-01\"");
         assertThat(error(REQUIRED + "    key-type \"rsa-1024\"").message()).contains("key-type must be \"ecdsa-p256\" or \"rsa-2048\"");
+        assertThat(error(REQUIRED + "    profile \"short lived\"")).satisfies(e -> {
+            assertThat(e.line()).isEqualTo(4);
+            assertThat(e.column()).isEqualTo(13);
+            assertThat(e.message()).isEqualTo("profile must be the name of a profile the CA lists, such as \"shortlived\" (letters, digits, "
+                    + "'.', '_' or '-'; at most 64); found \"short lived\"");
+        });
+        assertThat(error(REQUIRED + "    profile \"\"").message()).contains("profile must be the name of a profile the CA lists", "found \"\"");
+        assertThat(error(REQUIRED + "    profile 6").message()).isEqualTo("profile expects a string, found a number");
         assertThat(error(REQUIRED + "    challenge-listener \"localhost:80\"").message()).contains("challenge-listener \"localhost:80\"");
         assertThat(error(REQUIRED + "    dns-propagation-seconds -1").message()).contains("dns-propagation-seconds expects a positive integer");
         assertThat(error(REQUIRED + "    ca-certificate-path \"/no/such/ca.pem\"").message()).contains("no readable file");

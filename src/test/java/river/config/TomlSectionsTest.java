@@ -160,6 +160,7 @@ class TomlSectionsTest {
                           key-type "rsa-2048"
                           ca-certificate-path "test.crt"
                           store-redis "redis://127.0.0.1:6379/1" key-prefix="edge"
+                          profile "shortlived"
                           domain "*.example.com" challenge="dns-01" hook="hook"
                         }
                         services {
@@ -184,6 +185,7 @@ class TomlSectionsTest {
                         key-type = "rsa-2048"
                         ca-certificate-path = "test.crt"
                         store-redis = { url = "redis://127.0.0.1:6379/1", key-prefix = "edge" }
+                        profile = "shortlived"
 
                         [[acme.domain]]
                         name = "*.example.com"
@@ -357,6 +359,7 @@ class TomlSectionsTest {
                 Arguments.of(acme + "[[acme.domain]]\nchallenge = \"dns-01\"\n", 4, 1, "domain needs the key name"),
                 Arguments.of(acme + "[[acme.domain]]\nname = \"*.example.com\"\n", 4, 1, "a wildcard can only be validated with dns-01"),
                 Arguments.of(acme + "store-redis = { url = \"http://x\" }\n", 4, 23, "store-redis expects a redis:// or rediss:// URL"),
+                Arguments.of(acme + "profile = \"6 days\"\n", 4, 11, "profile must be the name of a profile the CA lists"),
                 Arguments.of("[[basic-proxy]]\nname = \"s\"\nconnector = { proxy_addr = \"127.0.0.1:9000\" }\n"
                         + "listeners = [{ source = { kind = \"Tcp\", value = { addr = \"127.0.0.1:8443\", acme_domains = \"example.com\" } } }]\n",
                         4, 91, "sets acme-domains but there is no top-level acme section"),

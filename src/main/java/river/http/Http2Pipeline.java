@@ -6,7 +6,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.codec.http2.Http2StreamChannel;
@@ -15,6 +14,7 @@ import io.netty.handler.codec.http2.Http2UnknownFrame;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
+import river.codec.Http2Codecs;
 import river.proxy.ProxyEngine;
 
 /** Sets a client connection up for HTTP/2: one stream channel per request, each through the engine. */
@@ -40,7 +40,7 @@ final class Http2Pipeline {
         Http2AbuseGuard guard = new Http2AbuseGuard(Http2AbuseGuard.Budgets.defaults(), pipeline.channel().eventLoop().ticker());
         Http2ConnectionTimeouts timeouts = new Http2ConnectionTimeouts(
                 settings.requestHeaderTimeoutMs(), settings.keepaliveIdleTimeoutMs(), settings.requestHeaderTimeoutMs());
-        Http2FrameCodec codec = Http2FrameCodecBuilder.forServer()
+        Http2FrameCodec codec = Http2Codecs.forServer()
                 .initialSettings(Http2Settings.defaultSettings()
                         .maxConcurrentStreams(settings.connectionLimits().maxConcurrentStreams())
                         .connectProtocolEnabled(true)

@@ -11,7 +11,6 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -30,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
+import river.codec.Http2Codecs;
 import river.headers.CompactHeaders;
 
 /**
@@ -160,7 +160,7 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
         // Requests of many clients share this connection; those sent in one pass of the event loop
         // leave in one write (and one batch of TLS records) instead of one each.
         ch.pipeline().addLast("flush", new FlushConsolidationHandler(FlushConsolidationHandler.DEFAULT_EXPLICIT_FLUSH_AFTER_FLUSHES, true));
-        ch.pipeline().addLast("h2", Http2FrameCodecBuilder.forClient()
+        ch.pipeline().addLast("h2", Http2Codecs.forClient()
                 .initialSettings(Http2Settings.defaultSettings().pushEnabled(false))
                 .validateHeaders(true)
                 .build());

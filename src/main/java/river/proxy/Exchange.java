@@ -190,7 +190,7 @@ public final class Exchange {
         deadlines.expectResponse(now, ctx.peer);
         moveTo(whole ? ExchangeState.AWAITING_HEAD : ExchangeState.SENDING);
         if (!whole) {
-            downstream.setReading(leg.writable() && !phases.holding(true));
+            downstream.setReading(leg.writable() && !phases.sourceHeld(true));
             deadlines.bodyMoved(now, ctx.peer, true);
         }
     }

@@ -224,6 +224,13 @@ public final class Exchange {
         leg.holdSource(toUpstream, held);
     }
 
+    /** A module holds a response body piece: the head, written but not flushed (it waits for a piece), goes now. */
+    void responseBodyHeld() {
+        if (state == ExchangeState.STREAMING) {
+            downstream.flush();
+        }
+    }
+
     // ---- responses --------------------------------------------------------------------------------
 
     /**

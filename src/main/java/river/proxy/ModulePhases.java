@@ -291,6 +291,9 @@ final class ModulePhases {
                 responseHold = hold;
             }
         }
+        if (!toUpstream) {
+            exchange.responseBodyHeld(); // the client has the head meanwhile
+        }
         hold.holding = true;
         hold.readAheadBytes = pending.readAheadBytes;
         hold.sourcePaused = hold.waitingBytes >= hold.readAheadBytes;

@@ -212,6 +212,7 @@ class ExchangeStateMachineTest {
         assertThat(origin.config().isAutoRead()).as("the read-ahead is full").isFalse();
         origin.writeInbound(new DefaultLastHttpContent(Unpooled.copiedBuffer("gh", StandardCharsets.US_ASCII)));
         assertThat(client.body.toString()).isEmpty();
+        assertThat(client.flushes).as("the head went out while the body is held").isPositive();
 
         decided.complete(held.get(0));
         client.channel.runPendingTasks();

@@ -14,6 +14,7 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -147,27 +148,33 @@ class WasmPauseTest {
         long n = 48L * 1024 * 1024;
         int held = inspection.heldRequests();
         HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        CompletableFuture<HttpResponse<InputStream>> response = client.sendAsync(
+        HttpResponse<InputStream> r = client.sendAsync(
                 HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + river.port("pause-response") + "/bytes?n=" + n)).build(),
-                HttpResponse.BodyHandlers.ofInputStream());
+                HttpResponse.BodyHandlers.ofInputStream()).get(10, TimeUnit.SECONDS);
+        assertThat(r.statusCode()).as("the head went before the body paused").isEqualTo(200);
+        // The client reads all along: only the pause keeps the body from it.
+        AtomicLong received = new AtomicLong();
+        MessageDigest got = MessageDigest.getInstance("SHA-256");
+        CompletableFuture<Void> read = CompletableFuture.runAsync(() -> {
+            try (InputStream in = r.body()) {
+                byte[] buf = new byte[256 * 1024];
+                int count;
+                while ((count = in.read(buf)) != -1) {
+                    got.update(buf, 0, count);
+                    received.addAndGet(count);
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
         Eventually.await(() -> inspection.heldRequests() == held + 1, 10_000);
         // Paused, River holds at most max-body-bytes for the plugin: the origin's socket fills up.
         Eventually.await(() -> origin.streamsWaitingToWrite() == 1, 30_000);
         assertThat(origin.bytesWritten.get()).as("written before the origin had to wait").isLessThan(32L * 1024 * 1024);
+        assertThat(received.get()).as("nothing of the body reached the client while paused").isZero();
 
         inspection.releaseHeld();
-        HttpResponse<InputStream> r = response.get(30, TimeUnit.SECONDS);
-        assertThat(r.statusCode()).isEqualTo(200);
-        MessageDigest got = MessageDigest.getInstance("SHA-256");
-        long total = 0;
-        try (InputStream in = r.body()) {
-            byte[] buf = new byte[256 * 1024];
-            int read;
-            while ((read = in.read(buf)) != -1) {
-                got.update(buf, 0, read);
-                total += read;
-            }
-        }
+        read.get(60, TimeUnit.SECONDS);
         MessageDigest expected = MessageDigest.getInstance("SHA-256");
         byte[] block = new byte[64 * 1024];
         for (long at = 0; at < n; at += block.length) {
@@ -176,7 +183,7 @@ class WasmPauseTest {
             }
             expected.update(block, 0, (int) Math.min(block.length, n - at));
         }
-        assertThat(total).isEqualTo(n);
+        assertThat(received.get()).isEqualTo(n);
         assertThat(HexFormat.of().formatHex(got.digest())).isEqualTo(HexFormat.of().formatHex(expected.digest()));
     }
 

@@ -12,6 +12,10 @@
 ;; cl: in proxy_on_configure, dispatches GET /held to "data" 20 times, and stores in shared data
 ;;     "calls" how many were accepted and the status of the first refused (as "16 2"); each request
 ;;     gets it as x-root-calls; each answer, on the root context, is logged "root call answered".
+;; hp: pauses the request headers with no call-out to resume them;
+;; lb: keeps the request body to its end, then answers 451 "refused by the body callback" from it;
+;; tp: pauses the request trailers for a call-out to "inspect" (GET /status?code=200), whose callback
+;;     adds the trailer x-inspected: yes and continues the request.
 ;; Every stream's end is logged "stream done".
 (module
   (import "env" "proxy_get_buffer_bytes" (func $get_buf (param i32 i32 i32 i32 i32) (result i32)))
@@ -50,6 +54,10 @@
   (data (i32.const 272) "x-root-calls")
   (data (i32.const 288) "root call answered")
   (data (i32.const 320) "stream done")
+  (data (i32.const 480) "refused by the body callback\n")
+  (data (i32.const 512) "/status?code=200")
+  (data (i32.const 544) "x-inspected")
+  (data (i32.const 560) "yes")
   (func (export "proxy_abi_version_0_2_1"))
   (func (export "proxy_on_memory_allocate") (param $size i32) (result i32)
     (local $p i32)
@@ -126,8 +134,13 @@
       (then
         (if (i32.eqz (call $getShared (i32.const 256) (i32.const 5) (i32.const 420) (i32.const 424) (i32.const 428)))
           (then (drop (call $add (i32.const 0) (i32.const 272) (i32.const 12) (i32.load (i32.const 420)) (i32.load (i32.const 424))))))))
-    (i32.const 0))
+    (call $is (i32.const 0x7068))) ;; "hp" pauses, with nothing to resume it
   (func (export "proxy_on_request_body") (param $ctx i32) (param $size i32) (param $eos i32) (result i32)
+    (if (call $is (i32.const 0x626c)) ;; "lb"
+      (then
+        (if (local.get $eos)
+          (then (drop (call $local (i32.const 451) (i32.const 0) (i32.const 0) (i32.const 480) (i32.const 29) (i32.const 0) (i32.const 0) (i32.const -1)))))
+        (return (i32.const 1))))
     (if (i32.eqz (i32.or (call $is (i32.const 0x7169)) (call $is (i32.const 0x6e69)))) ;; "iq", "in"
       (then (return (i32.const 0))))
     (if (i32.eqz (local.get $eos)) (then (return (i32.const 1))))
@@ -146,7 +159,16 @@
     (global.set $dispatched (i32.const 1))
     (if (call $fetch (i32.const 16) (i32.const 7) (i32.const 128) (i32.const 5) (i32.const 60000)) (then (unreachable)))
     (i32.const 1))
+  (func (export "proxy_on_request_trailers") (param $ctx i32) (param $n i32) (result i32)
+    (if (i32.eqz (call $is (i32.const 0x7074))) (then (return (i32.const 0)))) ;; "tp"
+    (if (call $fetch (i32.const 16) (i32.const 7) (i32.const 512) (i32.const 16) (i32.const 5000)) (then (unreachable)))
+    (i32.const 1))
   (func (export "proxy_on_http_call_response") (param $ctx i32) (param $token i32) (param $headers i32) (param $body i32) (param $trailers i32)
+    (if (call $is (i32.const 0x7074)) ;; "tp": the trailers are there to change while paused
+      (then
+        (if (call $add (i32.const 1) (i32.const 544) (i32.const 11) (i32.const 560) (i32.const 3)) (then (unreachable)))
+        (drop (call $continue (i32.const 0)))
+        (return)))
     (if (call $is (i32.const 0x6e69)) (then (return))) ;; "in": neither continues nor answers
     (if (call $is (i32.const 0x7072)) ;; "rp"
       (then

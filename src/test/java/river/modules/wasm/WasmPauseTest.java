@@ -58,6 +58,10 @@ class WasmPauseTest {
         kdl.append(service("pause-response", "wasm \"pause-response\" path=\"" + pause + "\" config=\"rp\" max-body-bytes=65536" + inspect));
         kdl.append(service("tick-fetch", "wasm \"tick-fetch\" path=\"" + pause + "\" config=\"tk\"" + fetch));
         kdl.append(service("root-calls", "wasm \"root-calls\" path=\"" + pause + "\" config=\"cl\" call-timeout-ms=2000" + fetch)); // the first call-outs load classes
+        kdl.append(service("stall-headers", "wasm \"stall-headers\" path=\"" + pause + "\" config=\"hp\""));
+        kdl.append(service("stall-headers-open", "wasm \"stall-headers-open\" path=\"" + pause + "\" config=\"hp\" fail-open=true"));
+        kdl.append(service("body-answer", "wasm \"body-answer\" path=\"" + pause + "\" config=\"lb\""));
+        kdl.append(service("trailers-pause", "wasm \"trailers-pause\" path=\"" + pause + "\" config=\"tp\"" + inspect));
         river = RiverHarness.start(kdl.append("}\n").toString());
     }
 
@@ -117,6 +121,38 @@ class WasmPauseTest {
         assertThat(r.status()).isEqualTo(500);
         assertThat(log.count("kept the request body paused after its last call-out answered")).isEqualTo(logged + 1);
         assertThat(origin.requestsReceived()).isEqualTo(before);
+    }
+
+    @Test
+    void requestHeadersPausedWithNothingToResumeThemFailOrGoOnWhenFailOpen() throws Exception {
+        int before = origin.requestsReceived();
+        assertThat(river.get("stall-headers", "/echo", "").status()).isEqualTo(500);
+        assertThat(origin.requestsReceived()).isEqualTo(before);
+        assertThat(log.lines()).anySatisfy(l -> assertThat(l).contains("kept the request headers paused with no call-out in flight"));
+        assertThat(river.get("stall-headers-open", "/echo", "").status()).isEqualTo(200);
+    }
+
+    @Test
+    void aLocalResponseFromTheBodyCallbackAnswersTheRequest() throws Exception {
+        int before = origin.requestsReceived();
+        RawHttp.Response r = post("body-answer", "/unused", letters(10_000));
+        assertThat(r.status()).isEqualTo(451);
+        assertThat(r.text()).isEqualTo("refused by the body callback\n");
+        assertThat(origin.requestsReceived()).isEqualTo(before);
+    }
+
+    @Test
+    void trailersPausedForACallOutAreChangedByItsCallbackThenGoOn() throws Exception {
+        try (RawHttp c = new RawHttp(river.port("trailers-pause"))) {
+            c.send("POST /trailers HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTE: trailers\r\n\r\n"
+                    + "4\r\nbody\r\n0\r\nx-checksum: c0ffee\r\n\r\n");
+            RawHttp.Response r = c.read();
+            assertThat(r.status()).isEqualTo(200);
+            // The origin echoes the request's trailers: the call-out's callback added one while they waited.
+            assertThat(r.trailers()).containsEntry("x-checksum", "c0ffee").containsEntry("x-inspected", "yes");
+        }
+        assertThat(inspection.lastSeen().uri()).isEqualTo("/status?code=200");
+        assertThat(origin.lastSeen().bodySha256()).isEqualTo(TestOrigin.sha256("body".getBytes(StandardCharsets.US_ASCII)));
     }
 
     @Test

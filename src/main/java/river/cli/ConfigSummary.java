@@ -75,7 +75,8 @@ final class ConfigSummary {
                         .append(" config=").append(p.configuration().getBytes(java.nio.charset.StandardCharsets.UTF_8).length).append("B")
                         .append(" vm-config=").append(p.vmConfiguration().getBytes(java.nio.charset.StandardCharsets.UTF_8).length).append("B")
                         .append(" fail-open=").append(p.failOpen()).append(" max-memory-pages=").append(p.maxMemoryPages())
-                        .append(" call-timeout-ms=").append(p.callTimeoutMs()).append(" max-body-bytes=").append(p.maxBodyBytes());
+                        .append(" call-timeout-ms=").append(p.callTimeoutMs()).append(" max-body-bytes=").append(p.maxBodyBytes())
+                        .append(" pause-timeout-ms=").append(p.pauseTimeoutMs());
                 new java.util.TreeMap<>(p.upstreams()).forEach((name, address) -> out.append(" upstream=").append(name).append('=').append(address));
                 out.append('\n');
             }

@@ -15,17 +15,20 @@ import java.nio.file.Path;
  * @param upstreams what {@code proxy_dispatch_http_call} may call, by name: an IP literal and port each
  * @param maxBodyBytes the most of a body (either direction) River buffers for the plugin
  * @param rootId the root context's id (Envoy's {@code root_id}, the {@code plugin_root_id} property): the name when not configured
+ * @param pauseTimeoutMs the longest a phase the plugin paused waits for it (to continue or answer) before River gives up on it
  * @param where where the plugin is configured ({@code file:line:col}), for an error found when it is instantiated; empty when unknown
  */
 public record PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen,
-        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams, int maxBodyBytes, String rootId, String where) {
+        int maxMemoryPages, int callTimeoutMs, java.util.Map<String, String> upstreams, int maxBodyBytes, String rootId, int pauseTimeoutMs,
+        String where) {
     public PluginConfig {
         upstreams = java.util.Map.copyOf(upstreams);
     }
 
     public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,
             int callTimeoutMs, java.util.Map<String, String> upstreams, int maxBodyBytes, String rootId) {
-        this(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, maxBodyBytes, rootId, "");
+        this(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, maxBodyBytes, rootId,
+                DEFAULT_PAUSE_TIMEOUT_MS, "");
     }
 
     /** Equal plugins are configured alike, wherever they are written: a reload that only moved one does not change its service. */
@@ -33,12 +36,14 @@ public record PluginConfig(String name, Path path, String configuration, String 
     public boolean equals(Object o) {
         return o instanceof PluginConfig p && name.equals(p.name) && path.equals(p.path) && configuration.equals(p.configuration)
                 && vmConfiguration.equals(p.vmConfiguration) && failOpen == p.failOpen && maxMemoryPages == p.maxMemoryPages
-                && callTimeoutMs == p.callTimeoutMs && upstreams.equals(p.upstreams) && maxBodyBytes == p.maxBodyBytes && rootId.equals(p.rootId);
+                && callTimeoutMs == p.callTimeoutMs && upstreams.equals(p.upstreams) && maxBodyBytes == p.maxBodyBytes && rootId.equals(p.rootId)
+                && pauseTimeoutMs == p.pauseTimeoutMs;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, maxBodyBytes, rootId);
+        return java.util.Objects.hash(name, path, configuration, vmConfiguration, failOpen, maxMemoryPages, callTimeoutMs, upstreams, maxBodyBytes, rootId,
+                pauseTimeoutMs);
     }
 
     public PluginConfig(String name, Path path, String configuration, String vmConfiguration, boolean failOpen, int maxMemoryPages,
@@ -62,4 +67,6 @@ public record PluginConfig(String name, Path path, String configuration, String 
     public static final int DEFAULT_MAX_BODY_BYTES = 1 << 20;
     /** The time budget of a call when none is configured. */
     public static final int DEFAULT_CALL_TIMEOUT_MS = 100;
+    /** How long a paused phase may wait when nothing else is configured: the longest a call-out may take. */
+    public static final int DEFAULT_PAUSE_TIMEOUT_MS = 60_000;
 }

@@ -19,7 +19,7 @@ import river.kdl.KdlProperty;
  */
 final class PluginsReader extends KdlSchemaReader {
     private static final String[] PROPERTIES = {"path", "config", "vm-config", "fail-open", "max-memory-pages", "call-timeout-ms", "max-body-bytes",
-        "root-id"};
+        "root-id", "pause-timeout-ms"};
     /** The largest memory a plugin may be given: 1 GiB. */
     static final int MAX_MEMORY_PAGES = 16384;
 
@@ -86,6 +86,7 @@ final class PluginsReader extends KdlSchemaReader {
         }
         int timeout = positive(node, "call-timeout-ms", PluginConfig.DEFAULT_CALL_TIMEOUT_MS);
         int maxBody = positive(node, "max-body-bytes", PluginConfig.DEFAULT_MAX_BODY_BYTES);
+        int pauseTimeout = positive(node, "pause-timeout-ms", PluginConfig.DEFAULT_PAUSE_TIMEOUT_MS);
         Path path = readable(pathProperty.get());
         if (path == null || name == null) {
             return null;
@@ -96,7 +97,8 @@ final class PluginsReader extends KdlSchemaReader {
             return null;
         }
         return new PluginConfig(name, path, configuration == null ? "" : configuration, vmConfiguration == null ? "" : vmConfiguration,
-                failOpen, pages, timeout, upstreams, maxBody, rootId == null ? name : rootId, problems.at(where(node.position())));
+                failOpen, pages, timeout, upstreams, maxBody, rootId == null ? name : rootId, pauseTimeout,
+                problems.at(where(node.position())));
     }
 
     /** {@code upstream "name" "ip:port"}: a call-out target, by the name the plugin dispatches to. */

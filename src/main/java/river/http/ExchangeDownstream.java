@@ -31,6 +31,11 @@ abstract class ExchangeDownstream extends ChannelInboundHandlerAdapter implement
         ctx.fireChannelWritabilityChanged();
     }
 
+    @Override
+    public void flush() {
+        channel.flush();
+    }
+
     /** Ends the exchange in progress, if any, because the client is gone. */
     protected final void abandonExchange() {
         Exchange exchange = current;

@@ -43,6 +43,11 @@ final class CompressingDownstream implements Downstream {
     }
 
     @Override
+    public void flush() {
+        delegate.flush();
+    }
+
+    @Override
     public void sendBody(HttpContent content) {
         if (encoder == null) {
             delegate.sendBody(content);

@@ -45,6 +45,9 @@ public interface Downstream {
     /** Sends a body piece; a {@code LastHttpContent} ends the response. */
     void sendBody(HttpContent content);
 
+    /** Sends on what was written and waits for a body piece to go with it: the head, while a module holds the body. */
+    void flush();
+
     /** Sends a file range as the whole body and ends the response; closes the file afterwards. */
     void sendFile(FileChannel file, long offset, long length);
 

@@ -190,7 +190,7 @@ public final class Exchange {
         deadlines.expectResponse(now, ctx.peer);
         moveTo(whole ? ExchangeState.AWAITING_HEAD : ExchangeState.SENDING);
         if (!whole) {
-            downstream.setReading(leg.writable() && !phases.holding(true));
+            downstream.setReading(leg.writable() && !phases.sourceHeld(true));
             deadlines.bodyMoved(now, ctx.peer, true);
         }
     }
@@ -222,6 +222,13 @@ public final class Exchange {
     /** Pauses or resumes the source of a direction whose body a module holds. */
     void holdSource(boolean toUpstream, boolean held) {
         leg.holdSource(toUpstream, held);
+    }
+
+    /** A module holds a response body piece: the head, written but not flushed (it waits for a piece), goes now. */
+    void responseBodyHeld() {
+        if (state == ExchangeState.STREAMING) {
+            downstream.flush();
+        }
     }
 
     // ---- responses --------------------------------------------------------------------------------

@@ -217,15 +217,26 @@ final class ModulePhases {
         BodyHold hold = toUpstream ? requestHold : responseHold;
         if (hold != null && hold.holding) {
             hold.waiting.add(chunk);
+            hold.waitingBytes += chunk.content().readableBytes();
+            if (!hold.sourcePaused && hold.waitingBytes >= hold.readAheadBytes) {
+                hold.sourcePaused = true; // the module's read-ahead is full: push back on the source
+                exchange.holdSource(toUpstream, true);
+            }
         } else {
             runBody(toUpstream, 0, chunk);
         }
     }
 
-    /** Whether a module is holding this direction's body. */
+    /** Whether a module is holding this direction's body (what passed it so far is not all there is). */
     boolean holding(boolean toUpstream) {
         BodyHold hold = toUpstream ? requestHold : responseHold;
         return hold != null && hold.holding;
+    }
+
+    /** Whether a module holding this direction's body wants its source paused (no reading ahead, or read ahead enough). */
+    boolean sourceHeld(boolean toUpstream) {
+        BodyHold hold = toUpstream ? requestHold : responseHold;
+        return hold != null && hold.holding && hold.sourcePaused;
     }
 
     /** Drops what either direction holds: the exchange will not send it. */
@@ -250,19 +261,27 @@ final class ModulePhases {
                 failed(module, toUpstream ? "onRequestBody" : "onResponseBody", e);
                 return;
             }
-            if (chunk == ProxyModule.KEPT) {
-                return; // the module buffers it: nothing goes on this time
-            }
-            if (chunk instanceof ProxyModule.PendingChunk pending) {
-                hold(toUpstream, module, step + 1, pending.stage);
+            if (!passes(toUpstream, module, step, chunk)) {
                 return;
             }
         }
         exchange.bodyPhasesDone(toUpstream, chunk);
     }
 
-    /** A module will give the chunk later: the direction's source pauses until it does. */
-    private void hold(boolean toUpstream, ProxyModule module, int next, CompletionStage<HttpContent> stage) {
+    /** Whether what a module gave goes on to the next one: not when it kept the piece, nor when it will give it later. */
+    private boolean passes(boolean toUpstream, ProxyModule module, int step, HttpContent chunk) {
+        if (chunk == ProxyModule.KEPT) {
+            return false; // the module buffers it: nothing goes on this time
+        }
+        if (chunk instanceof ProxyModule.PendingChunk pending) {
+            hold(toUpstream, module, step + 1, pending);
+            return false;
+        }
+        return true;
+    }
+
+    /** A module will give the chunk later: the direction's source pauses until it does (or once it read ahead enough). */
+    private void hold(boolean toUpstream, ProxyModule module, int next, ProxyModule.PendingChunk pending) {
         BodyHold hold = toUpstream ? requestHold : responseHold;
         if (hold == null) {
             hold = new BodyHold();
@@ -272,11 +291,18 @@ final class ModulePhases {
                 responseHold = hold;
             }
         }
+        if (!toUpstream) {
+            exchange.responseBodyHeld(); // the client has the head meanwhile
+        }
         hold.holding = true;
-        exchange.holdSource(toUpstream, true);
+        hold.readAheadBytes = pending.readAheadBytes;
+        hold.sourcePaused = hold.waitingBytes >= hold.readAheadBytes;
+        if (hold.sourcePaused) {
+            exchange.holdSource(toUpstream, true);
+        }
         BodyHold held = hold;
         int at = exchange.epoch();
-        stage.whenComplete((chunk, error) -> loop.execute(() -> resumeBody(toUpstream, held, at, module, next, chunk, error)));
+        pending.stage.whenComplete((chunk, error) -> loop.execute(() -> resumeBody(toUpstream, held, at, module, next, chunk, error)));
     }
 
     private void resumeBody(boolean toUpstream, BodyHold hold, int at, ProxyModule module, int next, HttpContent chunk, Throwable error) {
@@ -287,15 +313,24 @@ final class ModulePhases {
             }
             hold.holding = false;
             if (error != null) {
-                failed(module, toUpstream ? "onRequestBody" : "onResponseBody", error);
+                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+                if (cause instanceof Rejected r) {
+                    exchange.reject(r);
+                } else {
+                    failed(module, toUpstream ? "onRequestBody" : "onResponseBody", cause);
+                }
                 return;
             }
-            runBody(toUpstream, next, chunk);
+            if (passes(toUpstream, module, next - 1, chunk)) {
+                runBody(toUpstream, next, chunk);
+            }
             HttpContent waiting;
             while (!hold.holding && exchange.takesBody(toUpstream, exchange.epoch()) && (waiting = hold.waiting.poll()) != null) {
+                hold.waitingBytes -= waiting.content().readableBytes();
                 runBody(toUpstream, 0, waiting);
             }
             if (!hold.holding && exchange.state() != ExchangeState.DONE) {
+                hold.sourcePaused = false;
                 exchange.holdSource(toUpstream, false);
             }
         } catch (RuntimeException e) {
@@ -306,6 +341,8 @@ final class ModulePhases {
     private static void release(BodyHold hold) {
         if (hold != null) {
             hold.holding = false;
+            hold.sourcePaused = false;
+            hold.waitingBytes = 0;
             releaseAll(hold.waiting);
         }
     }
@@ -321,6 +358,12 @@ final class ModulePhases {
     /** One direction's body while a module works on a piece: the pieces that arrived meanwhile. */
     private static final class BodyHold {
         final ArrayDeque<HttpContent> waiting = new ArrayDeque<>(4);
+        /** The bytes in {@link #waiting}. */
+        long waitingBytes;
+        /** How many bytes may wait before the source pauses (the holding module's read-ahead; 0: pause at once). */
+        int readAheadBytes;
         boolean holding;
+        /** This hold paused the direction's source. */
+        boolean sourcePaused;
     }
 }

@@ -104,7 +104,19 @@ public interface ProxyModule {
      * the next module.
      */
     static HttpContent later(CompletionStage<HttpContent> stage) {
-        return new PendingChunk(stage);
+        return new PendingChunk(stage, 0);
+    }
+
+    /**
+     * {@link #later}, for a module that waits on something other than the body (a call-out) and wants
+     * the body ready when it is done: the direction's source is read on while {@code stage} is pending,
+     * the pieces that arrive queuing in order (they reach the module after the chunk {@code stage}
+     * gives), until they hold {@code readAheadBytes}; only then does reading pause.
+     * For either form, the stage may give {@link #KEPT} (nothing goes on; the queued pieces come next),
+     * another {@link #later} (the direction stays held), or fail with {@link Rejected} (as if thrown).
+     */
+    static HttpContent laterReadingAhead(CompletionStage<HttpContent> stage, int readAheadBytes) {
+        return new PendingChunk(stage, Math.max(0, readAheadBytes));
     }
 
     /**
@@ -124,10 +136,13 @@ public interface ProxyModule {
     /** The marker {@link #later} returns; carries no data of its own. */
     final class PendingChunk extends DefaultHttpContent {
         final CompletionStage<HttpContent> stage;
+        /** How many bytes of the pieces arriving meanwhile the engine queues before it pauses their source. */
+        final int readAheadBytes;
 
-        private PendingChunk(CompletionStage<HttpContent> stage) {
+        private PendingChunk(CompletionStage<HttpContent> stage, int readAheadBytes) {
             super(Unpooled.EMPTY_BUFFER);
             this.stage = stage;
+            this.readAheadBytes = readAheadBytes;
         }
     }
 }

@@ -199,7 +199,7 @@ final class UpstreamLeg implements UpstreamListener {
     /** Reads the request body while a module holds its head, up to {@link #READ_AHEAD_BYTES} queued. */
     void readAhead() {
         readingAhead = true;
-        if (!requestSent && !phases.holding(true)) {
+        if (!requestSent && !phases.sourceHeld(true)) {
             downstream.setReading(pendingBytes < READ_AHEAD_BYTES);
         }
     }
@@ -219,7 +219,7 @@ final class UpstreamLeg implements UpstreamListener {
 
     /** The client's connection drained: a streaming response no module holds is read again. */
     void clientWritable() {
-        if (connection != null && exchange.state() == ExchangeState.STREAMING && !phases.holding(false)) {
+        if (connection != null && exchange.state() == ExchangeState.STREAMING && !phases.sourceHeld(false)) {
             connection.channel().config().setAutoRead(true);
         }
     }
@@ -307,7 +307,7 @@ final class UpstreamLeg implements UpstreamListener {
         while (pendingResponse != null && exchange.state() == ExchangeState.STREAMING && (queued = pendingResponse.poll()) != null) {
             phases.runBody(false, queued);
         }
-        if (exchange.state() == ExchangeState.STREAMING && !phases.holding(false)) {
+        if (exchange.state() == ExchangeState.STREAMING && !phases.sourceHeld(false)) {
             holdSource(false, false);
         }
     }
@@ -377,7 +377,7 @@ final class UpstreamLeg implements UpstreamListener {
             loop.execute(() -> onUpstreamWritabilityChanged(from, writable));
             return;
         }
-        if (exchange.state() != ExchangeState.DONE && from == connection && !exchange.requestFullyRead() && requestSent && !phases.holding(true)) {
+        if (exchange.state() != ExchangeState.DONE && from == connection && !exchange.requestFullyRead() && requestSent && !phases.sourceHeld(true)) {
             downstream.setReading(writable);
         }
     }

@@ -22,8 +22,9 @@ class ConfigSummaryTest {
         String summary = ConfigSummary.render(new ConfigLoader(dir).parse(kdl, "river.kdl", ConfigFormat.KDL, SystemOverrides.none()));
         assertThat(summary).doesNotContain("hunter2")
                 .contains("  wasm auth " + wasm + " root-id=auth config=11B vm-config=0B fail-open=true max-memory-pages=256 call-timeout-ms=100 max-body-bytes=1048576"
-                        + " upstream=idp=127.0.0.1:9100\n")
-                .contains("  wasm tags " + wasm + " root-id=tags_root config=0B vm-config=0B fail-open=false max-memory-pages=32 call-timeout-ms=100 max-body-bytes=1048576\n");
+                        + " pause-timeout-ms=60000 upstream=idp=127.0.0.1:9100\n")
+                .contains("  wasm tags " + wasm + " root-id=tags_root config=0B vm-config=0B fail-open=false max-memory-pages=32 call-timeout-ms=100 max-body-bytes=1048576"
+                        + " pause-timeout-ms=60000\n");
     }
 
     @Test

@@ -50,6 +50,13 @@ class PluginsConfigTest {
     }
 
     @Test
+    void aPauseTimeoutIsReadAndDefaultsToAMinute() throws Exception {
+        Path a = file("p.wasm", module("proxy_abi_version_0_2_1"));
+        RiverConfig c = parse("      wasm \"plain\" path=\"" + a + "\"\n      wasm \"quick\" path=\"" + a + "\" pause-timeout-ms=250");
+        assertThat(c.services().get(0).plugins()).extracting(PluginConfig::pauseTimeoutMs).containsExactly(60_000, 250);
+    }
+
+    @Test
     void theRootIdIsThePluginsNameUnlessGiven() throws Exception {
         Path a = file("r.wasm", module("proxy_abi_version_0_2_1"));
         RiverConfig c = parse("      wasm \"plain\" path=\"" + a + "\"\n      wasm \"envoy\" path=\"" + a + "\" root-id=\"my_root\"");
@@ -109,6 +116,7 @@ class PluginsConfigTest {
         assertThat(errors("      wasm \"x\" path=\"" + a + "\" max-memory-pages=0").get(0).message()).contains("max-memory-pages expects a positive integer");
         assertThat(errors("      wasm \"x\" path=\"" + a + "\" max-memory-pages=20000").get(0).message()).contains("at most 16384");
         assertThat(errors("      wasm \"x\" path=\"" + a + "\" max-body-bytes=-1").get(0).message()).contains("max-body-bytes expects a positive integer");
+        assertThat(errors("      wasm \"x\" path=\"" + a + "\" pause-timeout-ms=0").get(0).message()).contains("pause-timeout-ms expects a positive integer");
         List<ConfigError> twice = errors("      wasm \"x\" path=\"" + a + "\"\n      wasm \"x\" path=\"" + a + "\"");
         assertThat(twice).hasSize(1);
         assertThat(twice.get(0).line()).isEqualTo(11);

@@ -189,6 +189,72 @@ class ExchangeStateMachineTest {
     }
 
     @Test
+    void aBodyPhaseWaitingWithReadAheadReadsOnUntilItsBoundThenPausesTheSource() {
+        CompletableFuture<HttpContent> decided = new CompletableFuture<>();
+        List<HttpContent> held = new ArrayList<>();
+        ProxyModule waits = new ProxyModule() {
+            @Override
+            public HttpContent onResponseBody(RequestContext ctx, HttpContent chunk) {
+                if (!held.isEmpty()) {
+                    return chunk;
+                }
+                held.add(chunk);
+                return ProxyModule.laterReadingAhead(decided, 4);
+            }
+        };
+        Exchange exchange = start(get("/a"), true, null, waits);
+        EmbeddedChannel origin = upstreams.succeedNext();
+        origin.writeInbound(response(200, 8));
+        origin.writeInbound(new DefaultHttpContent(Unpooled.copiedBuffer("ab", StandardCharsets.US_ASCII)));
+        origin.writeInbound(new DefaultHttpContent(Unpooled.copiedBuffer("cd", StandardCharsets.US_ASCII)));
+        assertThat(origin.config().isAutoRead()).as("2 bytes queued, 4 may be").isTrue();
+        origin.writeInbound(new DefaultHttpContent(Unpooled.copiedBuffer("ef", StandardCharsets.US_ASCII)));
+        assertThat(origin.config().isAutoRead()).as("the read-ahead is full").isFalse();
+        origin.writeInbound(new DefaultLastHttpContent(Unpooled.copiedBuffer("gh", StandardCharsets.US_ASCII)));
+        assertThat(client.body.toString()).isEmpty();
+        assertThat(client.flushes).as("the head went out while the body is held").isPositive();
+
+        decided.complete(held.get(0));
+        client.channel.runPendingTasks();
+        assertThat(client.body.toString()).as("the held piece, then the queued ones in order").isEqualTo("abcdefgh");
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
+    }
+
+    @Test
+    void aBodyPhaseStageMayGiveKeptThenRefuseWithARejection() {
+        List<CompletableFuture<HttpContent>> stages = new ArrayList<>();
+        StringBuilder kept = new StringBuilder();
+        ProxyModule keeps = new ProxyModule() {
+            @Override
+            public HttpContent onRequestBody(RequestContext ctx, HttpContent chunk) {
+                kept.append(chunk.content().toString(StandardCharsets.US_ASCII));
+                chunk.release();
+                CompletableFuture<HttpContent> stage = new CompletableFuture<>();
+                stages.add(stage);
+                return chunk instanceof LastHttpContent ? ProxyModule.later(stage) : ProxyModule.laterReadingAhead(stage, 1024);
+            }
+        };
+        Exchange exchange = start(post("/k", 6), false, null, keeps);
+        EmbeddedChannel origin = upstreams.succeedNext();
+        assertThat((Object) origin.readOutbound()).isInstanceOf(HttpRequest.class);
+        exchange.onRequestBody(new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.US_ASCII)));
+        assertThat(client.reading).as("reading ahead while the module waits").isTrue();
+
+        stages.get(0).complete(ProxyModule.KEPT);
+        client.channel.runPendingTasks();
+        assertThat((Object) origin.readOutbound()).as("kept: nothing went up").isNull();
+        exchange.onRequestBody(new DefaultLastHttpContent(Unpooled.copiedBuffer("def", StandardCharsets.US_ASCII)));
+        assertThat(kept.toString()).as("the next piece reached the module").isEqualTo("abcdef");
+        assertThat(client.reading).as("no read-ahead: the source pauses").isFalse();
+
+        stages.get(1).completeExceptionally(new Rejected(403, "refused\n", "test"));
+        client.channel.runPendingTasks();
+        assertThat(exchange.state()).isEqualTo(ExchangeState.DONE);
+        assertThat(client.status()).isEqualTo(403);
+        assertThat(client.body.toString()).isEqualTo("refused\n");
+    }
+
+    @Test
     void responsePhasesRunInReverseModuleOrder() {
         List<String> order = new ArrayList<>();
         Exchange exchange = start(get("/o"), true, null, new Named("first", order), new Named("second", order));

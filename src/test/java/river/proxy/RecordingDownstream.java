@@ -21,6 +21,8 @@ final class RecordingDownstream implements Downstream {
     boolean aborted;
     boolean completed;
     boolean tunnelled;
+    /** Flushes asked for since the last head or body piece (which flush themselves). */
+    int flushes;
     FileChannel fileSent;
     final List<Long> wakeUps = new ArrayList<>();
 
@@ -52,6 +54,12 @@ final class RecordingDownstream implements Downstream {
     @Override
     public void sendHead(HttpResponse head, boolean bodyFollows) {
         heads.add(head);
+        flushes = 0;
+    }
+
+    @Override
+    public void flush() {
+        flushes++;
     }
 
     @Override

@@ -47,6 +47,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@code /bytes?n=N}: N deterministic bytes ({@link #pattern}), streamed with backpressure;
  *       {@code &chunked=1} without Content-Length;
  *   <li>{@code /status?code=N}: an empty response with that status;
+ *   <li>{@code /inspect?deny=TEXT}: an inspection service's verdict on the request body: an empty 403
+ *       when the body contains TEXT, else an empty 200;
  *   <li>{@code /slow?ms=N}: the echo response after N milliseconds;
  *   <li>{@code /stall}: response head and a first chunk, then nothing;
  *   <li>{@code /hang}: never answers (so only a timeout of River's can end the request);
@@ -338,6 +340,13 @@ public final class TestOrigin implements AutoCloseable {
                     if (code == 304) {
                         r.headers().set(HttpHeaderNames.ETAG, "\"v1\"");
                     }
+                    ctx.writeAndFlush(r);
+                }
+                case "/inspect" -> {
+                    String deny = params.get("deny").get(0);
+                    boolean denied = new String(body, StandardCharsets.ISO_8859_1).contains(deny);
+                    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, denied ? HttpResponseStatus.FORBIDDEN : HttpResponseStatus.OK);
+                    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
                     ctx.writeAndFlush(r);
                 }
                 case "/slow" -> ctx.executor().schedule(() -> echo(ctx, request.method().name(), request, body, keepAlive),

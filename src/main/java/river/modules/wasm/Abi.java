@@ -41,6 +41,9 @@ final class Abi {
     private static final int HTTP_CALL_RESPONSE_BODY = 4;
     private static final int VM_CONFIGURATION = 6;
     private static final int PLUGIN_CONFIGURATION = 7;
+    // Stream types (proxy_continue_stream).
+    private static final int REQUEST_STREAM = 0;
+    private static final int RESPONSE_STREAM = 1;
 
     private Abi() {}
 
@@ -177,14 +180,9 @@ final class Abi {
                 return r(body.replace(a[1], a[2], vm.bytes(a[3], a[4])) ? OK : BAD_ARGUMENT);
             };
             case "proxy_send_local_response" -> (inst, a) -> r(localResponse(vm, (int) a[0], vm.bytes(a[3], a[4]), vm.bytes(a[5], a[6])));
-            case "proxy_continue_stream", "proxy_continue_request", "proxy_continue_response" -> (inst, a) -> {
-                PluginVm.Stream s = vm.current();
-                if (s == null) {
-                    return r(BAD_ARGUMENT);
-                }
-                s.continued = true;
-                return r(OK);
-            };
+            case "proxy_continue_stream" -> (inst, a) -> r(continueStream(vm, a.length == 0 ? REQUEST_STREAM : (int) a[0]));
+            case "proxy_continue_request" -> (inst, a) -> r(continueStream(vm, REQUEST_STREAM));
+            case "proxy_continue_response" -> (inst, a) -> r(continueStream(vm, RESPONSE_STREAM));
             case "proxy_get_property" -> (inst, a) -> {
                 byte[] value = property(vm, vm.string(a[0], a[1]));
                 return r(value == null ? NOT_FOUND : vm.give(value, a[2], a[3]));
@@ -256,8 +254,21 @@ final class Abi {
 
     /** The call-out answer's pairs (map 6) while its callback runs, else null. */
     private static List<Map.Entry<String, String>> callPairs(PluginVm vm) {
+        return vm.callResponse() == null ? null : vm.callResponse().headers();
+    }
+
+    /** {@code proxy_continue_stream}: the request (0) or the response (1) of the current stream goes on once the callback returns. */
+    private static int continueStream(PluginVm vm, int streamType) {
         PluginVm.Stream s = vm.current();
-        return s == null || s.callResponse == null ? null : s.callResponse.headers();
+        if (s == null || (streamType != REQUEST_STREAM && streamType != RESPONSE_STREAM)) {
+            return BAD_ARGUMENT; // the root context has no stream; 2 and 3 (downstream, upstream) are a TCP filter's
+        }
+        if (streamType == REQUEST_STREAM) {
+            s.continuedRequest = true;
+        } else {
+            s.continuedResponse = true;
+        }
+        return OK;
     }
 
     private static Map.Entry<String, String> pair(String k, String v) {
@@ -409,7 +420,7 @@ final class Abi {
 
     private static byte[] buffer(PluginVm vm, int type) {
         return switch (type) {
-            case HTTP_CALL_RESPONSE_BODY -> vm.current() == null || vm.current().callResponse == null ? null : vm.current().callResponse.body();
+            case HTTP_CALL_RESPONSE_BODY -> vm.callResponse() == null ? null : vm.callResponse().body();
             case VM_CONFIGURATION -> vm.plugin.config().vmConfiguration().getBytes(StandardCharsets.UTF_8);
             case PLUGIN_CONFIGURATION -> vm.plugin.config().configuration().getBytes(StandardCharsets.UTF_8);
             default -> null;

@@ -6,16 +6,21 @@ import io.netty.handler.codec.http.DefaultLastHttpContent;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.LastHttpContent;
+import java.util.concurrent.CompletableFuture;
 import river.proxy.ProxyModule;
 import river.proxy.Rejected;
+import river.proxy.Verdict;
 
 /**
  * Passes each body piece of either direction through a plugin, as proxy-wasm 0.2.1 has it: the body
  * callback is given what River buffers for it (the pieces it kept plus the new one) and whether the
- * body ends; Continue lets that go on (as the plugin left it), StopIterationAndBuffer keeps it for the
- * next call. Trailers go through the trailers callback (the body callback then never sees the end, as
- * in Envoy). A buffer past the plugin's {@code max-body-bytes} fails as Envoy's does: a request with
- * 413, a response (whose head is out) is cut short, or passes on unchanged when the plugin is fail-open.
+ * body ends; Continue lets that go on (as the plugin left it), Pause (StopIterationAndBuffer) keeps it
+ * for the next call. Trailers go through the trailers callback (the body callback then never sees the
+ * end, as in Envoy), whose action decides for the body's end. A Pause while the plugin has a call-out
+ * in flight, or at the body's end, pauses the direction ({@link Pauses}) until a call-out's callback
+ * continues it or answers; River meanwhile reads on until it holds {@code max-body-bytes}, then stops
+ * reading. A buffer past {@code max-body-bytes} fails as Envoy's does: a request with 413, a response
+ * (whose head is out) is cut short, or passes on unchanged when the plugin is fail-open.
  */
 final class BodyFilter {
     private final WasmPlugin plugin;
@@ -24,24 +29,26 @@ final class BodyFilter {
         this.plugin = plugin;
     }
 
-    /** A piece of {@code s}'s body (the request's, else the response's) through {@code vm}: what goes on, or {@link ProxyModule#KEPT}. */
+    /**
+     * A piece of {@code s}'s body (the request's, else the response's) through {@code vm}: what goes on,
+     * {@link ProxyModule#KEPT}, or {@link ProxyModule#laterReadingAhead} while paused.
+     */
     HttpContent filter(PluginVm vm, PluginVm.Stream s, boolean request, HttpContent chunk) {
         BodyBuffer b = request ? s.requestBody : s.responseBody;
         boolean last = chunk instanceof LastHttpContent;
         HttpHeaders trailers = last ? ((LastHttpContent) chunk).trailingHeaders() : null;
         boolean hasTrailers = trailers != null && !trailers.isEmpty();
         boolean alive = vm != null && !vm.broken() && vm.stream(s.id) == s;
-        if (!alive || !vm.wantsBody(request)) {
-            if (alive && hasTrailers) {
-                trailers(vm, s, b, request, trailers);
-            }
+        boolean bodyCallback = alive && vm.wantsBody(request);
+        boolean trailersCallback = alive && hasTrailers && vm.wantsTrailers(request);
+        if (!bodyCallback && !trailersCallback) {
             return b.data == null ? chunk : passOn(b, request, chunk, last, trailers);
         }
         ByteBuf in = chunk.content();
-        if (!last && !in.isReadable()) {
+        if (bodyCallback && !last && !in.isReadable()) {
             return chunk;
         }
-        if ((long) b.size() + in.readableBytes() > plugin.config().maxBodyBytes()) {
+        if (bodyCallback && (long) b.size() + in.readableBytes() > plugin.config().maxBodyBytes()) {
             return tooBig(b, request, chunk, last, trailers);
         }
         // The chunk is released only once the callbacks are through: when they fail, the engine releases it.
@@ -49,7 +56,12 @@ final class BodyFilter {
         b.add(in);
         boolean endOfStream = last && !hasTrailers;
         int action = 0;
-        if (data || endOfStream) {
+        if (request) {
+            s.continuedRequest = false;
+        } else {
+            s.continuedResponse = false;
+        }
+        if (bodyCallback && (data || endOfStream)) {
             b.endOfStream = endOfStream;
             try {
                 action = vm.body(s, request, b.size(), endOfStream);
@@ -58,31 +70,63 @@ final class BodyFilter {
             }
         }
         if (hasTrailers) {
-            trailers(vm, s, b, request, trailers);
+            // The end of a body with trailers is the trailers callback's to decide (Continue without one).
+            action = trailersCallback && s.local == null ? trailers(vm, s, b, request, trailers) : 0;
+        }
+        if (s.local != null) {
+            Verdict.Respond local = s.local;
+            s.local = null;
+            b.release(); // answered from the callback itself; the engine releases the chunk
+            throw plugin.answered(s, request, local);
         }
         chunk.release();
-        if (action != 0 && !last) {
+        if (action == 0 || (request ? s.continuedRequest : s.continuedResponse)) {
+            return emit(b, request, last, trailers);
+        }
+        if (!last && s.pendingCalls == 0) {
             return ProxyModule.KEPT;
         }
-        if (action != 0) {
-            plugin.log(3, "kept buffering the " + (request ? "request" : "response") + " body at its end; it goes on");
-        }
-        return emit(b, request, last, trailers);
+        return pause(s, b, request, last, trailersCallback ? trailers : null, trailers);
     }
 
-    private void trailers(PluginVm vm, PluginVm.Stream s, BodyBuffer b, boolean request, HttpHeaders trailers) {
-        if (!vm.wantsTrailers(request)) {
-            return;
-        }
+    /**
+     * The plugin paused the body with a call-out in flight, or at its end: River waits for the call-out's
+     * callback (the trailers, if any, readable and changeable meanwhile as map 1 or 3), reading on
+     * until it holds {@code max-body-bytes} for the plugin.
+     */
+    private HttpContent pause(PluginVm.Stream s, BodyBuffer b, boolean request, boolean last, HttpHeaders shown, HttpHeaders trailers) {
+        CompletableFuture<HttpContent> stage = new CompletableFuture<>();
+        b.trailers = shown;
+        plugin.pauses().pause(s, request, true, last, stage, (outcome, local) -> {
+            b.trailers = null;
+            switch (outcome) {
+                case CONTINUE -> stage.complete(emit(b, request, last, trailers));
+                case KEEP -> stage.complete(ProxyModule.KEPT);
+                case ANSWER -> {
+                    b.release();
+                    stage.completeExceptionally(plugin.answered(s, request, local));
+                }
+                case FAIL -> {
+                    b.release();
+                    stage.completeExceptionally(plugin.refused(s));
+                }
+            }
+        });
+        return ProxyModule.laterReadingAhead(stage, last ? 0 : plugin.config().maxBodyBytes() - b.size());
+    }
+
+    /** The trailers callback's action; 0 when it failed and the plugin is fail-open. */
+    private int trailers(PluginVm vm, PluginVm.Stream s, BodyBuffer b, boolean request, HttpHeaders trailers) {
         b.trailers = trailers;
         try {
-            vm.trailers(s, request, trailers.size());
+            return vm.trailers(s, request, trailers.size());
         } catch (RuntimeException e) {
             b.trailers = null;
             if (!plugin.failedInBody(vm, request ? "proxy_on_request_trailers" : "proxy_on_response_trailers", e)) {
                 b.release();
                 throw new IllegalStateException(plugin.name() + " failed in its trailers callback", e);
             }
+            return 0;
         } finally {
             b.trailers = null;
         }
@@ -95,7 +139,8 @@ final class BodyFilter {
         return emit(b, request, last, trailers);
     }
 
-    private HttpContent emit(BodyBuffer b, boolean request, boolean last, HttpHeaders trailers) {
+    /** What the plugin let go: the buffered bytes (then nothing is kept), the trailers with them at the end. */
+    HttpContent emit(BodyBuffer b, boolean request, boolean last, HttpHeaders trailers) {
         long size = b.size();
         ByteBuf out = b.take();
         if (request) {

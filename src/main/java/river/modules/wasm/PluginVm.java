@@ -38,6 +38,8 @@ final class PluginVm {
     static final int ROOT_CONTEXT = 1;
     /** The most call-outs one request may have in flight. */
     static final int MAX_CALLS_PER_REQUEST = 16;
+    /** The most call-outs the root context (a tick, the VM's start or configure) may have in flight, per VM. */
+    static final int MAX_ROOT_CALLS = 16;
     private static final long BASE = System.nanoTime();
     private static final long IDLE = 0;
     private static final long INTERRUPTING = -1;
@@ -70,6 +72,10 @@ final class PluginVm {
     private final ExportFunction onDone;
     private final ExportFunction onHttpCallResponse;
     private int nextToken = 1;
+    /** The root context's call-outs in flight. */
+    private int rootCalls;
+    /** The answer of the call-out whose callback runs (map type 6, buffer type 4), or null. */
+    private HttpCallout.Response callResponse;
     private final ExportFunction onLog;
     private final ExportFunction onDelete;
     private final ExportFunction onTick;
@@ -230,7 +236,7 @@ final class PluginVm {
         return (request ? onRequestTrailers : onResponseTrailers) != null;
     }
 
-    /** {@code proxy_on_request_body} or {@code proxy_on_response_body}: the action (0 continue, else keep buffering). */
+    /** {@code proxy_on_request_body} or {@code proxy_on_response_body}: the action (0 continue, else pause: keep or wait). */
     int body(Stream s, boolean request, int bufferedLength, boolean endOfStream) {
         return run(s, request ? onRequestBody : onResponseBody, s.id, bufferedLength, endOfStream ? 1 : 0);
     }
@@ -240,27 +246,43 @@ final class PluginVm {
         return run(s, request ? onRequestTrailers : onResponseTrailers, s.id, count);
     }
 
-    /** A token for a new call-out of {@code s}, or -1 when it has too many in flight. */
+    /** A token for a new call-out of {@code s} (null: the root context's), or -1 when it has too many in flight. */
     int newCall(Stream s) {
-        if (s.pendingCalls >= MAX_CALLS_PER_REQUEST) {
+        if (s == null ? rootCalls >= MAX_ROOT_CALLS : s.pendingCalls >= MAX_CALLS_PER_REQUEST) {
             return -1;
         }
-        s.pendingCalls++;
+        if (s == null) {
+            rootCalls++;
+        } else {
+            s.pendingCalls++;
+        }
         return nextToken++;
     }
 
-    /** {@code proxy_on_http_call_response} for {@code s}'s call {@code token}; {@code r} null when the call failed. */
+    /**
+     * {@code proxy_on_http_call_response} for call {@code token} of {@code s} (null: of the root context,
+     * which gets it on context id 1); {@code r} null when the call failed.
+     */
     void httpCallResponse(Stream s, int token, HttpCallout.Response r) {
-        s.pendingCalls--;
+        if (s == null) {
+            rootCalls--;
+        } else {
+            s.pendingCalls--;
+        }
         if (onHttpCallResponse == null) {
             return;
         }
-        s.callResponse = r;
+        callResponse = r;
         try {
-            run(s, onHttpCallResponse, s.id, token, r == null ? 0 : r.headers().size(), r == null ? 0 : r.body().length, 0);
+            run(s, onHttpCallResponse, s == null ? ROOT_CONTEXT : s.id, token, r == null ? 0 : r.headers().size(), r == null ? 0 : r.body().length, 0);
         } finally {
-            s.callResponse = null;
+            callResponse = null;
         }
+    }
+
+    /** The answer of the call-out whose callback runs, or null. */
+    HttpCallout.Response callResponse() {
+        return callResponse;
     }
 
     /** The request ended: {@code proxy_on_done}, {@code proxy_on_log}, {@code proxy_on_delete}, then the context is gone. */
@@ -467,18 +489,18 @@ final class PluginVm {
         final BodyBuffer requestBody = new BodyBuffer();
         /** The response body and trailers as the plugin sees them (buffer type 1, map 3). */
         final BodyBuffer responseBody = new BodyBuffer();
-        /** The paused response phase, completed when the plugin continues (or failed with its answer); null when not paused. */
-        java.util.concurrent.CompletableFuture<Void> responsePaused;
-        /** The plugin replaced the response from its response callback: the replacement does not come back to it. */
+        /** The request phase (headers or body) the plugin paused, or null. */
+        Pauses.Paused requestPause;
+        /** The response phase (headers or body) the plugin paused, or null. */
+        Pauses.Paused responsePause;
+        /** The plugin answered (or River did, for it) in place of the response: that answer does not come back to it. */
         boolean replaced;
         /** The call-outs this request dispatched and not yet answered. */
         int pendingCalls;
-        /** The paused request phase, completed when the plugin continues or answers; null when not paused. */
-        java.util.concurrent.CompletableFuture<river.proxy.Verdict> paused;
-        /** The answer of the call-out whose callback runs (map type 6, buffer type 4), or null. */
-        HttpCallout.Response callResponse;
-        /** Whether the plugin asked to continue a paused request (proxy_continue_stream). */
-        boolean continued;
+        /** The plugin asked, since the request's last callback that may pause, to continue the request (proxy_continue_stream(0)). */
+        boolean continuedRequest;
+        /** The same for the response (proxy_continue_stream(1)). */
+        boolean continuedResponse;
 
         Stream(int id, river.proxy.RequestContext ctx) {
             this.id = id;

@@ -56,6 +56,7 @@ public final class WasmPlugin implements ProxyModule {
     private volatile boolean retired;
     private final AtomicLong instantiations = new AtomicLong();
     private final BodyFilter bodies = new BodyFilter(this);
+    private final Pauses pauses = new Pauses(this);
 
     private WasmPlugin(PluginConfig config, WasmModule module, Function<Instance, Machine> machineFactory, List<String> routePaths,
             river.upstream.ConnectionPool pool) {
@@ -300,14 +301,22 @@ public final class WasmPlugin implements ProxyModule {
             return CompletableFuture.completedFuture(local);
         }
         s.requestBody.active = vm.wantsBody(true) || vm.wantsTrailers(true);
-        if (action != 0 && !s.continued) {
-            if (s.pendingCalls > 0) {
-                s.paused = new CompletableFuture<>(); // until a call-out's callback continues or answers
-                return s.paused;
-            }
-            log(3, "paused the request headers with no call-out to resume it; the request continues");
+        if (action == 0 || s.continuedRequest) {
+            return Verdict.CONTINUE_NOW;
         }
-        return Verdict.CONTINUE_NOW;
+        CompletableFuture<Verdict> paused = new CompletableFuture<>(); // until a call-out's callback continues or answers
+        pauses.pause(s, true, false, false, paused, (outcome, local) -> paused.complete(switch (outcome) {
+            case ANSWER -> {
+                ctx.rejectedBy(name());
+                yield local;
+            }
+            case FAIL -> {
+                refused(s);
+                yield Verdict.text(500, "Internal Server Error\n");
+            }
+            default -> Verdict.CONTINUE;
+        }));
+        return paused;
     }
 
     /**
@@ -337,10 +346,20 @@ public final class WasmPlugin implements ProxyModule {
         if (s == null || !s.requestBody.active) {
             return chunk;
         }
-        CompletableFuture<Verdict> paused = s.paused;
-        if (paused != null) {
+        Pauses.Paused headers = s.requestPause;
+        if (headers != null && !headers.body) {
             // The request headers wait for a call-out: the body callback comes after them, as in Envoy.
-            return ProxyModule.later(paused.thenApply(v -> v instanceof Verdict.Respond ? chunk : bodies.filter(vms.get(), s, true, chunk)));
+            return ProxyModule.later(headers.stage.thenApply(v -> {
+                if (v instanceof Verdict.Respond) {
+                    return chunk;
+                }
+                try {
+                    return bodies.filter(vms.get(), s, true, chunk);
+                } catch (RuntimeException e) {
+                    chunk.release(); // the engine gave it to this stage, which fails
+                    throw e;
+                }
+            }));
         }
         return bodies.filter(vms.get(), s, true, chunk);
     }
@@ -353,13 +372,14 @@ public final class WasmPlugin implements ProxyModule {
             return DONE;
         }
         s.response = response;
-        s.continued = false;
+        s.continuedResponse = false;
         int action;
         try {
             action = vm.responseHeaders(s, response.headers().size() + 1, noBody(response));
         } catch (RuntimeException e) {
             ctx.set(key, null);
             s.requestBody.release(); // what a streaming plugin was still keeping of the request
+            pauses.drop(s);
             CompletionStage<Verdict> failure = failed(vm, "proxy_on_response_headers", e);
             if (failure.toCompletableFuture().join() instanceof Verdict.Respond) {
                 // Logged and counted above: Rejected makes the engine answer 500 without logging the failure again.
@@ -370,7 +390,9 @@ public final class WasmPlugin implements ProxyModule {
             s.response = null;
         }
         if (s.local != null) {
-            throw replace(s);
+            Verdict.Respond local = s.local;
+            s.local = null;
+            throw answered(s, false, local);
         }
         if ((vm.wantsBody(false) || vm.wantsTrailers(false)) && !ctx.request().method().equals(io.netty.handler.codec.http.HttpMethod.HEAD)
                 && response.status().code() >= 200 && response.status().code() != 204 && response.status().code() != 304) {
@@ -379,30 +401,51 @@ public final class WasmPlugin implements ProxyModule {
             }
             s.responseBody.active = true;
         }
-        if (action != 0 && !s.continued) {
-            if (s.pendingCalls > 0) {
-                s.response = response; // the call-out's callback may still change it
-                s.responsePaused = new CompletableFuture<>(); // until a call-out's callback continues or answers
-                return s.responsePaused;
-            }
-            log(3, "paused the response headers with no call-out to resume it; the response goes on");
+        if (action == 0 || s.continuedResponse) {
+            return DONE;
         }
-        return DONE;
+        s.response = response; // the call-out's callback may still change it
+        CompletableFuture<Void> paused = new CompletableFuture<>(); // until a call-out's callback continues or answers
+        pauses.pause(s, false, false, false, paused, (outcome, local) -> {
+            s.response = null;
+            switch (outcome) {
+                case ANSWER -> paused.completeExceptionally(answered(s, false, local));
+                case FAIL -> paused.completeExceptionally(refused(s));
+                default -> paused.complete(null);
+            }
+        });
+        return paused;
     }
 
-    /** The plugin answered from its response callback: the response is replaced, and the answer does not come back to it. */
-    private Rejected replace(PluginVm.Stream s) {
-        Verdict.Respond local = s.local;
-        s.local = null;
+    /**
+     * The plugin answered ({@code proxy_send_local_response}) from a callback of the request's body
+     * (the request is answered, and never goes or goes further upstream) or of the response (the
+     * response is replaced, or cut short once its head is out; the answer does not come back to it).
+     */
+    Rejected answered(PluginVm.Stream s, boolean request, Verdict.Respond local) {
+        if (!request) {
+            s.replaced = true;
+            s.responseBody.active = false;
+        }
+        s.ctx.rejectedBy(name());
+        return new Rejected(local, (request ? "answered by " : "replaced by ") + name());
+    }
+
+    /** River gives up on a stream the plugin left paused: 500 (or the response cut short), which the plugin does not see. */
+    Rejected refused(PluginVm.Stream s) {
         s.replaced = true;
         s.responseBody.active = false;
         s.ctx.rejectedBy(name());
-        return new Rejected(local, "replaced by " + name());
+        return new Rejected(500, "Internal Server Error\n", name() + " left its stream paused");
+    }
+
+    Pauses pauses() {
+        return pauses;
     }
 
     /**
      * Each response body piece goes through {@code proxy_on_response_body} (see {@link BodyFilter}):
-     * streamed when the plugin continues, buffered while it keeps it.
+     * streamed when the plugin continues, buffered while it keeps it, held while it is paused.
      */
     @Override
     public HttpContent onResponseBody(RequestContext ctx, HttpContent chunk) {
@@ -420,9 +463,14 @@ public final class WasmPlugin implements ProxyModule {
             return;
         }
         ctx.set(key, null);
+        pauses.drop(s); // a pause the exchange ended before: nothing waits on it any more
         s.requestBody.release(); // the exchange may have ended before a body did
         s.responseBody.release();
         s.response = null;
+        if (s.local != null) {
+            s.local.discard();
+            s.local = null;
+        }
         PluginVm vm = vms.get();
         if (vm == null || vm.broken() || vm.stream(s.id) != s) {
             return;
@@ -435,15 +483,13 @@ public final class WasmPlugin implements ProxyModule {
     }
 
     /**
-     * {@code proxy_dispatch_http_call} from the VM's current request: the call's token, or minus the ABI
-     * error (BadArgument for an unknown upstream or too many calls, NotFound outside a request).
+     * {@code proxy_dispatch_http_call} from the VM's current context, a request's or the root's (a
+     * tick, the VM's start or configure): the call's token, or minus the ABI error (BadArgument for an
+     * unknown upstream, off an event loop, or too many calls in flight).
      */
     int dispatch(PluginVm vm, String upstream, List<Map.Entry<String, String>> headers, byte[] body, int timeoutMs) {
         PluginVm.Stream s = vm.current();
         river.upstream.Peer peer = upstreams.get(upstream);
-        if (s == null) {
-            return -PluginVm.NOT_FOUND;
-        }
         if (peer == null || pool == null) {
             log(3, "dispatch_http_call to \"" + upstream + "\", which is not one of its configured upstreams");
             return -PluginVm.BAD_ARGUMENT;
@@ -460,73 +506,30 @@ public final class WasmPlugin implements ProxyModule {
         return token;
     }
 
-    /** A call-out's answer (null: failed or timed out), on the request's event loop. */
+    /** A call-out's answer (null: failed or timed out), on the event loop of the VM that sent it; {@code s} null for the root context's. */
     private void answered(PluginVm vm, PluginVm.Stream s, int token, HttpCallout.Response response) {
-        if (vm.broken() || vm.closed() || vm.stream(s.id) != s) {
-            if (s.paused != null) {
-                s.paused.complete(config.failOpen() ? Verdict.CONTINUE : Verdict.text(500, "Internal Server Error\n"));
+        if (s == null) {
+            if (!retired && !vm.closed() && !vm.broken()) {
+                try {
+                    vm.httpCallResponse(null, token, response);
+                } catch (RuntimeException e) {
+                    failed(vm, ROOT_CALL_RESPONSE, e);
+                }
             }
-            resumeResponse(s, config.failOpen() ? null : new IllegalStateException(name() + ": the VM failed during a call-out"));
-            return; // the request ended, or its VM failed meanwhile
+            return;
+        }
+        if (vm.broken() || vm.closed() || vm.stream(s.id) != s) {
+            pauses.abandon(s); // its VM failed meanwhile (a request that ended has no pause left)
+            return;
         }
         try {
             vm.httpCallResponse(s, token, response);
         } catch (RuntimeException e) {
-            CompletionStage<Verdict> failure = failed(vm, "proxy_on_http_call_response", e);
-            if (s.paused != null) {
-                s.paused.complete(failure.toCompletableFuture().join());
-            }
-            resumeResponse(s, config.failOpen() ? null : new IllegalStateException(name() + " failed in proxy_on_http_call_response", e));
+            failed(vm, "proxy_on_http_call_response", e);
+            pauses.abandon(s);
             return;
         }
-        if (s.responsePaused != null) {
-            if (s.local != null) {
-                resumeResponse(s, replace(s));
-            } else if (s.continued) {
-                resumeResponse(s, null);
-            } else if (s.pendingCalls == 0) {
-                log(3, "kept the response paused after its last call-out answered; the response goes on");
-                resumeResponse(s, null);
-            }
-            return;
-        }
-        CompletableFuture<Verdict> paused = s.paused;
-        if (paused == null) {
-            if (s.local != null) {
-                s.local.discard();
-                s.local = null;
-            }
-            return;
-        }
-        if (s.local != null) {
-            Verdict.Respond local = s.local;
-            s.local = null;
-            s.paused = null;
-            s.ctx.rejectedBy(name());
-            paused.complete(local);
-        } else if (s.continued) {
-            s.paused = null;
-            paused.complete(Verdict.CONTINUE);
-        } else if (s.pendingCalls == 0) {
-            s.paused = null;
-            log(3, "kept the request paused after its last call-out answered; the request continues");
-            paused.complete(Verdict.CONTINUE);
-        }
-    }
-
-    /** Ends a paused response phase: it goes on, or fails with {@code error} (a replacement, or a failure). */
-    private static void resumeResponse(PluginVm.Stream s, RuntimeException error) {
-        CompletableFuture<Void> paused = s.responsePaused;
-        if (paused == null) {
-            return;
-        }
-        s.responsePaused = null;
-        s.response = null;
-        if (error == null) {
-            paused.complete(null);
-        } else {
-            paused.completeExceptionally(error);
-        }
+        pauses.settle(s);
     }
 
     /** A body or trailers callback failed (see {@link #failed}); returns whether the request goes on (fail-open). */
@@ -555,7 +558,9 @@ public final class WasmPlugin implements ProxyModule {
         return vm;
     }
 
-    private static final java.util.Set<String> ROOT_CALLBACKS = java.util.Set.of("proxy_on_tick", "proxy_on_queue_ready");
+    /** The callback name of a root-context call-out's answer, in logs. */
+    private static final String ROOT_CALL_RESPONSE = "proxy_on_http_call_response of the root context";
+    private static final java.util.Set<String> ROOT_CALLBACKS = java.util.Set.of("proxy_on_tick", "proxy_on_queue_ready", ROOT_CALL_RESPONSE);
 
     private static FailureKind kind(String callback, RuntimeException e) {
         if (callback.equals("instantiation")) {

@@ -178,7 +178,12 @@ final class FleetChallenges implements AutoCloseable {
         if (!isToken(token)) {
             return NOT_PUBLISHED; // no CA sends it: not worth asking Redis
         }
-        return lookup(http01Key(token));
+        return lookup(http01Key(token)).thenApply(keyAuthorization -> {
+            if (keyAuthorization != null) {
+                LOG.info("ACME: fleet mode: answering the http-01 challenge {} that another member published", token);
+            }
+            return keyAuthorization;
+        });
     }
 
     /** The TLS-ALPN-01 challenge another member published for {@code name}, or null. Never blocks, never fails. */
@@ -211,6 +216,7 @@ final class FleetChallenges implements AutoCloseable {
     }
 
     private static ChallengeCertificate parse(String name, String value) {
+        LOG.info("ACME: fleet mode: answering the tls-alpn-01 challenge for {} that another member published", name);
         try {
             int certificate = value.indexOf(BEGIN_CERTIFICATE);
             if (certificate < 0) {

@@ -68,11 +68,16 @@ class FleetChallengesTest {
 
     /** A member's challenges on Redis at {@code port}: its own client, as RedisAcmeStore makes it. */
     private FleetChallenges member(int port, Duration lookupTimeout, int maxInFlight) {
+        return member(port, lookupTimeout, maxInFlight, RedisAcmeStore.COMMAND_TIMEOUT);
+    }
+
+    /** With {@code clientTimeout} for Lettuce's own connect and command timeouts. */
+    private FleetChallenges member(int port, Duration lookupTimeout, int maxInFlight, Duration clientTimeout) {
         RedisURI uri = RedisURI.create("redis://127.0.0.1:" + port);
-        uri.setTimeout(Duration.ofSeconds(2));
+        uri.setTimeout(clientTimeout);
         RedisClient client = RedisClient.create();
         client.setOptions(ClientOptions.builder().autoReconnect(false)
-                .socketOptions(SocketOptions.builder().connectTimeout(Duration.ofSeconds(2)).build()).build());
+                .socketOptions(SocketOptions.builder().connectTimeout(clientTimeout).build()).build());
         closing.add(() -> client.shutdown(0, 1, TimeUnit.SECONDS));
         FleetChallenges fleet = new FleetChallenges(client, uri, PREFIX, lookupTimeout, maxInFlight, nanos::get);
         closing.add(fleet);
@@ -194,7 +199,8 @@ class FleetChallengesTest {
             });
             acceptor.start();
             try (LogCapture log = LogCapture.of(FleetChallenges.class.getName())) {
-                FleetChallenges fleet = member(silent.getLocalPort(), Duration.ofSeconds(1), 3);
+                // Lettuce's own timeouts far beyond the test's wait: only the lookup's bound can end these lookups.
+                FleetChallenges fleet = member(silent.getLocalPort(), Duration.ofSeconds(1), 3, Duration.ofMinutes(5));
                 List<CompletableFuture<String>> waiting = new ArrayList<>();
                 for (int i = 0; i < 3; i++) {
                     waiting.add(fleet.http01(TOKEN + i).toCompletableFuture());

@@ -46,8 +46,9 @@ import river.server.SharedAlpnChallenges.ChallengeCertificate;
  * <p>Lookups run on event loops: asynchronous (Lettuce's async API, on a connection of this class's own, made on
  * demand without blocking), at most {@link #MAX_LOOKUPS_IN_FLIGHT} at once, each answered within its timeout. A Redis
  * that refuses, does not answer in time or is asked too much answers "none" (the request goes on as if nothing were
- * published), with a warning at most once a minute; a connection that timed out is dropped, so that commands never
- * pile up on it. Nothing is cached: each lookup asks Redis, which is the only copy that is always current.
+ * published), with a warning at most once a minute; a command left on a connection that stopped answering is cancelled
+ * by Lettuce after the store's command timeout, so none pile up. Nothing is cached: each lookup asks Redis, which is
+ * the only copy that is always current.
  */
 final class FleetChallenges implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FleetChallenges.class);
@@ -159,16 +160,8 @@ final class FleetChallenges implements AutoCloseable {
     }
 
     /** Waits for a write without being interrupted (an abandoned order withdraws its challenges while its thread is). */
-    private <T> T await(Supplier<CompletableFuture<T>> command) {
-        CompletableFuture<T> f = command.get().orTimeout(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        try {
-            return f.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof TimeoutException) {
-                drop();
-            }
-            throw e;
-        }
+    private static <T> T await(Supplier<CompletableFuture<T>> command) {
+        return command.get().orTimeout(WRITE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).join();
     }
 
     // ---- every member (event loops) -------------------------------------------------------------------------
@@ -206,11 +199,7 @@ final class FleetChallenges implements AutoCloseable {
                     if (error == null) {
                         return value;
                     }
-                    Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-                    if (cause instanceof TimeoutException) {
-                        drop();
-                    }
-                    warn("cannot look up a challenge in Redis at " + where + " (" + reason(cause) + ")");
+                    warn("cannot look up a challenge in Redis at " + where + " (" + reason(error) + ")");
                     return null;
                 });
     }
@@ -282,14 +271,6 @@ final class FleetChallenges implements AutoCloseable {
             }
         });
         return next;
-    }
-
-    /** A command timed out: the connection is dropped (with what is queued on it) unless it is still being made. */
-    private void drop() {
-        CompletableFuture<StatefulRedisConnection<String, String>> current = connection.get();
-        if (current != null && current.isDone() && !current.isCompletedExceptionally() && connection.compareAndSet(current, null)) {
-            current.join().closeAsync();
-        }
     }
 
     private void warn(String what) {

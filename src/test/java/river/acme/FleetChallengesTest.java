@@ -139,6 +139,20 @@ class FleetChallengesTest {
     }
 
     @Test
+    void anAbandonedOrderWithdrawsItsChallengeFromItsInterruptedThread() throws Exception {
+        FleetChallenges ordering = member();
+        FleetChallenges other = member();
+        FleetChallenges.Published published = ordering.publishHttp01(TOKEN, "abandoned", TTL);
+        Thread acme = new Thread(() -> {
+            Thread.currentThread().interrupt(); // as AcmeService.close leaves the ACME thread while its order unwinds
+            published.close();
+        });
+        acme.start();
+        acme.join(10_000);
+        assertThat(answer(other.http01(TOKEN))).isNull();
+    }
+
+    @Test
     void aPublishedChallengeLivesNoLongerThanItsTtl() throws Exception {
         FleetChallenges ordering = member();
         FleetChallenges other = member();

@@ -132,7 +132,8 @@ final class FleetChallenges implements AutoCloseable {
             value = new String(AcmeStore.pem("PRIVATE KEY", key.getEncoded()), StandardCharsets.US_ASCII)
                     + new String(AcmeStore.pem("CERTIFICATE", certificate.getEncoded()), StandardCharsets.US_ASCII);
         } catch (GeneralSecurityException e) {
-            LOG.warn("ACME: fleet mode: the tls-alpn-01 challenge for {} cannot be encoded ({}); only this River can answer it", name, e.getMessage());
+            LOG.warn("ACME: fleet mode: the tls-alpn-01 challenge for {} cannot be encoded ({}); only this River can answer it", name,
+                    e.getMessage());
             return Published.NONE;
         }
         return publish(tlsAlpn01Key(name), value, ttl, "the tls-alpn-01 challenge for " + name);
@@ -149,10 +150,11 @@ final class FleetChallenges implements AutoCloseable {
             LOG.warn("ACME: fleet mode: cannot publish {} in Redis at {} ({}); only this River can answer it", what, where, reason(e));
             return Published.NONE;
         }
-        LOG.info("ACME: fleet mode: {} published in Redis for {} (any member can answer it)", what, ttl);
+        LOG.info("ACME: fleet mode: {} published in Redis for {} s (any member can answer it)", what, ttl.toSeconds());
         return () -> {
             try {
-                await(() -> connection().thenCompose(c -> c.async().<Long>eval(DELETE_IF_MINE, ScriptOutputType.INTEGER, new String[] {key}, value)));
+                await(() -> connection().thenCompose(c -> c.async().<Long>eval(DELETE_IF_MINE, ScriptOutputType.INTEGER,
+                        new String[] {key}, value)));
             } catch (CompletionException e) {
                 LOG.info("ACME: fleet mode: cannot withdraw {} from Redis at {} ({}); it expires there", what, where, reason(e));
             }
@@ -216,7 +218,8 @@ final class FleetChallenges implements AutoCloseable {
             X509Certificate leaf = AcmeStore.parseChain(java.util.Arrays.copyOfRange(bytes, certificate, bytes.length)).get(0);
             return new ChallengeCertificate(key, leaf);
         } catch (GeneralSecurityException | RuntimeException e) {
-            LOG.warn("ACME: fleet mode: the tls-alpn-01 challenge for {} in Redis does not parse ({}); not answering it", name, e.getMessage());
+            LOG.warn("ACME: fleet mode: the tls-alpn-01 challenge for {} in Redis does not parse ({}); not answering it", name,
+                    e.getMessage());
             return null;
         }
     }

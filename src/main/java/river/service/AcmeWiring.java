@@ -21,7 +21,8 @@ import river.config.ServiceConfig;
  */
 final class AcmeWiring implements CertificateInstaller {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AcmeWiring.class);
-    private static final java.util.concurrent.CompletionStage<String> NO_ANSWER = java.util.concurrent.CompletableFuture.completedFuture(null);
+    private static final java.util.concurrent.CompletionStage<String> NO_ANSWER =
+            java.util.concurrent.CompletableFuture.completedFuture(null);
     private final river.server.ManagedCertificates managed;
     private final java.util.function.Supplier<io.prometheus.metrics.model.registry.PrometheusRegistry> registry;
     private river.acme.AcmeMetrics metrics;
@@ -177,7 +178,8 @@ final class AcmeWiring implements CertificateInstaller {
     }
 
     /** Fleet mode: a TLS-ALPN-01 challenge another member published, for the listeners' certificate choice. Never blocks. */
-    private java.util.concurrent.CompletionStage<river.server.SharedAlpnChallenges.ChallengeCertificate> tlsAlpn01Challenge(String name) {
+    private java.util.concurrent.CompletionStage<river.server.SharedAlpnChallenges.ChallengeCertificate> tlsAlpn01Challenge(
+            String name) {
         AcmeService s = service;
         return s == null ? river.server.SharedAlpnChallenges.NOTHING : s.tlsAlpn01Challenge(name);
     }

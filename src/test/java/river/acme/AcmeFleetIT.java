@@ -127,8 +127,10 @@ class AcmeFleetIT {
         int tlsA = Ports.free();
         int tlsB = Ports.free();
         try (TcpForwarder balancer = new TcpForwarder(httpPort)) {
-            RiverProcess.Running a = member("a", "", "      \"127.0.0.1:" + httpA + "\"\n      \"127.0.0.1:" + tlsA + "\" acme-domains=\"" + WEB + "\"\n");
-            RiverProcess.Running b = member("b", "", "      \"127.0.0.1:" + httpB + "\"\n      \"127.0.0.1:" + tlsB + "\" acme-domains=\"" + WEB + "\"\n");
+            RiverProcess.Running a = member("a", "", "      \"127.0.0.1:" + httpA + "\"\n"
+                    + "      \"127.0.0.1:" + tlsA + "\" acme-domains=\"" + WEB + "\"\n");
+            RiverProcess.Running b = member("b", "", "      \"127.0.0.1:" + httpB + "\"\n"
+                    + "      \"127.0.0.1:" + tlsB + "\" acme-domains=\"" + WEB + "\"\n");
             RiverProcess.Running waiter = awaitEither(a, b, "holds the fleet lock");
             RiverProcess.Running holder = waiter == a ? b : a;
             balancer.forwardTo(waiter == a ? httpA : httpB);
@@ -136,7 +138,7 @@ class AcmeFleetIT {
             holder.awaitOutput("installed (newly issued", false);
             waiter.awaitOutput("installed (obtained by another process", false);
             assertThat(Files.readString(holder.stderr())).contains("ACME: http-01 challenge for " + WEB + " is valid")
-                    .contains("in Redis for PT4M (any member can answer it)");
+                    .contains("in Redis for 240 s (any member can answer it)");
             assertThat(Files.readString(waiter.stderr())).contains("answering the http-01 challenge")
                     .doesNotContain("ACME: ordering a certificate");
             assertThat(balancer.forwarded()).isPositive();

@@ -132,7 +132,8 @@ class FleetChallengesTest {
         FleetChallenges current = member();
         TestPki.Pair newer = TestPki.alpnChallenge("alpn.fleet.test", new byte[] {1, 2, 3});
         FleetChallenges.Published old = former.publishTlsAlpn01("alpn.fleet.test", challenge.privateKey(), challenge.chain().get(0), TTL);
-        try (FleetChallenges.Published published = current.publishTlsAlpn01("alpn.fleet.test", newer.privateKey(), newer.chain().get(0), TTL)) {
+        try (FleetChallenges.Published published = current.publishTlsAlpn01("alpn.fleet.test", newer.privateKey(), newer.chain().get(0),
+                TTL)) {
             old.close(); // the former holder's order ends after the current one published the same name's
             assertThat(answer(former.tlsAlpn01("alpn.fleet.test")).certificate()).isEqualTo(newer.chain().get(0));
         }
@@ -173,11 +174,16 @@ class FleetChallengesTest {
     void theTtlIsTheValidationWaitCutShortByTheAuthorizationOrTheOrder() {
         Instant now = Instant.parse("2026-12-01T00:00:00Z");
         Duration wait = AcmeClient.CHALLENGE_TIMEOUT.plus(FleetChallenges.TTL_SLACK);
+        Optional<Instant> week = Optional.of(now.plus(Duration.ofDays(7)));
         assertThat(FleetChallenges.ttl(now, Optional.empty(), Optional.empty())).isEqualTo(wait);
-        assertThat(FleetChallenges.ttl(now, Optional.of(now.plus(Duration.ofDays(7))), Optional.of(now.plus(Duration.ofDays(7))))).isEqualTo(wait);
-        assertThat(FleetChallenges.ttl(now, Optional.of(now.plusSeconds(90)), Optional.of(now.plusSeconds(120)))).isEqualTo(Duration.ofSeconds(90));
-        assertThat(FleetChallenges.ttl(now, Optional.of(now.plusSeconds(120)), Optional.of(now.plusSeconds(30)))).isEqualTo(Duration.ofSeconds(30));
-        assertThat(FleetChallenges.ttl(now, Optional.of(now.minusSeconds(5)), Optional.empty())).isEqualTo(Duration.ofSeconds(1));
+        assertThat(FleetChallenges.ttl(now, week, week)).isEqualTo(wait);
+        assertThat(FleetChallenges.ttl(now, Optional.of(now.plusSeconds(90)), Optional.of(now.plusSeconds(120)))).isEqualTo(seconds(90));
+        assertThat(FleetChallenges.ttl(now, Optional.of(now.plusSeconds(120)), Optional.of(now.plusSeconds(30)))).isEqualTo(seconds(30));
+        assertThat(FleetChallenges.ttl(now, Optional.of(now.minusSeconds(5)), Optional.empty())).isEqualTo(seconds(1));
+    }
+
+    private static Duration seconds(long n) {
+        return Duration.ofSeconds(n);
     }
 
     @Test

@@ -35,7 +35,8 @@ public final class AcmeChallengeModule implements ProxyModule {
             String keyAuthorization = answer.getNow(null);
             return keyAuthorization == null ? Verdict.CONTINUE_NOW : Verdict.textNow(200, keyAuthorization);
         }
-        return answer.handle((keyAuthorization, error) -> keyAuthorization == null ? Verdict.CONTINUE : Verdict.text(200, keyAuthorization));
+        return answer.handle((keyAuthorization, error) -> keyAuthorization == null ? Verdict.CONTINUE
+                : Verdict.text(200, keyAuthorization));
     }
 
     /** The token a request asks for, or null when it is no HTTP-01 validation (and goes on untouched). */

@@ -48,9 +48,10 @@ import river.config.AcmeConfig;
 /**
  * One ACME order per call, on acme4j: the account (its key kept in the store; registered once, then reused by
  * its URL), the authorizations by the configured challenge of each name (HTTP-01 through the {@link ChallengeBoard},
- * TLS-ALPN-01 through the {@link CertificateInstaller}, DNS-01 through the hook and the propagation wait), then a
- * new key (ECDSA P-256 unless configured) and the chain; an order asks for the configured profile when the CA lists it.
- * Every step is logged with its name, every failure with the CA's problem document. Blocking: runs on the ACME thread only.
+ * TLS-ALPN-01 through the {@link CertificateInstaller}, both also through {@link FleetChallenges} in fleet mode, DNS-01
+ * through the hook and the propagation wait), then a new key (ECDSA P-256 unless configured) and the chain; an order
+ * asks for the configured profile when the CA lists it. Every step is logged with its name, every failure with the CA's
+ * problem document. Blocking: runs on the ACME thread only.
  */
 public final class AcmeClient implements CertificateManager.Issuer, CertificateManager.RenewalInfoSource {
     private static final Logger LOG = LoggerFactory.getLogger(AcmeClient.class);
@@ -67,6 +68,8 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
     private final ChallengeBoard board;
     private final CertificateInstaller installer;
     private final DnsHook hook;
+    /** Fleet mode: where HTTP-01 and TLS-ALPN-01 challenges are published for the other members; null otherwise. */
+    private final FleetChallenges fleet;
     private final Sleeper sleeper;
     private final Clock clock;
     private Login login;
@@ -85,6 +88,7 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
         this.board = board;
         this.installer = installer;
         this.hook = hook;
+        this.fleet = store instanceof RedisAcmeStore redis ? redis.challenges() : null;
         this.sleeper = sleeper;
         this.clock = clock;
     }
@@ -159,7 +163,7 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
                 replaces == null ? "" : " (replacing " + replaces + ")");
         for (Authorization authorization : order.getAuthorizations()) {
             if (authorization.getStatus() != Status.VALID) {
-                authorize(authorization);
+                authorize(authorization, order.getExpires());
             }
         }
         Status ready = order.waitUntilReady(ORDER_TIMEOUT);
@@ -205,7 +209,7 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
         return Optional.of(wanted);
     }
 
-    private void authorize(Authorization authorization) throws Exception {
+    private void authorize(Authorization authorization, Optional<java.time.Instant> orderExpires) throws Exception {
         String domain = authorization.getIdentifier().getDomain();
         String name = (authorization.isWildcard() ? "*." : "") + domain;
         AcmeConfig.Challenge type = config.challengeFor(name);
@@ -216,7 +220,8 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
                 if (!board.publish(challenge.getToken(), challenge.getAuthorization())) {
                     throw new ChallengeFailed("too many HTTP-01 tokens in flight (" + ChallengeBoard.MAX_TOKENS + ")", null);
                 }
-                try {
+                try (FleetChallenges.Published shared = fleet == null ? FleetChallenges.Published.NONE
+                        : fleet.publishHttp01(challenge.getToken(), challenge.getAuthorization(), ttl(authorization, orderExpires))) {
                     complete(challenge, name, type);
                 } finally {
                     board.withdraw(challenge.getToken());
@@ -225,8 +230,10 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
             case TLS_ALPN_01 -> {
                 TlsAlpn01Challenge challenge = find(authorization, TlsAlpn01Challenge.class, name, type);
                 KeyPair key = newKey(AcmeConfig.KeyType.RSA_2048); // acme4j signs the challenge certificate with SHA256withRSA
-                installer.addAlpnChallenge(domain, key.getPrivate(), challenge.createCertificate(key, authorization.getIdentifier()));
-                try {
+                java.security.cert.X509Certificate certificate = challenge.createCertificate(key, authorization.getIdentifier());
+                installer.addAlpnChallenge(domain, key.getPrivate(), certificate);
+                try (FleetChallenges.Published shared = fleet == null ? FleetChallenges.Published.NONE
+                        : fleet.publishTlsAlpn01(domain, key.getPrivate(), certificate, ttl(authorization, orderExpires))) {
                     complete(challenge, name, type);
                 } finally {
                     installer.removeAlpnChallenge(domain);
@@ -258,6 +265,10 @@ public final class AcmeClient implements CertificateManager.Issuer, CertificateM
                 }
             }
         }
+    }
+
+    private Duration ttl(Authorization authorization, Optional<java.time.Instant> orderExpires) {
+        return FleetChallenges.ttl(clock.instant(), authorization.getExpires(), orderExpires);
     }
 
     private static <C extends Challenge> C find(Authorization authorization, Class<C> type, String name, AcmeConfig.Challenge wanted)

@@ -6,6 +6,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
@@ -13,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import river.config.AcmeConfig;
+import river.server.SharedAlpnChallenges;
 
 /**
  * River's ACME client as a running thing: one per process, on a thread of its own ({@code river-acme}, never an
@@ -26,7 +29,11 @@ public final class AcmeService implements AutoCloseable {
     private static final Duration AFTER_ERROR = Duration.ofMinutes(1);
 
     private final AcmeConfig config;
+    private static final CompletionStage<String> NOT_FOUND = CompletableFuture.completedFuture(null);
+
     private final ChallengeBoard board;
+    /** Fleet mode's challenges in Redis; null with a store-dir only. */
+    private final FleetChallenges fleet;
     private final CertificateManager manager;
     private final Clock clock;
     private final CertificateStore store;
@@ -38,6 +45,7 @@ public final class AcmeService implements AutoCloseable {
         this.config = config;
         this.store = store;
         this.board = board;
+        this.fleet = store instanceof RedisAcmeStore redis ? redis.challenges() : null;
         this.manager = manager;
         this.clock = clock;
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -74,9 +82,33 @@ public final class AcmeService implements AutoCloseable {
         return config;
     }
 
-    /** The HTTP-01 tokens in flight, for the HTTP-01 module. */
+    /** The HTTP-01 tokens of this River's orders in flight. */
     public ChallengeBoard board() {
         return board;
+    }
+
+    /**
+     * The key authorization to answer at {@code /.well-known/acme-challenge/<token>}: this River's order's, else (fleet
+     * mode) one another member published in Redis; null when neither has it. For the HTTP-01 module and the
+     * challenge-listener, on event loops: never blocks, never fails, completes within the fleet lookup's timeout.
+     */
+    public CompletionStage<String> http01Answer(String token) {
+        String mine = board.keyAuthorization(token);
+        if (mine != null) {
+            return CompletableFuture.completedFuture(mine);
+        }
+        return fleet == null ? NOT_FOUND : fleet.http01(token);
+    }
+
+    /**
+     * Fleet mode: the TLS-ALPN-01 challenge another member published for {@code name}, when the name is validated by
+     * tls-alpn-01 (this River's own challenges are in the listeners already); null otherwise. As {@link #http01Answer}.
+     */
+    public CompletionStage<SharedAlpnChallenges.ChallengeCertificate> tlsAlpn01Challenge(String name) {
+        if (fleet == null || config.challengeFor(name) != AcmeConfig.Challenge.TLS_ALPN_01) {
+            return SharedAlpnChallenges.NOTHING;
+        }
+        return fleet.tlsAlpn01(name);
     }
 
     public CertificateManager manager() {

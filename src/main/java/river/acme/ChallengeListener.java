@@ -19,7 +19,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import river.config.ListenAddress;
@@ -44,12 +46,13 @@ public final class ChallengeListener implements AutoCloseable {
         this.channel = channel;
     }
 
-    public static ChallengeListener bind(ListenAddress address, Transport transport, java.util.function.UnaryOperator<String> board) throws IOException, InterruptedException {
+    public static ChallengeListener bind(ListenAddress address, Transport transport, Function<String, CompletionStage<String>> board)
+            throws IOException, InterruptedException {
         return bind(address, transport, board, InheritedListeners.none());
     }
 
     /** Binds the listener, or adopts the socket {@code inherited} offers for its address (an upgrade's hand-over). */
-    public static ChallengeListener bind(ListenAddress address, Transport transport, java.util.function.UnaryOperator<String> board,
+    public static ChallengeListener bind(ListenAddress address, Transport transport, Function<String, CompletionStage<String>> board,
             InheritedListeners inherited) throws IOException, InterruptedException {
         EventLoopGroup group = transport.newGroup(1, "acme-challenge");
         try {
@@ -95,10 +98,10 @@ public final class ChallengeListener implements AutoCloseable {
 
     private static final class Answer extends SimpleChannelInboundHandler<HttpObject> {
         /** A token's key authorization or null: the board of whichever ACME client is current (a reload may replace it). */
-        private final java.util.function.UnaryOperator<String> board;
+        private final Function<String, CompletionStage<String>> board;
         private boolean answered;
 
-        Answer(java.util.function.UnaryOperator<String> board) {
+        Answer(Function<String, CompletionStage<String>> board) {
             this.board = board;
         }
 
@@ -108,11 +111,25 @@ public final class ChallengeListener implements AutoCloseable {
                 return;
             }
             answered = true;
-            FullHttpResponse response;
             String uri = request.uri();
             String path = uri.indexOf('?') < 0 ? uri : uri.substring(0, uri.indexOf('?'));
-            String keyAuthorization = request.decoderResult().isSuccess() && request.method().equals(HttpMethod.GET) && path.startsWith(PREFIX)
-                    ? board.apply(path.substring(PREFIX.length())) : null;
+            if (!request.decoderResult().isSuccess() || !request.method().equals(HttpMethod.GET) || !path.startsWith(PREFIX)) {
+                answer(ctx, request, null);
+                return;
+            }
+            // In fleet mode the answer may come from Redis: written on this channel's loop once it is there.
+            board.apply(path.substring(PREFIX.length())).whenComplete((keyAuthorization, error) -> {
+                if (ctx.executor().inEventLoop()) {
+                    answer(ctx, request, keyAuthorization);
+                } else {
+                    ctx.executor().execute(() -> answer(ctx, request, keyAuthorization));
+                }
+            });
+        }
+
+        private void answer(ChannelHandlerContext ctx, HttpRequest request, String keyAuthorization) {
+            FullHttpResponse response;
+            String uri = request.uri();
             String host = request.headers().get(HttpHeaderNames.HOST);
             if (keyAuthorization != null) {
                 response = text(HttpResponseStatus.OK, keyAuthorization);

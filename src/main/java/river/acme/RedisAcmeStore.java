@@ -57,6 +57,8 @@ import org.slf4j.LoggerFactory;
  * once): reads answer from the store-dir, with a warning; the lock (and so an order) fails, and the manager retries
  * it with its backoff while the certificates in service stay. Other members see a renewed certificate at their next
  * hourly look, which reads it (one HGETALL per certificate); there is no pub/sub subscription to lose.
+ *
+ * <p>The challenges of an order in flight are kept beside, under the same prefix, by {@link FleetChallenges}.
  */
 public final class RedisAcmeStore implements CertificateStore {
     private static final Logger LOG = LoggerFactory.getLogger(RedisAcmeStore.class);
@@ -108,6 +110,7 @@ public final class RedisAcmeStore implements CertificateStore {
     private final Sleeper sleeper;
     private final String member;
     private final ScheduledExecutorService renewals;
+    private final FleetChallenges challenges;
     private final Object connecting = new Object();
     private volatile StatefulRedisConnection<String, byte[]> connection;
     /** The lock this member holds now, which fences its writes. */
@@ -136,6 +139,8 @@ public final class RedisAcmeStore implements CertificateStore {
             t.setDaemon(true);
             return t;
         });
+        this.challenges = new FleetChallenges(client, uri, prefix, FleetChallenges.LOOKUP_TIMEOUT, FleetChallenges.MAX_LOOKUPS_IN_FLIGHT,
+                System::nanoTime);
     }
 
     /**
@@ -167,6 +172,11 @@ public final class RedisAcmeStore implements CertificateStore {
     /** Where this store's keys start: {@code <prefix>:<hash of the CA's directory URL>:}. */
     String keyPrefix() {
         return prefix;
+    }
+
+    /** The fleet's HTTP-01 and TLS-ALPN-01 challenges, under the same prefix, on a connection of their own. */
+    FleetChallenges challenges() {
+        return challenges;
     }
 
     // ---- the account ------------------------------------------------------------------------------------
@@ -458,6 +468,7 @@ public final class RedisAcmeStore implements CertificateStore {
 
     @Override
     public void close() {
+        challenges.close();
         renewals.shutdownNow();
         RedisLock lock = held;
         if (lock != null) {

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletionStage;
 import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.net.ssl.SSLException;
@@ -42,6 +43,8 @@ public final class ManagedCertificates {
     /** By configured name ({@code a.com}, {@code *.a.com}): the certificate installed last whose order named it. */
     private final Map<String, Installed> byName = new ConcurrentHashMap<>();
     private final Map<String, SslContext> challenges = new ConcurrentHashMap<>();
+    /** Where a fleet's other members publish their TLS-ALPN-01 challenges; NONE outside fleet mode. */
+    private volatile SharedAlpnChallenges shared = SharedAlpnChallenges.NONE;
     /** The profiles of the live listeners using managed certificates; guarded by {@code this}. */
     private final Map<Object, TlsContexts.Profile> users = new WeakHashMap<>();
 
@@ -161,6 +164,14 @@ public final class ManagedCertificates {
         challenges.remove(name.toLowerCase(Locale.ROOT));
     }
 
+    /**
+     * Where to look for a TLS-ALPN-01 challenge this process does not hold: another fleet member may be the one
+     * ordering while the CA reaches this one (the wiring sets it once; its lookups follow the current ACME client).
+     */
+    public void shareAlpnChallenges(SharedAlpnChallenges source) {
+        shared = source;
+    }
+
     /** Expiry per DNS name of installed certificates, for metrics: seconds since the epoch, the soonest where two name one. */
     public Map<String, Long> expiryByName() {
         Map<String, Long> expiry = new TreeMap<>();
@@ -177,6 +188,29 @@ public final class ManagedCertificates {
     /** The challenge context for a server name (lower case) the client asked for with acme-tls/1, or null. */
     SslContext challenge(String serverName) {
         return challenges.get(serverName);
+    }
+
+    /**
+     * The challenge context another member published for {@code serverName} (lower case), completing with null when
+     * there is none; null at once when nothing is shared. The context is built where the lookup completes (not on the
+     * event loop that asked); one that cannot be built is logged and answered as none.
+     */
+    CompletionStage<SslContext> sharedChallenge(String serverName) {
+        SharedAlpnChallenges source = shared;
+        if (source == SharedAlpnChallenges.NONE) {
+            return null;
+        }
+        return source.lookup(serverName).thenApply(found -> {
+            if (found == null) {
+                return null;
+            }
+            try {
+                return TlsContexts.alpnChallenge(found.key(), found.certificate());
+            } catch (SSLException | RuntimeException e) {
+                LOG.warn("TLS-ALPN-01 challenge for {} published by another River: unusable ({})", serverName, e.getMessage());
+                return null;
+            }
+        });
     }
 
     /** The certificate a listener of {@code order} serves for {@code configured}, one of its names: its order's, else the name's. */

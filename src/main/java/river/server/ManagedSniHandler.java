@@ -9,14 +9,18 @@ import io.netty.handler.ssl.AbstractSniHandler;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.handler.ssl.SslContext;
 import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import java.util.concurrent.CompletionStage;
 import javax.net.ssl.SSLHandshakeException;
 
 /**
  * The first handler of a connection to a listener with {@code acme-domains}: once Netty has the whole
  * ClientHello (reassembled from however many records and reads it came in), reads its server name and
  * ALPN offer, asks {@link ServerTls#select} for a context and replaces itself with that context's
- * TLS handler. A TLS-ALPN-01 challenge handshake is closed once done; a ClientHello with no
+ * TLS handler. An acme-tls/1 offer for a managed name without a challenge of this process's first waits (without
+ * blocking) for another fleet member's, if it published one. A TLS-ALPN-01 challenge handshake is closed once done; a ClientHello with no
  * certificate to answer it, or one that does not parse, gets a fatal alert and the connection is
  * closed, counted as a failed handshake.
  */
@@ -41,11 +45,27 @@ final class ManagedSniHandler extends AbstractSniHandler<ServerTls.Selection> {
 
     @Override
     protected Future<ServerTls.Selection> lookup(ChannelHandlerContext ctx, String hostname) {
-        return ctx.executor().newSucceededFuture(hello.malformed() ? null : tls.select(hostname, hello.offersAcmeTls()));
+        if (hello.malformed()) {
+            return ctx.executor().newSucceededFuture(null);
+        }
+        boolean acmeTls = hello.offersAcmeTls();
+        CompletionStage<SslContext> shared = tls.sharedChallenge(hostname, acmeTls);
+        if (shared == null) {
+            return ctx.executor().newSucceededFuture(tls.select(hostname, acmeTls));
+        }
+        // A fleet member's challenge, asked for without blocking: the ClientHello waits in this handler (reads
+        // suspended, the handshake timeout running) and the choice is made when the answer comes.
+        Promise<ServerTls.Selection> chosen = ctx.executor().newPromise();
+        shared.whenComplete((context, error) -> chosen.trySuccess(context != null ? new ServerTls.Selection(context, true)
+                : tls.select(hostname, acmeTls)));
+        return chosen;
     }
 
     @Override
     protected void onLookupComplete(ChannelHandlerContext ctx, String hostname, Future<ServerTls.Selection> future) {
+        if (ctx.isRemoved()) {
+            return; // the connection ended while a fleet member's challenge was looked up
+        }
         ServerTls.Selection selection = future.getNow();
         if (selection == null) {
             refuse(ctx, hello.malformed() ? DECODE_ERROR : UNRECOGNIZED_NAME, hello.malformed() ? "malformed ClientHello"

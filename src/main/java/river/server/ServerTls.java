@@ -336,6 +336,18 @@ public final class ServerTls {
         return null;
     }
 
+    /**
+     * For a ClientHello offering acme-tls/1 for a name this listener manages (exactly: TLS-ALPN-01 validates no
+     * wildcard) with no challenge of this process's: the challenge another fleet member published, completing with null
+     * when there is none. Null at once when there is nothing to ask (the handshake is then chosen by {@link #select}).
+     */
+    java.util.concurrent.CompletionStage<SslContext> sharedChallenge(String serverName, boolean offersAcmeTls) {
+        if (!offersAcmeTls || serverName == null || !acmeExact.contains(serverName) || managed.challenge(serverName) != null) {
+            return null;
+        }
+        return managed.sharedChallenge(serverName);
+    }
+
     /** The managed context for a name this listener manages: as an exact name first, then under its wildcard; else null. */
     private SslContext managedFor(String name) {
         SslContext context = null;

@@ -21,6 +21,8 @@ import river.config.ServiceConfig;
  */
 final class AcmeWiring implements CertificateInstaller {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AcmeWiring.class);
+    private static final java.util.concurrent.CompletionStage<String> NO_ANSWER =
+            java.util.concurrent.CompletableFuture.completedFuture(null);
     private final river.server.ManagedCertificates managed;
     private final java.util.function.Supplier<io.prometheus.metrics.model.registry.PrometheusRegistry> registry;
     private river.acme.AcmeMetrics metrics;
@@ -33,6 +35,7 @@ final class AcmeWiring implements CertificateInstaller {
     AcmeWiring(river.server.ManagedCertificates managed, java.util.function.Supplier<io.prometheus.metrics.model.registry.PrometheusRegistry> registry) {
         this.managed = managed;
         this.registry = registry;
+        managed.shareAlpnChallenges(this::tlsAlpn01Challenge);
     }
 
     private synchronized river.acme.AcmeMetrics metrics() {
@@ -165,10 +168,20 @@ final class AcmeWiring implements CertificateInstaller {
         return service;
     }
 
-    /** The key authorization of an HTTP-01 token in flight, or null: the challenge module's lookup. */
-    String keyAuthorization(String token) {
+    /**
+     * The key authorization of an HTTP-01 token in flight (this River's, or in fleet mode another member's), completing
+     * with null when there is none: the challenge module's and the challenge-listener's lookup. Never blocks.
+     */
+    java.util.concurrent.CompletionStage<String> keyAuthorization(String token) {
         AcmeService s = service;
-        return s == null ? null : s.board().keyAuthorization(token);
+        return s == null ? NO_ANSWER : s.http01Answer(token);
+    }
+
+    /** Fleet mode: a TLS-ALPN-01 challenge another member published, for the listeners' certificate choice. Never blocks. */
+    private java.util.concurrent.CompletionStage<river.server.SharedAlpnChallenges.ChallengeCertificate> tlsAlpn01Challenge(
+            String name) {
+        AcmeService s = service;
+        return s == null ? river.server.SharedAlpnChallenges.NOTHING : s.tlsAlpn01Challenge(name);
     }
 
     /**

@@ -66,7 +66,7 @@ final class Generation {
      */
     static Generation build(int number, RiverConfig config, Generation previous, Transport transport, Executor blocking,
             river.observe.Metrics metrics, river.server.ManagedCertificates managed, river.observe.AccessLogWriter accessLog,
-            java.util.function.Function<String, String> acmeChallenges)
+            java.util.function.Function<String, java.util.concurrent.CompletionStage<String>> acmeChallenges)
             throws IOException, InterruptedException {
         Map<String, ServiceGeneration> services = new LinkedHashMap<>();
         Generation built = new Generation(number, config, services);

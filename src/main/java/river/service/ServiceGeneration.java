@@ -91,7 +91,9 @@ final class ServiceGeneration {
      */
     static ServiceGeneration build(ServiceConfig service, SystemConfig system, ServiceGeneration before, Transport transport, Executor blocking,
             river.observe.Metrics metrics, river.server.ManagedCertificates managed, river.observe.Tracing tracing,
-            river.observe.AccessLogWriter accessLog, java.util.function.Function<String, String> acmeChallenges) throws IOException, InterruptedException {
+            river.observe.AccessLogWriter accessLog,
+            java.util.function.Function<String, java.util.concurrent.CompletionStage<String>> acmeChallenges)
+            throws IOException, InterruptedException {
         EventLoopGroup group;
         int threads;
         if (before != null) {

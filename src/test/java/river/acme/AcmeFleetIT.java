@@ -2,6 +2,8 @@ package river.acme;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.api.StatefulRedisConnection;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,34 +14,46 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import river.modules.acme.AcmeChallengeModule;
 import river.testsupport.FileWait;
 import river.testsupport.Pebble;
 import river.testsupport.Ports;
 import river.testsupport.Redis;
 import river.testsupport.RiverProcess;
+import river.testsupport.TcpForwarder;
 import river.testsupport.TestOrigin;
 import river.testsupport.TlsClient;
 
 /**
  * Fleet mode end to end: two River processes (the packaged jar), each with its own store-dir, share one real
- * redis-server ({@code store-redis}) and order from Pebble by DNS-01 (the challenge a fleet behind one name uses: the
- * CA's check does not depend on which member it reaches). The member that takes the fleet lock orders; its DNS hook
- * is held (a FIFO it reads) until the other member is seen waiting for the lock, so the two really contend. Pebble
- * sees one order; the waiter adopts what the holder stored; both serve the same chain, verified against Pebble's root.
+ * redis-server ({@code store-redis}) and order from Pebble. The member that takes the fleet lock orders; its DNS-01
+ * hook is held (a FIFO it reads) until the other member is seen waiting for the lock, so the two really contend.
+ * Pebble sees one order; the waiter adopts what the holder stored; both serve the same chain, verified against
+ * Pebble's root. With DNS-01 the CA's check does not depend on which member it reaches; with HTTP-01 and TLS-ALPN-01
+ * Pebble reaches the fleet through a TCP load balancer that sends it only to the member that did not order, which
+ * answers from what the holder published in Redis.
  */
 class AcmeFleetIT {
     private static final String NAME = "fleet.river-acme.test";
+    private static final String WEB = "web.fleet.river-acme.test";
+    private static final String ALPN = "alpn.fleet.river-acme.test";
+    private static final String PREFIX = "river:fleet-it";
 
     @TempDir
     Path dir;
     private Pebble pebble;
+    /** Where Pebble validates HTTP-01 and TLS-ALPN-01 (on 127.0.0.1): the load balancer's ports, no member's. */
+    private int httpPort;
+    private int tlsPort;
     private Redis redis;
     private TestOrigin origin;
     private final List<RiverProcess.Running> rivers = new ArrayList<>();
 
     @BeforeEach
     void start() throws Exception {
-        pebble = new Pebble(Files.createDirectories(dir.resolve("pebble")), Ports.free(), Ports.free());
+        httpPort = Ports.free();
+        tlsPort = Ports.free();
+        pebble = new Pebble(Files.createDirectories(dir.resolve("pebble")), httpPort, tlsPort);
         redis = new Redis(Files.createDirectories(dir.resolve("redis")));
         origin = new TestOrigin();
     }
@@ -68,8 +82,9 @@ class AcmeFleetIT {
 
         int portA = Ports.free();
         int portB = Ports.free();
-        RiverProcess.Running a = member("a", portA, held);
-        RiverProcess.Running b = member("b", portB, held);
+        String acme = "  domain \"" + NAME + "\" challenge=\"dns-01\" hook=\"" + held + "\"\n";
+        RiverProcess.Running a = member("a", acme, "      \"127.0.0.1:" + portA + "\" acme-domains=\"" + NAME + "\"\n");
+        RiverProcess.Running b = member("b", acme, "      \"127.0.0.1:" + portB + "\" acme-domains=\"" + NAME + "\"\n");
 
         // One member holds the lock, its order waiting in the hook; the other waits for the lock.
         assertThat(FileWait.awaitContains(holding, "_acme-challenge." + NAME, () -> a.process().isAlive() && b.process().isAlive())).isTrue();
@@ -99,11 +114,99 @@ class AcmeFleetIT {
                 .isEqualTo(Files.readString(dir.resolve("store-b/certs").resolve(AcmeStore.id(List.of(NAME))).resolve("fullchain.pem")));
     }
 
-    private RiverProcess.Running member(String name, int port, Path hook) throws Exception {
+    /**
+     * Behind a load balancer the CA reaches any member: here only the one that did not order. Each member listens for
+     * HTTP on a port of its own; Pebble validates at its HTTP-01 port, where a TCP load balancer sends every connection
+     * to the member seen waiting for the fleet lock (connections that come earlier wait for it). That member answers
+     * with the key authorization the holder published in Redis; the holder's HTTP listener is never asked.
+     */
+    @Test
+    void theMemberThatDidNotOrderAnswersTheHttp01Challenge() throws Exception {
+        int httpA = Ports.free();
+        int httpB = Ports.free();
+        int tlsA = Ports.free();
+        int tlsB = Ports.free();
+        try (TcpForwarder balancer = new TcpForwarder(httpPort)) {
+            RiverProcess.Running a = member("a", "", "      \"127.0.0.1:" + httpA + "\"\n"
+                    + "      \"127.0.0.1:" + tlsA + "\" acme-domains=\"" + WEB + "\"\n");
+            RiverProcess.Running b = member("b", "", "      \"127.0.0.1:" + httpB + "\"\n"
+                    + "      \"127.0.0.1:" + tlsB + "\" acme-domains=\"" + WEB + "\"\n");
+            RiverProcess.Running waiter = awaitEither(a, b, "holds the fleet lock");
+            RiverProcess.Running holder = waiter == a ? b : a;
+            balancer.forwardTo(waiter == a ? httpA : httpB);
+
+            holder.awaitOutput("installed (newly issued", false);
+            waiter.awaitOutput("installed (obtained by another process", false);
+            assertThat(Files.readString(holder.stderr())).contains("ACME: http-01 challenge for " + WEB + " is valid")
+                    .contains("in Redis for 240 s (any member can answer it)");
+            assertThat(Files.readString(waiter.stderr())).contains("answering the http-01 challenge")
+                    .doesNotContain("ACME: ordering a certificate");
+            assertThat(balancer.forwarded()).isPositive();
+            // Pebble's requests reached the waiter only, which answered them (the access log: River's stdout).
+            waiter.awaitOutput(AcmeChallengeModule.PREFIX, true);
+            assertThat(Files.readAllLines(waiter.stdout())).filteredOn(l -> l.contains(AcmeChallengeModule.PREFIX))
+                    .allSatisfy(l -> assertThat(l).contains("status=200"));
+            assertThat(Files.readString(holder.stdout())).doesNotContain(AcmeChallengeModule.PREFIX);
+            assertThat(pebble.ordersCreated()).isEqualTo(1);
+
+            assertServedByBoth(WEB, tlsA, tlsB);
+            assertThat(challengeKeys()).isEmpty(); // withdrawn once decided
+        }
+    }
+
+    /** The same for TLS-ALPN-01: the waiting member answers the acme-tls/1 handshake with the holder's challenge certificate. */
+    @Test
+    void theMemberThatDidNotOrderAnswersTheTlsAlpn01Challenge() throws Exception {
+        int tlsA = Ports.free();
+        int tlsB = Ports.free();
+        try (TcpForwarder balancer = new TcpForwarder(tlsPort)) {
+            String acme = "  challenge \"tls-alpn-01\"\n";
+            RiverProcess.Running a = member("a", acme, "      \"127.0.0.1:" + tlsA + "\" acme-domains=\"" + ALPN + "\"\n");
+            RiverProcess.Running b = member("b", acme, "      \"127.0.0.1:" + tlsB + "\" acme-domains=\"" + ALPN + "\"\n");
+            RiverProcess.Running waiter = awaitEither(a, b, "holds the fleet lock");
+            RiverProcess.Running holder = waiter == a ? b : a;
+            balancer.forwardTo(waiter == a ? tlsA : tlsB);
+
+            holder.awaitOutput("installed (newly issued", false);
+            waiter.awaitOutput("installed (obtained by another process", false);
+            assertThat(Files.readString(holder.stderr())).contains("ACME: tls-alpn-01 challenge for " + ALPN + " is valid")
+                    .doesNotContain("answering the tls-alpn-01 challenge");
+            assertThat(Files.readString(waiter.stderr())).contains("answering the tls-alpn-01 challenge for " + ALPN)
+                    .doesNotContain("ACME: ordering a certificate");
+            assertThat(balancer.forwarded()).isPositive();
+            assertThat(pebble.ordersCreated()).isEqualTo(1);
+
+            assertServedByBoth(ALPN, tlsA, tlsB);
+            assertThat(challengeKeys()).isEmpty();
+        }
+    }
+
+    /** Both members serve the same chain for {@code name}, verified against Pebble's root. */
+    private void assertServedByBoth(String name, int portA, int portB) throws Exception {
+        X509Certificate root = pebble.root();
+        List<X509Certificate> servedByA = TlsClient.chain(portA, name, root);
+        assertThat(TlsClient.chain(portB, name, root)).isEqualTo(servedByA);
+        assertThat(servedByA.get(0).getSubjectAlternativeNames()).singleElement().satisfies(san -> assertThat(san.get(1)).isEqualTo(name));
+    }
+
+    /** The fleet's challenge keys still in Redis. */
+    private List<String> challengeKeys() {
+        RedisClient client = RedisClient.create(redis.url());
+        try (StatefulRedisConnection<String, String> c = client.connect()) {
+            List<String> keys = new ArrayList<>(c.sync().keys(PREFIX + ":*:http-01:*"));
+            keys.addAll(c.sync().keys(PREFIX + ":*:tls-alpn-01:*"));
+            return keys;
+        } finally {
+            client.shutdown(0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /** A fleet member: store-dir {@code store-NAME}, the shared Redis, then {@code acme} lines; one service with {@code listeners}. */
+    private RiverProcess.Running member(String name, String acme, String listeners) throws Exception {
         String kdl = "system {\n  threads-per-service 1\n}\n"
-                + pebble.acmeSection(dir.resolve("store-" + name), "  store-redis \"" + redis.url() + "\" key-prefix=\"river:fleet-it\"\n"
-                        + "  dns-propagation-seconds 0\n  domain \"" + NAME + "\" challenge=\"dns-01\" hook=\"" + hook + "\"\n")
-                + "services {\n  web {\n    listeners {\n      \"127.0.0.1:" + port + "\" acme-domains=\"" + NAME + "\"\n    }\n"
+                + pebble.acmeSection(dir.resolve("store-" + name), "  store-redis \"" + redis.url() + "\" key-prefix=\"" + PREFIX + "\"\n"
+                        + "  dns-propagation-seconds 0\n" + acme)
+                + "services {\n  web {\n    listeners {\n" + listeners + "    }\n"
                 + "    connectors {\n      \"" + origin.address() + "\"\n    }\n  }\n}\n";
         Path file = Files.writeString(dir.resolve(name + ".kdl"), kdl);
         RiverProcess.Running river = RiverProcess.startLogged(dir, Files.createDirectories(dir.resolve("logs-" + name)), List.of(),

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import javax.net.ssl.SNIHostName;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
@@ -215,6 +216,76 @@ class ManagedSniHandlerTest {
         ch.runPendingTasks();
         assertThat(ch.isOpen()).isFalse();
         ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void anAcmeTlsHandshakeWaitsForTheChallengeAnotherFleetMemberPublished() throws Exception {
+        ManagedCertificates managed = new ManagedCertificates();
+        ServerTls tls = listener(managed, true);
+        managed.install(List.of("m.example"), managedPair.privateKey(), managedPair.chain());
+        CompletableFuture<SharedAlpnChallenges.ChallengeCertificate> published = new CompletableFuture<>();
+        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        managed.shareAlpnChallenges(name -> {
+            asked.add(name);
+            return published;
+        });
+        EmbeddedChannel ch = channel(tls);
+        SSLEngine client = client("m.example", "acme-tls/1");
+        ch.writeInbound(Unpooled.wrappedBuffer(clientHello(client)));
+        assertThat(asked).containsExactly("m.example");
+        assertThat(ch.pipeline().get(ServerTls.TLS_HANDLER)).isInstanceOf(ManagedSniHandler.class); // waiting, not blocking
+        assertThat((Object) ch.readOutbound()).isNull();
+
+        SharedAlpnChallenges.ChallengeCertificate found = new SharedAlpnChallenges.ChallengeCertificate(challengePair.privateKey(),
+                challengePair.chain().get(0));
+        Thread redis = new Thread(() -> published.complete(found)); // Lettuce completes lookups on a thread of its own
+        redis.start();
+        redis.join(10_000);
+        ch.runPendingTasks();
+        assertThat(ch.pipeline().get("acme-tls-1")).isInstanceOf(ManagedSniHandler.ChallengeCloser.class);
+        finish(ch, client);
+        assertThat(client.getApplicationProtocol()).isEqualTo("acme-tls/1");
+        assertThat(client.getSession().getPeerCertificates()[0]).isEqualTo(challengePair.chain().get(0));
+        ch.runPendingTasks();
+        assertThat(ch.isOpen()).isFalse();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void withNoChallengePublishedAnAcmeTlsHandshakeIsChosenAsBefore() throws Exception {
+        ManagedCertificates managed = new ManagedCertificates();
+        ServerTls tls = listener(managed, true);
+        managed.install(List.of("m.example"), managedPair.privateKey(), managedPair.chain());
+        List<String> asked = new java.util.concurrent.CopyOnWriteArrayList<>();
+        CompletableFuture<SharedAlpnChallenges.ChallengeCertificate> none = new CompletableFuture<>();
+        managed.shareAlpnChallenges(name -> {
+            asked.add(name);
+            return none;
+        });
+        EmbeddedChannel ch = channel(tls);
+        SSLEngine client = client("m.example", "acme-tls/1", "h2");
+        ch.writeInbound(Unpooled.wrappedBuffer(clientHello(client)));
+        none.complete(null);
+        ch.runPendingTasks();
+        assertThat(cn(finish(ch, client))).isEqualTo("m.example");
+        assertThat(client.getSession().getPeerCertificates()[0]).isEqualTo(managedPair.chain().get(0));
+        ch.finishAndReleaseAll();
+
+        // Not asked: a name the listener does not manage, a handshake without acme-tls/1, one with a challenge of this process.
+        for (SSLEngine other : List.of(client("static-default.example", "acme-tls/1"), client("m.example", "h2"))) {
+            EmbeddedChannel c = channel(tls);
+            c.writeInbound(Unpooled.wrappedBuffer(clientHello(other)));
+            finish(c, other);
+            c.finishAndReleaseAll();
+        }
+        managed.addAlpnChallenge("m.example", challengePair.privateKey(), challengePair.chain().get(0));
+        SSLEngine local = client("m.example", "acme-tls/1");
+        EmbeddedChannel c = channel(tls);
+        c.writeInbound(Unpooled.wrappedBuffer(clientHello(local)));
+        finish(c, local);
+        assertThat(local.getSession().getPeerCertificates()[0]).isEqualTo(challengePair.chain().get(0));
+        c.finishAndReleaseAll();
+        assertThat(asked).containsExactly("m.example");
     }
 
     @Test

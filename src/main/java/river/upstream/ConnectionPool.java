@@ -6,6 +6,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -41,6 +42,13 @@ import river.headers.CompactHeaders;
  * the peer's stream limit is reached; one dial per peer at a time, the others wait for it.
  */
 public final class ConnectionPool implements UpstreamConnection.Home, ConnectionSource {
+    /** The largest read from an upstream connection (see the bootstrap). */
+    static final int MAX_READ_BYTES = 128 * 1024;
+
+    /** How much an upstream connection reads at a time: Netty's adaptive guess, up to {@link #MAX_READ_BYTES}. */
+    static AdaptiveRecvByteBufAllocator upstreamReadAllocator() {
+        return new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ_BYTES);
+    }
     private static final AttributeKey<Peer> PEER = AttributeKey.valueOf("river.upstream.peer");
     private static final AttributeKey<Boolean> HTTP1_ONLY = AttributeKey.valueOf("river.upstream.http1Only");
     /** What idle connections are filed under: the peer, and for PROXY-protocol peers also the client. */
@@ -105,6 +113,9 @@ public final class ConnectionPool implements UpstreamConnection.Home, Connection
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMs)
+                // Reads from an origin grow up to 128 KiB (Netty's default stops at 64 KiB): a 64 KiB
+                // body with its head came in two reads and a third that found nothing; now one.
+                .option(ChannelOption.RCVBUF_ALLOCATOR, upstreamReadAllocator())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {

@@ -222,6 +222,12 @@ public final class Exchange {
     /** Pauses or resumes the source of a direction whose body a module holds. */
     void holdSource(boolean toUpstream, boolean held) {
         leg.holdSource(toUpstream, held);
+        if (toUpstream && !held && (state == ExchangeState.SENDING || state == ExchangeState.AWAITING_HEAD)) {
+            // The origin had to wait for the body the module held: its timers count from now.
+            long now = clock.nanoTime();
+            deadlines.expectResponse(now, ctx.peer);
+            deadlines.bodyMoved(now, ctx.peer, true);
+        }
     }
 
     /** A module holds a response body piece: the head, written but not flushed (it waits for a piece), goes now. */
@@ -300,6 +306,12 @@ public final class Exchange {
     public long onTick(long now) {
         try {
             if (state == ExchangeState.DONE) {
+                return 0;
+            }
+            if (state == ExchangeState.SENDING && phases.holding(true)) {
+                // A module holds the request body: the origin cannot answer what it has not received,
+                // and the module bounds its own hold (a plugin's pause-timeout-ms). The upstream's
+                // timers start again when the hold ends (holdSource).
                 return 0;
             }
             Deadlines.Expired expired = deadlines.check(now, state, ctx.peer, ctx.bytesOut);

@@ -296,9 +296,12 @@ final class ModulePhases {
         }
         hold.holding = true;
         hold.readAheadBytes = pending.readAheadBytes;
-        hold.sourcePaused = hold.waitingBytes >= hold.readAheadBytes;
-        if (hold.sourcePaused) {
-            exchange.holdSource(toUpstream, true);
+        // A hold may follow another (a paused head, then its body callback): change the source only
+        // when this hold wants it otherwise, in either direction.
+        boolean pause = hold.waitingBytes >= hold.readAheadBytes;
+        if (pause != hold.sourcePaused) {
+            hold.sourcePaused = pause;
+            exchange.holdSource(toUpstream, pause);
         }
         BodyHold held = hold;
         int at = exchange.epoch();

@@ -52,6 +52,11 @@ final class UpstreamLeg implements UpstreamListener {
     private ArrayDeque<HttpContent> pendingResponse;
     private boolean requestSent;
     private boolean requestBodyStarted;
+    /**
+     * The request's end went up (its last piece, or the end a bodiless head carries). Not the same as
+     * the client having sent it all: a module may hold the last piece after the head went.
+     */
+    private boolean requestEnded;
     /** A 1xx head came: its end-of-message is not part of the final response. */
     private boolean informationalTail;
     private boolean responseBodyFollows;
@@ -147,10 +152,12 @@ final class UpstreamLeg implements UpstreamListener {
     boolean sendHead(HttpRequest upstreamRequest) {
         Channel ch = connection.channel();
         ch.write(upstreamRequest, ch.voidPromise());
+        requestEnded = upstreamRequest instanceof LastHttpContent;
         boolean lastSent = exchange.requestFullyRead() && !phases.holding(true);
         if (lastSent && !requestBodyStarted && (pendingBody == null || pendingBody.isEmpty())) {
             // The encoder needs an end-of-message even for a request without a body.
             ch.write(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
+            requestEnded = true;
         }
         requestSent = true;
         readingAhead = false;
@@ -189,6 +196,7 @@ final class UpstreamLeg implements UpstreamListener {
 
     private void writeBody(HttpContent chunk) {
         requestBodyStarted |= chunk.content().isReadable();
+        requestEnded |= chunk instanceof LastHttpContent;
         connection.channel().write(chunk, connection.channel().voidPromise());
     }
 
@@ -322,7 +330,7 @@ final class UpstreamLeg implements UpstreamListener {
         if (chunk instanceof LastHttpContent) {
             UpstreamConnection c = connection;
             connection = null;
-            if (reusable && exchange.requestFullyRead()) {
+            if (reusable && requestEnded) { // a connection whose request did not end is mid-message
                 c.release();
             } else {
                 c.discard();
@@ -391,7 +399,7 @@ final class UpstreamLeg implements UpstreamListener {
      * @param headSeen whether the response head arrived (so whether the connection is reusable is known)
      */
     void clientLeft(boolean headSeen) {
-        if (connection != null && requestSent && exchange.requestFullyRead() && !connection.isHttp2()) {
+        if (connection != null && requestSent && requestEnded && !connection.isHttp2()) {
             connection.drainThenRelease(headSeen ? reusable : null, ctx.headRequest());
             connection = null;
         }

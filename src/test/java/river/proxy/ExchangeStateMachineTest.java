@@ -255,6 +255,62 @@ class ExchangeStateMachineTest {
     }
 
     @Test
+    void anOriginAnsweringBeforeAHeldRequestBodyEndsIsNotPooled() {
+        CompletableFuture<HttpContent> never = new CompletableFuture<>();
+        ProxyModule holdsTheEnd = new ProxyModule() {
+            @Override
+            public HttpContent onRequestBody(RequestContext ctx, HttpContent chunk) {
+                if (chunk instanceof LastHttpContent) {
+                    chunk.release();
+                    return ProxyModule.later(never); // as a plugin paused at the body's end for a call-out
+                }
+                return chunk;
+            }
+        };
+        Exchange exchange = start(post("/early", 6), false, null, holdsTheEnd);
+        EmbeddedChannel origin = upstreams.succeedNext();
+        assertThat((Object) origin.readOutbound()).isInstanceOf(HttpRequest.class);
+        exchange.onRequestBody(new DefaultHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.US_ASCII)));
+        exchange.onRequestBody(new DefaultLastHttpContent(Unpooled.copiedBuffer("def", StandardCharsets.US_ASCII)));
+        assertThat(exchange.requestFullyRead()).isTrue();
+
+        finishResponse(origin, exchange); // the origin answers without waiting for the body's end
+        assertThat(upstreams.released).as("its request is mid-message: never handed to the next one").isEmpty();
+        assertThat(origin.isActive()).isFalse();
+    }
+
+    @Test
+    void aHeldRequestBodyStopsTheUpstreamTimersUntilItGoes() {
+        List<CompletableFuture<HttpContent>> stages = new ArrayList<>();
+        ProxyModule holds = new ProxyModule() {
+            @Override
+            public HttpContent onRequestBody(RequestContext ctx, HttpContent chunk) {
+                CompletableFuture<HttpContent> stage = new CompletableFuture<>();
+                stages.add(stage);
+                HttpContent kept = chunk;
+                return ProxyModule.later(stage.thenApply(x -> kept));
+            }
+        };
+        Exchange exchange = start(post("/slow", 3), false, null, holds);
+        EmbeddedChannel origin = upstreams.succeedNext();
+        assertThat((Object) origin.readOutbound()).isInstanceOf(HttpRequest.class);
+        exchange.onRequestBody(new DefaultLastHttpContent(Unpooled.copiedBuffer("abc", StandardCharsets.US_ASCII)));
+        assertThat(exchange.state()).isEqualTo(ExchangeState.SENDING);
+
+        clock.now += 3_600 * SECOND; // far past the response (10 s) and body timeouts
+        assertThat(exchange.onTick(clock.now)).as("nothing due while the module holds the body").isZero();
+        assertThat(exchange.state()).isEqualTo(ExchangeState.SENDING);
+
+        stages.get(0).complete(null);
+        client.channel.runPendingTasks();
+        assertThat(exchange.state()).isEqualTo(ExchangeState.AWAITING_HEAD);
+        long deadline = exchange.onTick(clock.now);
+        assertThat(deadline).as("the response timer runs again, from the body's release").isEqualTo(clock.now + 10 * SECOND);
+        ReferenceCountUtil.release(origin.readOutbound());
+        finishResponse(origin, exchange);
+    }
+
+    @Test
     void responsePhasesRunInReverseModuleOrder() {
         List<String> order = new ArrayList<>();
         Exchange exchange = start(get("/o"), true, null, new Named("first", order), new Named("second", order));

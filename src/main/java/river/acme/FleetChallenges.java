@@ -262,6 +262,11 @@ final class FleetChallenges implements AutoCloseable {
             CompletableFuture<StatefulRedisConnection<String, String>> other = connection.get();
             return other != null ? other : CompletableFuture.failedFuture(new IllegalStateException("connection dropped"));
         }
+        if (current != null && !current.isCompletedExceptionally()) {
+            // Dropped by Redis, but still registered in the client until closed: close it, or every
+            // disconnect would keep one dead connection for the life of the process.
+            current.join().closeAsync();
+        }
         if (closed) {
             next.completeExceptionally(new IllegalStateException("closed"));
             return next;

@@ -458,7 +458,10 @@ public final class RedisAcmeStore implements CertificateStore {
         synchronized (connecting) {
             c = connection;
             if (c == null || !c.isOpen()) {
-                // A connection that is not open was closed by its channel's end: nothing of it to release.
+                if (c != null) {
+                    // Dropped by Redis, but still registered in the client until closed.
+                    c.closeAsync();
+                }
                 c = client.connect(CODEC, uri);
                 connection = c;
             }

@@ -186,6 +186,35 @@ class FleetChallengesTest {
         return Duration.ofSeconds(n);
     }
 
+    /** A client that can say how many connections it still holds (Lettuce keeps each until it is closed). */
+    private static final class CountingClient extends RedisClient {
+        int resources() {
+            return getResourceCount();
+        }
+    }
+
+    @Test
+    void aConnectionRedisDroppedIsClosedWhenTheNextOneIsMade() throws Exception {
+        CountingClient client = new CountingClient();
+        client.setOptions(ClientOptions.builder().autoReconnect(false).build());
+        closing.add(() -> client.shutdown(0, 1, TimeUnit.SECONDS));
+        RedisURI uri = RedisURI.create(redis.url());
+        FleetChallenges fleet = new FleetChallenges(client, uri, PREFIX, FleetChallenges.LOOKUP_TIMEOUT,
+                FleetChallenges.MAX_LOOKUPS_IN_FLIGHT, nanos::get);
+        closing.add(fleet);
+        StatefulRedisConnection<String, String> admin = inspect();
+        assertThat(answer(fleet.http01(TOKEN))).isNull(); // the first connection
+        for (int i = 0; i < 5; i++) { // bounded: five drops, each followed by a new connection
+            admin.sync().clientKill(io.lettuce.core.KillArgs.Builder.typeNormal().skipme());
+            Eventually.await(() -> {
+                fleet.http01(TOKEN); // a lookup once the drop is seen connects again
+                return admin.sync().clientList().lines().count() == 2; // the inspector and the new one
+            }, 10_000);
+        }
+        assertThat(answer(fleet.http01(TOKEN))).isNull();
+        assertThat(client.resources()).as("the dropped connections were closed, only the live one is held").isEqualTo(1);
+    }
+
     @Test
     void aRedisThatRefusesIsNoneWithOneWarningAMinute() throws Exception {
         FleetChallenges fleet = member(Ports.free(), FleetChallenges.LOOKUP_TIMEOUT, FleetChallenges.MAX_LOOKUPS_IN_FLIGHT);

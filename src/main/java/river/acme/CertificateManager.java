@@ -105,6 +105,7 @@ public final class CertificateManager {
         Instant now = clock.instant();
         if (stored.isPresent()) {
             adopt(m, stored.get(), "from the store");
+            m.fromStore = m.current;
             m.nextAttempt = dueAt(m).isAfter(now) ? nextAfterSuccess(m, now) : now;
         } else {
             LOG.info("ACME: no stored certificate for {}; ordering one", key);
@@ -343,7 +344,24 @@ public final class CertificateManager {
 
     /** When the certificate in service is due: at the time drawn in its ARI window if it has one, else by the rule. */
     private Instant dueAt(Managed m) {
-        return m.renewAt != null ? RenewalTimes.dueByWindow(m.renewAt, m.current) : RenewalTimes.dueAt(rule, m.current);
+        if (m.renewAt != null) {
+            return RenewalTimes.dueByWindow(m.renewAt, m.current);
+        }
+        Instant due = RenewalTimes.dueAt(rule, m.current);
+        if (m.current != m.fromStore && !due.isAfter(m.current.issuedAt())) {
+            // Its rule makes it due at issue (renew-before-expiry-days longer than its lifetime, as with a 6-day
+            // profile): renewed by its lifetime instead, or each hourly check (each member's, in a fleet) would
+            // order another one. Only the certificate found in the store at start keeps the literal rule: it is
+            // renewed once, as configured.
+            if (!m.warnedWindow) {
+                m.warnedWindow = true;
+                LOG.warn("ACME: the certificate for {} would be due for renewal as soon as it is issued (its lifetime, {}, is "
+                        + "shorter than the renewal window); it is renewed with a third of its lifetime left instead", m.names,
+                        lifetime(m.current));
+            }
+            return RenewalTimes.byLifetime(m.current);
+        }
+        return due;
     }
 
     private void adopt(Managed m, StoredCertificate certificate, String how) {
@@ -412,6 +430,8 @@ public final class CertificateManager {
         boolean toldUnsupported;
         /** When this manager last ordered the set (null: not yet), for the hourly pace of a certificate due from birth. */
         Instant lastOrdered;
+        /** The certificate the store held when the set was first managed (null: none). */
+        StoredCertificate fromStore;
 
         Managed(List<String> names) {
             this.names = names;

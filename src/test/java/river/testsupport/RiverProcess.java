@@ -71,8 +71,13 @@ public final class RiverProcess {
          * contain {@code text}; fails after 30 s or if the process exits first.
          */
         public void awaitOutput(String text, boolean accessLog) throws IOException, InterruptedException {
+            awaitOutput(text, accessLog, 30);
+        }
+
+        /** {@link #awaitOutput(String, boolean)}, failing after {@code seconds}. */
+        public void awaitOutput(String text, boolean accessLog, int seconds) throws IOException, InterruptedException {
             Path file = accessLog ? stdout : stderr;
-            if (!FileWait.awaitContains(file, text, process::isAlive)) {
+            if (FileWait.awaitAnyContains(java.util.List.of(file), text, process::isAlive, seconds) != 0) {
                 throw new AssertionError("river " + (process.isAlive() ? "did not write" : "exited without writing") + " \"" + text + "\":\n"
                         + java.nio.file.Files.readString(file));
             }

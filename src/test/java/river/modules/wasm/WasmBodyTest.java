@@ -48,8 +48,7 @@ class WasmBodyTest {
     }
 
     private static String service(String name, String plugin) {
-        return "  " + name + " {\n    listeners {\n      \"127.0.0.1:0\"\n    }\n    connectors {\n      \"" + origin.address()
-                + "\"\n    }\n    plugins {\n      " + plugin + "\n    }\n  }\n";
+        return Wat.pluginService(name, origin.address(), plugin);
     }
 
     @AfterAll

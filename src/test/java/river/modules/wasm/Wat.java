@@ -37,6 +37,12 @@ final class Wat {
     }
 
     /** Closes what a test class started, skipping what it never got to start. */
+    /** A proxying service in KDL on an ephemeral loopback port, in front of {@code origin}, with {@code plugin} as its only plugin. */
+    static String pluginService(String name, String origin, String plugin) {
+        return "  " + name + " {\n    listeners {\n      \"127.0.0.1:0\"\n    }\n    connectors {\n      \"" + origin
+                + "\"\n    }\n    plugins {\n      " + plugin + "\n    }\n  }\n";
+    }
+
     static void closeAll(AutoCloseable... started) throws Exception {
         for (AutoCloseable c : started) {
             if (c != null) {

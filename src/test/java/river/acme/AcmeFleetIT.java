@@ -31,7 +31,9 @@ import river.testsupport.TlsClient;
  * Pebble sees one order; the waiter adopts what the holder stored; both serve the same chain, verified against
  * Pebble's root. With DNS-01 the CA's check does not depend on which member it reaches; with HTTP-01 and TLS-ALPN-01
  * Pebble reaches the fleet through a TCP load balancer that sends it only to the member that did not order, which
- * answers from what the holder published in Redis.
+ * answers from what the holder published in Redis. There the test decides which member orders before either starts
+ * (it holds the fleet lock itself until both wait for it), so that the load balancer points at the other one before
+ * any order is placed, however slow the machine.
  */
 class AcmeFleetIT {
     private static final String NAME = "fleet.river-acme.test";
@@ -117,8 +119,8 @@ class AcmeFleetIT {
     /**
      * Behind a load balancer the CA reaches any member: here only the one that did not order. Each member listens for
      * HTTP on a port of its own; Pebble validates at its HTTP-01 port, where a TCP load balancer sends every connection
-     * to the member seen waiting for the fleet lock (connections that come earlier wait for it). That member answers
-     * with the key authorization the holder published in Redis; the holder's HTTP listener is never asked.
+     * to the waiter, chosen before either member starts ({@link #startInOrder}). The waiter answers with the key
+     * authorization the holder published in Redis; the holder's HTTP listener is never asked.
      */
     @Test
     void theMemberThatDidNotOrderAnswersTheHttp01Challenge() throws Exception {
@@ -127,38 +129,28 @@ class AcmeFleetIT {
         int tlsA = Ports.free();
         int tlsB = Ports.free();
         try (TcpForwarder balancer = new TcpForwarder(httpPort)) {
-            RiverProcess.Running a = member("a", "", "      \"127.0.0.1:" + httpA + "\"\n"
-                    + "      \"127.0.0.1:" + tlsA + "\" acme-domains=\"" + WEB + "\"\n");
-            RiverProcess.Running b = member("b", "", "      \"127.0.0.1:" + httpB + "\"\n"
-                    + "      \"127.0.0.1:" + tlsB + "\" acme-domains=\"" + WEB + "\"\n");
-            RiverProcess.Running waiter = awaitEither(a, b, "holds the fleet lock");
-            RiverProcess.Running holder = waiter == a ? b : a;
-            balancer.forwardTo(waiter == a ? httpA : httpB);
+            balancer.forwardTo(httpB);
+            Fleet fleet = startInOrder(
+                    () -> member("a", "", "      \"127.0.0.1:" + httpA + "\"\n" + "      \"127.0.0.1:" + tlsA + "\" acme-domains=\"" + WEB + "\"\n"),
+                    () -> member("b", "", "      \"127.0.0.1:" + httpB + "\"\n" + "      \"127.0.0.1:" + tlsB + "\" acme-domains=\"" + WEB + "\"\n"));
 
-            // Long enough for one retry (1 min later): on a slow machine the waiter may log its wait only after
-            // Pebble's first validation gave up on the balancer, which holds connections until it knows the waiter.
-            holder.awaitOutput("installed (newly issued", false, 100);
-            waiter.awaitOutput("installed (obtained by another process", false);
-            assertThat(Files.readString(holder.stderr())).contains("ACME: http-01 challenge for " + WEB + " is valid")
+            fleet.holder().awaitOutput("installed (newly issued", false, 60);
+            fleet.waiter().awaitOutput("installed (obtained by another process", false);
+            assertThat(Files.readString(fleet.holder().stderr())).contains("ACME: http-01 challenge for " + WEB + " is valid")
                     .contains("in Redis for 240 s (any member can answer it)");
-            assertThat(Files.readString(waiter.stderr())).contains("answering the http-01 challenge")
+            assertThat(Files.readString(fleet.waiter().stderr())).contains("answering the http-01 challenge")
                     .doesNotContain("ACME: ordering a certificate");
+            assertOneOrder(fleet.holder());
             assertThat(balancer.forwarded()).isPositive();
             // Pebble's requests reached the waiter only, which answered them (the access log: River's stdout).
-            waiter.awaitOutput(AcmeChallengeModule.PREFIX, true);
-            assertThat(Files.readAllLines(waiter.stdout())).filteredOn(l -> l.contains(AcmeChallengeModule.PREFIX))
+            fleet.waiter().awaitOutput(AcmeChallengeModule.PREFIX, true);
+            assertThat(Files.readAllLines(fleet.waiter().stdout())).filteredOn(l -> l.contains(AcmeChallengeModule.PREFIX))
                     .allSatisfy(l -> assertThat(l).contains("status=200"));
-            assertThat(Files.readString(holder.stdout())).doesNotContain(AcmeChallengeModule.PREFIX);
-            assertThat(pebble.ordersCreated()).as("every order the holder's").isEqualTo(orders(holder));
+            assertThat(Files.readString(fleet.holder().stdout())).doesNotContain(AcmeChallengeModule.PREFIX);
 
             assertServedByBoth(WEB, tlsA, tlsB);
             assertThat(challengeKeys()).isEmpty(); // withdrawn once decided
         }
-    }
-
-    /** How many orders a member's log says it made. */
-    private static int orders(RiverProcess.Running member) throws java.io.IOException {
-        return (int) Files.readAllLines(member.stderr()).stream().filter(l -> l.contains("ACME: ordering a certificate")).count();
     }
 
     /** The same for TLS-ALPN-01: the waiting member answers the acme-tls/1 handshake with the holder's challenge certificate. */
@@ -167,27 +159,74 @@ class AcmeFleetIT {
         int tlsA = Ports.free();
         int tlsB = Ports.free();
         try (TcpForwarder balancer = new TcpForwarder(tlsPort)) {
+            balancer.forwardTo(tlsB);
             String acme = "  challenge \"tls-alpn-01\"\n";
-            RiverProcess.Running a = member("a", acme, "      \"127.0.0.1:" + tlsA + "\" acme-domains=\"" + ALPN + "\"\n");
-            RiverProcess.Running b = member("b", acme, "      \"127.0.0.1:" + tlsB + "\" acme-domains=\"" + ALPN + "\"\n");
-            RiverProcess.Running waiter = awaitEither(a, b, "holds the fleet lock");
-            RiverProcess.Running holder = waiter == a ? b : a;
-            balancer.forwardTo(waiter == a ? tlsA : tlsB);
+            Fleet fleet = startInOrder(() -> member("a", acme, "      \"127.0.0.1:" + tlsA + "\" acme-domains=\"" + ALPN + "\"\n"),
+                    () -> member("b", acme, "      \"127.0.0.1:" + tlsB + "\" acme-domains=\"" + ALPN + "\"\n"));
 
-            // Long enough for one retry (1 min later): on a slow machine the waiter may log its wait only after
-            // Pebble's first validation gave up on the balancer, which holds connections until it knows the waiter.
-            holder.awaitOutput("installed (newly issued", false, 100);
-            waiter.awaitOutput("installed (obtained by another process", false);
-            assertThat(Files.readString(holder.stderr())).contains("ACME: tls-alpn-01 challenge for " + ALPN + " is valid")
+            fleet.holder().awaitOutput("installed (newly issued", false, 60);
+            fleet.waiter().awaitOutput("installed (obtained by another process", false);
+            assertThat(Files.readString(fleet.holder().stderr())).contains("ACME: tls-alpn-01 challenge for " + ALPN + " is valid")
                     .doesNotContain("answering the tls-alpn-01 challenge");
-            assertThat(Files.readString(waiter.stderr())).contains("answering the tls-alpn-01 challenge for " + ALPN)
+            assertThat(Files.readString(fleet.waiter().stderr())).contains("answering the tls-alpn-01 challenge for " + ALPN)
                     .doesNotContain("ACME: ordering a certificate");
+            assertOneOrder(fleet.holder());
             assertThat(balancer.forwarded()).isPositive();
-            assertThat(pebble.ordersCreated()).as("every order the holder's").isEqualTo(orders(holder));
 
             assertServedByBoth(ALPN, tlsA, tlsB);
             assertThat(challengeKeys()).isEmpty();
         }
+    }
+
+    /** The member that orders ({@code holder}) and the one that waits for it, started by {@link #startInOrder}. */
+    private record Fleet(RiverProcess.Running holder, RiverProcess.Running waiter) {}
+
+    private interface Start {
+        RiverProcess.Running start() throws Exception;
+    }
+
+    /**
+     * Starts the two members so that {@code holder} orders and {@code waiter} does not, however slow either is to start:
+     * the test holds the fleet lock itself (a third member, through River's own {@link RedisAcmeStore}, lease renewal
+     * and all) while the waiter, then the holder, start and are seen waiting for it, listeners bound. The lock is then
+     * let go with the waiter stopped (SIGSTOP: a paused member), so that the holder is the only one that can take it,
+     * and the waiter resumes once the holder says it orders: before the holder's first request to the CA, and so before
+     * any validation reaches the waiter.
+     */
+    private Fleet startInOrder(Start holderStart, Start waiterStart) throws Exception {
+        try (RedisAcmeStore third = RedisAcmeStore.open(redis.url(), PREFIX, pebble.directoryUrl(), AcmeStore.open(dir.resolve("store-test")))) {
+            RedisAcmeStore.RedisLock lock = third.tryLock().orElseThrow(() -> new AssertionError("the fleet lock is taken before any member starts"));
+            String waiting = "holds the fleet lock " + third.keyPrefix() + "lock";
+            RiverProcess.Running waiter = waiterStart.start();
+            awaitWaitingForTheTest(waiter, waiting);
+            RiverProcess.Running holder = holderStart.start();
+            awaitWaitingForTheTest(holder, waiting);
+            signal(waiter, "STOP");
+            try {
+                lock.close();
+                holder.awaitOutput("ACME: ordering a certificate", false);
+            } finally {
+                signal(waiter, "CONT");
+            }
+            return new Fleet(holder, waiter);
+        }
+    }
+
+    /** Waits until {@code member} logs {@code waiting}, and checks that the holder it names is this JVM (host/pid token). */
+    private static void awaitWaitingForTheTest(RiverProcess.Running member, String waiting) throws Exception {
+        member.awaitOutput(waiting, false, 60);
+        assertThat(Files.readString(member.stderr())).containsPattern("/" + ProcessHandle.current().pid() + " [0-9a-f]{32} " + waiting);
+    }
+
+    private static void signal(RiverProcess.Running river, String signal) throws Exception {
+        assertThat(new ProcessBuilder("kill", "-" + signal, Long.toString(river.process().pid())).start().waitFor()).as("kill -" + signal).isZero();
+    }
+
+    /** Pebble saw one order, the holder's, which did not fail on the way. */
+    private void assertOneOrder(RiverProcess.Running holder) throws java.io.IOException {
+        assertThat(pebble.ordersCreated()).isEqualTo(1);
+        assertThat(Files.readAllLines(holder.stderr())).filteredOn(l -> l.contains("ACME: ordering a certificate")).hasSize(1);
+        assertThat(Files.readString(holder.stderr())).doesNotContain("ACME: order for");
     }
 
     /** Both members serve the same chain for {@code name}, verified against Pebble's root. */

@@ -16,9 +16,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -85,6 +87,13 @@ final class FleetChallenges implements AutoCloseable {
     private final LongSupplier nanoTime;
     private final AtomicReference<CompletableFuture<StatefulRedisConnection<String, String>>> connection = new AtomicReference<>();
     private final AtomicInteger inFlight = new AtomicInteger();
+    /**
+     * Where a found TLS-ALPN-01 challenge is parsed, and the caller's TLS context built from it: not on Lettuce's I/O
+     * thread, where a slow build (a cold one takes hundreds of ms) held up the replies to the lookups of the CA's
+     * other, concurrent connections past their timeout, so that they were answered as none. One daemon thread; its
+     * queue holds at most as many as there are lookups in flight, and one refused is answered as none.
+     */
+    private final ThreadPoolExecutor answers;
     private volatile boolean closed;
     private final Object warning = new Object();
     private boolean warned;
@@ -104,6 +113,11 @@ final class FleetChallenges implements AutoCloseable {
         this.lookupTimeout = lookupTimeout;
         this.maxInFlight = maxInFlight;
         this.nanoTime = nanoTime;
+        this.answers = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(maxInFlight), r -> {
+            Thread t = new Thread(r, "river-acme-challenge-answers");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
@@ -183,7 +197,8 @@ final class FleetChallenges implements AutoCloseable {
 
     /** The TLS-ALPN-01 challenge another member published for {@code name}, or null. Never blocks, never fails. */
     CompletionStage<ChallengeCertificate> tlsAlpn01(String name) {
-        return lookup(tlsAlpn01Key(name)).thenApply(value -> value == null ? null : parse(name, value));
+        return lookup(tlsAlpn01Key(name)).thenApplyAsync(value -> value == null ? null : parse(name, value), answers)
+                .exceptionally(refused -> null);
     }
 
     private CompletionStage<String> lookup(String key) {
@@ -313,6 +328,7 @@ final class FleetChallenges implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        answers.shutdownNow();
         CompletableFuture<StatefulRedisConnection<String, String>> current = connection.getAndSet(null);
         if (current != null) {
             current.thenAccept(StatefulRedisConnection::closeAsync);

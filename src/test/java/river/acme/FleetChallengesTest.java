@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -124,6 +125,36 @@ class FleetChallengesTest {
             assertThat(found.key().getEncoded()).isEqualTo(challenge.privateKey().getEncoded());
         }
         assertThat(answer(other.tlsAlpn01("alpn.fleet.test"))).isNull();
+    }
+
+    /**
+     * What the caller does with a found challenge (build a TLS context: slow when cold) does not hold up the lookups of
+     * the CA's other connections: here the first one's caller takes longer than the lookup timeout, and the second
+     * lookup, made meanwhile, still finds the challenge.
+     */
+    @Test
+    void aSlowCallerOfOneLookupDoesNotMakeTheConcurrentOnesTimeOut() throws Exception {
+        FleetChallenges ordering = member();
+        FleetChallenges other = member(redis.port(), Duration.ofMillis(200), FleetChallenges.MAX_LOOKUPS_IN_FLIGHT);
+        try (FleetChallenges.Published published = ordering.publishTlsAlpn01("alpn.fleet.test", challenge.privateKey(),
+                challenge.chain().get(0), TTL)) {
+            CountDownLatch firstBuilding = new CountDownLatch(1);
+            CountDownLatch secondAnswered = new CountDownLatch(1);
+            java.util.concurrent.CompletionStage<ChallengeCertificate> first = other.tlsAlpn01("alpn.fleet.test").thenApply(found -> {
+                // The slow build: until the second lookup is answered, at most 1 s (five lookup timeouts).
+                firstBuilding.countDown();
+                try {
+                    secondAnswered.await(1, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return found;
+            });
+            assertThat(firstBuilding.await(10, TimeUnit.SECONDS)).isTrue();
+            ChallengeCertificate second = answer(other.tlsAlpn01("alpn.fleet.test").whenComplete((found, error) -> secondAnswered.countDown()));
+            assertThat(second).as("the second lookup, made while the first's caller works").isNotNull();
+            assertThat(answer(first)).isNotNull();
+        }
     }
 
     @Test

@@ -45,8 +45,8 @@ import river.server.SharedAlpnChallenges.ChallengeCertificate;
  * still holds what it put there). Any member looks one up when a request or a ClientHello asks for a challenge it has
  * none of its own for.
  *
- * <p>Lookups run on event loops: asynchronous (Lettuce's async API, on a connection of this class's own, made on
- * demand without blocking), at most {@link #MAX_LOOKUPS_IN_FLIGHT} at once, each answered within its timeout. A Redis
+ * <p>Lookups run on event loops: asynchronous (Lettuce's async API, on a connection of this class's own, made at
+ * open and again on demand, without blocking), at most {@link #MAX_LOOKUPS_IN_FLIGHT} at once, each answered within its timeout. A Redis
  * that refuses, does not answer in time or is asked too much answers "none" (the request goes on as if nothing were
  * published), with a warning at most once a minute; a command left on a connection that stopped answering is cancelled
  * by Lettuce after the store's command timeout, so none pile up. Nothing is cached: each lookup asks Redis, which is
@@ -262,6 +262,14 @@ final class FleetChallenges implements AutoCloseable {
     }
 
     // ---- the connection -----------------------------------------------------------------------------------
+
+    /**
+     * Makes the connection now, without waiting for it: the store does at open, so that the first lookup, made when a
+     * CA validates, does not spend its 500 ms connecting (which a loaded machine did not do in time).
+     */
+    CompletableFuture<StatefulRedisConnection<String, String>> connect() {
+        return connection();
+    }
 
     /**
      * The connection, or the attempt to make one, shared by every caller: a new attempt only once the last one failed

@@ -156,6 +156,7 @@ public final class RedisAcmeStore implements CertificateStore {
         RedisAcmeStore store = new RedisAcmeStore(url, keyPrefix, directory, local, lease, poll, maxWait, sleeper);
         try {
             store.call(RedisCommands::ping);
+            store.challenges.connect();
             LOG.info("ACME: fleet mode, account, certificates and lock in Redis at {} under {} (store-dir {} is this River's copy)",
                     store.where, store.prefix, local.dir());
         } catch (IOException e) {

@@ -106,6 +106,20 @@ class RedisAcmeStoreTest {
         return TestCertificates.issue(NAMES, issued, issued.plus(DAY.multipliedBy(90)), issued);
     }
 
+    /** At open, beside its own, the store makes the challenges' connection: no lookup spends its 500 ms connecting. */
+    @Test
+    void theChallengesConnectionIsMadeAtOpen() throws Exception {
+        RedisCommands<String, String> redisSide = raw();
+        member("a");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        long clients;
+        do {
+            // The store's, the challenges' and this one; the challenges' is made asynchronously (each look a round trip).
+            clients = redisSide.clientList().lines().filter(l -> !l.isBlank()).count();
+        } while (clients < 3 && System.nanoTime() < deadline);
+        assertThat(clients).isEqualTo(3);
+    }
+
     @Test
     void twoMembersRacingOrderOnceAndAThirdStartsWithTheFleetsCertificate() throws Exception {
         CountDownLatch release = new CountDownLatch(1);

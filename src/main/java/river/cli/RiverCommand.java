@@ -9,7 +9,7 @@ import picocli.CommandLine.ParseResult;
 /**
  * River's command line, exactly as River (Rust) spells it, plus two extensions. The picocli model is
  * built in code rather than from annotations on the fields: reading annotations makes the JDK generate a
- * proxy class per annotation type and picocli reflect over every field, about 4 MB of the RSS River
+ * proxy class per annotation type and picocli reflect over every field, about 2 MB of the RSS River
  * starts with (docs/performance.md, "RSS after start"); the parsing, the errors and the help are picocli's.
  */
 final class RiverCommand {

@@ -54,10 +54,10 @@ public final class Main {
 
     /** Runs River with the given environment and working directory; returns the exit status. */
     static int run(String[] args, Map<String, String> env, Path workingDirectory, PrintStream out, PrintStream err) {
-        RiverCommand cli = new RiverCommand();
-        CommandLine commandLine = new CommandLine(cli);
+        CommandLine commandLine = RiverCommand.commandLine();
+        RiverCommand cli;
         try {
-            commandLine.parseArgs(args);
+            cli = RiverCommand.parse(commandLine, args);
         } catch (CommandLine.ParameterException e) {
             err.println("river: " + e.getMessage());
             commandLine.usage(err);

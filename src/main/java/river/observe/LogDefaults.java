@@ -2,11 +2,11 @@ package river.observe;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.ConfiguratorRank;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.CoreConstants;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import ch.qos.logback.core.hook.DefaultShutdownHook;
 import ch.qos.logback.core.spi.ContextAwareBase;
 import java.util.Map;
@@ -15,7 +15,7 @@ import org.slf4j.Logger;
 /**
  * River's default application log, set up in code when Logback starts (found through
  * {@code META-INF/services/ch.qos.logback.classic.spi.Configurator}): text lines on stderr in
- * {@link AppLog#TEXT_PATTERN}, the root at {@code RIVER_LOG_LEVEL} (a system property or an environment
+ * {@link AppLog#TEXT_PATTERN} (written by {@link TextLayout}), the root at {@code RIVER_LOG_LEVEL} (a system property or an environment
  * variable; default INFO), {@code io.netty} at WARN, {@code river.access} at INFO, and a shutdown hook
  * that stops Logback. It replaces a logback.xml in the jar because parsing one loads about 600 classes
  * (Joran and the JDK's XML parser), a few MB of the RSS River starts with (docs/performance.md). A
@@ -45,9 +45,12 @@ public final class LogDefaults extends ContextAwareBase implements ch.qos.logbac
                 || classes.getResource("logback-test.xml") != null || classes.getResource("logback.xml") != null) {
             return ExecutionStatus.INVOKE_NEXT_IF_ANY;
         }
-        PatternLayoutEncoder encoder = new PatternLayoutEncoder();
+        TextLayout layout = new TextLayout();
+        layout.setContext(context);
+        layout.start();
+        LayoutWrappingEncoder<ILoggingEvent> encoder = new LayoutWrappingEncoder<>();
         encoder.setContext(context);
-        encoder.setPattern(AppLog.TEXT_PATTERN);
+        encoder.setLayout(layout);
         encoder.start();
         ConsoleAppender<ILoggingEvent> stderr = new ConsoleAppender<>();
         stderr.setContext(context);

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
-import ch.qos.logback.classic.encoder.PatternLayoutEncoder;
 import ch.qos.logback.classic.spi.Configurator;
 import ch.qos.logback.core.ConsoleAppender;
 import ch.qos.logback.core.CoreConstants;
+import ch.qos.logback.core.encoder.LayoutWrappingEncoder;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -35,7 +35,7 @@ class LogDefaultsTest {
             ConsoleAppender<?> stderr = (ConsoleAppender<?>) root.getAppender("STDERR");
             assertThat(stderr.isStarted()).isTrue();
             assertThat(stderr.getTarget()).isEqualTo("System.err");
-            assertThat(((PatternLayoutEncoder) stderr.getEncoder()).getPattern()).isEqualTo(AppLog.TEXT_PATTERN);
+            assertThat(((LayoutWrappingEncoder<?>) stderr.getEncoder()).getLayout()).isInstanceOf(TextLayout.class);
             assertThat(context.getObject(CoreConstants.SHUTDOWN_HOOK_THREAD)).isInstanceOf(Thread.class);
         } finally {
             Runtime.getRuntime().removeShutdownHook((Thread) context.getObject(CoreConstants.SHUTDOWN_HOOK_THREAD));

@@ -35,10 +35,19 @@ import river.proxy.Verdict;
 class Http2ServerStreamTest {
     /** Holds every request in its first phase, so the stream stays open for what the test sends next. */
     private final List<RequestContext> held = new ArrayList<>();
+    /** An answer to give at once instead, when set. */
+    private java.util.concurrent.Callable<Verdict> answerWith;
     private final ProxyEngine engine = new ProxyEngine("test", List.of(new ProxyModule() {
         @Override
         public CompletionStage<Verdict> onRequest(RequestContext ctx) {
             held.add(ctx);
+            if (answerWith != null) {
+                try {
+                    return CompletableFuture.completedFuture(answerWith.call());
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+            }
             return new CompletableFuture<>();
         }
     }), null, null, new EngineSettings(60_000, 60_000, 60_000));
@@ -89,6 +98,86 @@ class Http2ServerStreamTest {
         assertThat(resets()).isEmpty();
         assertThat(channel.isOpen()).isTrue();
         assertThat(held).hasSize(2);
+    }
+
+    /**
+     * A client may grant a window of 2^31-1 bytes; what River has written for a stream and not yet got
+     * onto the wire stays under a stream's bound all the same, and the body goes on once the socket
+     * drains. The socket is a handler at the pipeline's head that holds every write until told.
+     */
+    @Test
+    void whatAStreamHasInFlightIsBoundedWhateverWindowTheClientGrants(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path big = dir.resolve("big.bin");
+        java.nio.file.Files.write(big, new byte[8 << 20]);
+        StalledSocket socket = new StalledSocket();
+        channel.pipeline().addFirst(socket);
+        answerWith = () -> {
+            java.nio.channels.FileChannel file = java.nio.channels.FileChannel.open(big);
+            io.netty.handler.codec.http.HttpResponse head = new io.netty.handler.codec.http.DefaultHttpResponse(
+                    io.netty.handler.codec.http.HttpVersion.HTTP_1_1, io.netty.handler.codec.http.HttpResponseStatus.OK);
+            head.headers().setInt("content-length", 8 << 20);
+            return new Verdict.Respond(head, new Verdict.Body.FileRange(file, 0, 8 << 20));
+        };
+        ByteBuf settings = Unpooled.buffer();
+        frame(settings, 0x4, 0, 0, Unpooled.buffer().writeShort(0x4).writeInt(Integer.MAX_VALUE));
+        frame(settings, 0x8, 0, 0, Unpooled.buffer().writeInt(Integer.MAX_VALUE - 65_535));
+        channel.writeInbound(settings);
+        headers(1, new DefaultHttp2Headers().method("GET").scheme("https").path("/big.bin").authority("example.test"), true);
+
+        assertThat(socket.heldBytes()).as("bytes written for the stream and held by the socket").isBetween(1L, 256L << 10);
+        socket.release();
+        channel.runPendingTasks();
+        assertThat(socket.heldBytes()).as("once the socket drained, the body went on, as bounded").isBetween(1L, 256L << 10);
+        socket.stalled = false;
+        socket.release();
+        for (int i = 0; i < 1000 && socket.released < 8 << 20; i++) {
+            channel.runPendingTasks();
+            socket.release();
+        }
+        assertThat(socket.released).as("the whole body, once the socket takes it").isGreaterThan(8 << 20);
+    }
+
+    /** A socket that takes nothing while stalled: writes wait here, their promises unfinished. */
+    private static final class StalledSocket extends io.netty.channel.ChannelOutboundHandlerAdapter {
+        private final java.util.ArrayDeque<Object> writes = new java.util.ArrayDeque<>();
+        private final java.util.ArrayDeque<io.netty.channel.ChannelPromise> promises = new java.util.ArrayDeque<>();
+        private io.netty.channel.ChannelHandlerContext ctx;
+        boolean stalled = true;
+        long released;
+
+        @Override
+        public void handlerAdded(io.netty.channel.ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        @Override
+        public void write(io.netty.channel.ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise promise) {
+            if (stalled) {
+                writes.add(msg);
+                promises.add(promise);
+            } else {
+                released += msg instanceof ByteBuf b ? b.readableBytes() : 0;
+                ctx.write(msg, promise);
+            }
+        }
+
+        long heldBytes() {
+            long n = 0;
+            for (Object o : writes) {
+                n += o instanceof ByteBuf b ? b.readableBytes() : 0;
+            }
+            return n;
+        }
+
+        /** Lets what it holds go (the socket drained). */
+        void release() {
+            while (!writes.isEmpty()) {
+                Object msg = writes.poll();
+                released += msg instanceof ByteBuf b ? b.readableBytes() : 0;
+                ctx.write(msg, promises.poll());
+            }
+            ctx.flush();
+        }
     }
 
     private static Http2Headers post() {

@@ -76,7 +76,7 @@ final class FileBody {
                 case ZERO_COPY -> file instanceof river.proxy.FileLease lease
                         ? lease.region(offset, length) : new DefaultFileRegion(file, offset, length);
                 case CHUNKS -> new ChunkedNioFile(file, offset, length, 64 * 1024);
-                case HTTP2_CHUNKS -> new HttpChunkedInput(new ChunkedNioFile(file, offset, length, 16 * 1024));
+                case HTTP2_CHUNKS -> http2Input(file, offset, length);
             };
         } catch (IOException | RuntimeException e) {
             close(file);
@@ -114,7 +114,24 @@ final class FileBody {
         return promise;
     }
 
-    private static void close(ChunkedInput<?> body) {
+    /**
+     * The range as HTTP/2 body pieces for a stream to pull ({@link Http2ServerStream}), or null, the file
+     * closed, if it cannot be read.
+     */
+    static ChunkedInput<io.netty.handler.codec.http.HttpContent> http2Chunks(FileChannel file, long offset, long length) {
+        try {
+            return http2Input(file, offset, length);
+        } catch (IOException | RuntimeException e) {
+            close(file);
+            return null;
+        }
+    }
+
+    private static HttpChunkedInput http2Input(FileChannel file, long offset, long length) throws IOException {
+        return new HttpChunkedInput(new ChunkedNioFile(file, offset, length, 16 * 1024));
+    }
+
+    static void close(ChunkedInput<?> body) {
         try {
             body.close();
         } catch (Exception ignored) {

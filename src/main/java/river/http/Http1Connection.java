@@ -504,7 +504,7 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
     }
 
     @Override
-    public void switchToTunnel(HttpResponse switching, java.util.function.UnaryOperator<Channel> upstreamSide, long idleTimeoutMs) {
+    public void switchToTunnel(HttpResponse switching, river.proxy.Tunnel.Join upstreamSide, long idleTimeoutMs) {
         current = null;
         closing = true;
         cancelHeadTimer();
@@ -512,7 +512,7 @@ final class Http1Connection extends ExchangeDownstream implements Runnable {
         switching.setProtocolVersion(HttpVersion.HTTP_1_1);
         channel.write(switching, channel.voidPromise());
         channel.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, channel.voidPromise());
-        Channel upstream = upstreamSide.apply(channel);
+        Channel upstream = upstreamSide.toChannel(channel);
         var pipeline = channel.pipeline();
         pipeline.addAfter("decoder", "tunnel-idle", Tunnel.idleWatch(idleTimeoutMs));
         pipeline.addAfter("tunnel-idle", "tunnel", Tunnel.relayTo(upstream));

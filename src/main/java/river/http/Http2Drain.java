@@ -7,16 +7,12 @@ import io.netty.handler.codec.http2.DefaultHttp2PingFrame;
 import io.netty.handler.codec.http2.Http2Error;
 import io.netty.handler.codec.http2.Http2PingFrame;
 import io.netty.handler.codec.http2.Http2Exception;
-import io.netty.handler.codec.http2.Http2StreamChannel;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.Set;
 
 /**
  * One HTTP/2 client connection's part in a graceful stop: it counts the connection's open streams
- * (requests and WebSocket tunnels alike, for as long as their stream channel lives) so the drain can
+ * (requests and WebSocket tunnels alike, until the codec closes them) so the drain can
  * wait for them, and sends GOAWAY when the drain begins so the client opens no new ones. Sits after
- * the multiplexer, so its GOAWAY goes through the frame codec, which fills in the last stream id the
+ * the streams, so its GOAWAY goes through the frame codec, which fills in the last stream id the
  * connection took. Being the connection's last handler, it also ends every error the handlers before
  * it pass on, so none reaches the pipeline's end (where Netty logs a warning per connection).
  */
@@ -24,8 +20,6 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Http2Drain.class);
     /** Written on the connection's event loop only (streams share it); volatile for the shutdown thread. */
     private volatile int openStreams;
-    /** The open streams' channels (at most the concurrent streams allowed); on the event loop only. */
-    private final Set<Http2StreamChannel> streams = new HashSet<>();
     private ChannelHandlerContext ctx;
     /** The PING payload of a graceful stop's round trip ("RIVERBYE"). */
     private static final long DRAIN_PING = 0x5249564552425945L;
@@ -50,29 +44,14 @@ final class Http2Drain extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Counts a stream the client opened until its channel closes. Called on the event loop. */
-    void streamOpened(Http2StreamChannel stream) {
+    /** Counts a stream ({@link Http2Streams}) until {@link #streamClosed()}. On the event loop. */
+    void streamOpened() {
         openStreams++;
-        streams.add(stream);
-        stream.closeFuture().addListener(f -> {
-            openStreams--;
-            streams.remove(stream);
-            closeIfDone();
-        });
     }
 
-    /**
-     * Closes the stream channels still open when the connection is gone. Netty's
-     * {@code AbstractHttp2StreamChannel.streamClosed} closes a stream's channel only once it has read
-     * what it queued, so one that is not reading (a WebSocket awaiting its upstream) would stay open,
-     * holding its DATA, after the connection closed; closing it releases what it queued.
-     */
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        for (Http2StreamChannel stream : new ArrayList<>(streams)) {
-            stream.close();
-        }
-        ctx.fireChannelInactive();
+    void streamClosed() {
+        openStreams--;
+        closeIfDone();
     }
 
     /** Whether a stream is still open (readable from any thread). */

@@ -3,12 +3,9 @@ package river.http;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http2.Http2FrameCodec;
-import io.netty.handler.codec.http2.Http2MultiplexHandler;
 import io.netty.handler.codec.http2.Http2Settings;
-import io.netty.handler.codec.http2.Http2StreamChannel;
 import io.netty.handler.codec.http2.Http2StreamFrameToHttpObjectCodec;
 import io.netty.handler.codec.http2.Http2UnknownFrame;
 import io.netty.handler.flush.FlushConsolidationHandler;
@@ -17,7 +14,7 @@ import java.net.InetSocketAddress;
 import river.codec.Http2Codecs;
 import river.proxy.ProxyEngine;
 
-/** Sets a client connection up for HTTP/2: one stream channel per request, each through the engine. */
+/** Sets a client connection up for HTTP/2: each stream through the engine ({@link Http2Streams}). */
 final class Http2Pipeline {
     /** Streams a client may have open at once on one connection. */
     static final int MAX_CONCURRENT_STREAMS = 128;
@@ -71,15 +68,7 @@ final class Http2Pipeline {
                 lastStream,
                 codec,
                 DiscardUnknownFrames.INSTANCE,
-                new Http2MultiplexHandler(new ChannelInitializer<Http2StreamChannel>() {
-                    @Override
-                    protected void initChannel(Http2StreamChannel stream) {
-                        drain.streamOpened(stream);
-                        stream.pipeline().addLast("extended-connect", new ExtendedConnect())
-                                .addLast("http", new Http2StreamFrameToHttpObjectCodec(true))
-                                .addLast("stream", new Http2StreamHandler(engine, client, secure));
-                    }
-                }),
+                new Http2Streams(engine, client, secure, drain, codec),
                 drain);
     }
 

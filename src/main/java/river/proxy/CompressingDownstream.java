@@ -161,7 +161,7 @@ final class CompressingDownstream implements Downstream {
     }
 
     @Override
-    public void switchToTunnel(HttpResponse switching, java.util.function.UnaryOperator<io.netty.channel.Channel> upstreamSide,
+    public void switchToTunnel(HttpResponse switching, Tunnel.Join upstreamSide,
             long idleTimeoutMs) {
         release();
         delegate.switchToTunnel(switching, upstreamSide, idleTimeoutMs);

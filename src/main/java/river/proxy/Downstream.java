@@ -70,11 +70,12 @@ public interface Downstream {
 
     /**
      * Sends a 101 Switching Protocols head and turns the client connection into a byte tunnel.
-     * {@code upstreamSide} is given the client channel, turns the upstream connection into the
-     * other end of the tunnel, and returns the upstream channel (on the same event loop). The
-     * exchange ends here; the connection carries no further HTTP.
+     * {@code upstreamSide} is given the client channel (or, for an HTTP/2 stream, the stream as a
+     * {@link Tunnel.ClientEnd}), turns the upstream connection into the other end of the tunnel, and
+     * returns the upstream channel (on the same event loop). The exchange ends here; the connection
+     * (HTTP/2: the stream) carries no further HTTP.
      */
-    void switchToTunnel(HttpResponse switching, java.util.function.UnaryOperator<io.netty.channel.Channel> upstreamSide, long idleTimeoutMs);
+    void switchToTunnel(HttpResponse switching, Tunnel.Join upstreamSide, long idleTimeoutMs);
 
     /** Closes the connection abruptly: used when a response cannot be completed. */
     void abort();

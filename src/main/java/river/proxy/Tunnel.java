@@ -24,14 +24,83 @@ public final class Tunnel {
 
     /** The handler that sends everything its channel reads to {@code peer}. */
     public static io.netty.channel.ChannelHandler relayTo(Channel peer) {
+        return new Relay(new ChannelEnd(peer));
+    }
+
+    /** The handler that sends everything its channel reads to a client end that is not a channel of its own. */
+    public static io.netty.channel.ChannelHandler relayTo(ClientEnd peer) {
         return new Relay(peer);
+    }
+
+    /**
+     * The client's end of a tunnel when it is not a channel of its own: an HTTP/2 stream (RFC 8441),
+     * whose bytes travel in DATA frames. Its reads go to the upstream channel; it reads again when
+     * the upstream channel drains ({@link #setReading}).
+     */
+    public interface ClientEnd {
+        /** Sends bytes to the client. */
+        void write(io.netty.buffer.ByteBuf bytes);
+
+        boolean isWritable();
+
+        boolean isReading();
+
+        void setReading(boolean reading);
+
+        /** The other side is gone: ends this side once what was written has gone. */
+        void end();
+
+        /** Ends this side at once (idle, failure). */
+        void close();
+    }
+
+    /** How the upstream joins the client: to the client's own channel, or to a client end that is not one. */
+    public interface Join {
+        /** Makes the upstream connection the tunnel's other end and returns its channel (on the same loop). */
+        Channel toChannel(Channel client);
+
+        /** As {@link #toChannel}, for a client end that is not a channel of its own. */
+        Channel toEnd(ClientEnd client);
+    }
+
+    /** A client's own channel as a tunnel end. */
+    private record ChannelEnd(Channel channel) implements ClientEnd {
+        @Override
+        public void write(io.netty.buffer.ByteBuf bytes) {
+            channel.writeAndFlush(bytes, channel.voidPromise());
+        }
+
+        @Override
+        public boolean isWritable() {
+            return channel.isWritable();
+        }
+
+        @Override
+        public boolean isReading() {
+            return channel.config().isAutoRead();
+        }
+
+        @Override
+        public void setReading(boolean reading) {
+            channel.config().setAutoRead(reading);
+        }
+
+        @Override
+        public void end() {
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+        }
+
+        @Override
+        public void close() {
+            channel.close();
+        }
     }
 
     /** One direction: what this channel reads goes to {@code peer}. */
     private static final class Relay extends ChannelInboundHandlerAdapter {
-        private final Channel peer;
+        private final ClientEnd peer;
 
-        Relay(Channel peer) {
+        Relay(ClientEnd peer) {
             this.peer = peer;
         }
 
@@ -42,7 +111,7 @@ public final class Tunnel {
                 io.netty.util.ReferenceCountUtil.release(msg);
                 return;
             }
-            peer.writeAndFlush(msg, peer.voidPromise());
+            peer.write((io.netty.buffer.ByteBuf) msg);
             if (!peer.isWritable()) {
                 ctx.channel().config().setAutoRead(false);
             }
@@ -51,15 +120,15 @@ public final class Tunnel {
         @Override
         public void channelWritabilityChanged(ChannelHandlerContext ctx) {
             // This side drained: the peer may read again.
-            if (ctx.channel().isWritable() && !peer.config().isAutoRead()) {
-                peer.config().setAutoRead(true);
+            if (ctx.channel().isWritable() && !peer.isReading()) {
+                peer.setReading(true);
             }
             ctx.fireChannelWritabilityChanged();
         }
 
         @Override
         public void channelInactive(ChannelHandlerContext ctx) {
-            peer.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+            peer.end();
         }
 
         @Override

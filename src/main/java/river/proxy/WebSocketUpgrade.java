@@ -49,7 +49,16 @@ final class WebSocketUpgrade {
 
     /** Sends the 101 and turns both connections into one byte tunnel; the exchange ends here. */
     static void join(Downstream downstream, UpstreamConnection upstream, HttpResponse switching, long idleTimeoutMs) {
-        downstream.switchToTunnel(switching,
-                client -> upstream.takeOverAsTunnel(Tunnel.relayTo(client), Tunnel.idleWatch(idleTimeoutMs)), idleTimeoutMs);
+        downstream.switchToTunnel(switching, new Tunnel.Join() {
+            @Override
+            public io.netty.channel.Channel toChannel(io.netty.channel.Channel client) {
+                return upstream.takeOverAsTunnel(Tunnel.relayTo(client), Tunnel.idleWatch(idleTimeoutMs));
+            }
+
+            @Override
+            public io.netty.channel.Channel toEnd(Tunnel.ClientEnd client) {
+                return upstream.takeOverAsTunnel(Tunnel.relayTo(client), Tunnel.idleWatch(idleTimeoutMs));
+            }
+        }, idleTimeoutMs);
     }
 }

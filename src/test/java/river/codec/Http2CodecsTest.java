@@ -6,30 +6,39 @@ import io.netty.handler.codec.http2.DefaultHttp2RemoteFlowController;
 import io.netty.handler.codec.http2.Http2FrameCodec;
 import io.netty.handler.codec.http2.Http2FrameCodecBuilder;
 import io.netty.handler.codec.http2.StreamByteDistributor;
+import io.netty.handler.codec.http2.WeightedFairQueueByteDistributor;
 import io.netty.handler.codec.http2.UniformStreamByteDistributor;
+import io.netty.handler.codec.http2.DefaultHttp2Connection;
+import io.netty.handler.codec.http2.Http2Connection;
 import java.lang.reflect.Field;
 import org.junit.jupiter.api.Test;
 
-/** River's HTTP/2 codecs: the side asked for, and the uniform distributor behind the remote flow controller. */
+/** River's HTTP/2 codecs: the side asked for, and the weighted fair-queue distributor behind the remote flow controller, named on purpose. */
 class Http2CodecsTest {
     @Test
-    void theServerCodecIsAServerWithTheUniformDistributor() throws Exception {
+    void theServerCodecIsAServerWithTheWeightedDistributor() throws Exception {
         Http2FrameCodec codec = Http2Codecs.forServer().build();
         assertThat(codec.connection().isServer()).isTrue();
-        assertThat(distributor(codec)).isInstanceOf(UniformStreamByteDistributor.class);
+        assertThat(distributor(codec)).isInstanceOf(WeightedFairQueueByteDistributor.class);
     }
 
     @Test
-    void theClientCodecIsAClientWithTheUniformDistributor() throws Exception {
+    void theClientCodecIsAClientWithTheWeightedDistributor() throws Exception {
         Http2FrameCodec codec = Http2Codecs.forClient().build();
         assertThat(codec.connection().isServer()).isFalse();
-        assertThat(distributor(codec)).isInstanceOf(UniformStreamByteDistributor.class);
+        assertThat(distributor(codec)).isInstanceOf(WeightedFairQueueByteDistributor.class);
     }
 
     @Test
-    void nettysOwnBuilderWouldGiveTheWeightedDistributor() throws Exception {
-        // Shows the reflective read sees what it claims to: the default is not the uniform one.
-        assertThat(distributor(Http2FrameCodecBuilder.forServer().build())).isNotInstanceOf(UniformStreamByteDistributor.class);
+    void theReflectiveReadSeesADifferentDistributor() throws Exception {
+        // Shows the reflective read sees what it claims to.
+        Http2Connection connection = new DefaultHttp2Connection(true);
+        connection.remote().flowController(new DefaultHttp2RemoteFlowController(connection, new UniformStreamByteDistributor(connection)));
+        assertThat(distributor(new Http2FrameCodecBuilder() {
+            {
+                connection(connection);
+            }
+        }.build())).isInstanceOf(UniformStreamByteDistributor.class);
     }
 
     private static StreamByteDistributor distributor(Http2FrameCodec codec) throws ReflectiveOperationException {

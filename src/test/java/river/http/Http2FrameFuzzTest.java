@@ -33,7 +33,7 @@ class Http2FrameFuzzTest {
     /** What one connection may hold at once: windows are 64 KiB per stream and on the connection. */
     private static final long MAX_LIVE_BYTES = 4L << 20;
     private static final int[] STREAMS = {1, 3, 5, 7, 2, 0, 0x7fffffff};
-    private static final LoggedFailures STREAM_LOG = LoggedFailures.of(Http2StreamHandler.class.getName());
+    private static final LoggedFailures STREAM_LOG = LoggedFailures.of(Http2ServerStream.class.getName());
 
     @FuzzTest(maxDuration = "5s")
     void framesNeverEscapeAsExceptionsLeakOrGrowMemory(FuzzedDataProvider data) {

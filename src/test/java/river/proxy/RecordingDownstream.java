@@ -96,7 +96,7 @@ final class RecordingDownstream implements Downstream {
     }
 
     @Override
-    public void switchToTunnel(HttpResponse switching, java.util.function.UnaryOperator<io.netty.channel.Channel> upstreamSide, long idleTimeoutMs) {
+    public void switchToTunnel(HttpResponse switching, Tunnel.Join upstreamSide, long idleTimeoutMs) {
         heads.add(switching);
         tunnelled = true;
     }

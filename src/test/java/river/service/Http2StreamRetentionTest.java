@@ -47,7 +47,7 @@ class Http2StreamRetentionTest {
             String out = new String(h2load.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(h2load.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(out).contains("3000 succeeded");
-            assertThat(liveInstances("river.http.Http2StreamHandler")).as("stream handlers alive after the burst").isLessThan(50);
+            assertThat(liveInstances("river.http.Http2ServerStream")).as("stream handlers alive after the burst").isLessThan(50);
         }
     }
 }
